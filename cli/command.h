@@ -1,0 +1,32 @@
+#pragma once
+// The subcommands of `peft`. Each takes plain option structs; only command_line.cpp sees CLI11, whose inline code
+// costs ~4 s of compile time in every file that includes it.
+
+#include <filesystem>
+#include <vector>
+
+namespace peft::cli {
+
+/// Options every subcommand shares.
+struct GlobalOptions {
+  bool strict = false;
+  bool verbose = false;
+  std::vector<std::filesystem::path> plugin_paths;
+};
+
+struct ListOptions {
+  bool json = false;
+};
+
+struct VersionOptions {
+  bool json = false;
+};
+
+/// Each returns the process exit code; user errors are thrown as peft::Error.
+int run_list_command(const GlobalOptions& global, const ListOptions& options);
+int run_version_command(const VersionOptions& options);
+
+/// Parses the command line and runs the subcommand it names.
+int run_command_line(int argc, char** argv);
+
+}  // namespace peft::cli

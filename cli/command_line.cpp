@@ -1,0 +1,65 @@
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "command.h"
+#include "exit_code.h"
+#include "peft/api.h"
+
+namespace peft::cli {
+namespace {
+
+void add_global_options(CLI::App& app, GlobalOptions& global) {
+  app.add_flag("--strict", global.strict, "Fail when any plugin is rejected instead of listing it and going on");
+  app.add_option("--plugin-path", global.plugin_paths,
+                 "Another folder to search for plugins (repeatable; searched after PEFT_PLUGIN_PATH)")
+      ->type_name("DIR")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_flag("-v,--verbose", global.verbose, "Log what peft does to stderr");
+}
+
+void configure_logging(const GlobalOptions& global) {
+  spdlog::set_default_logger(spdlog::stderr_color_st("peft"));
+  spdlog::set_pattern("peft: %^%l%$: %v");
+  spdlog::set_level(global.verbose ? spdlog::level::debug : spdlog::level::warn);
+}
+
+}  // namespace
+
+int run_command_line(int argc, char** argv) {
+  CLI::App app{"peft: parameter-efficient fine-tuning (GIFT, LoRA, TOAST, VPT, ...) of pretrained transformers",
+               "peft"};
+  app.set_version_flag("--version", [] { return std::string("peft ") + PEFT_SDK_VERSION; });
+  app.require_subcommand(0, 1);
+  app.fallthrough();
+  GlobalOptions global;
+  add_global_options(app, global);
+
+  ListOptions list;
+  auto* list_app = app.add_subcommand("list", "List the method and backbone plugins found, and any rejected ones");
+  list_app->add_flag("--json", list.json, "Print one JSON object instead of a table");
+
+  VersionOptions version;
+  auto* version_app = app.add_subcommand("version", "Print the versions of peft, its plugin API and LibTorch");
+  version_app->add_flag("--json", version.json, "Print one JSON object");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "peft: error: " << e.what() << " (see 'peft --help')\n";
+    return kUserError;
+  }
+  configure_logging(global);
+
+  if (list_app->parsed()) return run_list_command(global, list);
+  if (version_app->parsed()) return run_version_command(version);
+  std::cout << app.help();
+  return kSuccess;
+}
+
+}  // namespace peft::cli

@@ -1,0 +1,91 @@
+#pragma once
+/// \file
+/// The registry: the methods and backbones known to this process, by name.
+///
+/// There is no global registry. The host makes one and passes it to each plugin's registration function, which
+/// adds exactly the entry its descriptor declares:
+///
+///     void register_example(peft::Registry& registry) {
+///       registry.add_method({"example", "What it does", [] { return std::make_shared<ExampleMethod>(); }});
+///     }
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "peft/api.h"
+#include "peft/backbone.h"
+#include "peft/method.h"
+
+namespace peft {
+
+/// One registered method or backbone.
+template <class Interface>
+struct RegistryEntry {
+  using Factory = std::function<std::shared_ptr<Interface>()>;
+
+  RegistryEntry(std::string name_, std::string summary_, Factory create_, std::string origin_ = {})
+      : name(std::move(name_)), summary(std::move(summary_)), create(std::move(create_)), origin(std::move(origin_)) {}
+
+  /// The name recipes use (`[method] plugin = "lora"`).
+  std::string name;
+  /// One line for `peft list`.
+  std::string summary;
+  /// Makes a new instance. Objects made by a plugin keep that plugin's library loaded.
+  Factory create;
+  /// Where the entry came from: the plugin's path, set by the loader (empty for entries added in-process).
+  std::string origin;
+};
+
+using MethodEntry = RegistryEntry<Method>;
+using BackboneEntry = RegistryEntry<Backbone>;
+
+/// Names of one kind ("method", "backbone") mapped to their entries, in registration order.
+template <class Interface>
+class PEFT_API RegistryTable {
+ public:
+  explicit RegistryTable(std::string kind) : kind_(std::move(kind)) {}
+
+  /// Adds `entry`; throws peft::Error when the name is invalid, `create` is empty, or the name is taken
+  /// (naming both origins).
+  void add(RegistryEntry<Interface> entry);
+
+  /// The entry called `name`, or nullptr.
+  const RegistryEntry<Interface>* find(std::string_view name) const;
+
+  /// The entry called `name`; throws peft::Error listing the known names when there is none.
+  const RegistryEntry<Interface>& at(std::string_view name) const;
+
+  const std::vector<RegistryEntry<Interface>>& entries() const { return entries_; }
+  const std::string& kind() const { return kind_; }
+
+ private:
+  std::string kind_;
+  std::vector<RegistryEntry<Interface>> entries_;
+};
+
+/// The methods and backbones of one process (or, while a plugin registers, of one plugin).
+class PEFT_API Registry {
+ public:
+  void add_method(MethodEntry entry) { methods_.add(std::move(entry)); }
+  void add_backbone(BackboneEntry entry) { backbones_.add(std::move(entry)); }
+
+  RegistryTable<Method>& methods() { return methods_; }
+  const RegistryTable<Method>& methods() const { return methods_; }
+  RegistryTable<Backbone>& backbones() { return backbones_; }
+  const RegistryTable<Backbone>& backbones() const { return backbones_; }
+
+ private:
+  RegistryTable<Method> methods_{"method"};
+  RegistryTable<Backbone> backbones_{"backbone"};
+};
+
+/// True when `name` can name a plugin, method or backbone: `[a-z][a-z0-9_]*`, at most 64 characters.
+PEFT_API bool is_valid_plugin_name(std::string_view name);
+
+extern template class RegistryTable<Method>;
+extern template class RegistryTable<Backbone>;
+
+}  // namespace peft

@@ -1,0 +1,8 @@
+#include "peft/method.h"
+
+namespace peft {
+
+// Out of line so the vtable and type information live in the SDK library only, shared by every plugin.
+Method::~Method() = default;
+
+}  // namespace peft

@@ -1,0 +1,117 @@
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "peft/build_tag.h"
+
+#include "support/run_command.h"
+#include "support/temp_folder.h"
+
+namespace fs = std::filesystem;
+using peft::test::run_command;
+using peft::test::TempFolder;
+
+namespace {
+
+// Runs the built `peft` with `arguments`, with PEFT_PLUGIN_PATH set to `plugin_path`.
+peft::test::CommandResult peft_cli(const std::string& arguments, const std::string& plugin_path = "") {
+  return run_command("PEFT_PLUGIN_PATH='" + plugin_path + "' '" PEFT_EXECUTABLE "' " + arguments);
+}
+
+// A folder with the good fixture method and a plugin of the wrong API version.
+void add_good_and_bad_plugins(const TempFolder& folder) {
+  const fs::path fixtures = PEFT_FIXTURE_PLUGIN_DIR;
+  fs::copy_file(fixtures / "libfixture_method.so", folder / "libfixture_method.so");
+  fs::copy_file(fixtures / "libfixture_api_version.so", folder / "libfixture_api_version.so");
+}
+
+std::size_t count_lines(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("peft list shows loaded and rejected plugins with the reason, and exits 0") {
+  TempFolder folder;
+  add_good_and_bad_plugins(folder);
+  const auto result = peft_cli("list", folder.path().string());
+  CATCH_CHECK(result.exit_code == 0);
+  CATCH_CHECK_THAT(result.out, Catch::Contains("KIND") && Catch::Contains("STATUS"));
+  CATCH_CHECK_THAT(
+      result.out,
+      Catch::Matches(R"((.|\n)*method +fixture_method +1\.0\.0 +1 +loaded +\S*libfixture_method\.so(.|\n)*)"));
+  CATCH_CHECK_THAT(result.out, Catch::Contains("rejected") && Catch::Contains("libfixture_api_version.so"));
+  CATCH_CHECK_THAT(result.out, Catch::Contains("reason: incompatible plugin API version (plugin 999, host 1)"));
+  CATCH_CHECK_THAT(result.out, Catch::Contains("searched: ") && Catch::Contains(folder.path().string()));
+}
+
+CATCH_TEST_CASE("peft list --json gives every record with its status and the search path") {
+  TempFolder folder;
+  add_good_and_bad_plugins(folder);
+  const auto result = peft_cli("list --json", folder.path().string());
+  CATCH_REQUIRE(result.exit_code == 0);
+  const auto json = nlohmann::json::parse(result.out);
+  CATCH_REQUIRE(json.at("plugins").size() == 2);
+  const auto& rejected = json["plugins"][0];
+  CATCH_CHECK(rejected["status"] == "rejected");
+  CATCH_CHECK(rejected["api_version"] == 999);
+  CATCH_CHECK(rejected["reason"] == "incompatible plugin API version (plugin 999, host 1)");
+  const auto& loaded = json["plugins"][1];
+  CATCH_CHECK(loaded["status"] == "loaded");
+  CATCH_CHECK(loaded["kind"] == "method");
+  CATCH_CHECK(loaded["name"] == "fixture_method");
+  CATCH_CHECK(loaded["path"] == (folder / "libfixture_method.so").string());
+  CATCH_CHECK_FALSE(loaded.contains("reason"));
+  CATCH_CHECK(json["search_path"].back() == folder.path().string());
+}
+
+CATCH_TEST_CASE("peft --strict list fails with exit 1 and a one-line error naming the plugin") {
+  TempFolder folder;
+  add_good_and_bad_plugins(folder);
+  for (const std::string arguments : {"--strict list", "list --strict"}) {
+    const auto result = peft_cli(arguments, folder.path().string());
+    CATCH_CHECK(result.exit_code == 1);
+    CATCH_CHECK(result.out.empty());
+    CATCH_CHECK(count_lines(result.err) == 1);
+    CATCH_CHECK_THAT(result.err, Catch::StartsWith("peft: error: [loader] plugin rejected (--strict): ") &&
+                                     Catch::Contains("libfixture_api_version.so: incompatible plugin API version"));
+  }
+}
+
+CATCH_TEST_CASE("--plugin-path adds a folder, and a missing one is reported") {
+  TempFolder folder;
+  add_good_and_bad_plugins(folder);
+  const auto result =
+      peft_cli("--plugin-path '" + folder.path().string() + "' --plugin-path /no/such/folder list --json");
+  CATCH_REQUIRE(result.exit_code == 0);
+  const auto json = nlohmann::json::parse(result.out);
+  CATCH_REQUIRE(json["plugins"].size() == 3);
+  CATCH_CHECK(json["plugins"][2]["path"] == "/no/such/folder");
+  CATCH_CHECK(json["plugins"][2]["reason"] == "plugin folder does not exist");
+}
+
+CATCH_TEST_CASE("peft version reports peft, the plugin API and LibTorch") {
+  const auto text = peft_cli("version");
+  CATCH_CHECK(text.exit_code == 0);
+  CATCH_CHECK_THAT(text.out, Catch::StartsWith("peft " PEFT_SDK_VERSION " (plugin API 1)") &&
+                                 Catch::Contains("LibTorch " TORCH_VERSION));
+  const auto json = peft_cli("version --json");
+  CATCH_REQUIRE(json.exit_code == 0);
+  const auto parsed = nlohmann::json::parse(json.out);
+  CATCH_CHECK(parsed["peft"] == PEFT_SDK_VERSION);
+  CATCH_CHECK(parsed["plugin_api"] == PEFT_API_VERSION);
+  CATCH_CHECK(parsed["torch"] == TORCH_VERSION);
+}
+
+CATCH_TEST_CASE("peft --help lists the subcommands; a bad command line is a one-line error with exit 1") {
+  const auto help = peft_cli("--help");
+  CATCH_CHECK(help.exit_code == 0);
+  CATCH_CHECK_THAT(help.out, Catch::Contains("list") && Catch::Contains("version") && Catch::Contains("--strict"));
+
+  for (const std::string arguments : {"frobnicate", "list --bogus", "--plugin-path"}) {
+    const auto result = peft_cli(arguments);
+    CATCH_CHECK(result.exit_code == 1);
+    CATCH_CHECK(count_lines(result.err) == 1);
+    CATCH_CHECK_THAT(result.err, Catch::StartsWith("peft: error: "));
+  }
+}

@@ -1,0 +1,34 @@
+#include "support/run_command.h"
+
+#include <sys/wait.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "support/temp_folder.h"
+
+namespace peft::test {
+namespace {
+
+std::string read_all(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+CommandResult run_command(const std::string& command_line) {
+  TempFolder folder;
+  const auto out = folder / "stdout";
+  const auto err = folder / "stderr";
+  const int status = std::system((command_line + " >'" + out.string() + "' 2>'" + err.string() + "'").c_str());
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = read_all(out);
+  result.err = read_all(err);
+  return result;
+}
+
+}  // namespace peft::test
