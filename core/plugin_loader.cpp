@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <memory>
@@ -184,8 +185,10 @@ void PluginLoader::load_file(const fs::path& file) {
   try {
     admit(file, registry_, record);
     record.status = PluginRecord::Status::loaded;
+    spdlog::debug("loaded {} '{}' {} from {}", record.kind, record.name, record.version, file.string());
   } catch (const Rejected& rejected) {
     record.reason = rejected.what();
+    spdlog::debug("rejected {}: {}", file.string(), record.reason);
   }
   records_.push_back(std::move(record));
 }
@@ -196,8 +199,10 @@ void PluginLoader::load_folder(const PluginFolder& folder) {
     record.path = folder.path;
     record.kind = "folder";
     record.reason = reason;
+    spdlog::debug("rejected plugin folder {}: {}", folder.path.string(), reason);
     records_.push_back(std::move(record));
   };
+  spdlog::debug("searching {} for plugins", folder.path.string());
 
   std::error_code error;
   const auto status = fs::status(folder.path, error);
@@ -213,7 +218,11 @@ void PluginLoader::load_folder(const PluginFolder& folder) {
   fs::directory_iterator it(folder.path, error);
   for (; !error && it != fs::directory_iterator(); it.increment(error)) {
     std::error_code file_error;
-    if (it->path().extension() == suffix && it->is_regular_file(file_error)) files.push_back(it->path());
+    if (it->path().extension() == suffix && it->is_regular_file(file_error)) {
+      files.push_back(it->path());
+    } else {
+      spdlog::debug("ignoring {}: not a {} file", it->path().string(), suffix);
+    }
   }
   if (error) return reject_folder("cannot read plugin folder: " + error.message());
 

@@ -90,6 +90,21 @@ CATCH_TEST_CASE("--plugin-path adds a folder, and a missing one is reported") {
   CATCH_CHECK(json["plugins"][2]["reason"] == "plugin folder does not exist");
 }
 
+CATCH_TEST_CASE("peft -v list logs each folder searched and each plugin's fate to stderr") {
+  TempFolder folder;
+  add_good_and_bad_plugins(folder);
+  peft::test::write_text(folder / "notes.txt", "not a plugin");
+  const auto result = peft_cli("-v list --json", folder.path().string());
+  CATCH_CHECK(result.exit_code == 0);
+  CATCH_CHECK_NOTHROW(nlohmann::json::parse(result.out));  // logs never mix into stdout
+  CATCH_CHECK_THAT(result.err, Catch::Contains("peft: debug: searching " + folder.path().string() + " for plugins"));
+  CATCH_CHECK_THAT(result.err, Catch::Contains("loaded method 'fixture_method' 1.0.0 from "));
+  CATCH_CHECK_THAT(result.err, Catch::Contains("libfixture_api_version.so: incompatible plugin API version"));
+  CATCH_CHECK_THAT(result.err, Catch::Contains("notes.txt: not a .so file"));
+  const auto quiet = peft_cli("list", folder.path().string());
+  CATCH_CHECK(quiet.err.empty());
+}
+
 CATCH_TEST_CASE("peft version reports peft, the plugin API and LibTorch") {
   const auto text = peft_cli("version");
   CATCH_CHECK(text.exit_code == 0);
