@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <array>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -51,7 +52,11 @@ void print_table(const PluginSet& plugins) {
     if (index > 0 && !plugins.records[index - 1].loaded())
       std::cout << "  reason: " << plugins.records[index - 1].reason << '\n';
   }
-  std::cout << "\nsearched:";
+  const auto loaded = std::count_if(plugins.records.begin(), plugins.records.end(),
+                                    [](const PluginRecord& record) { return record.loaded(); });
+  std::cout << '\n'
+            << loaded << " loaded, " << plugins.records.size() - static_cast<std::size_t>(loaded)
+            << " rejected\nsearched:";
   for (const auto& folder : plugins.folders) std::cout << ' ' << folder.path.string();
   std::cout << "\n(add folders with PEFT_PLUGIN_PATH=dir1:dir2 or --plugin-path DIR)\n";
 }

@@ -85,13 +85,14 @@ void check_descriptor(const PluginDescriptor& descriptor, PluginRecord& record) 
   record.version = required_text(descriptor.version, "version");
   record.summary = descriptor.summary ? descriptor.summary : "";
   record.build_tag = required_text(descriptor.build_tag, "build_tag");
-  record.kind = kind_name(descriptor.kind);
   try {
-    if (auto problem = BuildTag::parse(record.build_tag).incompatibility_with(BuildTag::host()))
+    if (auto problem = BuildTag::parse(record.build_tag).incompatibility_with(BuildTag::host())) {
       throw Rejected(*problem);
+    }
   } catch (const Error& e) {
     throw Rejected(e.what());
   }
+  record.kind = kind_name(descriptor.kind);
   if (!is_valid_plugin_name(record.name)) {
     throw Rejected("invalid plugin name '" + record.name + "', expected [a-z][a-z0-9_]* of at most 64 characters");
   }
@@ -153,10 +154,12 @@ void adopt(RegistryTable<Interface>& staged, RegistryTable<Interface>& target, c
 
 std::string describe_registered(const Registry& staged) {
   std::string names;
-  for (const auto& entry : staged.methods().entries())
-    names += (names.empty() ? "method '" : ", method '") + entry.name + "'";
-  for (const auto& entry : staged.backbones().entries())
-    names += (names.empty() ? "backbone '" : ", backbone '") + entry.name + "'";
+  const auto append = [&names](const auto& table) {
+    for (const auto& entry : table.entries())
+      names += (names.empty() ? "" : ", ") + table.kind() + " '" + entry.name + "'";
+  };
+  append(staged.methods());
+  append(staged.backbones());
   return names.empty() ? "nothing" : names;
 }
 

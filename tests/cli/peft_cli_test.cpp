@@ -42,7 +42,8 @@ CATCH_TEST_CASE("peft list shows loaded and rejected plugins with the reason, an
       Catch::Matches(R"((.|\n)*method +fixture_method +1\.0\.0 +1 +loaded +\S*libfixture_method\.so(.|\n)*)"));
   CATCH_CHECK_THAT(result.out, Catch::Contains("rejected") && Catch::Contains("libfixture_api_version.so"));
   CATCH_CHECK_THAT(result.out, Catch::Contains("reason: incompatible plugin API version (plugin 999, host 1)"));
-  CATCH_CHECK_THAT(result.out, Catch::Contains("searched: ") && Catch::Contains(folder.path().string()));
+  CATCH_CHECK_THAT(result.out,
+                   Catch::Contains("1 loaded, 1 rejected\nsearched: ") && Catch::Contains(folder.path().string()));
 }
 
 CATCH_TEST_CASE("peft list --json gives every record with its status and the search path") {
