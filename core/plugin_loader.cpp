@@ -114,12 +114,13 @@ Registry register_into_staging(const PluginDescriptor& descriptor) {
 // The factory the host calls: the plugin's own, with its exceptions turned into peft::Error and its objects
 // holding the library.
 template <class Interface>
-std::function<std::shared_ptr<Interface>()> guard_factory(std::function<std::shared_ptr<Interface>()> create,
-                                                          Library library, const std::string& what) {
-  return [create = std::move(create), library = std::move(library), what]() -> std::shared_ptr<Interface> {
+typename RegistryEntry<Interface>::Factory guard_factory(typename RegistryEntry<Interface>::Factory create,
+                                                        Library library, const std::string& what) {
+  return [create = std::move(create), library = std::move(library),
+          what](const Options& options) -> std::shared_ptr<Interface> {
     std::shared_ptr<Interface> object;
     try {
-      object = create();
+      object = create(options);
     } catch (const Error&) {
       throw;
     } catch (const std::exception& e) {
@@ -142,8 +143,8 @@ void adopt(RegistryTable<Interface>& staged, RegistryTable<Interface>& target, c
            const fs::path& file) {
   for (auto entry : staged.entries()) {
     entry.origin = file.string();
-    entry.create =
-        guard_factory(std::move(entry.create), library, target.kind() + " '" + entry.name + "' from " + entry.origin);
+    entry.create = guard_factory<Interface>(std::move(entry.create), library,
+                                            target.kind() + " '" + entry.name + "' from " + entry.origin);
     try {
       target.add(std::move(entry));
     } catch (const Error& e) {

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "peft/error.h"
+#include "peft/method.h"
 #include "peft/plugin.h"
 #include "support/temp_folder.h"
 #include "support/unprivileged.h"
@@ -82,7 +83,7 @@ CATCH_TEST_CASE("objects made by a plugin work across the library boundary and o
     library = add_fixture(folder.path(), "method");
     peft::Registry registry;
     peft::load_plugins(registry, {{folder.path(), false}});
-    method = registry.methods().at("fixture_method").create();
+    method = registry.methods().at("fixture_method").create({});
   }
   CATCH_REQUIRE(method != nullptr);
   CATCH_CHECK(dynamic_cast<peft::Method*>(method.get()) != nullptr);
@@ -188,8 +189,8 @@ CATCH_TEST_CASE("an exception from a plugin's factory becomes a peft::Error nami
   const fs::path library = add_fixture(folder.path(), "factory_throws");
   peft::Registry registry;
   peft::load_plugins(registry, {{folder.path(), false}});
-  CATCH_CHECK_THROWS_AS(registry.methods().at("fixture_factory_throws").create(), peft::Error);
-  CATCH_CHECK_THROWS_WITH(registry.methods().at("fixture_factory_throws").create(),
+  CATCH_CHECK_THROWS_AS(registry.methods().at("fixture_factory_throws").create({}), peft::Error);
+  CATCH_CHECK_THROWS_WITH(registry.methods().at("fixture_factory_throws").create({}),
                           "[plugin] method 'fixture_factory_throws' from " + library.string() +
                               " failed to construct: fixture factory failed on purpose");
 }

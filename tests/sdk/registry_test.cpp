@@ -1,5 +1,8 @@
 #include "peft/registry.h"
 
+#include "peft/backbone.h"
+#include "peft/method.h"
+
 #include <catch2/catch.hpp>
 
 #include "peft/error.h"
@@ -7,10 +10,23 @@
 namespace {
 
 class TestMethod final : public peft::Method {};
-class TestBackbone final : public peft::Backbone {};
+// Only its identity matters here.
+class TestBackbone final : public peft::Backbone {
+ public:
+  torch::Tensor forward_features(const torch::Tensor& images) override { return images; }
+  torch::Tensor pre_logits(const torch::Tensor& features) override { return features; }
+  torch::Tensor forward_head(const torch::Tensor& features) override { return features; }
+  std::int64_t num_classes() const override { return 0; }
+  void reset_classifier(std::int64_t) override {}
+  std::vector<peft::Site> sites() override { return {}; }
+  std::vector<std::string> load_checkpoint(const peft::TensorFile&) override { return {}; }
+  peft::Preprocessing preprocessing() const override { return {}; }
+};
 
 peft::MethodEntry method_entry(const std::string& name, const std::string& origin = "") {
-  return {name, "a test method", [] { return std::make_shared<TestMethod>(); }, origin};
+  peft::MethodEntry entry{name, "a test method", [](const peft::Options&) { return std::make_shared<TestMethod>(); }};
+  entry.origin = origin;
+  return entry;
 }
 
 }  // namespace
@@ -18,12 +34,13 @@ peft::MethodEntry method_entry(const std::string& name, const std::string& origi
 CATCH_TEST_CASE("the registry finds entries by name and makes objects of the registered type") {
   peft::Registry registry;
   registry.add_method(method_entry("lora"));
-  registry.add_backbone({"vit", "a test backbone", [] { return std::make_shared<TestBackbone>(); }, ""});
+  registry.add_backbone(
+      {"vit", "a test backbone", [](const peft::Options&) { return std::make_shared<TestBackbone>(); }});
 
   CATCH_REQUIRE(registry.methods().find("lora") != nullptr);
   CATCH_CHECK(registry.methods().find("vit") == nullptr);
   CATCH_CHECK(registry.backbones().find("vit") != nullptr);
-  const auto method = registry.methods().at("lora").create();
+  const auto method = registry.methods().at("lora").create({});
   CATCH_CHECK(dynamic_cast<TestMethod*>(method.get()) != nullptr);
 }
 
@@ -34,7 +51,8 @@ CATCH_TEST_CASE("a duplicate name is refused naming both origins") {
                           "[registry] duplicate method 'lora' in /a/liblora.so and /b/libother.so");
   CATCH_CHECK(registry.methods().entries().size() == 1);
   // Methods and backbones are separate namespaces.
-  CATCH_CHECK_NOTHROW(registry.add_backbone({"lora", "", [] { return std::make_shared<TestBackbone>(); }, ""}));
+  CATCH_CHECK_NOTHROW(
+      registry.add_backbone({"lora", "", [](const peft::Options&) { return std::make_shared<TestBackbone>(); }}));
 }
 
 CATCH_TEST_CASE("invalid names and missing factories are refused") {
@@ -42,7 +60,7 @@ CATCH_TEST_CASE("invalid names and missing factories are refused") {
   CATCH_CHECK_THROWS_WITH(registry.add_method(method_entry("LoRA")), Catch::Contains("invalid method name 'LoRA'"));
   CATCH_CHECK_THROWS_WITH(registry.add_method(method_entry("")), Catch::Contains("invalid method name ''"));
   CATCH_CHECK_THROWS_WITH(registry.add_method(method_entry("9lives")), Catch::Contains("[a-z][a-z0-9_]*"));
-  CATCH_CHECK_THROWS_WITH(registry.add_method({"no_factory", "", nullptr, ""}), Catch::Contains("has no factory"));
+  CATCH_CHECK_THROWS_WITH(registry.add_method({"no_factory", "", nullptr}), Catch::Contains("has no factory"));
   CATCH_CHECK(registry.methods().entries().empty());
 }
 

@@ -1,5 +1,6 @@
 // The smallest complete peft method plugin: a Method subclass, a registration function, and the entry point.
 // Everything here comes from the installed SDK headers; the plugin links peft::sdk and nothing else of peft's.
+#include <peft/method.h>
 #include <peft/plugin.h>
 
 #include <memory>
@@ -10,7 +11,7 @@ class ExampleMethod final : public peft::Method {};
 
 void register_example(peft::Registry& registry) {
   registry.add_method({"example", "Example method from the SDK's out-of-tree plugin",
-                       [] { return std::make_shared<ExampleMethod>(); }});
+                       [](const peft::Options&) { return std::make_shared<ExampleMethod>(); }});
 }
 
 }  // namespace

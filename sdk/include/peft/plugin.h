@@ -7,7 +7,7 @@
 ///     #include <peft/plugin.h>
 ///
 ///     static void register_example(peft::Registry& registry) {
-///       registry.add_method({"example", "Scales nothing; shows the SDK", [] {
+///       registry.add_method({"example", "Shows the SDK", [](const peft::Options&) {
 ///         return std::make_shared<ExampleMethod>();
 ///       }});
 ///     }

@@ -6,7 +6,8 @@
 /// adds exactly the entry its descriptor declares:
 ///
 ///     void register_example(peft::Registry& registry) {
-///       registry.add_method({"example", "What it does", [] { return std::make_shared<ExampleMethod>(); }});
+///       registry.add_method({"example", "What it does",
+///                            [](const peft::Options&) { return std::make_shared<ExampleMethod>(); }});
 ///     }
 
 #include <functional>
@@ -16,25 +17,31 @@
 #include <vector>
 
 #include "peft/api.h"
-#include "peft/backbone.h"
-#include "peft/method.h"
+#include "peft/fwd.h"
+#include "peft/options.h"
 
 namespace peft {
 
 /// One registered method or backbone.
 template <class Interface>
 struct RegistryEntry {
-  using Factory = std::function<std::shared_ptr<Interface>()>;
+  using Factory = std::function<std::shared_ptr<Interface>(const Options&)>;
 
-  RegistryEntry(std::string name_, std::string summary_, Factory create_, std::string origin_ = {})
-      : name(std::move(name_)), summary(std::move(summary_)), create(std::move(create_)), origin(std::move(origin_)) {}
+  RegistryEntry(std::string name_, std::string summary_, Factory create_, std::vector<OptionSpec> options_ = {})
+      : name(std::move(name_)),
+        summary(std::move(summary_)),
+        create(std::move(create_)),
+        options(std::move(options_)) {}
 
   /// The name recipes use (`[method] plugin = "lora"`).
   std::string name;
   /// One line for `peft list`.
   std::string summary;
-  /// Makes a new instance. Objects made by a plugin keep that plugin's library loaded.
+  /// Makes a new instance from options resolved against `options`. Objects made by a plugin keep that plugin's
+  /// library loaded.
   Factory create;
+  /// The options the factory accepts: the keys of the recipe table.
+  std::vector<OptionSpec> options;
   /// Where the entry came from: the plugin's path, set by the loader (empty for entries added in-process).
   std::string origin;
 };

@@ -1,0 +1,83 @@
+#pragma once
+/// \file
+/// Plugin options: each plugin declares the keys of its recipe table (name, type, default, doc) once, and the
+/// same declaration validates recipes and documents the plugin (`peft list --options`, `peft inspect`).
+///
+///     const std::vector<peft::OptionSpec> kLoraOptions{
+///         {"r", peft::OptionType::integer, std::int64_t{8}, "rank of the update"},
+///         {"alpha", peft::OptionType::number, 8.0, "scale numerator: the update is alpha / r * B A"},
+///     };
+///     // in the factory:
+///     const std::int64_t rank = options.get<std::int64_t>("r");
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "peft/api.h"
+#include "peft/error.h"
+
+namespace peft {
+
+/// A value from a recipe table.
+using OptionValue = std::variant<bool, std::int64_t, double, std::string, std::vector<std::int64_t>,
+                                 std::vector<double>, std::vector<std::string>>;
+
+/// The type of an option; the index of the matching OptionValue alternative.
+enum class OptionType { boolean, integer, number, string, integer_list, number_list, string_list };
+
+/// "integer", "list of numbers", ... for messages.
+PEFT_API std::string to_string(OptionType type);
+
+/// One option a plugin accepts.
+struct OptionSpec {
+  std::string name;
+  OptionType type;
+  /// The value when the recipe does not set it; none: the option is unset unless given (Options::has).
+  std::optional<OptionValue> default_value;
+  /// One line for `peft list --options`.
+  std::string doc;
+};
+
+/// Option values after validation against their specs.
+class PEFT_API Options {
+ public:
+  Options() = default;
+  /// `context` names where the values came from in messages, e.g. "recipe.toml [backbone]".
+  Options(std::string context, std::map<std::string, OptionValue> values)
+      : context_(std::move(context)), values_(std::move(values)) {}
+
+  bool has(const std::string& name) const { return values_.count(name) != 0; }
+
+  /// The value of `name` as T; throws peft::Error naming the context and key when it is unset or of another type.
+  template <class T>
+  T get(const std::string& name) const {
+    const auto found = values_.find(name);
+    if (found == values_.end()) throw Error("options", context_ + ": option '" + name + "' is not set");
+    if (const T* value = std::get_if<T>(&found->second)) return *value;
+    throw Error("options", context_ + ": option '" + name + "' has another type");
+  }
+
+  /// The value of `name`, or `fallback` when unset.
+  template <class T>
+  T get_or(const std::string& name, T fallback) const {
+    return has(name) ? get<T>(name) : fallback;
+  }
+
+  const std::string& context() const { return context_; }
+  const std::map<std::string, OptionValue>& values() const { return values_; }
+
+ private:
+  std::string context_;
+  std::map<std::string, OptionValue> values_;
+};
+
+/// Checks `given` against `specs`: an unknown key (naming the allowed ones) or a value of the wrong type (naming
+/// the expected type) is a peft::Error; integers are accepted where numbers are expected; defaults fill the rest.
+PEFT_API Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std::string, OptionValue>& given,
+                                 const std::string& context);
+
+}  // namespace peft

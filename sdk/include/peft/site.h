@@ -1,0 +1,68 @@
+#pragma once
+/// \file
+/// Sites: the adaptable Linear layers of a backbone.
+///
+/// A backbone builds each adaptable layer as a Site with a stable timm-style name (`blocks.3.attn.proj`), and
+/// every forward through that layer goes through it. Methods never replace modules; they attach adapters to
+/// sites:
+///
+///     struct Scale final : peft::SiteAdapter {
+///       torch::Tensor output_delta(const torch::Tensor& input) override { return input.matmul(a).matmul(b); }
+///     };
+///     site->attach(std::make_shared<Scale>());   // y = x Wᵀ + b + Σ output_delta(x)
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "peft/api.h"
+
+namespace peft {
+
+/// What one adapter contributes to a site. Both terms default to none (an undefined tensor).
+class PEFT_API SiteAdapter {
+ public:
+  SiteAdapter() = default;
+  SiteAdapter(const SiteAdapter&) = delete;
+  SiteAdapter& operator=(const SiteAdapter&) = delete;
+  virtual ~SiteAdapter();
+
+  /// Added to the weight before the matmul (GIFT's generated residual ΔW), shape [out, in].
+  virtual torch::Tensor weight_delta(const torch::Tensor& weight);
+  /// Added to the output (LoRA's s · x Aᵀ Bᵀ), shape [..., out].
+  virtual torch::Tensor output_delta(const torch::Tensor& input);
+};
+
+/// A Linear layer that adapters can attach to: y = x (W + Σ ΔW)ᵀ + b + Σ output_delta(x).
+class PEFT_API SiteImpl : public torch::nn::Module {
+ public:
+  /// Registers `weight` [out, in] and, when `with_bias`, `bias` [out], initialised as torch::nn::Linear does.
+  SiteImpl(std::string name, std::int64_t in_features, std::int64_t out_features, bool with_bias = true);
+
+  torch::Tensor forward(const torch::Tensor& input);
+
+  /// The stable name, e.g. `blocks.3.attn.proj`; its parameters are `<name>.weight` and `<name>.bias`.
+  const std::string& site_name() const { return site_name_; }
+  std::int64_t in_features() const { return weight.size(1); }
+  std::int64_t out_features() const { return weight.size(0); }
+  bool has_bias() const { return bias.defined(); }
+
+  void attach(std::shared_ptr<SiteAdapter> adapter);
+  /// Removes `adapter`; false when it was not attached.
+  bool detach(const SiteAdapter* adapter);
+  const std::vector<std::shared_ptr<SiteAdapter>>& adapters() const { return adapters_; }
+
+  torch::Tensor weight;
+  torch::Tensor bias;
+
+ private:
+  std::string site_name_;
+  std::vector<std::shared_ptr<SiteAdapter>> adapters_;
+};
+
+TORCH_MODULE(Site);
+
+}  // namespace peft

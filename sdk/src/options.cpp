@@ -1,0 +1,70 @@
+#include "peft/options.h"
+
+#include <algorithm>
+
+namespace peft {
+namespace {
+
+std::string join_names(const std::vector<OptionSpec>& specs) {
+  std::string names;
+  for (const auto& spec : specs) names += (names.empty() ? "" : ", ") + spec.name;
+  return names.empty() ? "(none)" : names;
+}
+
+// The value converted to `type` where that loses nothing (integers where numbers are expected), or nothing.
+std::optional<OptionValue> coerce(const OptionValue& value, OptionType type) {
+  if (value.index() == static_cast<std::size_t>(type)) return value;
+  if (type == OptionType::number && std::holds_alternative<std::int64_t>(value)) {
+    return static_cast<double>(std::get<std::int64_t>(value));
+  }
+  if (type == OptionType::number_list && std::holds_alternative<std::vector<std::int64_t>>(value)) {
+    const auto& integers = std::get<std::vector<std::int64_t>>(value);
+    return std::vector<double>(integers.begin(), integers.end());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string to_string(OptionType type) {
+  switch (type) {
+    case OptionType::boolean:
+      return "boolean";
+    case OptionType::integer:
+      return "integer";
+    case OptionType::number:
+      return "number";
+    case OptionType::string:
+      return "string";
+    case OptionType::integer_list:
+      return "list of integers";
+    case OptionType::number_list:
+      return "list of numbers";
+    case OptionType::string_list:
+      return "list of strings";
+  }
+  return "unknown";
+}
+
+Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std::string, OptionValue>& given,
+                        const std::string& context) {
+  std::map<std::string, OptionValue> values;
+  for (const auto& [name, value] : given) {
+    const auto spec = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& s) { return s.name == name; });
+    if (spec == specs.end()) {
+      throw Error("options", context + ": unknown key '" + name + "', expected one of: " + join_names(specs));
+    }
+    auto converted = coerce(value, spec->type);
+    if (!converted) {
+      throw Error("options", context + ": key '" + name + "' must be a " + to_string(spec->type) + ", got a " +
+                                 to_string(static_cast<OptionType>(value.index())));
+    }
+    values.emplace(name, std::move(*converted));
+  }
+  for (const auto& spec : specs) {
+    if (values.count(spec.name) == 0 && spec.default_value) values.emplace(spec.name, *spec.default_value);
+  }
+  return Options(context, std::move(values));
+}
+
+}  // namespace peft

@@ -1,0 +1,50 @@
+#include "peft/site.h"
+
+#include <ATen/ops/linear.h>
+#include <torch/nn/init.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace peft {
+
+SiteAdapter::~SiteAdapter() = default;
+torch::Tensor SiteAdapter::weight_delta(const torch::Tensor&) { return {}; }
+torch::Tensor SiteAdapter::output_delta(const torch::Tensor&) { return {}; }
+
+SiteImpl::SiteImpl(std::string name, std::int64_t in_features, std::int64_t out_features, bool with_bias)
+    : site_name_(std::move(name)) {
+  weight = register_parameter("weight", torch::empty({out_features, in_features}));
+  // As torch::nn::Linear: kaiming-uniform(a = √5) weight, uniform(±1/√in) bias. Backbones re-initialise as their
+  // reference does, and checkpoints overwrite both.
+  torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+  if (with_bias) {
+    this->bias = register_parameter("bias", torch::empty({out_features}));
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
+    torch::nn::init::uniform_(this->bias, -bound, bound);
+  }
+}
+
+torch::Tensor SiteImpl::forward(const torch::Tensor& input) {
+  torch::Tensor effective_weight = weight;
+  std::vector<torch::Tensor> output_terms;
+  for (const auto& adapter : adapters_) {
+    if (auto delta = adapter->weight_delta(weight); delta.defined()) effective_weight = effective_weight + delta;
+    if (auto term = adapter->output_delta(input); term.defined()) output_terms.push_back(std::move(term));
+  }
+  torch::Tensor output = at::linear(input, effective_weight, bias);
+  for (const auto& term : output_terms) output = output + term;
+  return output;
+}
+
+void SiteImpl::attach(std::shared_ptr<SiteAdapter> adapter) { adapters_.push_back(std::move(adapter)); }
+
+bool SiteImpl::detach(const SiteAdapter* adapter) {
+  const auto found = std::find_if(adapters_.begin(), adapters_.end(),
+                                  [&](const std::shared_ptr<SiteAdapter>& a) { return a.get() == adapter; });
+  if (found == adapters_.end()) return false;
+  adapters_.erase(found);
+  return true;
+}
+
+}  // namespace peft
