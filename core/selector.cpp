@@ -1,0 +1,199 @@
+#include "selector.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "peft/error.h"
+
+namespace peft {
+namespace {
+
+std::vector<std::string> split_segments(const std::string& name) {
+  std::vector<std::string> segments;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = name.find('.', start);
+    segments.push_back(name.substr(start, dot - start));
+    if (dot == std::string::npos) return segments;
+    start = dot + 1;
+  }
+}
+
+[[noreturn]] void bad_pattern(const std::string& pattern, const std::string& problem) {
+  throw Error("selector", "bad pattern '" + pattern + "': " + problem);
+}
+
+long long parse_index(const std::string& text, const std::string& pattern) {
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      text.size() > 9) {
+    bad_pattern(pattern, "index '" + text + "' is not a non-negative integer (expected [a-b] or [i,j,...])");
+  }
+  return std::stoll(text);
+}
+
+bool is_integer(const std::string& segment) {
+  return !segment.empty() && segment.size() <= 18 &&
+         std::all_of(segment.begin(), segment.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), 0);
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+}  // namespace
+
+SitePattern SitePattern::parse(const std::string& text) {
+  SitePattern pattern;
+  pattern.text_ = text;
+  if (text.rfind("re:", 0) == 0) {
+    pattern.is_regex_ = true;
+    try {
+      pattern.regex_ = std::regex(text.substr(3), std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      bad_pattern(text, std::string("invalid regular expression (") + e.what() + ")");
+    }
+    return pattern;
+  }
+  if (text.empty()) bad_pattern(text, "empty pattern");
+  for (const auto& segment : split_segments(text)) {
+    if (segment.empty()) bad_pattern(text, "empty segment (two dots, or a dot at an end)");
+    if (segment == "*") {
+      pattern.segments_.emplace_back(AnySegment{});
+    } else if (segment == "**") {
+      pattern.segments_.emplace_back(AnySegments{});
+    } else if (segment.front() == '[') {
+      if (segment.back() != ']' || segment.size() < 3)
+        bad_pattern(text, "index set '" + segment + "' is not [a-b] or [i,j,...]");
+      IndexSet set;
+      for (const auto& item : split_segments([&] {
+             std::string inner = segment.substr(1, segment.size() - 2);
+             std::replace(inner.begin(), inner.end(), ',', '.');
+             return inner;
+           }())) {
+        const std::size_t dash = item.find('-');
+        const long long low = parse_index(item.substr(0, dash), text);
+        const long long high = dash == std::string::npos ? low : parse_index(item.substr(dash + 1), text);
+        if (high < low) bad_pattern(text, "range '" + item + "' runs backwards (expected low-high)");
+        set.ranges.emplace_back(low, high);
+      }
+      pattern.segments_.emplace_back(std::move(set));
+    } else if (segment.find_first_of("*[]") != std::string::npos) {
+      bad_pattern(text,
+                  "'" + segment + "' mixes text with '*' or '[' (a wildcard is a whole segment; use re: for more)");
+    } else {
+      pattern.segments_.emplace_back(Literal{segment});
+    }
+  }
+  return pattern;
+}
+
+bool SitePattern::match_segments(const std::vector<Segment>& pattern, std::size_t p,
+                                 const std::vector<std::string>& name, std::size_t n) {
+  if (p == pattern.size()) return n == name.size();
+  const Segment& segment = pattern[p];
+  if (std::holds_alternative<AnySegments>(segment)) {
+    for (std::size_t skip = n; skip <= name.size(); ++skip) {
+      if (match_segments(pattern, p + 1, name, skip)) return true;
+    }
+    return false;
+  }
+  if (n == name.size()) return false;
+  if (const auto* literal = std::get_if<Literal>(&segment)) {
+    if (literal->text != name[n]) return false;
+  } else if (const auto* set = std::get_if<IndexSet>(&segment)) {
+    if (!is_integer(name[n])) return false;
+    const long long index = std::stoll(name[n]);
+    if (std::none_of(set->ranges.begin(), set->ranges.end(),
+                     [&](const auto& range) { return range.first <= index && index <= range.second; })) {
+      return false;
+    }
+  }
+  return match_segments(pattern, p + 1, name, n + 1);
+}
+
+bool SitePattern::matches(const std::string& name) const {
+  if (is_regex_) return std::regex_match(name, regex_);
+  const auto segments = split_segments(name);
+  // Anchored at the end, free at the start: try every trailing run of the name.
+  for (std::size_t start = 0; start < segments.size(); ++start) {
+    if (match_segments(segments_, 0, segments, start)) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> closest_names(const std::string& text, const std::vector<std::string>& names,
+                                       std::size_t count) {
+  std::vector<std::pair<std::size_t, std::string>> scored;
+  for (const auto& name : names) scored.emplace_back(edit_distance(text, name), name);
+  std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> closest;
+  for (std::size_t i = 0; i < scored.size() && i < count; ++i) closest.push_back(scored[i].second);
+  return closest;
+}
+
+std::vector<std::string> select_sites(const std::vector<std::string>& names, const std::vector<std::string>& targets,
+                                      const std::vector<std::string>& exclude) {
+  if (targets.empty()) throw Error("selector", "targets is empty, expected at least one pattern (e.g. \"attn.proj\")");
+  const auto compile = [](const std::vector<std::string>& texts) {
+    std::vector<SitePattern> patterns;
+    for (const auto& text : texts) patterns.push_back(SitePattern::parse(text));
+    return patterns;
+  };
+  const auto no_match = [&](const std::string& role, const SitePattern& pattern) {
+    return Error("selector", role + " '" + pattern.text() + "' matches no site (closest: " +
+                                 join(closest_names(pattern.text(), names)) + "; see peft inspect)");
+  };
+  const std::vector<SitePattern> target_patterns = compile(targets);
+  const std::vector<SitePattern> exclude_patterns = compile(exclude);
+
+  for (const auto& pattern : exclude_patterns) {
+    if (std::none_of(names.begin(), names.end(), [&](const std::string& n) { return pattern.matches(n); })) {
+      throw no_match("exclude pattern", pattern);
+    }
+  }
+  std::vector<std::string> kept;
+  for (const auto& name : names) {
+    if (std::none_of(exclude_patterns.begin(), exclude_patterns.end(),
+                     [&](const SitePattern& p) { return p.matches(name); })) {
+      kept.push_back(name);
+    }
+  }
+  std::vector<bool> used(target_patterns.size(), false);
+  std::vector<std::string> selected;
+  for (const auto& name : kept) {
+    bool any = false;
+    for (std::size_t i = 0; i < target_patterns.size(); ++i) {
+      if (target_patterns[i].matches(name)) used[i] = any = true;
+    }
+    if (any) selected.push_back(name);
+  }
+  for (std::size_t i = 0; i < target_patterns.size(); ++i) {
+    if (used[i]) continue;
+    const bool excluded_all =
+        std::any_of(names.begin(), names.end(), [&](const std::string& n) { return target_patterns[i].matches(n); });
+    if (excluded_all) {
+      throw Error("selector", "target '" + target_patterns[i].text() + "' matches only excluded sites");
+    }
+    throw no_match("target", target_patterns[i]);
+  }
+  return selected;
+}
+
+}  // namespace peft
