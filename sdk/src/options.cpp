@@ -24,6 +24,11 @@ std::optional<OptionValue> coerce(const OptionValue& value, OptionType type) {
   return std::nullopt;
 }
 
+std::string with_article(OptionType type) {
+  const std::string name = to_string(type);
+  return (name[0] == 'i' ? "an " : "a ") + name;
+}
+
 }  // namespace
 
 std::string to_string(OptionType type) {
@@ -56,8 +61,8 @@ Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std
     }
     auto converted = coerce(value, spec->type);
     if (!converted) {
-      throw Error("options", context + ": key '" + name + "' must be a " + to_string(spec->type) + ", got a " +
-                                 to_string(static_cast<OptionType>(value.index())));
+      throw Error("options", context + ": key '" + name + "' must be " + with_article(spec->type) + ", got " +
+                                 with_article(static_cast<OptionType>(value.index())));
     }
     values.emplace(name, std::move(*converted));
   }

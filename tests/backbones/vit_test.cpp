@@ -211,7 +211,7 @@ CATCH_TEST_CASE("bad vit options are one-line errors naming the key") {
   CATCH_CHECK_THROWS_WITH(make_backbone("vit", {{"depht", std::int64_t{3}}}),
                           Catch::Contains("unknown key 'depht', expected one of: variant, img_size"));
   CATCH_CHECK_THROWS_WITH(make_backbone("vit", {{"depth", std::string("3")}}),
-                          Catch::Contains("key 'depth' must be a integer, got a string"));
+                          Catch::Contains("key 'depth' must be an integer, got a string"));
 }
 
 CATCH_TEST_CASE("drop-path changes training outputs per sample and leaves evaluation alone") {

@@ -1,0 +1,40 @@
+#include "peft/options.h"
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+const std::vector<peft::OptionSpec> kSpecs{
+    {"r", peft::OptionType::integer, std::int64_t{8}, "rank"},
+    {"alpha", peft::OptionType::number, 8.0, "scale"},
+    {"schema", peft::OptionType::string, std::nullopt, "no default"},
+    {"mean", peft::OptionType::number_list, std::nullopt, "per channel"},
+};
+
+}  // namespace
+
+CATCH_TEST_CASE("resolved options take given values, fill defaults, and leave default-less ones unset") {
+  const auto options = peft::resolve_options(kSpecs, {{"r", std::int64_t{4}}}, "recipe.toml [method.options]");
+  CATCH_CHECK(options.get<std::int64_t>("r") == 4);
+  CATCH_CHECK(options.get<double>("alpha") == 8.0);
+  CATCH_CHECK_FALSE(options.has("schema"));
+  CATCH_CHECK(options.get_or<std::string>("schema", "paca") == "paca");
+  CATCH_CHECK_THROWS_WITH(options.get<std::string>("schema"),
+                          "[options] recipe.toml [method.options]: option 'schema' is not set");
+  CATCH_CHECK_THROWS_WITH(options.get<double>("r"), Catch::Contains("option 'r' has another type"));
+}
+
+CATCH_TEST_CASE("integers are accepted where numbers are expected, not the other way round") {
+  const auto options =
+      peft::resolve_options(kSpecs, {{"alpha", std::int64_t{16}}, {"mean", std::vector<std::int64_t>{0, 1, 1}}}, "ctx");
+  CATCH_CHECK(options.get<double>("alpha") == 16.0);
+  CATCH_CHECK(options.get<std::vector<double>>("mean") == std::vector<double>{0.0, 1.0, 1.0});
+  CATCH_CHECK_THROWS_WITH(peft::resolve_options(kSpecs, {{"r", 4.5}}, "ctx"),
+                          "[options] ctx: key 'r' must be an integer, got a number");
+}
+
+CATCH_TEST_CASE("an unknown key names the allowed ones") {
+  CATCH_CHECK_THROWS_WITH(peft::resolve_options(kSpecs, {{"rank", std::int64_t{4}}}, "recipe.toml [method.options]"),
+                          "[options] recipe.toml [method.options]: unknown key 'rank', expected one of: r, alpha, "
+                          "schema, mean");
+}
