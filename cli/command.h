@@ -3,6 +3,7 @@
 // costs ~4 s of compile time in every file that includes it.
 
 #include <filesystem>
+#include <string>
 #include <vector>
 
 namespace peft::cli {
@@ -22,9 +23,20 @@ struct VersionOptions {
   bool json = false;
 };
 
+struct InspectOptions {
+  std::filesystem::path recipe;
+  std::string backbone;
+  std::string variant;
+  std::filesystem::path checkpoint;
+  std::vector<std::string> targets;
+  std::vector<std::string> exclude;
+  bool json = false;
+};
+
 /// Each returns the process exit code; user errors are thrown as peft::Error.
 int run_list_command(const GlobalOptions& global, const ListOptions& options);
 int run_version_command(const VersionOptions& options);
+int run_inspect_command(const GlobalOptions& global, const InspectOptions& options);
 
 /// Parses the command line and runs the subcommand it names.
 int run_command_line(int argc, char** argv);

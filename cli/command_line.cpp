@@ -46,6 +46,26 @@ int run_command_line(int argc, char** argv) {
   auto* version_app = app.add_subcommand("version", "Print the versions of peft, its plugin API and LibTorch");
   version_app->add_flag("--json", version.json, "Print one JSON object");
 
+  InspectOptions inspect;
+  auto* inspect_app = app.add_subcommand(
+      "inspect", "Show the sites a recipe's targets select, their shapes and parameter counts, before training");
+  inspect_app->add_option("recipe", inspect.recipe, "The recipe (TOML); or describe the model with the flags below")
+      ->type_name("RECIPE");
+  inspect_app->add_option("--backbone", inspect.backbone, "Backbone plugin (overrides the recipe's)")
+      ->type_name("PLUGIN");
+  inspect_app->add_option("--variant", inspect.variant, "Backbone variant, e.g. vit_base_patch16_224")
+      ->type_name("NAME");
+  inspect_app->add_option("--checkpoint", inspect.checkpoint, "Checkpoint to load (safetensors)")->type_name("FILE");
+  inspect_app->add_option("--targets", inspect.targets, "Target pattern (repeatable; overrides the recipe's)")
+      ->type_name("PATTERN")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  inspect_app->add_option("--exclude", inspect.exclude, "Exclude pattern (repeatable; overrides the recipe's)")
+      ->type_name("PATTERN")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  inspect_app->add_flag("--json", inspect.json, "Print one JSON object");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -58,6 +78,7 @@ int run_command_line(int argc, char** argv) {
 
   if (list_app->parsed()) return run_list_command(global, list);
   if (version_app->parsed()) return run_version_command(version);
+  if (inspect_app->parsed()) return run_inspect_command(global, inspect);
   std::cout << app.help();
   return kSuccess;
 }

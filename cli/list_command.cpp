@@ -1,10 +1,10 @@
 #include <algorithm>
-#include <array>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "exit_code.h"
+#include "format.h"
 #include "plugin_loader.h"
 
 namespace peft::cli {
@@ -30,27 +30,18 @@ nlohmann::json to_json(const PluginSet& plugins) {
 
 void print_table(const PluginSet& plugins) {
   if (plugins.records.empty()) std::cout << "(no plugins found)\n";
-  using Row = std::array<std::string, 6>;
-  std::vector<Row> rows{{"KIND", "NAME", "VERSION", "API", "STATUS", "PATH"}};
+  std::vector<std::vector<std::string>> rows{{"KIND", "NAME", "VERSION", "API", "STATUS", "PATH"}};
   for (const auto& record : plugins.records) {
     rows.push_back({or_dash(record.kind), or_dash(record.name), or_dash(record.version),
                     record.api_version == 0 ? "-" : std::to_string(record.api_version),
                     record.loaded() ? "loaded" : "rejected", record.path.string()});
   }
-  std::array<std::size_t, 6> widths{};
-  for (const auto& row : rows) {
-    for (std::size_t column = 0; column < row.size(); ++column)
-      widths[column] = std::max(widths[column], row[column].size());
-  }
-  for (std::size_t index = plugins.records.empty() ? rows.size() : 0; index < rows.size(); ++index) {
-    std::string line;
-    for (std::size_t column = 0; column < rows[index].size(); ++column) {
-      line += rows[index][column];
-      if (column + 1 < rows[index].size()) line += std::string(widths[column] - rows[index][column].size() + 2, ' ');
-    }
-    std::cout << line << '\n';
-    if (index > 0 && !plugins.records[index - 1].loaded())
+  const std::vector<std::string> lines = format_columns(rows);
+  for (std::size_t index = plugins.records.empty() ? lines.size() : 0; index < lines.size(); ++index) {
+    std::cout << lines[index] << '\n';
+    if (index > 0 && !plugins.records[index - 1].loaded()) {
       std::cout << "  reason: " << plugins.records[index - 1].reason << '\n';
+    }
   }
   const auto loaded = std::count_if(plugins.records.begin(), plugins.records.end(),
                                     [](const PluginRecord& record) { return record.loaded(); });

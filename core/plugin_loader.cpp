@@ -115,7 +115,7 @@ Registry register_into_staging(const PluginDescriptor& descriptor) {
 // holding the library.
 template <class Interface>
 typename RegistryEntry<Interface>::Factory guard_factory(typename RegistryEntry<Interface>::Factory create,
-                                                        Library library, const std::string& what) {
+                                                         Library library, const std::string& what) {
   return [create = std::move(create), library = std::move(library),
           what](const Options& options) -> std::shared_ptr<Interface> {
     std::shared_ptr<Interface> object;

@@ -52,9 +52,11 @@ std::string to_string(OptionType type) {
 }
 
 Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std::string, OptionValue>& given,
-                        const std::string& context) {
+                        const std::string& default_context, const std::map<std::string, std::string>& key_contexts) {
   std::map<std::string, OptionValue> values;
   for (const auto& [name, value] : given) {
+    const auto located = key_contexts.find(name);
+    const std::string& context = located == key_contexts.end() ? default_context : located->second;
     const auto spec = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& s) { return s.name == name; });
     if (spec == specs.end()) {
       throw Error("options", context + ": unknown key '" + name + "', expected one of: " + join_names(specs));
@@ -69,7 +71,7 @@ Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std
   for (const auto& spec : specs) {
     if (values.count(spec.name) == 0 && spec.default_value) values.emplace(spec.name, *spec.default_value);
   }
-  return Options(context, std::move(values));
+  return Options(default_context, std::move(values));
 }
 
 }  // namespace peft

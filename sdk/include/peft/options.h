@@ -77,7 +77,9 @@ class PEFT_API Options {
 
 /// Checks `given` against `specs`: an unknown key (naming the allowed ones) or a value of the wrong type (naming
 /// the expected type) is a peft::Error; integers are accepted where numbers are expected; defaults fill the rest.
+/// Messages start with `key_contexts[key]` where given (e.g. "recipe.toml:14 [backbone]"), else `context`.
 PEFT_API Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std::string, OptionValue>& given,
-                                 const std::string& context);
+                                 const std::string& context,
+                                 const std::map<std::string, std::string>& key_contexts = {});
 
 }  // namespace peft

@@ -1,0 +1,49 @@
+#include "format.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace peft::cli {
+
+std::string with_thousands(std::int64_t value) {
+  std::string digits = std::to_string(value < 0 ? -value : value);
+  for (int position = static_cast<int>(digits.size()) - 3; position > 0; position -= 3) {
+    digits.insert(static_cast<std::size_t>(position), ",");
+  }
+  return value < 0 ? "-" + digits : digits;
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : separator) + item;
+  return text;
+}
+
+std::vector<std::string> format_columns(const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (std::size_t column = 0; column < row.size(); ++column) {
+      widths[column] = std::max(widths[column], row[column].size());
+    }
+  }
+  std::vector<std::string> lines;
+  for (const auto& row : rows) {
+    std::string line = indent;
+    for (std::size_t column = 0; column < row.size(); ++column) {
+      line += row[column];
+      if (column + 1 < row.size()) line += std::string(widths[column] - row[column].size() + 2, ' ');
+    }
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+void warn_rejections(const PluginSet& plugins) {
+  for (const auto& record : plugins.records) {
+    if (!record.loaded()) spdlog::warn("plugin rejected: {}: {}", record.path.string(), record.reason);
+  }
+}
+
+}  // namespace peft::cli

@@ -1,0 +1,25 @@
+#pragma once
+// Small text helpers the subcommands share for their terminal output.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "plugin_loader.h"
+
+namespace peft::cli {
+
+/// 86567656 → "86,567,656".
+std::string with_thousands(std::int64_t value);
+
+/// "a, b, c".
+std::string join(const std::vector<std::string>& items, const std::string& separator);
+
+/// `rows` as lines of left-aligned columns two spaces apart, each line starting with `indent`.
+std::vector<std::string> format_columns(const std::vector<std::vector<std::string>>& rows,
+                                        const std::string& indent = "");
+
+/// One warning line on stderr per rejected plugin (commands other than `list`, which shows them itself).
+void warn_rejections(const PluginSet& plugins);
+
+}  // namespace peft::cli

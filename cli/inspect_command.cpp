@@ -1,0 +1,106 @@
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "exit_code.h"
+#include "format.h"
+#include "inspect.h"
+#include "peft/error.h"
+#include "plugin_loader.h"
+
+namespace peft::cli {
+namespace {
+
+// The model part of the recipe, or of the flags alone; flags override the recipe.
+std::pair<BackboneSection, std::optional<MethodSection>> model_sections(const InspectOptions& options) {
+  BackboneSection backbone;
+  std::optional<MethodSection> method;
+  if (!options.recipe.empty()) {
+    Recipe recipe = load_recipe(options.recipe);
+    backbone = std::move(recipe.backbone);
+    method = std::move(recipe.method);
+  } else {
+    if (options.backbone.empty()) {
+      throw Error("inspect",
+                  "give a recipe, or --backbone PLUGIN (e.g. peft inspect --backbone vit --variant "
+                  "vit_base_patch16_224)");
+    }
+    backbone.context = "command line";
+  }
+  if (!options.backbone.empty()) backbone.plugin = options.backbone;
+  if (!options.variant.empty()) {
+    backbone.options["variant"] = options.variant;
+    backbone.option_contexts["variant"] = "--variant";
+  }
+  if (!options.checkpoint.empty()) backbone.checkpoint = options.checkpoint;
+  if (!options.targets.empty() || !options.exclude.empty()) {
+    if (!method) method.emplace();
+    if (!options.targets.empty()) method->targets = options.targets;
+    if (!options.exclude.empty()) method->exclude = options.exclude;
+  }
+  return {std::move(backbone), std::move(method)};
+}
+
+nlohmann::json to_json(const InspectReport& report) {
+  nlohmann::json sites = nlohmann::json::array();
+  std::int64_t selected_parameters = 0;
+  for (const auto& site : report.sites) {
+    sites.push_back({{"name", site.name},
+                     {"shape", {site.out_features, site.in_features}},
+                     {"bias", site.has_bias},
+                     {"parameters", site.parameters}});
+    selected_parameters += site.parameters;
+  }
+  nlohmann::json out{{"backbone", {{"plugin", report.backbone_plugin}, {"parameters", report.backbone_parameters}}},
+                     {"site_count", report.site_count},
+                     {"targets", report.targets},
+                     {"exclude", report.exclude},
+                     {"sites", sites},
+                     {"selected_site_parameters", selected_parameters},
+                     {"notices", report.notices}};
+  out["method"] = report.method_plugin
+                      ? nlohmann::json{{"plugin", *report.method_plugin}, {"loaded", report.method_loaded}}
+                      : nlohmann::json(nullptr);
+  return out;
+}
+
+void print_report(const InspectReport& report) {
+  for (const auto& notice : report.notices) std::cout << "note: " << notice << '\n';
+  std::cout << "backbone  " << report.backbone_plugin << ", " << with_thousands(report.backbone_parameters)
+            << " parameters, " << report.site_count << " sites\n";
+  if (report.method_plugin) {
+    std::cout << "method    " << *report.method_plugin
+              << (report.method_loaded ? "" : " (not loaded: its trainable count needs the plugin; see peft list)")
+              << '\n';
+  }
+  if (!report.targets.empty()) std::cout << "targets   " << join(report.targets, ", ") << '\n';
+  if (!report.exclude.empty()) std::cout << "exclude   " << join(report.exclude, ", ") << '\n';
+
+  std::int64_t parameters = 0;
+  std::vector<std::vector<std::string>> rows{{"SITE", "SHAPE", "BIAS", "PARAMETERS"}};
+  for (const auto& site : report.sites) {
+    rows.push_back({site.name, "[" + std::to_string(site.out_features) + ", " + std::to_string(site.in_features) + "]",
+                    site.has_bias ? "yes" : "no", with_thousands(site.parameters)});
+    parameters += site.parameters;
+  }
+  std::cout << report.sites.size() << " of " << report.site_count << " sites selected, " << with_thousands(parameters)
+            << " parameters in their weights and biases:\n";
+  for (const auto& line : format_columns(rows, "  ")) std::cout << line << '\n';
+}
+
+}  // namespace
+
+int run_inspect_command(const GlobalOptions& global, const InspectOptions& options) {
+  const auto [backbone, method] = model_sections(options);
+  const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
+  warn_rejections(plugins);
+  const InspectReport report = inspect(plugins.registry, backbone, method);
+  if (options.json) {
+    std::cout << to_json(report).dump(2) << '\n';
+  } else {
+    print_report(report);
+  }
+  return kSuccess;
+}
+
+}  // namespace peft::cli

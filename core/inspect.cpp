@@ -1,0 +1,41 @@
+#include "inspect.h"
+
+#include "selector.h"
+
+namespace peft {
+
+InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
+                      const std::optional<MethodSection>& method) {
+  InspectReport report;
+  report.backbone_plugin = backbone.plugin;
+  BuiltBackbone built = build_backbone(registry, backbone);
+  report.notices = std::move(built.notices);
+  for (const auto& parameter : built.backbone->parameters()) report.backbone_parameters += parameter.numel();
+
+  const std::vector<Site> sites = built.backbone->sites();
+  report.site_count = static_cast<std::int64_t>(sites.size());
+  std::vector<std::string> names;
+  for (const auto& site : sites) names.push_back(site->site_name());
+  std::vector<std::string> selected = names;
+  if (method) {
+    report.method_plugin = method->plugin;
+    report.method_loaded = registry.methods().find(method->plugin) != nullptr;
+    report.targets = method->targets;
+    report.exclude = method->exclude;
+    if (!method->targets.empty() || !method->exclude.empty()) {
+      selected = select_sites(names, method->targets.empty() ? std::vector<std::string>{"**"} : method->targets,
+                              method->exclude);
+    }
+  }
+  std::size_t next = 0;
+  for (const auto& site : sites) {
+    if (next == selected.size() || site->site_name() != selected[next]) continue;
+    ++next;
+    const std::int64_t parameters = site->weight.numel() + (site->has_bias() ? site->bias.numel() : std::int64_t{0});
+    report.sites.push_back(
+        {site->site_name(), site->out_features(), site->in_features(), site->has_bias(), parameters});
+  }
+  return report;
+}
+
+}  // namespace peft

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model_builder.h"
+#include "recipe.h"
+
+namespace peft {
+
+/// One selected site as `peft inspect` shows it.
+struct InspectedSite {
+  std::string name;
+  std::int64_t out_features = 0;
+  std::int64_t in_features = 0;
+  bool has_bias = false;
+  std::int64_t parameters = 0;
+};
+
+/// What a recipe's model part amounts to before anything trains.
+struct InspectReport {
+  std::string backbone_plugin;
+  std::int64_t backbone_parameters = 0;
+  std::int64_t site_count = 0;
+  std::vector<std::string> targets;
+  std::vector<std::string> exclude;
+  std::vector<InspectedSite> sites;
+  /// The method plugin the recipe names, and whether it is loaded.
+  std::optional<std::string> method_plugin;
+  bool method_loaded = false;
+  std::vector<std::string> notices;
+};
+
+/// Builds the recipe's backbone (loading its checkpoint, if any) and selects the sites its `[method]` targets
+/// (all sites when it names none). Selector errors name the pattern and the closest sites.
+InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
+                      const std::optional<MethodSection>& method);
+
+}  // namespace peft

@@ -1,0 +1,28 @@
+#include "model_builder.h"
+
+#include "peft/error.h"
+#include "peft/safetensors.h"
+
+namespace peft {
+
+BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& section) {
+  const BackboneEntry* entry = registry.backbones().find(section.plugin);
+  if (entry == nullptr) {
+    std::string known;
+    for (const auto& candidate : registry.backbones().entries()) known += (known.empty() ? "" : ", ") + candidate.name;
+    throw Error("recipe", section.context + ": plugin = '" + section.plugin + "' is not a loaded backbone plugin" +
+                              ", expected one of: " + (known.empty() ? "(none; see peft list)" : known));
+  }
+  BuiltBackbone built;
+  built.backbone =
+      entry->create(resolve_options(entry->options, section.options, section.context, section.option_contexts));
+  if (section.checkpoint) {
+    if (!std::filesystem::exists(*section.checkpoint)) {
+      throw Error("recipe", section.context + ": checkpoint " + section.checkpoint->string() + " does not exist");
+    }
+    built.notices = built.backbone->load_checkpoint(read_safetensors(*section.checkpoint));
+  }
+  return built;
+}
+
+}  // namespace peft

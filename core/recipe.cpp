@@ -1,0 +1,189 @@
+#include "recipe.h"
+
+#include <toml++/toml.h>
+#include <set>
+
+#include "peft/error.h"
+
+namespace fs = std::filesystem;
+
+namespace peft {
+namespace {
+
+// The tables and keys a recipe may have at its top level; the model tables are read here, the rest by their
+// commands.
+const std::set<std::string> kTopLevelKeys{"schema_version", "name", "seed",  "device", "threads", "backbone",
+                                          "method",         "data", "train", "output", "sweep"};
+
+std::string location(const fs::path& file, const toml::node& node) {
+  return file.string() + ":" + std::to_string(node.source().begin.line);
+}
+
+[[noreturn]] void fail(const fs::path& file, const toml::node& node, const std::string& message) {
+  throw Error("recipe", location(file, node) + ": " + message);
+}
+
+// "a table", "an integer", ... for messages.
+std::string type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "a list";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    default:
+      return "a date/time";
+  }
+}
+
+// A TOML value as an option value: scalars as they are; lists of integers, numbers (integers allowed) or strings.
+OptionValue to_option(const fs::path& file, const std::string& key, const toml::node& node) {
+  if (const auto* value = node.as_boolean()) return value->get();
+  if (const auto* value = node.as_integer()) return static_cast<std::int64_t>(value->get());
+  if (const auto* value = node.as_floating_point()) return value->get();
+  if (const auto* value = node.as_string()) return value->get();
+  if (const auto* array = node.as_array()) {
+    if (array->is_homogeneous(toml::node_type::integer)) {
+      std::vector<std::int64_t> values;
+      for (const auto& item : *array) values.push_back(item.as_integer()->get());
+      return values;
+    }
+    if (array->is_homogeneous(toml::node_type::string)) {
+      std::vector<std::string> values;
+      for (const auto& item : *array) values.push_back(item.as_string()->get());
+      return values;
+    }
+    std::vector<double> values;
+    for (const auto& item : *array) {
+      if (const auto* integer = item.as_integer()) {
+        values.push_back(static_cast<double>(integer->get()));
+      } else if (const auto* number = item.as_floating_point()) {
+        values.push_back(number->get());
+      } else {
+        fail(file, item,
+             key + ": a list must hold only integers, only numbers or only strings, found " + type_name(item));
+      }
+    }
+    return values;
+  }
+  fail(file, node, key + ": " + type_name(node) + " is not an option value");
+}
+
+std::string require_string(const fs::path& file, const toml::table& table, const std::string& table_name,
+                           const std::string& key) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) {
+    throw Error("recipe", location(file, table) + ": [" + table_name + "] needs " + key + " = \"...\"");
+  }
+  if (!node->is_string())
+    fail(file, *node, "[" + table_name + "] " + key + " must be a string, got " + type_name(*node));
+  return node->as_string()->get();
+}
+
+std::vector<std::string> string_list(const fs::path& file, const toml::node& node, const std::string& key) {
+  if (const auto* text = node.as_string()) return {text->get()};
+  const auto* array = node.as_array();
+  if (array == nullptr || !(array->empty() || array->is_homogeneous(toml::node_type::string))) {
+    fail(file, node, key + " must be a list of strings, got " + type_name(node));
+  }
+  std::vector<std::string> values;
+  for (const auto& item : *array) values.push_back(item.as_string()->get());
+  return values;
+}
+
+const toml::table& require_table(const fs::path& file, const toml::table& root, const std::string& key) {
+  const toml::node* node = root.get(key);
+  if (node == nullptr) throw Error("recipe", file.string() + ": the recipe has no [" + key + "] table");
+  if (!node->is_table()) fail(file, *node, key + " must be a table, got " + type_name(*node));
+  return *node->as_table();
+}
+
+// Copies every key of `table` except `reserved` into `section` as a plugin option.
+void read_options(const fs::path& file, const toml::table& table, const std::string& table_name,
+                  const std::set<std::string>& reserved, PluginSection& section) {
+  for (const auto& [key, node] : table) {
+    const std::string name(key.str());
+    if (reserved.count(name) != 0) continue;
+    section.options[name] = to_option(file, "[" + table_name + "] " + name, node);
+    section.option_contexts[name] = location(file, node) + " [" + table_name + "]";
+  }
+}
+
+BackboneSection read_backbone(const fs::path& file, const toml::table& root) {
+  const toml::table& table = require_table(file, root, "backbone");
+  BackboneSection section;
+  section.context = file.string() + " [backbone]";
+  section.plugin = require_string(file, table, "backbone", "plugin");
+  if (const toml::node* checkpoint = table.get("checkpoint")) {
+    if (!checkpoint->is_string()) fail(file, *checkpoint, "[backbone] checkpoint must be a string (a path)");
+    const fs::path path = checkpoint->as_string()->get();
+    section.checkpoint = path.is_absolute() ? path : file.parent_path() / path;
+  }
+  read_options(file, table, "backbone", {"plugin", "checkpoint"}, section);
+  return section;
+}
+
+MethodSection read_method(const fs::path& file, const toml::table& root) {
+  const toml::table& table = require_table(file, root, "method");
+  MethodSection section;
+  section.context = file.string() + " [method.options]";
+  section.plugin = require_string(file, table, "method", "plugin");
+  for (const auto& [key, node] : table) {
+    const std::string name(key.str());
+    if (name == "plugin") continue;
+    if (name == "targets") {
+      section.targets = string_list(file, node, "[method] targets");
+    } else if (name == "exclude") {
+      section.exclude = string_list(file, node, "[method] exclude");
+    } else if (name == "options") {
+      if (!node.is_table()) fail(file, node, "[method] options must be a table ([method.options])");
+      read_options(file, *node.as_table(), "method.options", {}, section);
+    } else {
+      fail(file, node, "[method] unknown key '" + name + "', expected plugin, targets, exclude, options");
+    }
+  }
+  return section;
+}
+
+}  // namespace
+
+Recipe load_recipe(const fs::path& file) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& error) {
+    if (!fs::exists(file)) throw Error("recipe", file.string() + ": no such file");
+    throw Error("recipe", file.string() + ":" + std::to_string(error.source().begin.line) + ": " +
+                              std::string(error.description()));
+  }
+  Recipe recipe;
+  recipe.file = file;
+  for (const auto& [key, node] : root) {
+    if (kTopLevelKeys.count(std::string(key.str())) == 0) {
+      std::string allowed;
+      for (const auto& name : kTopLevelKeys) allowed += (allowed.empty() ? "" : ", ") + name;
+      fail(file, node, "unknown key '" + std::string(key.str()) + "', expected one of: " + allowed);
+    }
+  }
+  const toml::node* version = root.get("schema_version");
+  if (version == nullptr) throw Error("recipe", file.string() + ": schema_version = 1 is missing");
+  if (!version->is_integer() || version->as_integer()->get() != 1) {
+    fail(file, *version, "schema_version must be 1 (the only version this peft reads)");
+  }
+  if (const toml::node* name = root.get("name")) {
+    if (!name->is_string()) fail(file, *name, "name must be a string");
+    recipe.name = name->as_string()->get();
+  }
+  recipe.backbone = read_backbone(file, root);
+  if (root.contains("method")) recipe.method = read_method(file, root);
+  return recipe;
+}
+
+}  // namespace peft

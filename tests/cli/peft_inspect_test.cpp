@@ -1,0 +1,86 @@
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "support/run_command.h"
+#include "support/temp_folder.h"
+
+namespace fs = std::filesystem;
+using peft::test::run_command;
+using peft::test::TempFolder;
+
+namespace {
+
+peft::test::CommandResult peft_cli(const std::string& arguments) {
+  return run_command("PEFT_PLUGIN_PATH= '" PEFT_EXECUTABLE "' " + arguments);
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("peft inspect on a ViT-B/16 recipe targeting blocks.*.attn.proj lists 12 sites of [768, 768]") {
+  TempFolder folder;
+  peft::test::write_text(folder / "vitb.toml", R"(schema_version = 1
+[backbone]
+plugin = "vit"
+variant = "vit_base_patch16_224"
+
+[method]
+plugin = "lora"
+targets = ["blocks.*.attn.proj"]
+)");
+  const auto text = peft_cli("inspect '" + (folder / "vitb.toml").string() + "'");
+  CATCH_REQUIRE(text.exit_code == 0);
+  CATCH_CHECK_THAT(text.out, Catch::Contains("backbone  vit, 86,567,656 parameters, 48 sites"));  // timm's count
+  CATCH_CHECK_THAT(text.out, Catch::Contains("12 of 48 sites selected, 7,087,104 parameters"));
+  CATCH_CHECK_THAT(text.out, Catch::Matches(R"((.|\n)*  blocks\.11\.attn\.proj +\[768, 768\] +yes +590,592\n(.|\n)*)"));
+
+  const auto json = peft_cli("inspect --json '" + (folder / "vitb.toml").string() + "'");
+  CATCH_REQUIRE(json.exit_code == 0);
+  const auto report = nlohmann::json::parse(json.out);
+  CATCH_REQUIRE(report["sites"].size() == 12);
+  for (const auto& site : report["sites"]) CATCH_CHECK(site["shape"] == nlohmann::json({768, 768}));
+  CATCH_CHECK(report["sites"][0]["name"] == "blocks.0.attn.proj");
+  CATCH_CHECK(report["backbone"]["parameters"] == 86567656);
+  CATCH_CHECK(report["method"]["plugin"] == "lora");
+}
+
+CATCH_TEST_CASE("peft inspect works from flags alone and loads the checkpoint it is given") {
+  const std::string checkpoint = std::string(PEFT_REFERENCE_FIXTURE_DIR) + "/timm_vit_p4_s32.safetensors";
+  const auto result = peft_cli("inspect --json --backbone vit --variant vit_pico_patch4_32 --checkpoint '" +
+                               checkpoint + "' --targets 'blocks.[1].mlp.*' --exclude mlp.fc2");
+  CATCH_REQUIRE(result.exit_code == 0);
+  const auto report = nlohmann::json::parse(result.out);
+  CATCH_REQUIRE(report["sites"].size() == 1);
+  CATCH_CHECK(report["sites"][0]["name"] == "blocks.1.mlp.fc1");
+  CATCH_CHECK(report["sites"][0]["shape"] == nlohmann::json({256, 64}));
+  CATCH_CHECK(report["site_count"] == 8);
+  CATCH_CHECK(report["backbone"]["parameters"] == 107781);  // the checkpoint's count: its 5-class head adopted
+}
+
+CATCH_TEST_CASE("peft inspect errors are one line with exit 1") {
+  TempFolder folder;
+  peft::test::write_text(folder / "typo.toml",
+                         "schema_version = 1\n[backbone]\nplugin = \"vit\"\n"
+                         "variant = \"vit_pico_patch4_32\"\ndepht = 3\n");
+  const std::string missing_checkpoint =
+      "--backbone vit --variant vit_pico_patch4_32 --checkpoint /no/such.safetensors";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"inspect '" + (folder / "typo.toml").string() + "'", "typo.toml:5 [backbone]: unknown key 'depht'"},
+      {"inspect --backbone vit --variant vit_pico_patch4_32 --targets blocks.*.atn.proj",
+       "target 'blocks.*.atn.proj' matches no site (closest: blocks.0.attn.proj"},
+      {"inspect --backbone vitt", "plugin = 'vitt' is not a loaded backbone plugin, expected one of: vit"},
+      {"inspect " + missing_checkpoint, "checkpoint /no/such.safetensors does not exist"},
+      {"inspect '" + (folder / "none.toml").string() + "'", "none.toml: no such file"},
+      {"inspect", "give a recipe, or --backbone PLUGIN"},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const auto& [arguments, message] = cases[i];
+    // The section name must be the same on every run of the test case, so not the arguments (a temp path).
+    CATCH_DYNAMIC_SECTION("case " << i << ": " << message) {
+      const auto result = peft_cli(arguments);
+      CATCH_CHECK(result.exit_code == 1);
+      CATCH_CHECK(result.out.empty());
+      CATCH_CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+      CATCH_CHECK_THAT(result.err, Catch::StartsWith("peft: error: ") && Catch::Contains(message));
+    }
+  }
+}
