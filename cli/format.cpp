@@ -14,12 +14,6 @@ std::string with_thousands(std::int64_t value) {
   return value < 0 ? "-" + digits : digits;
 }
 
-std::string join(const std::vector<std::string>& items, const std::string& separator) {
-  std::string text;
-  for (const auto& item : items) text += (text.empty() ? "" : separator) + item;
-  return text;
-}
-
 std::vector<std::string> format_columns(const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
   std::vector<std::size_t> widths;
   for (const auto& row : rows) {

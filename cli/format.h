@@ -12,9 +12,6 @@ namespace peft::cli {
 /// 86567656 → "86,567,656".
 std::string with_thousands(std::int64_t value);
 
-/// "a, b, c".
-std::string join(const std::vector<std::string>& items, const std::string& separator);
-
 /// `rows` as lines of left-aligned columns two spaces apart, each line starting with `indent`.
 std::vector<std::string> format_columns(const std::vector<std::vector<std::string>>& rows,
                                         const std::string& indent = "");

@@ -6,6 +6,7 @@
 #include "format.h"
 #include "inspect.h"
 #include "peft/error.h"
+#include "peft/strings.h"
 #include "plugin_loader.h"
 
 namespace peft::cli {

@@ -2,14 +2,14 @@
 
 #include "peft/error.h"
 #include "peft/safetensors.h"
+#include "peft/strings.h"
 
 namespace peft {
 
 BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& section) {
   const BackboneEntry* entry = registry.backbones().find(section.plugin);
   if (entry == nullptr) {
-    std::string known;
-    for (const auto& candidate : registry.backbones().entries()) known += (known.empty() ? "" : ", ") + candidate.name;
+    const std::string known = join(registry.backbones().names());
     throw Error("recipe", section.context + ": plugin = '" + section.plugin + "' is not a loaded backbone plugin" +
                               ", expected one of: " + (known.empty() ? "(none; see peft list)" : known));
   }

@@ -1,4 +1,5 @@
 #include "selector.h"
+#include "peft/strings.h"
 
 #include <algorithm>
 #include <numeric>
@@ -49,12 +50,6 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
     }
   }
   return row[b.size()];
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string text;
-  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
-  return text;
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "peft/options.h"
+#include "peft/strings.h"
 
 #include <algorithm>
 
@@ -6,9 +7,9 @@ namespace peft {
 namespace {
 
 std::string join_names(const std::vector<OptionSpec>& specs) {
-  std::string names;
-  for (const auto& spec : specs) names += (names.empty() ? "" : ", ") + spec.name;
-  return names.empty() ? "(none)" : names;
+  std::vector<std::string> names;
+  for (const auto& spec : specs) names.push_back(spec.name);
+  return names.empty() ? "(none)" : join(names);
 }
 
 // The value converted to `type` where that loses nothing (integers where numbers are expected), or nothing.

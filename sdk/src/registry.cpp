@@ -1,6 +1,7 @@
 #include "peft/registry.h"
 
 #include "peft/error.h"
+#include "peft/strings.h"
 
 namespace peft {
 namespace {
@@ -44,10 +45,15 @@ const RegistryEntry<Interface>* RegistryTable<Interface>::find(std::string_view 
 template <class Interface>
 const RegistryEntry<Interface>& RegistryTable<Interface>::at(std::string_view name) const {
   if (const auto* entry = find(name)) return *entry;
-  std::string known;
-  for (const auto& entry : entries_) known += (known.empty() ? "" : ", ") + entry.name;
-  throw Error("registry", "unknown " + kind_ + " '" + std::string(name) +
-                              "', expected one of: " + (known.empty() ? "(none loaded; see peft list)" : known));
+  throw Error("registry", "unknown " + kind_ + " '" + std::string(name) + "', expected one of: " +
+                              (entries_.empty() ? "(none loaded; see peft list)" : join(names())));
+}
+
+template <class Interface>
+std::vector<std::string> RegistryTable<Interface>::names() const {
+  std::vector<std::string> result;
+  for (const auto& entry : entries_) result.push_back(entry.name);
+  return result;
 }
 
 template class RegistryTable<Method>;

@@ -1,4 +1,5 @@
 #include "peft/state_dict.h"
+#include "peft/strings.h"
 
 #include <torch/csrc/autograd/grad_mode.h>
 
@@ -15,12 +16,6 @@ std::string shape_text(const torch::Tensor& tensor) {
   std::ostringstream text;
   text << tensor.sizes();
   return text.str();
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string text;
-  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
-  return text;
 }
 
 }  // namespace

@@ -66,6 +66,8 @@ class PEFT_API RegistryTable {
   const RegistryEntry<Interface>& at(std::string_view name) const;
 
   const std::vector<RegistryEntry<Interface>>& entries() const { return entries_; }
+  /// The registered names, in registration order.
+  std::vector<std::string> names() const;
   const std::string& kind() const { return kind_; }
 
  private:

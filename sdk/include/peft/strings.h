@@ -1,0 +1,15 @@
+#pragma once
+/// \file
+/// Text helpers for messages that list things ("expected one of: a, b, c").
+
+#include <string>
+#include <vector>
+
+#include "peft/api.h"
+
+namespace peft {
+
+/// `items` joined by `separator`: join({"a", "b"}) == "a, b".
+PEFT_API std::string join(const std::vector<std::string>& items, const std::string& separator = ", ");
+
+}  // namespace peft
