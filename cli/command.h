@@ -2,6 +2,7 @@
 // The subcommands of `peft`. Each takes plain option structs; only command_line.cpp sees CLI11, whose inline code
 // costs ~4 s of compile time in every file that includes it.
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -33,10 +34,19 @@ struct InspectOptions {
   bool json = false;
 };
 
+struct MiniVtabCommandOptions {
+  std::filesystem::path out;
+  std::filesystem::path source = "/usr/share/datasets/fashion-mnist";
+  std::uint64_t seed = 0;
+  std::int64_t pretrain_images = 30000;
+  std::int64_t test_images = 1000;
+};
+
 /// Each returns the process exit code; user errors are thrown as peft::Error.
 int run_list_command(const GlobalOptions& global, const ListOptions& options);
 int run_version_command(const VersionOptions& options);
 int run_inspect_command(const GlobalOptions& global, const InspectOptions& options);
+int run_mini_vtab_command(const MiniVtabCommandOptions& options);
 
 /// Parses the command line and runs the subcommand it names.
 int run_command_line(int argc, char** argv);

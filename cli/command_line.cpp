@@ -66,6 +66,24 @@ int run_command_line(int argc, char** argv) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   inspect_app->add_flag("--json", inspect.json, "Print one JSON object");
 
+  auto* data_app = app.add_subcommand("data", "Build datasets");
+  data_app->require_subcommand(1);
+  MiniVtabCommandOptions mini_vtab;
+  auto* mini_vtab_app = data_app->add_subcommand(
+      "mini-vtab", "Build the mini-vtab benchmark (pretraining set + 5 VTAB-style tasks) from Fashion-MNIST");
+  mini_vtab_app->add_option("--out", mini_vtab.out, "Output folder")->required()->type_name("DIR");
+  mini_vtab_app->add_option("--seed", mini_vtab.seed, "Seed: the same seed gives byte-identical files")
+      ->capture_default_str();
+  mini_vtab_app->add_option("--source", mini_vtab.source, "Folder with the Fashion-MNIST IDX files")
+      ->capture_default_str()
+      ->type_name("DIR");
+  mini_vtab_app
+      ->add_option("--pretrain-images", mini_vtab.pretrain_images,
+                   "Pretraining images from classes 0-4 (at most 30000)")
+      ->capture_default_str();
+  mini_vtab_app->add_option("--test-images", mini_vtab.test_images, "Test images per downstream task")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -79,6 +97,7 @@ int run_command_line(int argc, char** argv) {
   if (list_app->parsed()) return run_list_command(global, list);
   if (version_app->parsed()) return run_version_command(version);
   if (inspect_app->parsed()) return run_inspect_command(global, inspect);
+  if (mini_vtab_app->parsed()) return run_mini_vtab_command(mini_vtab);
   std::cout << app.help();
   return kSuccess;
 }

@@ -220,11 +220,13 @@ CATCH_TEST_CASE("plugin folders that cannot be read are reported; a missing buil
     CATCH_CHECK(records[0].reason == "cannot read plugin folder: Too many levels of symbolic links");
   }
   CATCH_SECTION("a folder without read permission, even when the tests run as root") {
-    add_fixture(folder / "locked", "method");
-    fs::permissions(folder / "locked", fs::perms::none);
+    // Under the system temp folder, which the unprivileged user can traverse (the build tree may not be).
+    TempFolder open_to_all(fs::temp_directory_path());
+    add_fixture(open_to_all / "locked", "method");
+    fs::permissions(open_to_all / "locked", fs::perms::none);
     const std::string reason = peft::test::run_unprivileged([&] {
       peft::Registry unprivileged_registry;
-      const auto records = peft::load_plugins(unprivileged_registry, {{folder / "locked", false}});
+      const auto records = peft::load_plugins(unprivileged_registry, {{open_to_all / "locked", false}});
       return records.size() == 1 ? records[0].reason : "expected one record, got " + std::to_string(records.size());
     });
     CATCH_CHECK(reason == "cannot read plugin folder: Permission denied");

@@ -10,10 +10,9 @@ namespace fs = std::filesystem;
 
 namespace peft::test {
 
-TempFolder::TempFolder() {
+TempFolder::TempFolder(const fs::path& root) {
   static std::atomic<int> counter{0};
-  path_ = fs::temp_directory_path() /
-          ("peft_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter.fetch_add(1)));
+  path_ = root / ("peft_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter.fetch_add(1)));
   fs::remove_all(path_);
   fs::create_directories(path_);
 }

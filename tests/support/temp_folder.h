@@ -5,10 +5,11 @@
 
 namespace peft::test {
 
-/// A fresh folder under the system temp folder, removed with everything in it when the object goes.
+/// A fresh folder, removed with everything in it when the object goes. By default it lives under the build tree's
+/// tests/tmp (the system temp folder can be far slower at creating files: ~1 ms a file seen here, against 30 µs).
 class TempFolder {
  public:
-  TempFolder();
+  explicit TempFolder(const std::filesystem::path& root = PEFT_TEST_TEMP_ROOT);
   ~TempFolder();
   TempFolder(const TempFolder&) = delete;
   TempFolder& operator=(const TempFolder&) = delete;

@@ -1,0 +1,55 @@
+#include "data/image_io.h"
+
+#include <stb_image.h>
+#include <stb_image_write.h>
+#include <unistd.h>
+
+#include <ATen/ops/from_blob.h>
+#include <memory>
+
+#include "peft/error.h"
+
+namespace peft::data {
+
+at::Tensor decode_image(const std::filesystem::path& file) {
+  int width = 0;
+  int height = 0;
+  int channels = 0;
+  if (stbi_info(file.c_str(), &width, &height, &channels) == 0) {
+    const char* reason = stbi_failure_reason();
+    if (!std::filesystem::exists(file)) throw Error("image", file.string() + ": no such file");
+    throw Error("image",
+                file.string() + ": cannot decode (" + (reason ? reason : "unknown format") + "; expected PNG or JPEG)");
+  }
+  // Grey (with or without alpha) stays one channel; everything else, palettes included, becomes RGB.
+  const int wanted = channels <= 2 ? 1 : 3;
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load(file.c_str(), &width, &height, &channels, wanted),
+                                                   stbi_image_free);
+  if (!pixels) {
+    const char* reason = stbi_failure_reason();
+    throw Error("image", file.string() + ": cannot decode (" + (reason ? reason : "corrupt data") + ")");
+  }
+  // clone(), not contiguous(): for one channel the permuted view is already contiguous and would still point into
+  // stb's buffer, freed on return.
+  return at::from_blob(pixels.get(), {height, width, wanted}, at::kByte)
+      .permute({2, 0, 1})
+      .clone(at::MemoryFormat::Contiguous);
+}
+
+void write_png(const std::filesystem::path& file, const at::Tensor& image) {
+  TORCH_CHECK(image.dim() == 3 && (image.size(0) == 1 || image.size(0) == 3) && image.scalar_type() == at::kByte,
+              "write_png expects uint8 [1 or 3, H, W], got ", image.sizes(), " ", image.scalar_type());
+  const at::Tensor pixels = image.permute({1, 2, 0}).contiguous();
+  const int height = static_cast<int>(image.size(1));
+  const int width = static_cast<int>(image.size(2));
+  const int channels = static_cast<int>(image.size(0));
+  const std::filesystem::path temporary = file.string() + ".tmp." + std::to_string(::getpid());
+  if (stbi_write_png(temporary.c_str(), width, height, channels, pixels.data_ptr(), width * channels) == 0) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw Error("image", "cannot write " + file.string());
+  }
+  std::filesystem::rename(temporary, file);
+}
+
+}  // namespace peft::data
