@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "data/dataset.h"
 #include "data/idx.h"
 #include "data/image_io.h"
 #include "support/temp_folder.h"
@@ -179,4 +180,19 @@ CATCH_TEST_CASE("mini-vtab images are 32x32 grey and show their label: the cell,
   CATCH_CHECK(inverted[0][0].min().item<int>() == 255);
   const at::Tensor turned = peft::data::decode_image(out / "rotation" / list("rotation").front().first);
   CATCH_CHECK(turned[0][0].max().item<int>() == 0);
+}
+
+CATCH_TEST_CASE("the VTAB-1k reader reads every mini-vtab split with its dataset.toml class count") {
+  const fs::path out = shared_build().out.path();
+  const auto train = peft::data::read_vtab1k_split(out / "location", "train800");
+  CATCH_CHECK(train.samples.size() == 800);
+  CATCH_CHECK(train.num_classes == 9);
+  CATCH_CHECK(peft::data::read_vtab1k_split(out / "pretrain", "train").samples.size() == 300);
+  for (const char* name : kDownstream) {
+    for (const char* split : {"train800", "val200", "train800val200", "test"}) {
+      for (const auto& sample : peft::data::read_vtab1k_split(out / name, split).samples) {
+        CATCH_REQUIRE(fs::exists(sample.image));
+      }
+    }
+  }
 }
