@@ -12,6 +12,7 @@
 
 #include "data/idx.h"
 #include "data/image_io.h"
+#include "data/random.h"
 #include "peft/error.h"
 
 namespace fs = std::filesystem;
@@ -22,34 +23,6 @@ namespace {
 constexpr std::int64_t kCanvas = 32;
 constexpr std::int64_t kItem = 28;
 constexpr std::int64_t kSmall = 10;  // a shrunken item: one cell of a 3×3 grid on the canvas
-
-// SplitMix64: tiny, and the same numbers on every platform (std distributions are not).
-class Random {
- public:
-  explicit Random(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  /// Uniform in [0, n), without modulo bias.
-  std::uint64_t below(std::uint64_t n) {
-    const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    std::uint64_t value = 0;
-    do {
-      value = next();
-    } while (value >= limit);
-    return value % n;
-  }
-  template <class T>
-  void shuffle(std::vector<T>& items) {
-    for (std::size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[below(i)]);
-  }
-
- private:
-  std::uint64_t state_;
-};
 
 struct Source {
   at::Tensor images;  // [N, 28, 28] uint8

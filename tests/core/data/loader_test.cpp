@@ -1,0 +1,134 @@
+#include "data/loader.h"
+
+#include <ATen/ATen.h>
+
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "data/image_io.h"
+#include "peft/error.h"
+#include "support/temp_folder.h"
+
+namespace fs = std::filesystem;
+using peft::data::Loader;
+using peft::data::LoaderOptions;
+using peft::test::TempFolder;
+
+namespace {
+
+// `count` 6×6 grey images; image i is a ramp starting at 10·i, so batches show which images they hold.
+peft::data::Split make_split(const TempFolder& folder, int count) {
+  peft::data::Split split;
+  split.num_classes = 3;
+  for (int i = 0; i < count; ++i) {
+    const fs::path file = folder / ("image " + std::to_string(i) + ".png");
+    peft::data::write_png(file, (at::arange(36, at::kInt) + 10 * i).clamp(0, 255).to(at::kByte).view({1, 6, 6}));
+    split.samples.push_back({file, i % 3, "test"});
+  }
+  return split;
+}
+
+LoaderOptions options_with(int workers) {
+  LoaderOptions options;
+  options.batch_size = 4;
+  options.workers = workers;
+  options.seed = 11;
+  options.transform.image_size = 4;
+  options.transform.resize = "shorter";
+  options.transform.resize_size = 6;
+  options.transform.crop = "random";
+  options.transform.flip = true;
+  return options;
+}
+
+std::vector<at::Tensor> epoch_of(Loader& loader, std::int64_t epoch) {
+  loader.start_epoch(epoch);
+  std::vector<at::Tensor> parts;
+  while (auto batch = loader.next()) {
+    parts.push_back(batch->images);
+    parts.push_back(batch->labels.to(at::kFloat));
+  }
+  return parts;
+}
+
+bool same(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!at::equal(a[i], b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("the loader gives the same batches for a seed, whatever the number of workers") {
+  TempFolder folder;
+  const auto split = make_split(folder, 10);
+  Loader inline_loader(split, options_with(0));
+  Loader threaded(split, options_with(2));
+  Loader again(split, options_with(3));
+  const auto reference = epoch_of(inline_loader, 0);
+  CATCH_CHECK(same(reference, epoch_of(threaded, 0)));
+  CATCH_CHECK(same(reference, epoch_of(again, 0)));
+  CATCH_CHECK_FALSE(same(reference, epoch_of(threaded, 1)));  // another epoch, another order and augmentation
+  CATCH_CHECK(same(reference, epoch_of(threaded, 0)));        // and back
+}
+
+CATCH_TEST_CASE("an epoch holds every sample once, in batches of batch_size") {
+  TempFolder folder;
+  const auto split = make_split(folder, 10);
+  LoaderOptions options = options_with(2);
+  options.transform = {};
+  options.transform.image_size = 6;
+  options.transform.mean = {0, 0, 0};
+  options.transform.std = {1, 1, 1};
+  Loader loader(split, options);
+  CATCH_CHECK(loader.batches_per_epoch() == 3);
+  loader.start_epoch(0);
+  std::vector<std::int64_t> sizes;
+  std::multiset<int> firsts;  // each image's first pixel identifies it: 10·i
+  while (auto batch = loader.next()) {
+    sizes.push_back(batch->images.size(0));
+    CATCH_CHECK(batch->images.sizes().slice(1) == at::IntArrayRef({3, 6, 6}));
+    for (std::int64_t b = 0; b < batch->images.size(0); ++b) {
+      const int first = static_cast<int>(std::lround(batch->images[b][0][0][0].item<float>() * 255));
+      firsts.insert(first);
+      CATCH_CHECK(batch->labels[b].item<std::int64_t>() == (first / 10) % 3);
+    }
+  }
+  CATCH_CHECK(sizes == std::vector<std::int64_t>{4, 4, 2});
+  CATCH_CHECK(firsts == std::multiset<int>{0, 10, 20, 30, 40, 50, 60, 70, 80, 90});
+
+  options.drop_last = true;
+  Loader dropping(split, options);
+  CATCH_CHECK(dropping.batches_per_epoch() == 2);
+}
+
+CATCH_TEST_CASE("a bad image stops the loader with its path, or is skipped and counted") {
+  TempFolder folder;
+  auto split = make_split(folder, 6);
+  peft::test::write_text(split.samples[3].image, "corrupt");
+  LoaderOptions options = options_with(2);
+  {
+    Loader loader(split, options);
+    loader.start_epoch(0);
+    CATCH_CHECK_THROWS_WITH(
+        [&] {
+          while (loader.next()) {
+          }
+        }(),
+        Catch::Contains("image 3.png: cannot decode"));
+  }
+  options.on_bad_image = "skip";
+  options.cache = true;
+  Loader loader(split, options);
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    loader.start_epoch(epoch);
+    std::int64_t images = 0;
+    while (auto batch = loader.next()) images += batch->images.size(0);
+    CATCH_CHECK(images == 5);
+  }
+  CATCH_CHECK(loader.skipped() == 2);
+  options.on_bad_image = "ignore";
+  CATCH_CHECK_THROWS_WITH(Loader(split, options), Catch::Contains("expected error or skip"));
+}
