@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <ATen/ops/from_blob.h>
+#include <cerrno>
+#include <cstring>
 #include <memory>
 
 #include "peft/error.h"
@@ -43,11 +45,14 @@ void write_png(const std::filesystem::path& file, const at::Tensor& image) {
   const int height = static_cast<int>(image.size(1));
   const int width = static_cast<int>(image.size(2));
   const int channels = static_cast<int>(image.size(0));
+  std::error_code error;
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), error);
   const std::filesystem::path temporary = file.string() + ".tmp." + std::to_string(::getpid());
   if (stbi_write_png(temporary.c_str(), width, height, channels, pixels.data_ptr(), width * channels) == 0) {
+    const std::string reason = std::strerror(errno);
     std::error_code ignored;
     std::filesystem::remove(temporary, ignored);
-    throw Error("image", "cannot write " + file.string());
+    throw Error("image", "cannot write " + file.string() + ": " + reason);
   }
   std::filesystem::rename(temporary, file);
 }

@@ -11,7 +11,8 @@ namespace peft::data {
 /// peft::Error naming it.
 at::Tensor decode_image(const std::filesystem::path& file);
 
-/// Writes a uint8 tensor [C, H, W] (C = 1 or 3) as a PNG, atomically (temporary file, then rename).
+/// Writes a uint8 tensor [C, H, W] (C = 1 or 3) as a PNG, atomically (temporary file, then rename), creating its
+/// folder.
 void write_png(const std::filesystem::path& file, const at::Tensor& image);
 
 }  // namespace peft::data

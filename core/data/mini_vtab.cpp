@@ -152,7 +152,6 @@ class TaskWriter {
 
   std::string write(const std::string& folder, std::int64_t number, const Made& made, const std::string& source_split) {
     const std::string relative = "images/" + folder + "/" + std::to_string(number) + ".png";
-    fs::create_directories(root_ / "images" / folder);
     write_png(root_ / relative, made.pixels.unsqueeze(0));
     std::string sources;
     for (const auto index : made.sources) sources += (sources.empty() ? "" : ",") + std::to_string(index);

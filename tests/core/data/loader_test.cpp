@@ -5,8 +5,10 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "data/dataset.h"
 #include "data/image_io.h"
 #include "peft/error.h"
+#include "support/images.h"
 #include "support/temp_folder.h"
 
 namespace fs = std::filesystem;
@@ -131,4 +133,31 @@ CATCH_TEST_CASE("a bad image stops the loader with its path, or is skipped and c
   CATCH_CHECK(loader.skipped() == 2);
   options.on_bad_image = "ignore";
   CATCH_CHECK_THROWS_WITH(Loader(split, options), Catch::Contains("expected error or skip"));
+}
+
+CATCH_TEST_CASE("a NOAH-layout VTAB-1k folder with a spaced path, a palette PNG, a JPEG and a corrupt file loads") {
+  TempFolder root;
+  const fs::path task = root / "caltech101";
+  peft::data::write_png(task / "images/train800/with space.png", at::full({1, 5, 7}, 200, at::kByte));
+  peft::test::write_palette_png(task / "images/train800/palette.png");
+  peft::test::write_flat_jpeg(task / "images/train800/photo.jpg");
+  peft::test::write_text(task / "images/train800/broken.jpg", "not a jpeg");
+  peft::test::write_text(task / "train800.txt",
+                         "images/train800/with space.png 101\nimages/train800/palette.png 0\n"
+                         "images/train800/photo.jpg 5\nimages/train800/broken.jpg 7\n");
+  LoaderOptions options;
+  options.batch_size = 8;
+  options.workers = 2;
+  options.shuffle = false;
+  options.on_bad_image = "skip";
+  options.transform.image_size = 8;
+  Loader loader(peft::data::read_vtab1k_split(task, "train800"), options);
+  CATCH_CHECK(loader.split().num_classes == 102);  // the known VTAB-1k task
+  loader.start_epoch(0);
+  const auto batch = loader.next();
+  CATCH_REQUIRE(batch.has_value());
+  CATCH_CHECK(batch->images.sizes() == at::IntArrayRef({3, 3, 8, 8}));
+  CATCH_CHECK(at::equal(batch->labels, at::tensor({101, 0, 5}, at::kLong)));
+  CATCH_CHECK(loader.skipped() == 1);
+  CATCH_CHECK_FALSE(loader.next().has_value());
 }
