@@ -107,7 +107,7 @@ const toml::table& require_table(const fs::path& file, const toml::table& root, 
 
 // Copies every key of `table` except `reserved` into `section` as a plugin option.
 void read_options(const fs::path& file, const toml::table& table, const std::string& table_name,
-                  const std::set<std::string>& reserved, PluginSection& section) {
+                  const std::set<std::string>& reserved, OptionTable& section) {
   for (const auto& [key, node] : table) {
     const std::string name(key.str());
     if (reserved.count(name) != 0) continue;
@@ -183,6 +183,12 @@ Recipe load_recipe(const fs::path& file) {
   }
   recipe.backbone = read_backbone(file, root);
   if (root.contains("method")) recipe.method = read_method(file, root);
+  if (root.contains("data")) {
+    OptionTable data;
+    data.context = file.string() + " [data]";
+    read_options(file, require_table(file, root, "data"), "data", {}, data);
+    recipe.data = std::move(data);
+  }
   return recipe;
 }
 

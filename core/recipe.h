@@ -10,14 +10,18 @@
 
 namespace peft {
 
-/// A `[backbone]` or `[method]` table: which plugin, and the plugin's own options with where each was written.
-struct PluginSection {
-  std::string plugin;
+/// A recipe table read as option values, with where each was written; checked later against a declaration.
+struct OptionTable {
   std::map<std::string, OptionValue> options;
   /// "recipe.toml:14 [backbone]" for each option key, for messages.
   std::map<std::string, std::string> option_contexts;
   /// "recipe.toml [backbone]", for messages about the table as a whole.
   std::string context;
+};
+
+/// A `[backbone]` or `[method]` table: which plugin, and the plugin's own options.
+struct PluginSection : OptionTable {
+  std::string plugin;
 };
 
 struct BackboneSection : PluginSection {
@@ -30,13 +34,15 @@ struct MethodSection : PluginSection {
   std::vector<std::string> exclude;
 };
 
-/// A TOML recipe (`schema_version = 1`). This reads the model part — `[backbone]` and `[method]` — strictly; the
-/// `[data]`, `[train]`, `[output]` and `[sweep]` tables are kept for the commands that use them.
+/// A TOML recipe (`schema_version = 1`). `[backbone]`, `[method]` and `[data]` are read here (their keys are checked
+/// against their declarations when used); `[train]`, `[output]` and `[sweep]` belong to `peft run`.
 struct Recipe {
   std::filesystem::path file;
   std::string name;
   BackboneSection backbone;
   std::optional<MethodSection> method;
+  /// The `[data]` table (see data/data_plan.h for its keys).
+  std::optional<OptionTable> data;
 };
 
 /// Parses `file`. A TOML syntax error, a missing or unknown key, or a value of the wrong type is a peft::Error

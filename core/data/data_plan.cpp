@@ -1,0 +1,127 @@
+#include "data/data_plan.h"
+
+#include <cmath>
+
+#include "peft/error.h"
+
+namespace fs = std::filesystem;
+
+namespace peft::data {
+namespace {
+
+[[noreturn]] void bad(const OptionTable& table, const std::string& key, const std::string& message) {
+  const auto located = table.option_contexts.find(key);
+  throw Error("data",
+              (located == table.option_contexts.end() ? table.context : located->second) + ": " + key + " " + message);
+}
+
+std::array<double, 3> triple(const Options& options, const OptionTable& table, const std::string& key,
+                             const std::array<double, 3>& fallback) {
+  if (!options.has(key)) return fallback;
+  const auto values = options.get<std::vector<double>>(key);
+  if (values.size() != 3) bad(table, key, "must have 3 values (one per channel), got " + std::to_string(values.size()));
+  return {values[0], values[1], values[2]};
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& data_option_specs() {
+  using T = OptionType;
+  static const std::vector<OptionSpec> specs{
+      {"format", T::string, std::nullopt, "vtab1k | fgvc | imagefolder"},
+      {"root", T::string, std::nullopt, "the dataset folder (relative to the recipe)"},
+      {"train_split", T::string, std::nullopt, "default: train800val200 (vtab1k), train (fgvc, imagefolder)"},
+      {"eval_split", T::string, std::nullopt, "default: test (vtab1k, fgvc), val (imagefolder)"},
+      {"num_classes", T::integer, std::nullopt, "classes, where the format does not say (vtab1k)"},
+      {"image_root", T::string, std::nullopt, "fgvc: the folder image paths are relative to (under root)"},
+      {"image_size", T::integer, std::nullopt, "model input size (default: the backbone's)"},
+      {"interpolation", T::string, std::nullopt,
+       "bilinear | bicubic (default: bilinear for vtab1k, else the backbone's)"},
+      {"resize", T::string, std::nullopt, "direct | shorter (default: direct for vtab1k, else shorter)"},
+      {"resize_size", T::integer, std::nullopt, "shorter-side size (default: image_size / 0.875, 256 for 224)"},
+      {"train_crop", T::string, std::nullopt, "none | center | random (default: none for vtab1k, else random)"},
+      {"eval_crop", T::string, std::nullopt, "none | center (default: none for vtab1k, else center)"},
+      {"flip", T::boolean, std::nullopt, "random horizontal flip in training (default: false for vtab1k, else true)"},
+      {"mean", T::number_list, std::nullopt, "per-channel mean (default: the backbone's)"},
+      {"std", T::number_list, std::nullopt, "per-channel std (default: the backbone's)"},
+      {"workers", T::integer, std::int64_t{2}, "loader threads"},
+      {"cache", T::boolean, false, "keep decoded images in memory"},
+      {"on_bad_image", T::string, std::string("error"), "error | skip"},
+  };
+  return specs;
+}
+
+DataPlan plan_data(const OptionTable& table, const fs::path& recipe_folder, const Preprocessing& defaults,
+                   std::uint64_t seed, std::int64_t batch_size) {
+  const Options options = resolve_options(data_option_specs(), table.options, table.context, table.option_contexts);
+  if (!options.has("format")) bad(table, "format", "is missing, expected vtab1k, fgvc or imagefolder");
+  if (!options.has("root")) bad(table, "root", "is missing, expected the dataset folder");
+  const std::string format = options.get<std::string>("format");
+  if (format != "vtab1k" && format != "fgvc" && format != "imagefolder") {
+    bad(table, "format", "= '" + format + "', expected vtab1k, fgvc or imagefolder");
+  }
+  const bool vtab = format == "vtab1k";
+  fs::path root = options.get<std::string>("root");
+  if (root.is_relative()) root = recipe_folder / root;
+  if (!fs::is_directory(root)) bad(table, "root", "= " + root.string() + " is not a folder");
+
+  const std::string train_split = options.get_or<std::string>("train_split", vtab ? "train800val200" : "train");
+  const std::string eval_split = options.get_or<std::string>("eval_split", format == "imagefolder" ? "val" : "test");
+  const auto read = [&](const std::string& split) {
+    if (format == "vtab1k") {
+      return read_vtab1k_split(
+          root, split,
+          options.has("num_classes") ? std::optional(options.get<std::int64_t>("num_classes")) : std::nullopt);
+    }
+    if (format == "fgvc") {
+      return read_fgvc_split(root, split,
+                             options.has("image_root")
+                                 ? std::optional<fs::path>(root / options.get<std::string>("image_root"))
+                                 : std::nullopt);
+    }
+    return read_image_folder(root, split);
+  };
+
+  DataPlan plan;
+  plan.train = read(train_split);
+  plan.eval = read(eval_split);
+
+  TransformOptions transform;
+  transform.image_size = options.get_or<std::int64_t>("image_size", defaults.image_size);
+  transform.interpolation = options.get_or<std::string>("interpolation", vtab ? "bilinear" : defaults.interpolation);
+  transform.resize = options.get_or<std::string>("resize", vtab ? "direct" : "shorter");
+  transform.resize_size = options.get_or<std::int64_t>(
+      "resize_size", static_cast<std::int64_t>(std::lround(static_cast<double>(transform.image_size) / 0.875)));
+  transform.mean = triple(options, table, "mean", defaults.mean);
+  transform.std = triple(options, table, "std", defaults.std);
+
+  LoaderOptions loader;
+  loader.batch_size = batch_size;
+  loader.seed = seed;
+  loader.workers = static_cast<int>(options.get<std::int64_t>("workers"));
+  if (loader.workers < 0) bad(table, "workers", "must be 0 or more");
+  loader.cache = options.get<bool>("cache");
+  loader.on_bad_image = options.get<std::string>("on_bad_image");
+  if (loader.on_bad_image != "error" && loader.on_bad_image != "skip") {
+    bad(table, "on_bad_image", "= '" + loader.on_bad_image + "', expected error or skip");
+  }
+
+  plan.train_loader = loader;
+  plan.train_loader.transform = transform;
+  plan.train_loader.transform.crop = options.get_or<std::string>("train_crop", vtab ? "none" : "random");
+  plan.train_loader.transform.flip = options.get_or<bool>("flip", !vtab);
+  plan.eval_loader = loader;
+  plan.eval_loader.shuffle = false;
+  plan.eval_loader.transform = transform;
+  plan.eval_loader.transform.crop = options.get_or<std::string>("eval_crop", vtab ? "none" : "center");
+  if (plan.eval_loader.transform.crop == "random") bad(table, "eval_crop", "cannot be random (evaluation is fixed)");
+  try {
+    validate(plan.train_loader.transform);
+    validate(plan.eval_loader.transform);
+  } catch (const Error& e) {
+    throw Error("data", table.context + ": " + std::string(e.what()).substr(std::string("[data] ").size()));
+  }
+  return plan;
+}
+
+}  // namespace peft::data

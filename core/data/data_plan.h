@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "peft/backbone.h"
+#include "peft/options.h"
+#include "recipe.h"
+
+namespace peft::data {
+
+/// The keys of a recipe's `[data]` table: format, root, splits, transforms, loader settings.
+const std::vector<OptionSpec>& data_option_specs();
+
+/// The splits and loader settings a `[data]` table describes.
+struct DataPlan {
+  Split train;
+  Split eval;
+  LoaderOptions train_loader;
+  LoaderOptions eval_loader;
+};
+
+/// Reads the `[data]` table: its splits (paths relative to `recipe_folder`) and the transforms of each, with the
+/// benchmark's defaults for the format (VTAB: resize straight to the model size, bilinear, no augmentation; FGVC and
+/// ImageFolder: shorter side to 256/224 of the size, random crop and flip for training, centre crop for evaluation)
+/// and the backbone's image size, mean and std unless the table sets them. Errors name the file, line and key.
+DataPlan plan_data(const OptionTable& table, const std::filesystem::path& recipe_folder, const Preprocessing& defaults,
+                   std::uint64_t seed, std::int64_t batch_size);
+
+}  // namespace peft::data

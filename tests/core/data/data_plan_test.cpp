@@ -1,0 +1,103 @@
+#include "data/data_plan.h"
+
+#include <catch2/catch.hpp>
+
+#include "peft/error.h"
+#include "support/temp_folder.h"
+
+namespace fs = std::filesystem;
+using peft::test::TempFolder;
+using peft::test::write_text;
+
+namespace {
+
+peft::Preprocessing vit_defaults() {
+  peft::Preprocessing defaults;
+  defaults.image_size = 32;
+  defaults.mean = {0.1, 0.2, 0.3};
+  defaults.std = {0.4, 0.5, 0.6};
+  defaults.interpolation = "bicubic";
+  return defaults;
+}
+
+// Writes recipe.toml with `data` as its [data] table (plus a backbone) into `folder`, returns its [data] table.
+peft::OptionTable data_table(const TempFolder& folder, const std::string& data) {
+  write_text(folder / "recipe.toml", "schema_version = 1\n[backbone]\nplugin = \"vit\"\n[data]\n" + data);
+  return *peft::load_recipe(folder / "recipe.toml").data;
+}
+
+std::string error_of(const TempFolder& folder, const std::string& data) {
+  try {
+    peft::data::plan_data(data_table(folder, data), folder.path(), vit_defaults(), 0, 8);
+  } catch (const peft::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("a vtab1k [data] table follows the VTAB protocol with the backbone's size and normalisation") {
+  TempFolder folder;
+  write_text(folder / "tasks/dtd/train800val200.txt", "a.png 1\nb.png 2\n");
+  write_text(folder / "tasks/dtd/test.txt", "c.png 3\n");
+  const auto plan = peft::data::plan_data(data_table(folder, "format = \"vtab1k\"\nroot = \"tasks/dtd\"\n"),
+                                          folder.path(), vit_defaults(), 7, 16);
+  CATCH_CHECK(plan.train.samples.size() == 2);
+  CATCH_CHECK(plan.eval.samples.size() == 1);
+  CATCH_CHECK(plan.train.num_classes == 47);
+  const auto& train = plan.train_loader;
+  CATCH_CHECK(train.batch_size == 16);
+  CATCH_CHECK(train.seed == 7);
+  CATCH_CHECK(train.shuffle);
+  CATCH_CHECK_FALSE(plan.eval_loader.shuffle);
+  CATCH_CHECK(train.transform.image_size == 32);
+  CATCH_CHECK(train.transform.resize == "direct");
+  CATCH_CHECK(train.transform.interpolation == "bilinear");
+  CATCH_CHECK(train.transform.crop == "none");
+  CATCH_CHECK_FALSE(train.transform.flip);
+  CATCH_CHECK(train.transform.mean == std::array<double, 3>{0.1, 0.2, 0.3});
+  CATCH_CHECK(plan.eval_loader.transform.crop == "none");
+}
+
+CATCH_TEST_CASE("fgvc defaults to resize 256 / random crop and flip for training, centre crop for evaluation") {
+  TempFolder folder;
+  write_text(folder / "cub/train.json", R"({"a.jpg": 1, "b.jpg": 2})");
+  write_text(folder / "cub/test.json", R"({"c.jpg": 2})");
+  const auto plan = peft::data::plan_data(
+      data_table(folder, "format = \"fgvc\"\nroot = \"cub\"\nimage_size = 224\nmean = [0.5, 0.5, 0.5]\n"),
+      folder.path(), vit_defaults(), 0, 8);
+  CATCH_CHECK(plan.train.num_classes == 2);
+  CATCH_CHECK(plan.train_loader.transform.resize == "shorter");
+  CATCH_CHECK(plan.train_loader.transform.resize_size == 256);
+  CATCH_CHECK(plan.train_loader.transform.crop == "random");
+  CATCH_CHECK(plan.train_loader.transform.flip);
+  CATCH_CHECK(plan.train_loader.transform.interpolation == "bicubic");  // the backbone's
+  CATCH_CHECK(plan.train_loader.transform.mean == std::array<double, 3>{0.5, 0.5, 0.5});
+  CATCH_CHECK(plan.train_loader.transform.std == std::array<double, 3>{0.4, 0.5, 0.6});
+  CATCH_CHECK(plan.eval_loader.transform.crop == "center");
+}
+
+CATCH_TEST_CASE("[data] errors name the recipe, the line and the key") {
+  TempFolder folder;
+  fs::create_directories(folder / "d");
+  const std::string file = (folder / "recipe.toml").string();
+  CATCH_CHECK_THAT(error_of(folder, "format = \"vtab1k\"\nroot = \"d\"\nimage_sise = 3\n"),
+                   Catch::StartsWith("[options] " + file + ":7 [data]: unknown key 'image_sise', expected one of:"));
+  CATCH_CHECK(error_of(folder, "root = \"d\"\n") ==
+              "[data] " + file + " [data]: format is missing, expected vtab1k, fgvc or imagefolder");
+  CATCH_CHECK(error_of(folder, "format = \"coco\"\nroot = \"d\"\n") ==
+              "[data] " + file + ":5 [data]: format = 'coco', expected vtab1k, fgvc or imagefolder");
+  CATCH_CHECK_THAT(error_of(folder, "format = \"vtab1k\"\nroot = \"nowhere\"\n"),
+                   Catch::Contains(":6 [data]: root = ") && Catch::EndsWith("nowhere is not a folder"));
+  write_text(folder / "d/train800val200.txt", "a.png 1\n");
+  write_text(folder / "d/test.txt", "a.png 1\n");
+  CATCH_CHECK(error_of(folder, "format = \"vtab1k\"\nroot = \"d\"\nnum_classes = 2\nmean = [0.5, 0.5]\n") ==
+              "[data] " + file + ":8 [data]: mean must have 3 values (one per channel), got 2");
+  CATCH_CHECK(error_of(folder, "format = \"vtab1k\"\nroot = \"d\"\nnum_classes = 2\non_bad_image = \"ignore\"\n") ==
+              "[data] " + file + ":8 [data]: on_bad_image = 'ignore', expected error or skip");
+  CATCH_CHECK(error_of(folder, "format = \"vtab1k\"\nroot = \"d\"\nnum_classes = 2\neval_crop = \"random\"\n") ==
+              "[data] " + file + ":8 [data]: eval_crop cannot be random (evaluation is fixed)");
+  CATCH_CHECK_THAT(error_of(folder, "format = \"vtab1k\"\nroot = \"d\"\nnum_classes = 2\ninterpolation = \"area\"\n"),
+                   Catch::Contains("data.interpolation must be bilinear or bicubic"));
+}
