@@ -11,6 +11,7 @@
 #include "data/dataset.h"
 #include "data/idx.h"
 #include "data/image_io.h"
+#include "data/loader.h"
 #include "support/temp_folder.h"
 
 namespace fs = std::filesystem;
@@ -195,4 +196,24 @@ CATCH_TEST_CASE("the VTAB-1k reader reads every mini-vtab split with its dataset
       }
     }
   }
+}
+
+CATCH_TEST_CASE("the loader reads a mini-vtab task: grey PNGs become normalised three-channel batches") {
+  peft::data::LoaderOptions options;
+  options.batch_size = 100;
+  options.workers = 2;
+  options.transform.image_size = 32;
+  peft::data::Loader loader(peft::data::read_vtab1k_split(shared_build().out.path() / "rotation", "val200"), options);
+  loader.start_epoch(0);
+  std::int64_t images = 0;
+  at::Tensor counts = at::zeros({4}, at::kLong);
+  while (auto batch = loader.next()) {
+    CATCH_CHECK(batch->images.sizes().slice(1) == at::IntArrayRef({3, 32, 32}));
+    CATCH_CHECK(batch->images.min().item<float>() >= -1.0f);  // (0 - 0.5) / 0.5
+    CATCH_CHECK(batch->images.max().item<float>() <= 1.0f);
+    counts += at::bincount(batch->labels, {}, 4);
+    images += batch->images.size(0);
+  }
+  CATCH_CHECK(images == 200);
+  CATCH_CHECK(at::equal(counts, at::full({4}, 50, at::kLong)));
 }
