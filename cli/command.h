@@ -18,6 +18,8 @@ struct GlobalOptions {
 
 struct ListOptions {
   bool json = false;
+  /// Also print each loaded plugin's recipe options (always in --json).
+  bool options = false;
 };
 
 struct VersionOptions {

@@ -41,6 +41,7 @@ int run_command_line(int argc, char** argv) {
   ListOptions list;
   auto* list_app = app.add_subcommand("list", "List the method and backbone plugins found, and any rejected ones");
   list_app->add_flag("--json", list.json, "Print one JSON object instead of a table");
+  list_app->add_flag("--options", list.options, "Also list each plugin's recipe options: name, type, default, meaning");
 
   VersionOptions version;
   auto* version_app = app.add_subcommand("version", "Print the versions of peft, its plugin API and LibTorch");

@@ -2,6 +2,7 @@
 #include "peft/strings.h"
 
 #include <algorithm>
+#include <sstream>
 
 namespace peft {
 namespace {
@@ -30,6 +31,21 @@ std::string with_article(OptionType type) {
   return (name[0] == 'i' ? "an " : "a ") + name;
 }
 
+std::string value_text(bool v) { return v ? "true" : "false"; }
+std::string value_text(std::int64_t v) { return std::to_string(v); }
+std::string value_text(double v) {
+  std::ostringstream text;
+  text << v;
+  return text.str();
+}
+std::string value_text(const std::string& v) { return "\"" + v + "\""; }
+template <class T>
+std::string value_text(const std::vector<T>& values) {
+  std::vector<std::string> items;
+  for (const auto& item : values) items.push_back(value_text(item));
+  return "[" + join(items) + "]";
+}
+
 }  // namespace
 
 std::string to_string(OptionType type) {
@@ -50,6 +66,10 @@ std::string to_string(OptionType type) {
       return "list of strings";
   }
   return "unknown";
+}
+
+std::string to_string(const OptionValue& value) {
+  return std::visit([](const auto& v) { return value_text(v); }, value);
 }
 
 Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std::string, OptionValue>& given,

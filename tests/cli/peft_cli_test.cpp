@@ -143,3 +143,24 @@ CATCH_TEST_CASE("peft --help lists the subcommands; a bad command line is a one-
     CATCH_CHECK_THAT(result.err, Catch::StartsWith("peft: error: "));
   }
 }
+
+CATCH_TEST_CASE("peft list --options shows each plugin's declared recipe keys; --json always carries them") {
+  const auto text = peft_cli("list --options");
+  CATCH_REQUIRE(text.exit_code == 0);
+  CATCH_CHECK_THAT(text.out, Catch::Contains("backbone 'vit' options:"));
+  CATCH_CHECK_THAT(text.out,
+                   Catch::Matches(R"((.|\n)*\n  global_pool +string +"token" +pooling before the head(.|\n)*)"));
+  CATCH_CHECK_THAT(text.out, Catch::Matches(R"((.|\n)*\n  num_classes +integer +\(unset\) +head size(.|\n)*)"));
+
+  const auto json = nlohmann::json::parse(peft_cli("list --json").out);
+  const auto vit = std::find_if(json["plugins"].begin(), json["plugins"].end(),
+                                [](const nlohmann::json& record) { return record["name"] == "vit"; });
+  CATCH_REQUIRE(vit != json["plugins"].end());
+  const auto& options = (*vit)["options"];
+  CATCH_REQUIRE(options.size() == 18);
+  CATCH_CHECK(options[0] == nlohmann::json({{"name", "variant"},
+                                            {"type", "string"},
+                                            {"default", nullptr},
+                                            {"doc", "named architecture, e.g. vit_base_patch16_224 (see README)"}}));
+  CATCH_CHECK(options[9]["default"] == "true");  // qkv_bias
+}

@@ -38,3 +38,13 @@ CATCH_TEST_CASE("an unknown key names the allowed ones") {
                           "[options] recipe.toml [method.options]: unknown key 'rank', expected one of: r, alpha, "
                           "schema, mean");
 }
+
+CATCH_TEST_CASE("option values print as a recipe would write them") {
+  CATCH_CHECK(peft::to_string(peft::OptionValue{true}) == "true");
+  CATCH_CHECK(peft::to_string(peft::OptionValue{std::int64_t{8}}) == "8");
+  CATCH_CHECK(peft::to_string(peft::OptionValue{0.5}) == "0.5");
+  CATCH_CHECK(peft::to_string(peft::OptionValue{std::string("paca")}) == "\"paca\"");
+  CATCH_CHECK(peft::to_string(peft::OptionValue{std::vector<double>{0.5, 0.25}}) == "[0.5, 0.25]");
+  CATCH_CHECK(peft::to_string(peft::OptionValue{std::vector<std::string>{"a", "b"}}) == "[\"a\", \"b\"]");
+  CATCH_CHECK(peft::to_string(peft::OptionType::integer_list) == "list of integers");
+}

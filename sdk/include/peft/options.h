@@ -32,6 +32,9 @@ enum class OptionType { boolean, integer, number, string, integer_list, number_l
 /// "integer", "list of numbers", ... for messages.
 PEFT_API std::string to_string(OptionType type);
 
+/// A value as a recipe would write it: `true`, `8`, `0.5`, `"paca"`, `[0.5, 0.5, 0.5]`.
+PEFT_API std::string to_string(const OptionValue& value);
+
 /// One option a plugin accepts.
 struct OptionSpec {
   std::string name;
