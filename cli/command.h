@@ -33,6 +33,8 @@ struct InspectOptions {
   std::filesystem::path checkpoint;
   std::vector<std::string> targets;
   std::vector<std::string> exclude;
+  /// `key=value` recipe overrides.
+  std::vector<std::string> overrides;
   bool json = false;
 };
 

@@ -65,6 +65,11 @@ int run_command_line(int argc, char** argv) {
       ->type_name("PATTERN")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  inspect_app
+      ->add_option("--set", inspect.overrides, "Override a recipe key: --set backbone.variant=vit_small_patch16_224")
+      ->type_name("KEY=VALUE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   inspect_app->add_flag("--json", inspect.json, "Print one JSON object");
 
   auto* data_app = app.add_subcommand("data", "Build datasets");

@@ -17,7 +17,7 @@ std::pair<BackboneSection, std::optional<MethodSection>> model_sections(const In
   BackboneSection backbone;
   std::optional<MethodSection> method;
   if (!options.recipe.empty()) {
-    Recipe recipe = load_recipe(options.recipe);
+    Recipe recipe = load_recipe(options.recipe, options.overrides);
     backbone = std::move(recipe.backbone);
     method = std::move(recipe.method);
   } else {
@@ -26,6 +26,7 @@ std::pair<BackboneSection, std::optional<MethodSection>> model_sections(const In
                   "give a recipe, or --backbone PLUGIN (e.g. peft inspect --backbone vit --variant "
                   "vit_base_patch16_224)");
     }
+    if (!options.overrides.empty()) throw Error("inspect", "--set needs a recipe to override");
     backbone.context = "command line";
   }
   if (!options.backbone.empty()) backbone.plugin = options.backbone;

@@ -16,6 +16,9 @@ const std::set<std::string> kTopLevelKeys{"schema_version", "name", "seed",  "de
                                           "method",         "data", "train", "output", "sweep"};
 
 std::string location(const fs::path& file, const toml::node& node) {
+  // Values from --set carry the override as their source path.
+  const auto& source = node.source().path;
+  if (source && *source != file.string()) return *source;
   return file.string() + ":" + std::to_string(node.source().begin.line);
 }
 
@@ -154,7 +157,52 @@ MethodSection read_method(const fs::path& file, const toml::table& root) {
 
 }  // namespace
 
-Recipe load_recipe(const fs::path& file) {
+namespace {
+
+void apply_override(toml::table& root, const std::string& assignment) {
+  const std::size_t equals = assignment.find('=');
+  const std::string key = assignment.substr(0, equals);
+  if (equals == std::string::npos || key.empty()) {
+    throw Error("recipe", "--set expects key=value (e.g. --set train.lr=5e-4), got '" + assignment + "'");
+  }
+  const std::string origin = "--set " + key;
+  const std::string text = assignment.substr(equals + 1);
+  toml::table parsed;
+  try {
+    parsed = toml::parse("value = " + text, origin);
+  } catch (const toml::parse_error&) {
+    // Not TOML: a plain string, quoted so that it keeps the --set as its source.
+    std::string quoted = "\"";
+    for (const char c : text) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    try {
+      parsed = toml::parse("value = " + quoted + "\"", origin);
+    } catch (const toml::parse_error& error) {
+      throw Error("recipe",
+                  origin + ": cannot read the value '" + text + "' (" + std::string(error.description()) + ")");
+    }
+  }
+  toml::table* table = &root;
+  std::size_t start = 0;
+  for (std::size_t dot = key.find('.'); dot != std::string::npos; start = dot + 1, dot = key.find('.', start)) {
+    const std::string part = key.substr(start, dot - start);
+    if (part.empty()) throw Error("recipe", origin + ": empty key segment");
+    toml::node* next = table->get(part);
+    if (next == nullptr) next = &table->insert_or_assign(part, toml::table{}).first->second;
+    if (!next->is_table()) throw Error("recipe", origin + ": '" + part + "' is not a table in the recipe");
+    table = next->as_table();
+  }
+  const std::string last = key.substr(start);
+  if (last.empty()) throw Error("recipe", origin + ": empty key segment");
+  // Moved, not copied: toml++ keeps a node's source (the --set) only when it moves.
+  parsed.get("value")->visit([&](auto&& value) { table->insert_or_assign(last, std::move(value)); });
+}
+
+}  // namespace
+
+Recipe load_recipe(const fs::path& file, const std::vector<std::string>& overrides) {
   toml::table root;
   try {
     root = toml::parse_file(file.string());
@@ -163,6 +211,7 @@ Recipe load_recipe(const fs::path& file) {
     throw Error("recipe", file.string() + ":" + std::to_string(error.source().begin.line) + ": " +
                               std::string(error.description()));
   }
+  for (const auto& assignment : overrides) apply_override(root, assignment);
   Recipe recipe;
   recipe.file = file;
   for (const auto& [key, node] : root) {

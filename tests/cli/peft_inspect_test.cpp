@@ -84,3 +84,22 @@ CATCH_TEST_CASE("peft inspect errors are one line with exit 1") {
     }
   }
 }
+
+CATCH_TEST_CASE("peft inspect --set overrides recipe keys") {
+  TempFolder folder;
+  peft::test::write_text(folder / "r.toml",
+                         "schema_version = 1\n[backbone]\nplugin = \"vit\"\n"
+                         "variant = \"vit_base_patch16_224\"\n[method]\nplugin = \"lora\"\n"
+                         "targets = [\"attn.proj\"]\n");
+  const auto result =
+      peft_cli("inspect --json '" + (folder / "r.toml").string() +
+               "' --set backbone.variant=vit_pico_patch4_32 --set 'method.targets=[\"blocks.1.attn.qkv\"]'");
+  CATCH_REQUIRE(result.exit_code == 0);
+  const auto report = nlohmann::json::parse(result.out);
+  CATCH_REQUIRE(report["sites"].size() == 1);
+  CATCH_CHECK(report["sites"][0]["shape"] == nlohmann::json({192, 64}));
+  const auto typo = peft_cli("inspect '" + (folder / "r.toml").string() + "' --set backbone.depht=3");
+  CATCH_CHECK(typo.exit_code == 1);
+  CATCH_CHECK_THAT(typo.err, Catch::StartsWith("peft: error: [options] --set backbone.depht [backbone]: unknown key"));
+  CATCH_CHECK(peft_cli("inspect --backbone vit --set backbone.depth=3").exit_code == 1);
+}

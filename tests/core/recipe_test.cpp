@@ -98,3 +98,29 @@ CATCH_TEST_CASE("recipe errors name the file, the line and the key") {
   CATCH_CHECK(error_of(folder, "") == "[recipe] " + file + ": schema_version = 1 is missing");
   CATCH_CHECK_THROWS_WITH(peft::load_recipe(folder / "missing.toml"), Catch::Contains("missing.toml: no such file"));
 }
+
+CATCH_TEST_CASE("--set overrides any key with a TOML value, or a plain string, and errors name the --set") {
+  TempFolder folder;
+  peft::test::write_text(folder / "recipe.toml",
+                         "schema_version = 1\n[backbone]\nplugin = \"vit\"\nvariant = \"a\"\n"
+                         "[method]\nplugin = \"lora\"\ntargets = [\"attn.proj\"]\n");
+  const auto recipe =
+      peft::load_recipe(folder / "recipe.toml", {"backbone.variant=vit_small_patch16_224", "backbone.drop_path=0.1",
+                                                 "method.targets=[\"attn.qkv\", \"mlp.fc1\"]", "method.options.r=16",
+                                                 "backbone.num_classes=10", "name=with = sign"});
+  CATCH_CHECK(std::get<std::string>(recipe.backbone.options.at("variant")) == "vit_small_patch16_224");
+  CATCH_CHECK(std::get<double>(recipe.backbone.options.at("drop_path")) == 0.1);
+  CATCH_CHECK(recipe.method->targets == std::vector<std::string>{"attn.qkv", "mlp.fc1"});
+  CATCH_CHECK(std::get<std::int64_t>(recipe.method->options.at("r")) == 16);
+  CATCH_CHECK(recipe.backbone.option_contexts.at("num_classes") == "--set backbone.num_classes [backbone]");
+  CATCH_CHECK(recipe.name == "with = sign");
+
+  CATCH_CHECK_THROWS_WITH(peft::load_recipe(folder / "recipe.toml", {"backbone.variant"}),
+                          "[recipe] --set expects key=value (e.g. --set train.lr=5e-4), got 'backbone.variant'");
+  CATCH_CHECK_THROWS_WITH(peft::load_recipe(folder / "recipe.toml", {"backbone.variant.x=1"}),
+                          "[recipe] --set backbone.variant.x: 'variant' is not a table in the recipe");
+  CATCH_CHECK_THROWS_WITH(peft::load_recipe(folder / "recipe.toml", {"schema_version=2"}),
+                          "[recipe] --set schema_version: schema_version must be 1 (the only version this peft reads)");
+  CATCH_CHECK_THROWS_WITH(peft::load_recipe(folder / "recipe.toml", {"method.target=[\"x\"]"}),
+                          Catch::StartsWith("[recipe] --set method.target: [method] unknown key 'target'"));
+}
