@@ -1,5 +1,7 @@
 #include "plugin_search_path.h"
 
+#include "peft/strings.h"
+
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <cstdlib>
 #include <system_error>
@@ -26,11 +28,8 @@ fs::path builtin_plugin_folder() {
 
 std::vector<fs::path> split_plugin_path(std::string_view list) {
   std::vector<fs::path> folders;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const std::size_t end = std::min(list.find(':', start), list.size());
-    if (end > start) folders.emplace_back(std::string(list.substr(start, end - start)));
-    start = end + 1;
+  for (const auto& folder : split(list, ':')) {
+    if (!folder.empty()) folders.emplace_back(folder);
   }
   return folders;
 }

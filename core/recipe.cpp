@@ -4,6 +4,7 @@
 #include <set>
 
 #include "peft/error.h"
+#include "peft/strings.h"
 
 namespace fs = std::filesystem;
 
@@ -184,18 +185,18 @@ void apply_override(toml::table& root, const std::string& assignment) {
                   origin + ": cannot read the value '" + text + "' (" + std::string(error.description()) + ")");
     }
   }
-  toml::table* table = &root;
-  std::size_t start = 0;
-  for (std::size_t dot = key.find('.'); dot != std::string::npos; start = dot + 1, dot = key.find('.', start)) {
-    const std::string part = key.substr(start, dot - start);
+  const std::vector<std::string> parts = split(key, '.');
+  for (const auto& part : parts) {
     if (part.empty()) throw Error("recipe", origin + ": empty key segment");
-    toml::node* next = table->get(part);
-    if (next == nullptr) next = &table->insert_or_assign(part, toml::table{}).first->second;
-    if (!next->is_table()) throw Error("recipe", origin + ": '" + part + "' is not a table in the recipe");
+  }
+  toml::table* table = &root;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    toml::node* next = table->get(parts[i]);
+    if (next == nullptr) next = &table->insert_or_assign(parts[i], toml::table{}).first->second;
+    if (!next->is_table()) throw Error("recipe", origin + ": '" + parts[i] + "' is not a table in the recipe");
     table = next->as_table();
   }
-  const std::string last = key.substr(start);
-  if (last.empty()) throw Error("recipe", origin + ": empty key segment");
+  const std::string& last = parts.back();
   // Moved, not copied: toml++ keeps a node's source (the --set) only when it moves.
   parsed.get("value")->visit([&](auto&& value) { table->insert_or_assign(last, std::move(value)); });
 }
@@ -216,9 +217,9 @@ Recipe load_recipe(const fs::path& file, const std::vector<std::string>& overrid
   recipe.file = file;
   for (const auto& [key, node] : root) {
     if (kTopLevelKeys.count(std::string(key.str())) == 0) {
-      std::string allowed;
-      for (const auto& name : kTopLevelKeys) allowed += (allowed.empty() ? "" : ", ") + name;
-      fail(file, node, "unknown key '" + std::string(key.str()) + "', expected one of: " + allowed);
+      fail(file, node,
+           "unknown key '" + std::string(key.str()) +
+               "', expected one of: " + join(std::vector<std::string>(kTopLevelKeys.begin(), kTopLevelKeys.end())));
     }
   }
   const toml::node* version = root.get("schema_version");

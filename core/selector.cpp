@@ -9,17 +9,6 @@
 namespace peft {
 namespace {
 
-std::vector<std::string> split_segments(const std::string& name) {
-  std::vector<std::string> segments;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t dot = name.find('.', start);
-    segments.push_back(name.substr(start, dot - start));
-    if (dot == std::string::npos) return segments;
-    start = dot + 1;
-  }
-}
-
 [[noreturn]] void bad_pattern(const std::string& pattern, const std::string& problem) {
   throw Error("selector", "bad pattern '" + pattern + "': " + problem);
 }
@@ -67,7 +56,7 @@ SitePattern SitePattern::parse(const std::string& text) {
     return pattern;
   }
   if (text.empty()) bad_pattern(text, "empty pattern");
-  for (const auto& segment : split_segments(text)) {
+  for (const auto& segment : split(text, '.')) {
     if (segment.empty()) bad_pattern(text, "empty segment (two dots, or a dot at an end)");
     if (segment == "*") {
       pattern.segments_.emplace_back(AnySegment{});
@@ -77,11 +66,7 @@ SitePattern SitePattern::parse(const std::string& text) {
       if (segment.back() != ']' || segment.size() < 3)
         bad_pattern(text, "index set '" + segment + "' is not [a-b] or [i,j,...]");
       IndexSet set;
-      for (const auto& item : split_segments([&] {
-             std::string inner = segment.substr(1, segment.size() - 2);
-             std::replace(inner.begin(), inner.end(), ',', '.');
-             return inner;
-           }())) {
+      for (const auto& item : split(std::string_view(segment).substr(1, segment.size() - 2), ',')) {
         const std::size_t dash = item.find('-');
         const long long low = parse_index(item.substr(0, dash), text);
         const long long high = dash == std::string::npos ? low : parse_index(item.substr(dash + 1), text);
@@ -125,7 +110,7 @@ bool SitePattern::match_segments(const std::vector<Segment>& pattern, std::size_
 
 bool SitePattern::matches(const std::string& name) const {
   if (is_regex_) return std::regex_match(name, regex_);
-  const auto segments = split_segments(name);
+  const auto segments = split(name, '.');
   // Anchored at the end, free at the start: try every trailing run of the name.
   for (std::size_t start = 0; start < segments.size(); ++start) {
     if (match_segments(segments_, 0, segments, start)) return true;

@@ -37,10 +37,7 @@ torch::Tensor resample_pos_embed(const torch::Tensor& pos_embed, std::int64_t gr
 std::vector<std::string> VisionTransformer::load_checkpoint(const TensorFile& checkpoint) {
   std::vector<std::string> notices;
   NamedTensors tensors;
-  const torch::Tensor* head_weight = nullptr;
-  for (const auto& [name, tensor] : checkpoint.tensors) {
-    if (name == "head.weight") head_weight = &tensor;
-  }
+  const torch::Tensor* head_weight = checkpoint.find("head.weight");
   // A head of another size: adopted when the recipe left num_classes unset, dropped when it asked for its own.
   bool drop_head = false;
   if (head_weight != nullptr && head_weight->size(0) != config_.num_classes) {

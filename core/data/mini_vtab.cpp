@@ -14,6 +14,7 @@
 #include "data/image_io.h"
 #include "data/random.h"
 #include "peft/error.h"
+#include "peft/strings.h"
 
 namespace fs = std::filesystem;
 
@@ -153,9 +154,9 @@ class TaskWriter {
   std::string write(const std::string& folder, std::int64_t number, const Made& made, const std::string& source_split) {
     const std::string relative = "images/" + folder + "/" + std::to_string(number) + ".png";
     write_png(root_ / relative, made.pixels.unsqueeze(0));
-    std::string sources;
-    for (const auto index : made.sources) sources += (sources.empty() ? "" : ",") + std::to_string(index);
-    sources_ << relative << ' ' << source_split << ' ' << sources << '\n';
+    std::vector<std::string> sources;
+    for (const auto index : made.sources) sources.push_back(std::to_string(index));
+    sources_ << relative << ' ' << source_split << ' ' << join(sources, ",") << '\n';
     return relative + " " + std::to_string(made.label);
   }
 

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "peft/error.h"
+#include "peft/strings.h"
 
 namespace peft {
 namespace {
@@ -20,16 +21,12 @@ std::string compiler_abi_family(const std::string& compiler) {
 
 BuildTag BuildTag::parse(std::string_view text) {
   BuildTag tag;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t end = std::min(text.find(';', start), text.size());
-    const std::string_view field = text.substr(start, end - start);
+  for (const std::string& field : split(text, ';')) {
     const std::size_t equals = field.find('=');
-    if (equals == std::string_view::npos || equals == 0) {
+    if (equals == std::string::npos || equals == 0) {
       throw Error("build-tag", "malformed build tag '" + std::string(text) + "', expected key=value;key=value");
     }
-    tag.fields_[std::string(field.substr(0, equals))] = std::string(field.substr(equals + 1));
-    start = end + 1;
+    tag.fields_[field.substr(0, equals)] = field.substr(equals + 1);
   }
   for (const char* key : kCheckedKeys) {
     if (tag.fields_.count(key) == 0) {
