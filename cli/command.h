@@ -46,11 +46,35 @@ struct MiniVtabCommandOptions {
   std::int64_t test_images = 1000;
 };
 
+struct RunCommandOptions {
+  std::filesystem::path recipe;
+  std::vector<std::string> overrides;
+  std::filesystem::path resume;
+  bool overwrite = false;
+  std::filesystem::path out;
+  /// 0: run every epoch.
+  std::int64_t stop_after = 0;
+};
+
+struct EvalCommandOptions {
+  std::filesystem::path run;
+  std::string split;
+  bool json = false;
+};
+
+struct MergeCommandOptions {
+  std::filesystem::path run;
+  std::filesystem::path output;
+};
+
 /// Each returns the process exit code; user errors are thrown as peft::Error.
 int run_list_command(const GlobalOptions& global, const ListOptions& options);
 int run_version_command(const VersionOptions& options);
 int run_inspect_command(const GlobalOptions& global, const InspectOptions& options);
 int run_mini_vtab_command(const MiniVtabCommandOptions& options);
+int run_run_command(const GlobalOptions& global, const RunCommandOptions& options);
+int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& options);
+int run_merge_command(const GlobalOptions& global, const MergeCommandOptions& options);
 
 /// Parses the command line and runs the subcommand it names.
 int run_command_line(int argc, char** argv);

@@ -72,6 +72,34 @@ int run_command_line(int argc, char** argv) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   inspect_app->add_flag("--json", inspect.json, "Print one JSON object");
 
+  RunCommandOptions run;
+  auto* run_app = app.add_subcommand("run", "Train a recipe into its run folder (or resume one)");
+  run_app->add_option("recipe", run.recipe, "The recipe (TOML)")->type_name("RECIPE");
+  run_app->add_option("--set", run.overrides, "Override a recipe key: --set train.lr=5e-4")
+      ->type_name("KEY=VALUE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  run_app->add_option("--resume", run.resume, "Continue the run in this folder from its last checkpoint")
+      ->type_name("RUN_DIR");
+  run_app->add_flag("--overwrite", run.overwrite, "Replace the run folder if it exists");
+  run_app->add_option("--out", run.out, "The run folder (instead of the recipe's [output] dir)")->type_name("DIR");
+  run_app->add_option("--stop-after", run.stop_after, "Stop after this many epochs in all (resume later)")
+      ->type_name("EPOCHS");
+
+  EvalCommandOptions eval;
+  auto* eval_app = app.add_subcommand("eval", "Evaluate a finished run's model: top-1 and loss on a split");
+  eval_app->add_option("run", eval.run, "The run folder")->required()->type_name("RUN_DIR");
+  eval_app->add_option("--split", eval.split, "The split (default: the recipe's eval_split)")->type_name("NAME");
+  eval_app->add_flag("--json", eval.json, "Print one JSON object");
+
+  MergeCommandOptions merge;
+  auto* merge_app =
+      app.add_subcommand("merge", "Write the backbone with a run's adapters merged in, as a plain checkpoint");
+  merge_app->add_option("run", merge.run, "The run folder")->required()->type_name("RUN_DIR");
+  merge_app->add_option("-o,--output", merge.output, "The merged checkpoint (safetensors)")
+      ->required()
+      ->type_name("FILE");
+
   auto* data_app = app.add_subcommand("data", "Build datasets");
   data_app->require_subcommand(1);
   MiniVtabCommandOptions mini_vtab;
@@ -104,6 +132,9 @@ int run_command_line(int argc, char** argv) {
   if (version_app->parsed()) return run_version_command(version);
   if (inspect_app->parsed()) return run_inspect_command(global, inspect);
   if (mini_vtab_app->parsed()) return run_mini_vtab_command(mini_vtab);
+  if (run_app->parsed()) return run_run_command(global, run);
+  if (eval_app->parsed()) return run_eval_command(global, eval);
+  if (merge_app->parsed()) return run_merge_command(global, merge);
   std::cout << app.help();
   return kSuccess;
 }

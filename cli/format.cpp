@@ -1,5 +1,7 @@
 #include "format.h"
 
+#include <cstdio>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -38,6 +40,12 @@ void warn_rejections(const PluginSet& plugins) {
   for (const auto& record : plugins.records) {
     if (!record.loaded()) spdlog::warn("plugin rejected: {}: {}", record.path.string(), record.reason);
   }
+}
+
+std::string percent(double fraction) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f%%", 100.0 * fraction);
+  return text;
 }
 
 }  // namespace peft::cli

@@ -12,6 +12,9 @@ namespace peft::cli {
 /// 86567656 → "86,567,656".
 std::string with_thousands(std::int64_t value);
 
+/// 0.8731 → "87.31%".
+std::string percent(double fraction);
+
 /// `rows` as lines of left-aligned columns two spaces apart, each line starting with `indent`.
 std::vector<std::string> format_columns(const std::vector<std::vector<std::string>>& rows,
                                         const std::string& indent = "");

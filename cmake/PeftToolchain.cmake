@@ -55,6 +55,7 @@ function(peft_add_builtin_plugin target)
     OUTPUT_DIRECTORY "${PEFT_PLUGIN_OUTPUT_DIR}"
     INSTALL_DESTINATION "${PEFT_PLUGIN_INSTALL_DIR}")
   set_target_properties(${target} PROPERTIES INSTALL_RPATH "$ORIGIN/../..")
+  set_property(GLOBAL APPEND PROPERTY PEFT_BUILTIN_PLUGIN_TARGETS ${target})
   peft_set_warnings(${target})
   peft_use_torch_pch(${target})
 endfunction()

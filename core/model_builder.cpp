@@ -25,4 +25,22 @@ BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& se
   return built;
 }
 
+void fit_head(BuiltBackbone& built, const BackboneSection& section, std::int64_t num_classes) {
+  {
+    const auto given = section.options.find("num_classes");
+    if (given != section.options.end() && std::get_if<std::int64_t>(&given->second) &&
+        std::get<std::int64_t>(given->second) != num_classes) {
+      const auto where = section.option_contexts.find("num_classes");
+      throw Error("recipe", (where == section.option_contexts.end() ? section.context : where->second) +
+                                ": num_classes = " + std::to_string(std::get<std::int64_t>(given->second)) +
+                                ", but the data has " + std::to_string(num_classes) +
+                                " classes (hint: remove it, or set it to " + std::to_string(num_classes) + ")");
+    }
+  }
+  if (section.head == "new" || built.backbone->num_classes() != num_classes) {
+    built.backbone->reset_classifier(num_classes);
+    built.notices.push_back("a new head for " + std::to_string(num_classes) + " classes");
+  }
+}
+
 }  // namespace peft

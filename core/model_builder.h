@@ -20,4 +20,8 @@ struct BuiltBackbone {
 /// (if any) read and loaded. Every problem is a peft::Error naming the recipe key or the checkpoint file.
 BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& section);
 
+/// Makes the head fit `num_classes` (the data's): a fresh head unless the checkpoint's has that size and
+/// `head = "keep"`. A `num_classes` option that disagrees is a peft::Error naming where it was written.
+void fit_head(BuiltBackbone& built, const BackboneSection& section, std::int64_t num_classes);
+
 }  // namespace peft

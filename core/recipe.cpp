@@ -1,7 +1,9 @@
 #include "recipe.h"
 
 #include <toml++/toml.h>
+
 #include <set>
+#include <sstream>
 
 #include "peft/error.h"
 #include "peft/strings.h"
@@ -130,7 +132,13 @@ BackboneSection read_backbone(const fs::path& file, const toml::table& root) {
     const fs::path path = checkpoint->as_string()->get();
     section.checkpoint = path.is_absolute() ? path : file.parent_path() / path;
   }
-  read_options(file, table, "backbone", {"plugin", "checkpoint"}, section);
+  if (const toml::node* head = table.get("head")) {
+    if (!head->is_string() || (head->as_string()->get() != "keep" && head->as_string()->get() != "new")) {
+      fail(file, *head, "[backbone] head must be \"keep\" (a checkpoint head that fits the data stays) or \"new\"");
+    }
+    section.head = head->as_string()->get();
+  }
+  read_options(file, table, "backbone", {"plugin", "checkpoint", "head"}, section);
   return section;
 }
 
@@ -154,6 +162,89 @@ MethodSection read_method(const fs::path& file, const toml::table& root) {
     }
   }
   return section;
+}
+
+OptionTable read_table(const fs::path& file, const toml::table& root, const std::string& name) {
+  OptionTable table;
+  table.context = file.string() + " [" + name + "]";
+  if (root.contains(name)) read_options(file, require_table(file, root, name), name, {}, table);
+  return table;
+}
+
+// Top-level scalars: seed, device, threads.
+void read_run_settings(const fs::path& file, const toml::table& root, Recipe& recipe) {
+  if (const toml::node* seed = root.get("seed")) {
+    if (!seed->is_integer() || seed->as_integer()->get() < 0) fail(file, *seed, "seed must be an integer >= 0");
+    recipe.seed = static_cast<std::uint64_t>(seed->as_integer()->get());
+  }
+  if (const toml::node* device = root.get("device")) {
+    const std::string value = device->is_string() ? device->as_string()->get() : "";
+    const bool cuda_index = value.rfind("cuda:", 0) == 0 && value.size() > 5 &&
+                            value.find_first_not_of("0123456789", 5) == std::string::npos;
+    if (value != "auto" && value != "cpu" && value != "cuda" && !cuda_index) {
+      fail(file, *device, "device must be \"auto\", \"cpu\", \"cuda\" or \"cuda:N\"");
+    }
+    recipe.device = value;
+  }
+  if (const toml::node* threads = root.get("threads")) {
+    if (!threads->is_integer() || threads->as_integer()->get() < 0) {
+      fail(file, *threads, "threads must be an integer >= 0 (0 = all cores)");
+    }
+    recipe.threads = threads->as_integer()->get();
+  }
+}
+
+toml::table& table_of(toml::table& root, const std::string& name) {
+  if (!root.contains(name)) root.insert(name, toml::table{});
+  return *root.get(name)->as_table();
+}
+
+void insert_value(toml::table& table, const std::string& key, const OptionValue& value) {
+  std::visit(
+      [&](const auto& v) {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, bool> || std::is_same_v<V, std::int64_t> || std::is_same_v<V, double> ||
+                      std::is_same_v<V, std::string>) {
+          table.insert_or_assign(key, v);
+        } else {
+          toml::array array;
+          for (const auto& item : v) array.push_back(item);
+          table.insert_or_assign(key, std::move(array));
+        }
+      },
+      value);
+}
+
+// The recipe as a run folder keeps it: paths absolute, defaults written out.
+std::string resolved_toml(toml::table root, const Recipe& recipe) {
+  root.insert_or_assign("name", recipe.name);
+  root.insert_or_assign("seed", static_cast<std::int64_t>(recipe.seed));
+  root.insert_or_assign("device", recipe.device);
+  root.insert_or_assign("threads", recipe.threads);
+  toml::table& backbone = table_of(root, "backbone");
+  if (recipe.backbone.checkpoint) {
+    backbone.insert_or_assign("checkpoint", fs::absolute(*recipe.backbone.checkpoint).lexically_normal().string());
+  }
+  if (root.contains("data") && root.get("data")->is_table()) {
+    toml::table& data = *root.get("data")->as_table();
+    if (const auto* data_root = data.get("root"); data_root && data_root->is_string()) {
+      const fs::path path = data_root->as_string()->get();
+      if (path.is_relative()) {
+        data.insert_or_assign("root", fs::absolute(recipe.file.parent_path() / path).lexically_normal().string());
+      }
+    }
+  }
+  const auto fill = [&](const std::string& name, const std::vector<OptionSpec>& specs) {
+    toml::table& table = table_of(root, name);
+    for (const auto& spec : specs) {
+      if (!table.contains(spec.name) && spec.default_value) insert_value(table, spec.name, *spec.default_value);
+    }
+  };
+  fill("train", train_option_specs());
+  fill("output", output_option_specs());
+  std::ostringstream text;
+  text << root << '\n';
+  return text.str();
 }
 
 }  // namespace
@@ -227,10 +318,12 @@ Recipe load_recipe(const fs::path& file, const std::vector<std::string>& overrid
   if (!version->is_integer() || version->as_integer()->get() != 1) {
     fail(file, *version, "schema_version must be 1 (the only version this peft reads)");
   }
+  recipe.name = file.stem().string();
   if (const toml::node* name = root.get("name")) {
-    if (!name->is_string()) fail(file, *name, "name must be a string");
+    if (!name->is_string() || name->as_string()->get().empty()) fail(file, *name, "name must be a non-empty string");
     recipe.name = name->as_string()->get();
   }
+  read_run_settings(file, root, recipe);
   recipe.backbone = read_backbone(file, root);
   if (root.contains("method")) recipe.method = read_method(file, root);
   if (root.contains("data")) {
@@ -239,6 +332,10 @@ Recipe load_recipe(const fs::path& file, const std::vector<std::string>& overrid
     read_options(file, require_table(file, root, "data"), "data", {}, data);
     recipe.data = std::move(data);
   }
+  recipe.train_table = read_table(file, root, "train");
+  recipe.train = read_train_options(recipe.train_table);
+  recipe.output = read_output_options(read_table(file, root, "output"));
+  recipe.resolved_toml = resolved_toml(root, recipe);
   return recipe;
 }
 

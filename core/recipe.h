@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "peft/options.h"
+#include "train/train_options.h"
 
 namespace peft {
 
@@ -27,6 +28,8 @@ struct PluginSection : OptionTable {
 struct BackboneSection : PluginSection {
   /// Resolved against the recipe's folder.
   std::optional<std::filesystem::path> checkpoint;
+  /// `head = "keep"`: a checkpoint head whose size fits the data is kept (timm); "new": always a fresh head.
+  std::string head = "keep";
 };
 
 struct MethodSection : PluginSection {
@@ -34,15 +37,27 @@ struct MethodSection : PluginSection {
   std::vector<std::string> exclude;
 };
 
-/// A TOML recipe (`schema_version = 1`). `[backbone]`, `[method]` and `[data]` are read here (their keys are checked
-/// against their declarations when used); `[train]`, `[output]` and `[sweep]` belong to `peft run`.
+/// A TOML recipe (`schema_version = 1`). `[train]` and `[output]` are checked here; the plugin tables and `[data]`
+/// against their declarations when used.
 struct Recipe {
   std::filesystem::path file;
+  /// The run's name; default: the recipe file's stem.
   std::string name;
+  std::uint64_t seed = 0;
+  /// "auto" (CUDA when available), "cpu", "cuda", "cuda:N".
+  std::string device = "auto";
+  /// Intra-op threads; 0 = all cores.
+  std::int64_t threads = 0;
   BackboneSection backbone;
   std::optional<MethodSection> method;
   /// The `[data]` table (see data/data_plan.h for its keys).
   std::optional<OptionTable> data;
+  OptionTable train_table;
+  TrainOptions train;
+  OutputOptions output;
+  /// The recipe as TOML after `--set`, with input paths made absolute and `[train]`/`[output]` defaults filled in:
+  /// what a run folder keeps (`recipe.toml`) and `--resume` reads back.
+  std::string resolved_toml;
 };
 
 /// Parses `file`, then applies `overrides` (`--set key=value`): `key` is a dotted path (`backbone.variant`,

@@ -113,6 +113,13 @@ torch::Tensor VisionTransformer::forward_head(const torch::Tensor& features) {
   return head_ ? head_(pooled) : pooled;
 }
 
+NamedTensors VisionTransformer::head_parameters() {
+  NamedTensors parameters;
+  if (!head_) return parameters;
+  for (const auto& item : head_->named_parameters()) parameters.emplace_back("head." + item.key(), item.value());
+  return parameters;
+}
+
 std::vector<Site> VisionTransformer::sites() {
   std::vector<Site> result;
   for (auto& block : block_list_) {

@@ -20,6 +20,8 @@ class VisionTransformer final : public Backbone, public TransformerTaps {
   torch::Tensor forward_head(const torch::Tensor& features) override;
   std::int64_t num_classes() const override { return config_.num_classes; }
   void reset_classifier(std::int64_t num_classes) override;
+  NamedTensors head_parameters() override;
+  std::vector<std::string> no_weight_decay() const override { return {"pos_embed", "cls_token"}; }
   std::vector<Site> sites() override;
   TransformerTaps* taps() override { return this; }
   std::vector<std::string> load_checkpoint(const TensorFile& checkpoint) override;

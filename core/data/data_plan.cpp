@@ -85,6 +85,8 @@ DataPlan plan_data(const OptionTable& table, const fs::path& recipe_folder, cons
   DataPlan plan;
   plan.train = read(train_split);
   plan.eval = read(eval_split);
+  plan.train_split = train_split;
+  plan.eval_split = eval_split;
 
   TransformOptions transform;
   transform.image_size = options.get_or<std::int64_t>("image_size", defaults.image_size);

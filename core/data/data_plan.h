@@ -19,6 +19,8 @@ const std::vector<OptionSpec>& data_option_specs();
 struct DataPlan {
   Split train;
   Split eval;
+  std::string train_split;
+  std::string eval_split;
   LoaderOptions train_loader;
   LoaderOptions eval_loader;
 };

@@ -9,7 +9,11 @@
 
 namespace {
 
-class TestMethod final : public peft::Method {};
+class TestMethod final : public peft::Method {
+ public:
+  void attach(peft::Backbone&, const std::vector<peft::Site>&) override {}
+  std::vector<peft::TrainableTensor> trainable_tensors() override { return {}; }
+};
 // Only its identity matters here.
 class TestBackbone final : public peft::Backbone {
  public:
@@ -18,6 +22,7 @@ class TestBackbone final : public peft::Backbone {
   torch::Tensor forward_head(const torch::Tensor& features) override { return features; }
   std::int64_t num_classes() const override { return 0; }
   void reset_classifier(std::int64_t) override {}
+  peft::NamedTensors head_parameters() override { return {}; }
   std::vector<peft::Site> sites() override { return {}; }
   std::vector<std::string> load_checkpoint(const peft::TensorFile&) override { return {}; }
   peft::Preprocessing preprocessing() const override { return {}; }

@@ -10,6 +10,7 @@
 
 #include "peft/api.h"
 #include "peft/fwd.h"
+#include "peft/named_tensors.h"
 #include "peft/safetensors.h"
 #include "peft/site.h"
 #include "peft/taps.h"
@@ -44,6 +45,12 @@ class PEFT_API Backbone : public torch::nn::Module {
   virtual std::int64_t num_classes() const = 0;
   /// Replaces the head with a freshly initialised one for `num_classes` (0: no head, logits are pre_logits).
   virtual void reset_classifier(std::int64_t num_classes) = 0;
+
+  /// The classifier head's parameters by name (`head.weight`, `head.bias`); empty without a head.
+  virtual NamedTensors head_parameters() = 0;
+  /// Names of parameters that take no weight decay when they train (timm's `no_weight_decay()`: position
+  /// embeddings, class token).
+  virtual std::vector<std::string> no_weight_decay() const { return {}; }
 
   /// Every adaptable layer, in forward order.
   virtual std::vector<Site> sites() = 0;

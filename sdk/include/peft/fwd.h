@@ -10,5 +10,6 @@ namespace peft {
 
 class PEFT_API Method;
 class PEFT_API Backbone;
+class Site;
 
 }  // namespace peft

@@ -1,27 +1,88 @@
 #pragma once
 /// \file
-/// The interface a method plugin implements (LoRA, GIFT, ...).
+/// The interface a method plugin implements (LoRA, GIFT, BitFit, ...).
+///
+/// The host builds the backbone, selects the sites the recipe's `targets` name, and hands both to `attach`. From
+/// then on it trains exactly the tensors `trainable_tensors` returns (plus the backbone's head when `trains_head`),
+/// calls `forward` for logits, and saves `adapter_state` as the adapter file:
+///
+///     class Scale final : public peft::Method {
+///      public:
+///       void attach(peft::Backbone&, const std::vector<peft::Site>& sites) override { ... }
+///       std::vector<peft::TrainableTensor> trainable_tensors() override { return {{"scale", scale_}}; }
+///     };
+///
+/// Header cost matters: this includes only `<ATen/core/Tensor.h>`; implementations include `peft/backbone.h`.
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
 
 #include "peft/api.h"
 #include "peft/fwd.h"
+#include "peft/named_tensors.h"
 
 namespace peft {
 
-/// A parameter-efficient fine-tuning method, made fresh for each run by its plugin's factory.
-///
-/// Attaching to sites, trainable parameters, merging and adapter state join this interface with the trainer
-/// (each such change raises `PEFT_API_VERSION`).
-///
-///     class MyMethod final : public peft::Method {};
-///     registry.add_method({"my_method", "what it does", [](const peft::Options&) {
-///       return std::make_shared<MyMethod>();
-///     }});
+/// One tensor a method trains.
+struct TrainableTensor {
+  /// Unique and stable: the tensor's key in adapter files (`blocks.0.attn.qkv.lora_A.weight`). Tensors of the
+  /// backbone keep the backbone's name (`blocks.0.attn.qkv.bias`).
+  std::string name;
+  at::Tensor tensor;
+  /// False exempts the tensor from weight decay (position embeddings, GIFT's cluster embeddings). Biases and other
+  /// 1-D tensors never decay, whatever this says.
+  bool decay = true;
+};
+
+/// A parameter-efficient fine-tuning method, made fresh for each run by its plugin's factory from the recipe's
+/// `[method.options]`.
 class PEFT_API Method {
  public:
   Method() = default;
   Method(const Method&) = delete;
   Method& operator=(const Method&) = delete;
   virtual ~Method();
+
+  /// Creates the method's adapters on `sites` (those the recipe selected, in forward order) and any method-level
+  /// modules, on the device and dtype of the backbone. Called once. The backbone outlives the method.
+  virtual void attach(Backbone& backbone, const std::vector<Site>& sites) = 0;
+
+  /// The tensors this method trains. The host freezes everything else and sets `requires_grad` on these.
+  virtual std::vector<TrainableTensor> trainable_tensors() = 0;
+
+  /// Whether the backbone's classifier head trains too (true for every classification method here).
+  virtual bool trains_head() const { return true; }
+
+  /// Whether the adapted model equals the backbone before training (LoRA: B = 0). VPT's prompts do not.
+  virtual bool starts_at_backbone() const { return true; }
+
+  /// Training or evaluation mode. Default: the backbone follows (its dropout and drop-path run in training).
+  virtual void train(Backbone& backbone, bool training);
+
+  /// The adapted model's logits for `images`. Default: `backbone.forward(images)` (the sites apply the adapters).
+  virtual at::Tensor forward(Backbone& backbone, const at::Tensor& images);
+
+  /// A loss term the last `forward` adds to the task loss, or an undefined tensor (the default).
+  virtual at::Tensor extra_loss();
+
+  /// Empty when `merge` works; else why the method cannot be merged into the backbone's weights.
+  virtual std::string merge_refusal() const;
+  /// Folds the adapters into the backbone's weights, after which they contribute nothing; `unmerge` undoes it.
+  /// Default: throws peft::Error with `merge_refusal()`.
+  virtual void merge();
+  virtual void unmerge();
+
+  /// The tensors of an adapter file. Default: the trainable tensors by name.
+  virtual NamedTensors adapter_state();
+  /// Loads what `adapter_state` saved. Default: copies each tensor into the trainable tensor of that name; a missing,
+  /// unexpected or mis-shaped name is a peft::Error naming `source`.
+  virtual void load_adapter_state(const NamedTensors& state, const std::string& source);
+
+  /// The JSON object written as `adapter_config.json` beside the adapter tensors. Default: `{}` (the host adds the
+  /// method's name and options). LoRA writes Hugging Face peft's LoraConfig here.
+  virtual std::string adapter_config_json() const;
 };
 
 }  // namespace peft

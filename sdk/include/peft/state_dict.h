@@ -9,10 +9,9 @@
 #include <vector>
 
 #include "peft/api.h"
+#include "peft/named_tensors.h"
 
 namespace peft {
-
-using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
 /// The parameters and buffers of `module` by dotted name (`blocks.0.attn.qkv.weight`), in registration order.
 PEFT_API NamedTensors state_dict(const torch::nn::Module& module);

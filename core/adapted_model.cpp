@@ -1,0 +1,81 @@
+#include "adapted_model.h"
+
+#include <set>
+
+#include "peft/error.h"
+#include "peft/site.h"
+#include "peft/strings.h"
+#include "selector.h"
+
+namespace peft {
+namespace {
+
+std::int64_t count(const std::vector<TrainableTensor>& tensors, const std::set<std::string>& names, bool inside) {
+  std::int64_t total = 0;
+  for (const auto& trainable : tensors) {
+    if ((names.count(trainable.name) != 0) == inside) total += trainable.tensor.numel();
+  }
+  return total;
+}
+
+}  // namespace
+
+std::int64_t AdaptedModel::trainable_count() const { return count(trainable, {}, false); }
+
+std::int64_t AdaptedModel::head_count() const {
+  return count(trainable, std::set<std::string>(head_names.begin(), head_names.end()), true);
+}
+
+std::int64_t AdaptedModel::backbone_count() const {
+  std::int64_t total = 0;
+  for (const auto& parameter : backbone->parameters()) total += parameter.numel();
+  return total;
+}
+
+AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone, const MethodSection& section) {
+  const MethodEntry* entry = registry.methods().find(section.plugin);
+  if (entry == nullptr) {
+    const std::string known = join(registry.methods().names());
+    throw Error("recipe", section.context + ": plugin = '" + section.plugin + "' is not a loaded method plugin" +
+                              ", expected one of: " + (known.empty() ? "(none; see peft list)" : known));
+  }
+  AdaptedModel model;
+  model.backbone = std::move(backbone);
+  model.method_name = section.plugin;
+  model.method_options = resolve_options(entry->options, section.options, section.context, section.option_contexts);
+  model.method = entry->create(model.method_options);
+
+  std::vector<Site> all_sites = model.backbone->sites();
+  std::vector<std::string> names;
+  for (const auto& site : all_sites) names.push_back(site->site_name());
+  if (!names.empty() || !section.targets.empty()) {
+    model.site_names = select_sites(names, section.targets.empty() ? std::vector<std::string>{"**"} : section.targets,
+                                    section.exclude);
+  }
+  std::vector<Site> selected;
+  for (const auto& site : all_sites) {
+    if (std::find(model.site_names.begin(), model.site_names.end(), site->site_name()) != model.site_names.end()) {
+      selected.push_back(site);
+    }
+  }
+  model.method->attach(*model.backbone, selected);
+
+  for (auto& parameter : model.backbone->parameters()) parameter.set_requires_grad(false);
+  std::set<std::string> seen;
+  for (auto& trainable : model.method->trainable_tensors()) {
+    if (!seen.insert(trainable.name).second) {
+      throw Error(section.plugin, "the method names two trainable tensors '" + trainable.name + "'");
+    }
+    model.trainable.push_back(std::move(trainable));
+  }
+  if (model.method->trains_head()) {
+    for (auto& [name, tensor] : model.backbone->head_parameters()) {
+      model.head_names.push_back(name);
+      if (seen.insert(name).second) model.trainable.push_back({name, tensor, true});
+    }
+  }
+  for (auto& trainable : model.trainable) trainable.tensor.set_requires_grad(true);
+  return model;
+}
+
+}  // namespace peft

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "peft/backbone.h"
+#include "peft/method.h"
+#include "peft/registry.h"
+#include "recipe.h"
+
+namespace peft {
+
+/// A backbone with a method attached: what `peft run`, `eval`, `merge` and the contract suite work on.
+struct AdaptedModel {
+  std::shared_ptr<Backbone> backbone;
+  std::shared_ptr<Method> method;
+  std::string method_name;
+  /// The method's options after defaults, as `peft_adapter.json` records them.
+  Options method_options;
+  /// The selected sites, in forward order.
+  std::vector<std::string> site_names;
+  /// Everything that trains: the method's tensors, then the head's (when the method trains it). Only these require
+  /// gradients.
+  std::vector<TrainableTensor> trainable;
+  /// Names in `trainable` that belong to the head.
+  std::vector<std::string> head_names;
+
+  at::Tensor forward(const at::Tensor& images) { return method->forward(*backbone, images); }
+  void train(bool training) { method->train(*backbone, training); }
+
+  std::int64_t trainable_count() const;
+  std::int64_t head_count() const;
+  std::int64_t backbone_count() const;
+};
+
+/// Attaches the method `section` names to `backbone`: resolves its options against the plugin's declaration, selects
+/// the sites its targets name (all sites when none; a pattern that matches nothing is a peft::Error listing the
+/// closest names), attaches, then freezes everything but the trainable tensors.
+AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone, const MethodSection& section);
+
+}  // namespace peft

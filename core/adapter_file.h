@@ -1,0 +1,38 @@
+#pragma once
+// Adapter files: what a run keeps of a trained model, in Hugging Face peft's layout.
+//
+//   adapter_model.safetensors  the method's tensors and the trained head, keys `base_model.model.<name>`
+//   adapter_config.json        the method's config (LoRA: peft's LoraConfig, with modules_to_save = the head)
+//   peft_adapter.json          what peft needs to rebuild the model: method, options, sites, backbone
+
+#include <filesystem>
+#include <string>
+
+#include "adapted_model.h"
+#include "peft/named_tensors.h"
+
+namespace peft {
+
+inline constexpr const char* kAdapterTensorsFile = "adapter_model.safetensors";
+inline constexpr const char* kAdapterConfigFile = "adapter_config.json";
+inline constexpr const char* kAdapterRecordFile = "peft_adapter.json";
+/// The prefix Hugging Face peft puts before module names in adapter files.
+inline constexpr const char* kAdapterKeyPrefix = "base_model.model.";
+
+/// The method's adapter state and the trained head, by plain name (`blocks.0.attn.qkv.lora_A.weight`, `head.weight`).
+NamedTensors adapter_tensors(AdaptedModel& model);
+
+/// Loads what adapter_tensors() gave: head tensors into the head, the rest through the method. Strict; errors name
+/// `source`.
+void load_adapter_tensors(AdaptedModel& model, const NamedTensors& tensors, const std::string& source);
+
+/// Writes the three files into `folder` (each atomically). `backbone_plugin` is recorded for `peft eval`.
+void save_adapter(const std::filesystem::path& folder, AdaptedModel& model, const std::string& backbone_plugin);
+
+/// Loads `folder/adapter_model.safetensors` into `model`.
+void load_adapter(const std::filesystem::path& folder, AdaptedModel& model);
+
+/// Writes `text` to `file` through a temporary file and a rename.
+void write_text_atomically(const std::filesystem::path& file, const std::string& text);
+
+}  // namespace peft

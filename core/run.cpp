@@ -1,0 +1,252 @@
+#include "run.h"
+
+#include <ATen/Parallel.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "adapter_file.h"
+#include "json_values.h"
+#include "peft/build_tag.h"
+#include "peft/error.h"
+#include "peft/safetensors.h"
+#include "peft/state_dict.h"
+#include "run_setup.h"
+#include "train/checkpoint.h"
+#include "train/trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace peft {
+namespace {
+
+constexpr const char* kRecipeFile = "recipe.toml";
+constexpr const char* kSummaryFile = "summary.json";
+constexpr const char* kMetricsFile = "metrics.jsonl";
+
+[[noreturn]] void output_error(const fs::path& folder, const std::string& what) {
+  throw Error("output", "run folder " + folder.string() + ": " + what);
+}
+
+// A fresh run's folder: refused when it holds anything, unless the user asked to replace it.
+void prepare_folder(const fs::path& folder, bool overwrite) {
+  std::error_code error;
+  if (fs::exists(folder, error)) {
+    if (!fs::is_directory(folder)) output_error(folder, "exists and is not a folder");
+    if (!fs::is_empty(folder)) {
+      if (!overwrite) {
+        output_error(folder, "already exists (hint: peft run --resume " + folder.string() +
+                                 " to continue it, --overwrite to start over, or another [output] dir)");
+      }
+      for (const auto& entry : fs::directory_iterator(folder)) fs::remove_all(entry.path(), error);
+      if (error) output_error(folder, "cannot clear it: " + error.message());
+    }
+  }
+  fs::create_directories(folder, error);
+  if (error) output_error(folder, "cannot create it: " + error.message());
+}
+
+// Keeps the metrics of completed epochs only: a resumed run appends from where its checkpoint stands.
+void trim_metrics(const fs::path& folder, std::int64_t epochs_done) {
+  std::ifstream in(folder / kMetricsFile);
+  std::string kept;
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto record = nlohmann::json::parse(line, nullptr, false);
+    if (record.is_object() && record.value("epoch", std::int64_t{0}) <= epochs_done) kept += line + '\n';
+  }
+  write_text_atomically(folder / kMetricsFile, kept);
+}
+
+Recipe recipe_of(const RunRequest& request) {
+  if (!request.resume) return load_recipe(request.recipe, request.overrides);
+  if (!request.overrides.empty()) {
+    throw Error("run", "--set cannot change a run being resumed (it continues with the recipe it kept in " +
+                           (*request.resume / kRecipeFile).string() + ")");
+  }
+  const fs::path kept = *request.resume / kRecipeFile;
+  if (!fs::exists(kept)) {
+    throw Error("run",
+                "cannot resume " + request.resume->string() + ": it has no " + kRecipeFile + " (is it a run folder?)");
+  }
+  return load_recipe(kept);
+}
+
+double peak_memory_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports kilobytes
+}
+
+nlohmann::json versions() {
+  const BuildTag& tag = BuildTag::host();
+  return {{"peft", PEFT_SDK_VERSION}, {"plugin_api", PEFT_API_VERSION}, {"torch", tag.get("torch")}};
+}
+
+void write_summary(const PreparedRun& run, const RunReport& report, const TrainOutcome& outcome, std::int64_t skipped) {
+  AdaptedModel& model = const_cast<AdaptedModel&>(run.model);
+  nlohmann::json options = nlohmann::json::object();
+  for (const auto& [key, value] : model.method_options.values()) options[key] = to_json(value);
+  const std::string refusal = model.method->merge_refusal();
+  const double backbone = static_cast<double>(report.backbone_parameters);
+  const nlohmann::json summary{
+      {"name", run.recipe.name},
+      {"backbone", run.recipe.backbone.plugin},
+      {"method", model.method_name},
+      {"method_options", options},
+      {"sites", model.site_names.size()},
+      {"num_classes", run.num_classes},
+      {"epochs", report.epochs_done},
+      {"final",
+       {{"epoch", outcome.last_eval_epoch},
+        {"split", report.eval_split},
+        {"top1", report.last_eval.top1},
+        {"loss", report.last_eval.loss},
+        {"images", report.last_eval.images},
+        {"train_loss", outcome.last_train_loss}}},
+      {"best", {{"epoch", report.best_epoch}, {"top1", report.best_top1}}},
+      {"trainable_parameters",
+       {{"total", report.trainable},
+        {"without_head", report.trainable_without_head},
+        {"head", report.trainable - report.trainable_without_head},
+        {"backbone", report.backbone_parameters},
+        {"percent_of_backbone", 100.0 * static_cast<double>(report.trainable) / backbone},
+        {"percent_of_backbone_without_head", 100.0 * static_cast<double>(report.trainable_without_head) / backbone}}},
+      {"mergeable", refusal.empty()},
+      {"adapter_bytes", fs::file_size(report.folder / kAdapterTensorsFile)},
+      {"timing",
+       {{"wall_seconds", report.wall_seconds},
+        {"train_seconds", outcome.progress.train_seconds},
+        {"train_images_per_s", report.images_per_s}}},
+      {"peak_memory_mb", peak_memory_mb()},
+      {"skipped_images", skipped},
+      {"device", run.device.str()},
+      {"threads", at::get_num_threads()},
+      {"versions", versions()}};
+  write_text_atomically(report.folder / kSummaryFile, summary.dump(2) + "\n");
+}
+
+}  // namespace
+
+PreparedRun load_run(const Registry& registry, const fs::path& folder, bool with_data,
+                     const std::vector<std::string>& overrides) {
+  const fs::path recipe_file = folder / kRecipeFile;
+  if (!fs::exists(recipe_file)) throw Error("run", folder.string() + " is not a run folder (no " + kRecipeFile + ")");
+  if (!fs::exists(folder / kAdapterTensorsFile)) {
+    throw Error("run", folder.string() + " has no " + kAdapterTensorsFile +
+                           " (the run has not finished; peft run --resume " + folder.string() + " finishes it)");
+  }
+  std::optional<std::int64_t> num_classes;
+  if (!with_data) {
+    std::ifstream in(folder / kAdapterRecordFile);
+    const auto record = nlohmann::json::parse(in, nullptr, false);
+    if (!record.is_object() || !record.contains("num_classes")) {
+      throw Error("run", (folder / kAdapterRecordFile).string() + " is missing or has no num_classes");
+    }
+    num_classes = record["num_classes"].get<std::int64_t>();
+  }
+  PreparedRun run = prepare_run(registry, load_recipe(recipe_file, overrides), num_classes);
+  load_adapter(folder, run.model);
+  return run;
+}
+
+RunReport run_training(const Registry& registry, const RunRequest& request, Progress& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  Recipe recipe = recipe_of(request);
+  RunReport report;
+  report.folder = request.resume ? *request.resume
+                  : request.out  ? *request.out
+                                 : fs::path(recipe.output.dir.empty() ? "runs/" + recipe.name : recipe.output.dir);
+  if (request.stop_after_epochs && !recipe.output.checkpoint) {
+    throw Error("run", "--stop-after needs checkpoints to resume from ([output] checkpoint = true)");
+  }
+  const std::string resolved = recipe.resolved_toml;
+  // Everything the recipe names is checked before the run folder is touched.
+  PreparedRun run = prepare_run(registry, std::move(recipe));
+  if (!request.resume) prepare_folder(report.folder, request.overwrite);
+  for (const auto& notice : run.notices) progress.message("note: " + notice);
+  AdaptedModel& model = run.model;
+  report.trainable = model.trainable_count();
+  report.trainable_without_head = report.trainable - model.head_count();
+  report.backbone_parameters = model.backbone_count();
+  data::Loader train_loader(run.plan->train, run.plan->train_loader);
+  data::Loader eval_loader(run.plan->eval, run.plan->eval_loader);
+  report.eval_split = run.plan->eval_split;
+
+  Optimizer optimizer(run.recipe.train, model.trainable);
+  TrainingProgress start_at;
+  if (request.resume) {
+    start_at = load_checkpoint(report.folder / kCheckpointFile, model, optimizer);
+    trim_metrics(report.folder, start_at.epoch);
+    progress.message("resuming " + report.folder.string() + " after epoch " + std::to_string(start_at.epoch));
+  } else {
+    write_text_atomically(report.folder / kRecipeFile, resolved);
+    write_text_atomically(report.folder / kMetricsFile, "");
+  }
+  progress.message(model.method_name + " on " + std::to_string(model.site_names.size()) +
+                   " sites: " + std::to_string(report.trainable) + " trainable parameters (" +
+                   std::to_string(report.trainable_without_head) + " without the head), " +
+                   std::to_string(run.plan->train.samples.size()) + " training images, " + run.device.str());
+
+  TrainerSetup setup;
+  setup.model = &model;
+  setup.train_loader = &train_loader;
+  setup.eval_loader = &eval_loader;
+  setup.eval_split = report.eval_split;
+  setup.options = run.recipe.train;
+  setup.device = run.device;
+  setup.folder = report.folder;
+  setup.write_checkpoints = run.recipe.output.checkpoint;
+  setup.stop_after_epochs = request.stop_after_epochs;
+  setup.progress = &progress;
+  const TrainOutcome outcome = train(setup, optimizer, start_at);
+
+  report.stopped = outcome.stopped;
+  report.epochs_done = outcome.progress.epoch;
+  report.last_eval = outcome.last_eval;
+  report.best_top1 = outcome.progress.best_top1;
+  report.best_epoch = outcome.progress.best_epoch;
+  report.images_per_s = outcome.images_per_s;
+  if (outcome.stopped) return report;
+  save_adapter(report.folder, model, run.recipe.backbone.plugin);
+  {
+    // The class count lets `peft merge` rebuild the head without the dataset.
+    std::ifstream in(report.folder / kAdapterRecordFile);
+    auto record = nlohmann::json::parse(in);
+    record["num_classes"] = run.num_classes;
+    write_text_atomically(report.folder / kAdapterRecordFile, record.dump(2) + "\n");
+  }
+  report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  write_summary(run, report, outcome, train_loader.skipped() + eval_loader.skipped());
+  return report;
+}
+
+EvalReport evaluate_run(const Registry& registry, const fs::path& folder, const std::string& split) {
+  std::vector<std::string> overrides;
+  if (!split.empty()) overrides.push_back("data.eval_split=" + split);
+  PreparedRun run = load_run(registry, folder, true, overrides);
+  data::Loader loader(run.plan->eval, run.plan->eval_loader);
+  return {run.plan->eval_split, evaluate(run.model, loader, run.device)};
+}
+
+void merge_run(const Registry& registry, const fs::path& folder, const fs::path& output) {
+  PreparedRun run = load_run(registry, folder, false);
+  const std::string refusal = run.model.method->merge_refusal();
+  if (!refusal.empty()) throw Error("merge", "method '" + run.model.method_name + "' does not merge: " + refusal);
+  run.model.method->merge();
+  NamedTensors tensors;
+  for (auto& [name, tensor] : state_dict(*run.model.backbone)) {
+    // A copy: unmerge() restores the weights in place.
+    tensors.emplace_back(name, tensor.detach().to(at::kCPU).clone(at::MemoryFormat::Contiguous));
+  }
+  run.model.method->unmerge();
+  if (output.has_parent_path() && !fs::is_directory(output.parent_path())) {
+    throw Error("merge", "cannot write " + output.string() + ": " + output.parent_path().string() + " is not a folder");
+  }
+  write_safetensors(output, tensors, {{"format", "pt"}});
+}
+
+}  // namespace peft

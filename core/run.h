@@ -1,0 +1,69 @@
+#pragma once
+// The work behind `peft run`, `peft eval` and `peft merge`.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "peft/registry.h"
+#include "run_setup.h"
+#include "train/evaluate.h"
+#include "train/progress.h"
+
+namespace peft {
+
+struct RunRequest {
+  std::filesystem::path recipe;
+  std::vector<std::string> overrides;
+  /// Continue the run in this folder from its checkpoint (the recipe is the one the folder kept).
+  std::optional<std::filesystem::path> resume;
+  /// Replace an existing run folder.
+  bool overwrite = false;
+  /// The run folder, instead of the recipe's [output] dir.
+  std::optional<std::filesystem::path> out;
+  /// Stop after this many epochs in all (resumable later).
+  std::optional<std::int64_t> stop_after_epochs;
+};
+
+/// What a finished (or stopped) run reports; `summary.json` holds the same and more.
+struct RunReport {
+  std::filesystem::path folder;
+  bool stopped = false;
+  std::int64_t epochs_done = 0;
+  std::string eval_split;
+  Evaluation last_eval;
+  double best_top1 = -1.0;
+  std::int64_t best_epoch = -1;
+  std::int64_t trainable = 0;
+  std::int64_t trainable_without_head = 0;
+  std::int64_t backbone_parameters = 0;
+  double wall_seconds = 0.0;
+  double images_per_s = 0.0;
+};
+
+/// Trains the recipe into its run folder: `recipe.toml` (resolved), `metrics.jsonl`, `checkpoint.safetensors` after
+/// every epoch, and at the end the adapter files and `summary.json`. An existing folder is refused unless
+/// `resume` or `overwrite`; a folder that cannot be written is a peft::Error naming it.
+RunReport run_training(const Registry& registry, const RunRequest& request, Progress& progress);
+
+/// A finished run's model: the recipe its folder kept, prepared, with its adapter files loaded. With `with_data`
+/// the recipe's data is read (and `overrides` apply to the recipe); without, the head's size comes from
+/// `peft_adapter.json`.
+PreparedRun load_run(const Registry& registry, const std::filesystem::path& folder, bool with_data,
+                     const std::vector<std::string>& overrides = {});
+
+/// The model of a finished run (its recipe and adapter files) evaluated on `split` (default: the recipe's eval
+/// split).
+struct EvalReport {
+  std::string split;
+  Evaluation evaluation;
+};
+EvalReport evaluate_run(const Registry& registry, const std::filesystem::path& folder, const std::string& split);
+
+/// The backbone with the run's adapters merged, written as a plain backbone checkpoint (timm key names) to
+/// `output`. A method that does not merge is a peft::Error giving its reason.
+void merge_run(const Registry& registry, const std::filesystem::path& folder, const std::filesystem::path& output);
+
+}  // namespace peft

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapted_model.h"
+#include "data/data_plan.h"
+#include "model_builder.h"
+#include "recipe.h"
+
+namespace peft {
+
+/// A recipe made ready to train or evaluate: threads and seed set, backbone built on its device, head fitted to
+/// the data, method attached.
+struct PreparedRun {
+  Recipe recipe;
+  /// The data the recipe's [data] describes (absent when prepared without data).
+  std::optional<data::DataPlan> plan;
+  AdaptedModel model;
+  std::int64_t num_classes = 0;
+  at::Device device = at::kCPU;
+  /// What building the backbone had to say (dropped heads, new heads).
+  std::vector<std::string> notices;
+};
+
+/// "auto" → CUDA when LibTorch sees a GPU, else the CPU; "cuda" without a GPU is a peft::Error.
+at::Device resolve_device(const std::string& device);
+
+/// Prepares `recipe`. `num_classes` replaces the data when given (merging needs no dataset); otherwise the recipe
+/// must have [data], whose splits are read here.
+PreparedRun prepare_run(const Registry& registry, Recipe recipe,
+                        std::optional<std::int64_t> num_classes = std::nullopt);
+
+}  // namespace peft

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "adapted_model.h"
+#include "train/optimizer.h"
+
+namespace peft {
+
+/// Where training stands after a completed epoch: enough, with the model and optimizer, to continue exactly.
+struct TrainingProgress {
+  /// Epochs completed.
+  std::int64_t epoch = 0;
+  std::int64_t global_step = 0;
+  /// Best evaluation so far (top-1 in [0, 1]; -1 before any) and its epoch.
+  double best_top1 = -1.0;
+  std::int64_t best_epoch = -1;
+  /// Total training seconds so far (so that a resumed run reports the whole run's time).
+  double train_seconds = 0.0;
+};
+
+inline constexpr const char* kCheckpointFile = "checkpoint.safetensors";
+
+/// One safetensors file: `model.<name>` (adapter tensors and head), `optimizer.<name>` and `rng.cpu` (LibTorch's
+/// CPU generator), with the progress in its metadata. Written atomically.
+void save_checkpoint(const std::filesystem::path& file, AdaptedModel& model, const Optimizer& optimizer,
+                     const TrainingProgress& progress);
+
+/// Restores what save_checkpoint wrote into `model`, `optimizer` and the CPU generator, and returns the progress.
+TrainingProgress load_checkpoint(const std::filesystem::path& file, AdaptedModel& model, Optimizer& optimizer);
+
+}  // namespace peft

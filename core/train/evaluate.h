@@ -1,0 +1,23 @@
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+#include "adapted_model.h"
+#include "data/loader.h"
+
+namespace peft {
+
+struct Evaluation {
+  /// Fraction of images whose highest logit is their label.
+  double top1 = 0.0;
+  /// Mean cross-entropy (no label smoothing).
+  double loss = 0.0;
+  std::int64_t images = 0;
+};
+
+/// Runs `model` in evaluation mode, without gradients, over one pass of `loader` (epoch 0) on `device`.
+Evaluation evaluate(AdaptedModel& model, data::Loader& loader, const at::Device& device);
+
+}  // namespace peft

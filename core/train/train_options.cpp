@@ -1,0 +1,141 @@
+#include "train/train_options.h"
+
+#include <algorithm>
+#include <set>
+
+#include "peft/error.h"
+#include "peft/strings.h"
+#include "recipe.h"
+
+namespace peft {
+namespace {
+
+// Range and choice checks over resolved options, each failure naming where the key was written.
+class Checker {
+ public:
+  Checker(const OptionTable& table, const std::vector<OptionSpec>& specs)
+      : table_(table), options_(resolve_options(specs, table.options, table.context, table.option_contexts)) {}
+
+  std::int64_t integer(const std::string& key, std::int64_t minimum) const {
+    const auto value = options_.get<std::int64_t>(key);
+    if (value < minimum) fail(key, std::to_string(value), "an integer >= " + std::to_string(minimum));
+    return value;
+  }
+
+  // A number in [low, high] (or [low, high) when `open_high`).
+  double number(const std::string& key, double low, double high, bool open_high = false) const {
+    const auto value = options_.get<double>(key);
+    if (value < low || value > high || (open_high && value == high)) {
+      fail(key, to_string(OptionValue(value)),
+           "a number in [" + to_string(OptionValue(low)) + ", " + to_string(OptionValue(high)) +
+               (open_high ? ")" : "]"));
+    }
+    return value;
+  }
+
+  double positive(const std::string& key) const {
+    const auto value = options_.get<double>(key);
+    if (!(value > 0.0)) fail(key, to_string(OptionValue(value)), "a number > 0");
+    return value;
+  }
+
+  std::string choice(const std::string& key, const std::vector<std::string>& allowed) const {
+    const auto value = options_.get<std::string>(key);
+    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+      fail(key, "\"" + value + "\"", "one of " + join(allowed));
+    }
+    return value;
+  }
+
+  const Options& options() const { return options_; }
+
+  [[noreturn]] void fail(const std::string& key, const std::string& value, const std::string& expected) const {
+    const auto located = table_.option_contexts.find(key);
+    throw Error("recipe", (located == table_.option_contexts.end() ? table_.context : located->second) + ": " + key +
+                              " = " + value + ", expected " + expected);
+  }
+
+ private:
+  const OptionTable& table_;
+  Options options_;
+};
+
+}  // namespace
+
+const std::vector<OptionSpec>& train_option_specs() {
+  using T = OptionType;
+  const TrainOptions d;
+  static const std::vector<OptionSpec> specs{
+      {"epochs", T::integer, d.epochs, "training epochs (>= 1)"},
+      {"batch_size", T::integer, d.batch_size, "images per step (>= 1)"},
+      {"optimizer", T::string, d.optimizer, "adamw | sgd (with momentum)"},
+      {"lr", T::number, d.lr, "peak learning rate (> 0)"},
+      {"weight_decay", T::number, d.weight_decay,
+       "decoupled (adamw) or L2 (sgd) decay; never on biases or 1-D tensors"},
+      {"momentum", T::number, d.momentum, "sgd momentum in [0, 1)"},
+      {"betas", T::number_list, std::vector<double>{d.beta1, d.beta2}, "adamw betas, each in [0, 1)"},
+      {"eps", T::number, d.eps, "adamw epsilon (> 0)"},
+      {"schedule", T::string, d.schedule, "cosine | constant (both after the linear warm-up)"},
+      {"schedule_step", T::string, d.schedule_step, "epoch | step: how often the learning rate changes"},
+      {"warmup_epochs", T::integer, d.warmup_epochs, "epochs of linear warm-up from warmup_lr to lr (<= epochs)"},
+      {"warmup_lr", T::number, d.warmup_lr, "learning rate at the start of the warm-up (>= 0)"},
+      {"min_lr", T::number, d.min_lr, "floor of the cosine schedule (>= 0)"},
+      {"label_smoothing", T::number, d.label_smoothing, "label smoothing in [0, 1)"},
+      {"grad_clip", T::number, d.grad_clip, "clip gradients to this global norm; 0 = off"},
+      {"eval_every", T::integer, d.eval_every, "evaluate every N epochs and after the last; 0 = only after the last"},
+      {"log_every", T::integer, d.log_every, "a metrics.jsonl record every N steps (>= 1)"},
+  };
+  return specs;
+}
+
+const std::vector<OptionSpec>& output_option_specs() {
+  using T = OptionType;
+  static const std::vector<OptionSpec> specs{
+      {"dir", T::string, std::nullopt, "the run folder, relative to the working directory (default: runs/<name>)"},
+      {"checkpoint", T::boolean, true, "write a resumable checkpoint after every epoch"},
+  };
+  return specs;
+}
+
+TrainOptions read_train_options(const OptionTable& table) {
+  const Checker check(table, train_option_specs());
+  TrainOptions train;
+  train.epochs = check.integer("epochs", 1);
+  train.batch_size = check.integer("batch_size", 1);
+  train.optimizer = check.choice("optimizer", {"adamw", "sgd"});
+  train.lr = check.positive("lr");
+  train.weight_decay = check.number("weight_decay", 0.0, 1e9);
+  train.momentum = check.number("momentum", 0.0, 1.0, true);
+  const auto betas = check.options().get<std::vector<double>>("betas");
+  if (betas.size() != 2 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 || betas[1] >= 1) {
+    check.fail("betas", to_string(OptionValue(betas)), "two numbers in [0, 1)");
+  }
+  train.beta1 = betas[0];
+  train.beta2 = betas[1];
+  train.eps = check.positive("eps");
+  train.schedule = check.choice("schedule", {"cosine", "constant"});
+  train.schedule_step = check.choice("schedule_step", {"epoch", "step"});
+  train.warmup_epochs = check.integer("warmup_epochs", 0);
+  if (train.warmup_epochs > train.epochs) {
+    check.fail("warmup_epochs", std::to_string(train.warmup_epochs),
+               "at most epochs (" + std::to_string(train.epochs) + ")");
+  }
+  train.warmup_lr = check.number("warmup_lr", 0.0, 1e9);
+  train.min_lr = check.number("min_lr", 0.0, 1e9);
+  train.label_smoothing = check.number("label_smoothing", 0.0, 1.0, true);
+  train.grad_clip = check.number("grad_clip", 0.0, 1e30);
+  train.eval_every = check.integer("eval_every", 0);
+  train.log_every = check.integer("log_every", 1);
+  return train;
+}
+
+OutputOptions read_output_options(const OptionTable& table) {
+  const Checker check(table, output_option_specs());
+  OutputOptions output;
+  output.dir = check.options().get_or<std::string>("dir", "");
+  if (check.options().has("dir") && output.dir.empty()) check.fail("dir", "\"\"", "a folder path");
+  output.checkpoint = check.options().get<bool>("checkpoint");
+  return output;
+}
+
+}  // namespace peft

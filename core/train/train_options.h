@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "peft/options.h"
+
+namespace peft {
+
+struct OptionTable;
+
+/// The `[train]` table: optimiser, schedule, loss and evaluation settings, with timm-like defaults.
+struct TrainOptions {
+  std::int64_t epochs = 10;
+  std::int64_t batch_size = 32;
+  /// "adamw" or "sgd" (with momentum).
+  std::string optimizer = "adamw";
+  double lr = 1e-3;
+  double weight_decay = 1e-4;
+  /// SGD momentum.
+  double momentum = 0.9;
+  /// AdamW betas and epsilon.
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  /// "cosine" (linear warm-up, then cosine to min_lr) or "constant" (warm-up, then lr).
+  std::string schedule = "cosine";
+  /// "epoch": the learning rate changes once per epoch (timm's default); "step": every step.
+  std::string schedule_step = "epoch";
+  std::int64_t warmup_epochs = 0;
+  double warmup_lr = 1e-7;
+  double min_lr = 1e-6;
+  double label_smoothing = 0.0;
+  /// Gradient clipping by global norm; 0 = off.
+  double grad_clip = 0.0;
+  /// Evaluate every N epochs (and always after the last); 0 = only after the last.
+  std::int64_t eval_every = 1;
+  /// A metrics.jsonl record every N steps.
+  std::int64_t log_every = 20;
+};
+
+/// Where a run writes (`[output]`).
+struct OutputOptions {
+  /// The run folder; relative to the working directory. Default: runs/<recipe name>.
+  std::string dir;
+  /// Write a resumable checkpoint after every epoch.
+  bool checkpoint = true;
+};
+
+const std::vector<OptionSpec>& train_option_specs();
+const std::vector<OptionSpec>& output_option_specs();
+
+/// Checks the `[train]` table: unknown keys, types and ranges, each error naming the file, line, key and what is
+/// allowed.
+TrainOptions read_train_options(const OptionTable& table);
+OutputOptions read_output_options(const OptionTable& table);
+
+}  // namespace peft

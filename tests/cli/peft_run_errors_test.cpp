@@ -1,0 +1,123 @@
+// What `peft run`, `eval` and `merge` say on bad input: one line naming the file, key or value, exit code 1.
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "peft/error.h"
+#include "peft/safetensors.h"
+#include "support/run_command.h"
+#include "support/temp_folder.h"
+#include "support/tiny_task.h"
+
+namespace fs = std::filesystem;
+using peft::test::run_command;
+using peft::test::TempFolder;
+
+namespace {
+
+peft::test::CommandResult peft_cli(const std::string& arguments) {
+  return run_command("PEFT_PLUGIN_PATH= '" PEFT_EXECUTABLE "' " + arguments);
+}
+
+std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
+
+fs::path setup(const TempFolder& folder, const std::string& train_extra = "") {
+  peft::test::write_tiny_task(folder / "task");
+  const fs::path recipe = folder / "recipe.toml";
+  peft::test::write_text(recipe, peft::test::tiny_recipe(folder / "task", "lora", "epochs = 1\n" + train_extra));
+  return recipe;
+}
+
+// A user error: exit code 1 and one error line, the last on stderr (progress lines may come before it).
+void check_user_error(const peft::test::CommandResult& result, const std::string& expected) {
+  CATCH_CHECK(result.exit_code == 1);
+  const std::size_t start = result.err.rfind("peft: error: ");
+  CATCH_REQUIRE(start != std::string::npos);
+  const std::string line = result.err.substr(start);
+  CATCH_CHECK_THAT(line, Catch::Contains(expected));
+  CATCH_CHECK(std::count(line.begin(), line.end(), '\n') == 1);
+  CATCH_CHECK(line.back() == '\n');
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("peft run refuses an existing run folder unless resuming or overwriting") {
+  TempFolder folder;
+  const fs::path recipe = setup(folder);
+  const std::string out = " --out " + quoted(folder / "run");
+  CATCH_REQUIRE(peft_cli("run " + quoted(recipe) + out).exit_code == 0);
+  const auto adapter_before = fs::last_write_time(folder / "run" / "adapter_model.safetensors");
+  check_user_error(peft_cli("run " + quoted(recipe) + out), (folder / "run").string() + ": already exists");
+  CATCH_CHECK(fs::last_write_time(folder / "run" / "adapter_model.safetensors") == adapter_before);
+  CATCH_CHECK(peft_cli("run " + quoted(recipe) + out + " --overwrite").exit_code == 0);
+}
+
+CATCH_TEST_CASE("peft run names a run folder it cannot create") {
+  TempFolder folder;
+  const fs::path recipe = setup(folder);
+  peft::test::write_text(folder / "a_file", "x");
+  check_user_error(peft_cli("run " + quoted(recipe) + " --out " + quoted(folder / "a_file" / "run")),
+                   (folder / "a_file" / "run").string() + ": cannot create it");
+}
+
+CATCH_TEST_CASE("a loss that becomes nan stops the run at its step and keeps the last good checkpoint") {
+  TempFolder folder;
+  // Epoch 1 trains at warmup_lr; from epoch 2 the rate is absurd and the weights blow up.
+  const fs::path recipe = setup(folder, "");
+  const std::string sets =
+      " --set train.epochs=3 --set train.optimizer=sgd --set train.warmup_epochs=1"
+      " --set train.warmup_lr=1e-3 --set train.schedule=constant --set train.lr=1e35";
+  const auto result = peft_cli("run " + quoted(recipe) + sets + " --out " + quoted(folder / "run"));
+  check_user_error(result, "at epoch 2, step 2");
+  CATCH_CHECK_THAT(result.err, Catch::Contains("The last good checkpoint (end of epoch 1) is " +
+                                               (folder / "run" / "checkpoint.safetensors").string()));
+  const auto checkpoint = peft::read_safetensors(folder / "run" / "checkpoint.safetensors");
+  CATCH_CHECK(checkpoint.metadata.at("epoch") == "1");
+  for (const auto& [name, tensor] : checkpoint.tensors) {
+    if (tensor.is_floating_point()) CATCH_CHECK(tensor.isfinite().all().item<bool>());
+  }
+}
+
+CATCH_TEST_CASE("peft run names num_classes that disagree with the data") {
+  TempFolder folder;
+  const fs::path recipe = setup(folder);
+  check_user_error(peft_cli("run " + quoted(recipe) + " --set backbone.num_classes=7 --out " + quoted(folder / "r")),
+                   "--set backbone.num_classes [backbone]: num_classes = 7, but the data has 3 classes");
+}
+
+CATCH_TEST_CASE("a checkpoint of another architecture is refused, naming the file and the keys") {
+  TempFolder folder;
+  const fs::path recipe = setup(folder);
+  CATCH_REQUIRE(peft_cli("run " + quoted(recipe) + " --out " + quoted(folder / "run")).exit_code == 0);
+  CATCH_REQUIRE(peft_cli("merge " + quoted(folder / "run") + " -o " + quoted(folder / "pico.safetensors")).exit_code ==
+                0);
+  const auto result =
+      peft_cli("run " + quoted(recipe) + " --set backbone.checkpoint=" + quoted(folder / "pico.safetensors") +
+               " --set backbone.variant=vit_mini_patch4_32 --out " + quoted(folder / "other"));
+  check_user_error(result, (folder / "pico.safetensors").string());
+  CATCH_CHECK_THAT(result.err, Catch::Contains("blocks.0.attn.qkv.weight (checkpoint [192, 64], model [384, 128])"));
+}
+
+CATCH_TEST_CASE("recipe errors in [train] name the file, line, key and what is allowed") {
+  TempFolder folder;
+  const fs::path recipe = setup(folder);
+  const std::string run = "run " + quoted(recipe) + " --out " + quoted(folder / "r");
+  check_user_error(peft_cli(run + " --set train.label_smoothing=1.5"),
+                   "--set train.label_smoothing [train]: label_smoothing = 1.5, expected a number in [0, 1)");
+  check_user_error(peft_cli(run + " --set train.optimizer=adam"), "optimizer = \"adam\", expected one of adamw, sgd");
+  check_user_error(peft_cli(run + " --set train.lr=fast"), "lr");
+  check_user_error(peft_cli(run + " --set train.learning_rate=0.1"), "learning_rate");
+  check_user_error(peft_cli(run + " --set method.options.rank=4"), "rank");
+  CATCH_CHECK_FALSE(fs::exists(folder / "r"));
+}
+
+CATCH_TEST_CASE("peft eval and peft merge name a folder that is not a finished run") {
+  TempFolder folder;
+  check_user_error(peft_cli("eval " + quoted(folder.path())), "is not a run folder");
+  const fs::path recipe = setup(folder);
+  CATCH_REQUIRE(peft_cli("run " + quoted(recipe) + " --out " + quoted(folder / "run") +
+                         " --set train.epochs=2"
+                         " --stop-after 1")
+                    .exit_code == 0);
+  check_user_error(peft_cli("merge " + quoted(folder / "run") + " -o " + quoted(folder / "m.safetensors")),
+                   "peft run --resume");
+}

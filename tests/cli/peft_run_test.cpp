@@ -1,0 +1,175 @@
+// `peft run`, `peft eval` and `peft merge` end to end on a tiny task, as a user runs them.
+#include <ATen/ATen.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "data/loader.h"
+#include "peft/safetensors.h"
+#include "run.h"
+#include "run_setup.h"
+#include "support/builtin_plugins.h"
+#include "support/run_command.h"
+#include "support/temp_folder.h"
+#include "support/tiny_task.h"
+
+namespace fs = std::filesystem;
+using peft::test::run_command;
+using peft::test::TempFolder;
+namespace data = peft::data;
+
+namespace {
+
+peft::test::CommandResult peft_cli(const std::string& arguments) {
+  return run_command("PEFT_PLUGIN_PATH= '" PEFT_EXECUTABLE "' " + arguments);
+}
+
+nlohmann::json read_json(const fs::path& file) {
+  std::ifstream in(file);
+  return nlohmann::json::parse(in);
+}
+
+// A tiny task and a recipe for `method` in `folder`.
+fs::path setup(const TempFolder& folder, const std::string& method, const std::string& train_extra = "",
+               const std::string& method_extra = "") {
+  peft::test::write_tiny_task(folder / "task");
+  const fs::path recipe = folder / "recipe.toml";
+  peft::test::write_text(recipe, peft::test::tiny_recipe(folder / "task", method, train_extra, method_extra));
+  return recipe;
+}
+
+std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
+
+}  // namespace
+
+CATCH_TEST_CASE("peft run trains LoRA into a run folder whose adapter is in Hugging Face peft's format") {
+  TempFolder folder;
+  const fs::path recipe = setup(folder, "lora", "", "targets = [\"attn.qkv\"]\n");
+  const fs::path run = folder / "run";
+  const auto result = peft_cli("run " + quoted(recipe) + " --out " + quoted(run));
+  CATCH_REQUIRE(result.exit_code == 0);
+  CATCH_CHECK_THAT(result.out, Catch::Contains("done: " + run.string()) && Catch::Contains("test top-1"));
+  CATCH_CHECK_THAT(result.err, Catch::Contains("epoch 3/3"));  // plain lines: stderr is not a terminal here
+
+  for (const char* file : {"recipe.toml", "metrics.jsonl", "summary.json", "checkpoint.safetensors",
+                           "adapter_model.safetensors", "adapter_config.json", "peft_adapter.json"}) {
+    CATCH_CHECK(fs::exists(run / file));
+  }
+  const auto summary = read_json(run / "summary.json");
+  // LoRA r = 8 on blocks.{0,1}.attn.qkv of a 64-wide ViT: 2 × (8×64 + 192×8), and the 3-class head 64×3 + 3.
+  CATCH_CHECK(summary["trainable_parameters"]["without_head"] == 4096);
+  CATCH_CHECK(summary["trainable_parameters"]["total"] == 4096 + 195);
+  CATCH_CHECK(summary["epochs"] == 3);
+  CATCH_CHECK(summary["final"]["split"] == "test");
+  CATCH_CHECK(summary["final"]["images"] == 24);
+  CATCH_CHECK(summary["mergeable"] == true);
+  for (const char* key : {"wall_seconds", "train_seconds", "train_images_per_s"}) {
+    CATCH_CHECK(summary["timing"][key].get<double>() > 0);
+  }
+  CATCH_CHECK(summary["peak_memory_mb"].get<double>() > 0);
+
+  // Hugging Face peft's layout: adapter_config.json (LoraConfig keys) + adapter_model.safetensors with
+  // base_model.model.<module>.lora_A.weight / .lora_B.weight, the head under modules_to_save.
+  const auto config = read_json(run / "adapter_config.json");
+  CATCH_CHECK(config["peft_type"] == "LORA");
+  CATCH_CHECK(config["r"] == 8);
+  CATCH_CHECK(config["lora_alpha"] == 8.0);
+  CATCH_CHECK(config["lora_dropout"] == 0.0);
+  CATCH_CHECK(config["bias"] == "none");
+  CATCH_CHECK(config["target_modules"] == nlohmann::json({"blocks.0.attn.qkv", "blocks.1.attn.qkv"}));
+  CATCH_CHECK(config["modules_to_save"] == nlohmann::json({"head"}));
+  const peft::TensorFile adapter = peft::read_safetensors(run / "adapter_model.safetensors");
+  std::vector<std::string> keys;
+  for (const auto& [name, tensor] : adapter.tensors) keys.push_back(name);
+  std::sort(keys.begin(), keys.end());
+  CATCH_CHECK(keys == std::vector<std::string>{"base_model.model.blocks.0.attn.qkv.lora_A.weight",
+                                               "base_model.model.blocks.0.attn.qkv.lora_B.weight",
+                                               "base_model.model.blocks.1.attn.qkv.lora_A.weight",
+                                               "base_model.model.blocks.1.attn.qkv.lora_B.weight",
+                                               "base_model.model.head.bias", "base_model.model.head.weight"});
+  CATCH_CHECK(adapter.at("base_model.model.blocks.0.attn.qkv.lora_A.weight").sizes() == at::IntArrayRef({8, 64}));
+  CATCH_CHECK(adapter.at("base_model.model.blocks.0.attn.qkv.lora_B.weight").sizes() == at::IntArrayRef({192, 8}));
+  CATCH_CHECK(adapter.metadata.at("format") == "pt");
+
+  // peft eval reads the folder back and gets the run's final numbers.
+  const auto eval = peft_cli("eval --json " + quoted(run));
+  CATCH_REQUIRE(eval.exit_code == 0);
+  const auto evaluation = nlohmann::json::parse(eval.out);
+  CATCH_CHECK(evaluation["top1"] == summary["final"]["top1"]);
+  CATCH_CHECK(evaluation["loss"].get<double>() == Approx(summary["final"]["loss"].get<double>()));
+  CATCH_CHECK(evaluation["images"] == 24);
+}
+
+CATCH_TEST_CASE("a run stopped after an epoch and resumed ends exactly as an uninterrupted one") {
+  TempFolder folder;
+  const fs::path recipe = setup(folder, "lora", "lr = 0.005\n", "[method.options]\nlora_dropout = 0.1\n");
+  const std::string drop_path = " --set backbone.drop_path=0.2";  // randomness in training that resuming must replay
+  CATCH_REQUIRE(peft_cli("run " + quoted(recipe) + drop_path + " --out " + quoted(folder / "whole")).exit_code == 0);
+
+  const auto stopped =
+      peft_cli("run " + quoted(recipe) + drop_path + " --out " + quoted(folder / "parts") + " --stop-after 1");
+  CATCH_REQUIRE(stopped.exit_code == 0);
+  CATCH_CHECK_THAT(stopped.out, Catch::Contains("stopped after epoch 1") && Catch::Contains("--resume"));
+  CATCH_CHECK_FALSE(fs::exists(folder / "parts" / "summary.json"));
+  const auto resumed = peft_cli("run --resume " + quoted(folder / "parts"));
+  CATCH_REQUIRE(resumed.exit_code == 0);
+  CATCH_CHECK_THAT(resumed.err, Catch::Contains("resuming") && Catch::Contains("after epoch 1"));
+
+  const auto whole = read_json(folder / "whole" / "summary.json");
+  const auto parts = read_json(folder / "parts" / "summary.json");
+  CATCH_CHECK(whole["final"] == parts["final"]);
+  CATCH_CHECK(whole["best"] == parts["best"]);
+  const auto a = peft::read_safetensors(folder / "whole" / "adapter_model.safetensors");
+  const auto b = peft::read_safetensors(folder / "parts" / "adapter_model.safetensors");
+  CATCH_REQUIRE(a.tensors.size() == b.tensors.size());
+  for (std::size_t i = 0; i < a.tensors.size(); ++i) CATCH_CHECK(at::equal(a.tensors[i].second, b.tensors[i].second));
+
+  // The metrics of both hold the same records, apart from timings.
+  const auto records = [](const fs::path& file) {
+    std::vector<nlohmann::json> kept;
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto record = nlohmann::json::parse(line);
+      for (const char* key : {"images_per_s", "seconds"}) record.erase(key);
+      kept.push_back(record);
+    }
+    return kept;
+  };
+  CATCH_CHECK(records(folder / "whole" / "metrics.jsonl") == records(folder / "parts" / "metrics.jsonl"));
+}
+
+CATCH_TEST_CASE("peft merge writes a plain backbone checkpoint that gives the adapted model's logits") {
+  TempFolder folder;
+  const fs::path recipe = setup(folder, "lora", "epochs = 1\n");
+  const fs::path run = folder / "run";
+  CATCH_REQUIRE(peft_cli("run " + quoted(recipe) + " --out " + quoted(run)).exit_code == 0);
+  const auto merged = peft_cli("merge " + quoted(run) + " -o " + quoted(folder / "merged.safetensors"));
+  CATCH_REQUIRE(merged.exit_code == 0);
+
+  // The merged file as a plain checkpoint of a fresh vit, against the run's model (backbone + adapter), on images
+  // of the task.
+  const peft::TensorFile file = peft::read_safetensors(folder / "merged.safetensors");
+  CATCH_CHECK(file.find("blocks.0.attn.qkv.weight") != nullptr);
+  CATCH_CHECK(file.find("head.weight") != nullptr);
+  for (const auto& [name, tensor] : file.tensors) CATCH_CHECK(name.find("lora") == std::string::npos);
+  auto plain = peft::test::make_backbone("vit", {{"variant", std::string("vit_pico_patch4_32")},
+                                                 {"img_size", std::int64_t{8}},
+                                                 {"num_classes", std::int64_t{3}}});
+  plain->load_checkpoint(file);
+  plain->eval();
+
+  peft::PreparedRun adapted = peft::load_run(peft::test::builtin_registry(), run, true);
+  adapted.model.train(false);
+  data::Loader loader(adapted.plan->eval, adapted.plan->eval_loader);
+  loader.start_epoch(0);
+  const auto batch = loader.next();
+  CATCH_REQUIRE(batch.has_value());
+  at::NoGradGuard no_grad;
+  const at::Tensor expected = adapted.model.forward(batch->images);
+  CATCH_CHECK(peft::test::relative_error(plain->forward(batch->images), expected) < 1e-5);
+  // And the adapters did change the backbone: the merged weights differ from the pretrained ones.
+  CATCH_CHECK_FALSE(at::equal(file.at("blocks.0.attn.qkv.weight"),
+                              adapted.model.backbone->named_parameters()["blocks.0.attn.qkv.weight"]));
+}

@@ -1,0 +1,130 @@
+// The contract every method plugin keeps, checked for each method the build registers (a new plugin gets this
+// suite without new test code), on a tiny ViT and on a tiny MLP without transformer taps.
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <catch2/catch.hpp>
+#include <functional>
+#include <set>
+
+#include "adapted_model.h"
+#include "adapter_file.h"
+#include "peft/error.h"
+#include "support/builtin_plugins.h"
+#include "support/mlp_backbone.h"
+#include "support/temp_folder.h"
+
+namespace {
+
+using peft::AdaptedModel;
+
+struct BackboneCase {
+  std::string name;
+  std::function<std::shared_ptr<peft::Backbone>()> make;
+  at::Tensor images;
+};
+
+std::vector<BackboneCase> backbone_cases() {
+  at::manual_seed(7);
+  return {
+      {"tiny vit",
+       [] {
+         return peft::test::make_backbone("vit", {{"variant", std::string("vit_pico_patch4_32")},
+                                                  {"img_size", std::int64_t{8}},
+                                                  {"num_classes", std::int64_t{3}}});
+       },
+       at::randn({4, 3, 8, 8})},
+      {"mlp", [] { return std::make_shared<peft::test::MlpBackbone>(); }, at::randn({4, 3, 2, 2})},
+  };
+}
+
+// A backbone made from `seed`: the same seed gives the same weights.
+std::shared_ptr<peft::Backbone> backbone_from(const BackboneCase& c, std::uint64_t seed) {
+  at::manual_seed(seed);
+  return c.make();
+}
+
+AdaptedModel adapted(const BackboneCase& c, const std::string& method, std::uint64_t seed) {
+  auto backbone = backbone_from(c, seed);
+  at::manual_seed(seed + 1000);
+  peft::MethodSection section;
+  section.plugin = method;
+  section.context = "contract [method]";
+  return peft::adapt(peft::test::builtin_registry(), backbone, section);
+}
+
+at::Tensor logits(AdaptedModel& model, const at::Tensor& images) {
+  at::NoGradGuard no_grad;
+  model.train(false);
+  return model.forward(images);
+}
+
+// Moves every trainable tensor away from its start, as training would (LoRA's B leaves zero).
+void perturb(AdaptedModel& model) {
+  at::NoGradGuard no_grad;
+  for (auto& trainable : model.trainable) trainable.tensor.add_(at::randn_like(trainable.tensor) * 0.1);
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("every method keeps the contract on a tiny ViT and on an MLP without taps") {
+  const auto& registry = peft::test::builtin_registry();
+  CATCH_REQUIRE(registry.methods().entries().size() >= 4);
+  for (const auto& entry : registry.methods().entries()) {
+    for (const auto& c : backbone_cases()) {
+      CATCH_DYNAMIC_SECTION(entry.name << " on the " << c.name) {
+        AdaptedModel model = adapted(c, entry.name, 1);
+
+        // Starts at the backbone when it says so.
+        if (model.method->starts_at_backbone()) {
+          auto plain = backbone_from(c, 1);
+          plain->eval();
+          at::NoGradGuard no_grad;
+          CATCH_CHECK(at::allclose(logits(model, c.images), plain->forward(c.images), 1e-5, 1e-6));
+        }
+
+        // Only the method's tensors (and the head) get gradients.
+        std::set<const void*> trainable;
+        for (const auto& t : model.trainable) trainable.insert(t.tensor.unsafeGetTensorImpl());
+        CATCH_CHECK(!model.trainable.empty());
+        model.train(true);
+        model.forward(c.images).pow(2).mean().backward();
+        for (const auto& item : model.backbone->named_parameters()) {
+          const bool trains = trainable.count(item.value().unsafeGetTensorImpl()) != 0;
+          CATCH_CHECK(item.value().requires_grad() == trains);
+          if (!trains) CATCH_CHECK_FALSE(item.value().grad().defined());
+        }
+        for (const auto& t : model.trainable) {
+          CATCH_CHECK(t.tensor.grad().defined());
+          if (t.tensor.grad().defined()) t.tensor.mutable_grad() = at::Tensor();
+        }
+
+        // Merged equals unmerged, and unmerging restores the model.
+        perturb(model);
+        const at::Tensor before = logits(model, c.images);
+        if (model.method->merge_refusal().empty()) {
+          model.method->merge();
+          CATCH_CHECK(at::allclose(logits(model, c.images), before, 1e-4, 1e-5));
+          model.method->unmerge();
+          CATCH_CHECK(at::allclose(logits(model, c.images), before, 1e-4, 1e-5));
+        } else {
+          CATCH_CHECK_THROWS_AS(model.method->merge(), peft::Error);
+        }
+
+        // Saving then loading into a fresh model gives the same outputs.
+        peft::test::TempFolder folder;
+        peft::save_adapter(folder.path(), model, c.name);
+        AdaptedModel fresh = adapted(c, entry.name, 1);
+        perturb(fresh);  // other adapter values, so that only loading can make them equal
+        peft::load_adapter(folder.path(), fresh);
+        CATCH_CHECK(at::equal(logits(fresh, c.images), before));
+
+        // A selector that matches nothing is an error naming the pattern.
+        peft::MethodSection nothing;
+        nothing.plugin = entry.name;
+        nothing.targets = {"no.such.site"};
+        CATCH_CHECK_THROWS_WITH(peft::adapt(registry, backbone_from(c, 1), nothing), Catch::Contains("no.such.site"));
+      }
+    }
+  }
+}
