@@ -60,9 +60,15 @@ nlohmann::json to_json(const InspectReport& report) {
                      {"sites", sites},
                      {"selected_site_parameters", selected_parameters},
                      {"notices", report.notices}};
-  out["method"] = report.method_plugin
-                      ? nlohmann::json{{"plugin", *report.method_plugin}, {"loaded", report.method_loaded}}
-                      : nlohmann::json(nullptr);
+  out["method"] = nullptr;
+  if (report.method_plugin) {
+    out["method"] = {{"plugin", *report.method_plugin}, {"loaded", report.method_loaded}};
+    if (report.trainable) {
+      out["method"]["trainable"] = *report.trainable;
+      out["method"]["trainable_head"] = *report.trainable_head;
+      out["method"]["mergeable"] = report.merge_refusal.empty();
+    }
+  }
   return out;
 }
 
@@ -71,9 +77,16 @@ void print_report(const InspectReport& report) {
   std::cout << "backbone  " << report.backbone_plugin << ", " << with_thousands(report.backbone_parameters)
             << " parameters, " << report.site_count << " sites\n";
   if (report.method_plugin) {
-    std::cout << "method    " << *report.method_plugin
-              << (report.method_loaded ? "" : " (not loaded: its trainable count needs the plugin; see peft list)")
-              << '\n';
+    std::cout << "method    " << *report.method_plugin;
+    if (report.trainable) {
+      const double share = static_cast<double>(*report.trainable) / static_cast<double>(report.backbone_parameters);
+      std::cout << ", " << with_thousands(*report.trainable) << " trainable parameters (" << percent(share)
+                << " of the backbone; " << with_thousands(*report.trainable - *report.trainable_head)
+                << " without the head), " << (report.merge_refusal.empty() ? "mergeable" : "does not merge");
+    } else {
+      std::cout << " (not loaded: its trainable count needs the plugin; see peft list)";
+    }
+    std::cout << '\n';
   }
   if (!report.targets.empty()) std::cout << "targets   " << join(report.targets, ", ") << '\n';
   if (!report.exclude.empty()) std::cout << "exclude   " << join(report.exclude, ", ") << '\n';

@@ -1,5 +1,6 @@
 #include "inspect.h"
 
+#include "adapted_model.h"
 #include "selector.h"
 
 namespace peft {
@@ -34,6 +35,13 @@ InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
     const std::int64_t parameters = site->weight.numel() + (site->has_bias() ? site->bias.numel() : std::int64_t{0});
     report.sites.push_back(
         {site->site_name(), site->out_features(), site->in_features(), site->has_bias(), parameters});
+  }
+  if (method && report.method_loaded) {
+    // After the listing: attaching changes nothing the listing shows.
+    const AdaptedModel model = adapt(registry, built.backbone, *method);
+    report.trainable = model.trainable_count();
+    report.trainable_head = model.head_count();
+    report.merge_refusal = model.method->merge_refusal();
   }
   return report;
 }

@@ -30,11 +30,16 @@ struct InspectReport {
   /// The method plugin the recipe names, and whether it is loaded.
   std::optional<std::string> method_plugin;
   bool method_loaded = false;
+  /// With the method loaded: what it trains (the head at the backbone's current size) and whether it merges.
+  std::optional<std::int64_t> trainable;
+  std::optional<std::int64_t> trainable_head;
+  std::string merge_refusal;
   std::vector<std::string> notices;
 };
 
 /// Builds the recipe's backbone (loading its checkpoint, if any) and selects the sites its `[method]` targets
-/// (all sites when it names none). Selector errors name the pattern and the closest sites.
+/// (all sites when it names none); when the method's plugin is loaded, attaches it (its options checked) to count
+/// what it trains. Selector errors name the pattern and the closest sites.
 InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
                       const std::optional<MethodSection>& method);
 

@@ -41,6 +41,11 @@ targets = ["blocks.*.attn.proj"]
   CATCH_CHECK(report["sites"][0]["name"] == "blocks.0.attn.proj");
   CATCH_CHECK(report["backbone"]["parameters"] == 86567656);
   CATCH_CHECK(report["method"]["plugin"] == "lora");
+  // LoRA r = 8 on 12 [768, 768] sites: 12 × 8 × (768 + 768), plus the 1000-class head.
+  CATCH_CHECK(report["method"]["trainable"] == 12 * 8 * 1536 + 768 * 1000 + 1000);
+  CATCH_CHECK(report["method"]["trainable_head"] == 768 * 1000 + 1000);
+  CATCH_CHECK(report["method"]["mergeable"] == true);
+  CATCH_CHECK_THAT(text.out, Catch::Contains("method    lora, 916,456 trainable parameters"));
 }
 
 CATCH_TEST_CASE("peft inspect works from flags alone and loads the checkpoint it is given") {

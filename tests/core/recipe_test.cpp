@@ -124,3 +124,74 @@ CATCH_TEST_CASE("--set overrides any key with a TOML value, or a plain string, a
   CATCH_CHECK_THROWS_WITH(peft::load_recipe(folder / "recipe.toml", {"method.target=[\"x\"]"}),
                           Catch::StartsWith("[recipe] --set method.target: [method] unknown key 'target'"));
 }
+
+CATCH_TEST_CASE("[train] and [output] are checked when the recipe loads, with defaults for what they leave out") {
+  TempFolder folder;
+  const auto recipe = load(folder, R"(schema_version = 1
+seed = 3
+device = "cpu"
+threads = 2
+[backbone]
+plugin = "vit"
+checkpoint = "w.safetensors"
+head = "new"
+[data]
+format = "vtab1k"
+root = "data/task"
+[train]
+epochs = 5
+lr = 5e-4
+betas = [0.9, 0.95]
+[output]
+dir = "out/run"
+)");
+  CATCH_CHECK(recipe.name == "recipe");  // the file's stem
+  CATCH_CHECK(recipe.seed == 3);
+  CATCH_CHECK(recipe.device == "cpu");
+  CATCH_CHECK(recipe.threads == 2);
+  CATCH_CHECK(recipe.backbone.head == "new");
+  CATCH_CHECK(recipe.train.epochs == 5);
+  CATCH_CHECK(recipe.train.lr == 5e-4);
+  CATCH_CHECK(recipe.train.beta2 == 0.95);
+  CATCH_CHECK(recipe.train.optimizer == "adamw");  // defaults
+  CATCH_CHECK(recipe.train.batch_size == 32);
+  CATCH_CHECK(recipe.output.dir == "out/run");
+  CATCH_CHECK(recipe.output.checkpoint);
+
+  // The resolved recipe: defaults written out, input paths absolute, so a run folder's copy stands alone.
+  CATCH_CHECK_THAT(recipe.resolved_toml, Catch::Contains("batch_size = 32") && Catch::Contains("optimizer = 'adamw'"));
+  CATCH_CHECK_THAT(recipe.resolved_toml, Catch::Contains((folder / "data/task").string()));
+  CATCH_CHECK_THAT(recipe.resolved_toml, Catch::Contains((folder / "w.safetensors").string()));
+  const auto reread = [&] {
+    peft::test::write_text(folder / "resolved.toml", recipe.resolved_toml);
+    return peft::load_recipe(folder / "resolved.toml");
+  }();
+  CATCH_CHECK(reread.train.lr == 5e-4);
+  CATCH_CHECK(reread.name == "recipe");
+}
+
+CATCH_TEST_CASE("out-of-range and unknown [train] values name the line, key and allowed values") {
+  TempFolder folder;
+  const std::string file = (folder / "recipe.toml").string();
+  const std::string head = "schema_version = 1\n[backbone]\nplugin = \"vit\"\n[train]\n";
+  CATCH_CHECK(error_of(folder, head + "epochs = 0\n") ==
+              "[recipe] " + file + ":5 [train]: epochs = 0, expected an integer >= 1");
+  CATCH_CHECK(error_of(folder, head + "lr = -1.0\n") == "[recipe] " + file + ":5 [train]: lr = -1.0, expected a number > 0");
+  CATCH_CHECK(error_of(folder, head + "schedule = \"linear\"\n") ==
+              "[recipe] " + file + ":5 [train]: schedule = \"linear\", expected one of cosine, constant");
+  CATCH_CHECK(error_of(folder, head + "epochs = 2\nwarmup_epochs = 3\n") ==
+              "[recipe] " + file + ":6 [train]: warmup_epochs = 3, expected at most epochs (2)");
+  CATCH_CHECK_THAT(error_of(folder, head + "learning_rate = 0.1\n"),
+                   Catch::StartsWith("[options] " + file + ":5 [train]: unknown key 'learning_rate'") &&
+                       Catch::Contains("lr"));
+  CATCH_CHECK_THAT(error_of(folder, head + "lr = \"fast\"\n"), Catch::Contains(file + ":5 [train]") &&
+                                                                   Catch::Contains("lr") && Catch::Contains("number"));
+  CATCH_CHECK(error_of(folder, "schema_version = 1\nseed = -1\n[backbone]\nplugin = \"vit\"\n") ==
+              "[recipe] " + file + ":2: seed must be an integer >= 0");
+  CATCH_CHECK(error_of(folder, "schema_version = 1\ndevice = \"gpu\"\n[backbone]\nplugin = \"vit\"\n") ==
+              "[recipe] " + file + ":2: device must be \"auto\", \"cpu\", \"cuda\" or \"cuda:N\"");
+  CATCH_CHECK(error_of(folder, "schema_version = 1\n[backbone]\nplugin = \"vit\"\nhead = \"old\"\n") ==
+              "[recipe] " + file + ":4: [backbone] head must be \"keep\" (a checkpoint head that fits the data stays) or \"new\"");
+  CATCH_CHECK_THAT(error_of(folder, "schema_version = 1\n[backbone]\nplugin = \"vit\"\n[output]\ndirectory = \"x\"\n"),
+                   Catch::Contains(file + ":5 [output]: unknown key 'directory'"));
+}
