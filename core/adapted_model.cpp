@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "model_builder.h"
 #include "peft/error.h"
 #include "peft/site.h"
 #include "peft/strings.h"
@@ -33,17 +34,12 @@ std::int64_t AdaptedModel::backbone_count() const {
 }
 
 AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone, const MethodSection& section) {
-  const MethodEntry* entry = registry.methods().find(section.plugin);
-  if (entry == nullptr) {
-    const std::string known = join(registry.methods().names());
-    throw Error("recipe", section.context + ": plugin = '" + section.plugin + "' is not a loaded method plugin" +
-                              ", expected one of: " + (known.empty() ? "(none; see peft list)" : known));
-  }
+  const MethodEntry& entry = plugin_entry(registry.methods(), section);
   AdaptedModel model;
   model.backbone = std::move(backbone);
   model.method_name = section.plugin;
-  model.method_options = resolve_options(entry->options, section.options, section.context, section.option_contexts);
-  model.method = entry->create(model.method_options);
+  model.method_options = resolve_options(entry.options, section.options, section.context, section.option_contexts);
+  model.method = entry.create(model.method_options);
 
   std::vector<Site> all_sites = model.backbone->sites();
   std::vector<std::string> names;

@@ -6,16 +6,25 @@
 
 namespace peft {
 
-BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& section) {
-  const BackboneEntry* entry = registry.backbones().find(section.plugin);
+template <class Interface>
+const RegistryEntry<Interface>& plugin_entry(const RegistryTable<Interface>& table, const PluginSection& section) {
+  const RegistryEntry<Interface>* entry = table.find(section.plugin);
   if (entry == nullptr) {
-    const std::string known = join(registry.backbones().names());
-    throw Error("recipe", section.context + ": plugin = '" + section.plugin + "' is not a loaded backbone plugin" +
-                              ", expected one of: " + (known.empty() ? "(none; see peft list)" : known));
+    const std::string known = join(table.names());
+    throw Error("recipe", section.context + ": plugin = '" + section.plugin + "' is not a loaded " + table.kind() +
+                              " plugin, expected one of: " + (known.empty() ? "(none; see peft list)" : known));
   }
+  return *entry;
+}
+
+template const MethodEntry& plugin_entry(const RegistryTable<Method>&, const PluginSection&);
+template const BackboneEntry& plugin_entry(const RegistryTable<Backbone>&, const PluginSection&);
+
+BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& section) {
+  const BackboneEntry& entry = plugin_entry(registry.backbones(), section);
   BuiltBackbone built;
   built.backbone =
-      entry->create(resolve_options(entry->options, section.options, section.context, section.option_contexts));
+      entry.create(resolve_options(entry.options, section.options, section.context, section.option_contexts));
   if (section.checkpoint) {
     if (!std::filesystem::exists(*section.checkpoint)) {
       throw Error("recipe", section.context + ": checkpoint " + section.checkpoint->string() + " does not exist");

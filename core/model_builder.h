@@ -16,6 +16,11 @@ struct BuiltBackbone {
   std::vector<std::string> notices;
 };
 
+/// The registry entry of the plugin `section` names; a peft::Error naming the recipe table and the loaded plugins of
+/// that kind when there is none.
+template <class Interface>
+const RegistryEntry<Interface>& plugin_entry(const RegistryTable<Interface>& table, const PluginSection& section);
+
 /// Makes the backbone `section` names: its options checked against the plugin's declaration, then its checkpoint
 /// (if any) read and loaded. Every problem is a peft::Error naming the recipe key or the checkpoint file.
 BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& section);

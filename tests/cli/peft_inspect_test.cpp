@@ -5,16 +5,10 @@
 #include "support/temp_folder.h"
 
 namespace fs = std::filesystem;
+using peft::test::quoted;
 using peft::test::run_command;
+using peft::test::run_peft;
 using peft::test::TempFolder;
-
-namespace {
-
-peft::test::CommandResult peft_cli(const std::string& arguments) {
-  return run_command("PEFT_PLUGIN_PATH= '" PEFT_EXECUTABLE "' " + arguments);
-}
-
-}  // namespace
 
 CATCH_TEST_CASE("peft inspect on a ViT-B/16 recipe targeting blocks.*.attn.proj lists 12 sites of [768, 768]") {
   TempFolder folder;
@@ -27,13 +21,13 @@ variant = "vit_base_patch16_224"
 plugin = "lora"
 targets = ["blocks.*.attn.proj"]
 )");
-  const auto text = peft_cli("inspect '" + (folder / "vitb.toml").string() + "'");
+  const auto text = run_peft("inspect '" + (folder / "vitb.toml").string() + "'");
   CATCH_REQUIRE(text.exit_code == 0);
   CATCH_CHECK_THAT(text.out, Catch::Contains("backbone  vit, 86,567,656 parameters, 48 sites"));  // timm's count
   CATCH_CHECK_THAT(text.out, Catch::Contains("12 of 48 sites selected, 7,087,104 parameters"));
   CATCH_CHECK_THAT(text.out, Catch::Matches(R"((.|\n)*  blocks\.11\.attn\.proj +\[768, 768\] +yes +590,592\n(.|\n)*)"));
 
-  const auto json = peft_cli("inspect --json '" + (folder / "vitb.toml").string() + "'");
+  const auto json = run_peft("inspect --json '" + (folder / "vitb.toml").string() + "'");
   CATCH_REQUIRE(json.exit_code == 0);
   const auto report = nlohmann::json::parse(json.out);
   CATCH_REQUIRE(report["sites"].size() == 12);
@@ -50,7 +44,7 @@ targets = ["blocks.*.attn.proj"]
 
 CATCH_TEST_CASE("peft inspect works from flags alone and loads the checkpoint it is given") {
   const std::string checkpoint = std::string(PEFT_REFERENCE_FIXTURE_DIR) + "/timm_vit_p4_s32.safetensors";
-  const auto result = peft_cli("inspect --json --backbone vit --variant vit_pico_patch4_32 --checkpoint '" +
+  const auto result = run_peft("inspect --json --backbone vit --variant vit_pico_patch4_32 --checkpoint '" +
                                checkpoint + "' --targets 'blocks.[1].mlp.*' --exclude mlp.fc2");
   CATCH_REQUIRE(result.exit_code == 0);
   const auto report = nlohmann::json::parse(result.out);
@@ -81,7 +75,7 @@ CATCH_TEST_CASE("peft inspect errors are one line with exit 1") {
     const auto& [arguments, message] = cases[i];
     // The section name must be the same on every run of the test case, so not the arguments (a temp path).
     CATCH_DYNAMIC_SECTION("case " << i << ": " << message) {
-      const auto result = peft_cli(arguments);
+      const auto result = run_peft(arguments);
       CATCH_CHECK(result.exit_code == 1);
       CATCH_CHECK(result.out.empty());
       CATCH_CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
@@ -97,14 +91,14 @@ CATCH_TEST_CASE("peft inspect --set overrides recipe keys") {
                          "variant = \"vit_base_patch16_224\"\n[method]\nplugin = \"lora\"\n"
                          "targets = [\"attn.proj\"]\n");
   const auto result =
-      peft_cli("inspect --json '" + (folder / "r.toml").string() +
+      run_peft("inspect --json '" + (folder / "r.toml").string() +
                "' --set backbone.variant=vit_pico_patch4_32 --set 'method.targets=[\"blocks.1.attn.qkv\"]'");
   CATCH_REQUIRE(result.exit_code == 0);
   const auto report = nlohmann::json::parse(result.out);
   CATCH_REQUIRE(report["sites"].size() == 1);
   CATCH_CHECK(report["sites"][0]["shape"] == nlohmann::json({192, 64}));
-  const auto typo = peft_cli("inspect '" + (folder / "r.toml").string() + "' --set backbone.depht=3");
+  const auto typo = run_peft("inspect '" + (folder / "r.toml").string() + "' --set backbone.depht=3");
   CATCH_CHECK(typo.exit_code == 1);
   CATCH_CHECK_THAT(typo.err, Catch::StartsWith("peft: error: [options] --set backbone.depht [backbone]: unknown key"));
-  CATCH_CHECK(peft_cli("inspect --backbone vit --set backbone.depth=3").exit_code == 1);
+  CATCH_CHECK(run_peft("inspect --backbone vit --set backbone.depth=3").exit_code == 1);
 }

@@ -9,16 +9,12 @@
 #include "support/tiny_task.h"
 
 namespace fs = std::filesystem;
+using peft::test::quoted;
 using peft::test::run_command;
+using peft::test::run_peft;
 using peft::test::TempFolder;
 
 namespace {
-
-peft::test::CommandResult peft_cli(const std::string& arguments) {
-  return run_command("PEFT_PLUGIN_PATH= '" PEFT_EXECUTABLE "' " + arguments);
-}
-
-std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
 
 fs::path setup(const TempFolder& folder, const std::string& train_extra = "") {
   peft::test::write_tiny_task(folder / "task");
@@ -44,18 +40,18 @@ CATCH_TEST_CASE("peft run refuses an existing run folder unless resuming or over
   TempFolder folder;
   const fs::path recipe = setup(folder);
   const std::string out = " --out " + quoted(folder / "run");
-  CATCH_REQUIRE(peft_cli("run " + quoted(recipe) + out).exit_code == 0);
+  CATCH_REQUIRE(run_peft("run " + quoted(recipe) + out).exit_code == 0);
   const auto adapter_before = fs::last_write_time(folder / "run" / "adapter_model.safetensors");
-  check_user_error(peft_cli("run " + quoted(recipe) + out), (folder / "run").string() + ": already exists");
+  check_user_error(run_peft("run " + quoted(recipe) + out), (folder / "run").string() + ": already exists");
   CATCH_CHECK(fs::last_write_time(folder / "run" / "adapter_model.safetensors") == adapter_before);
-  CATCH_CHECK(peft_cli("run " + quoted(recipe) + out + " --overwrite").exit_code == 0);
+  CATCH_CHECK(run_peft("run " + quoted(recipe) + out + " --overwrite").exit_code == 0);
 }
 
 CATCH_TEST_CASE("peft run names a run folder it cannot create") {
   TempFolder folder;
   const fs::path recipe = setup(folder);
   peft::test::write_text(folder / "a_file", "x");
-  check_user_error(peft_cli("run " + quoted(recipe) + " --out " + quoted(folder / "a_file" / "run")),
+  check_user_error(run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "a_file" / "run")),
                    (folder / "a_file" / "run").string() + ": cannot create it");
 }
 
@@ -66,7 +62,7 @@ CATCH_TEST_CASE("a loss that becomes nan stops the run at its step and keeps the
   const std::string sets =
       " --set train.epochs=3 --set train.optimizer=sgd --set train.warmup_epochs=1"
       " --set train.warmup_lr=1e-3 --set train.schedule=constant --set train.lr=1e35";
-  const auto result = peft_cli("run " + quoted(recipe) + sets + " --out " + quoted(folder / "run"));
+  const auto result = run_peft("run " + quoted(recipe) + sets + " --out " + quoted(folder / "run"));
   check_user_error(result, "at epoch 2, step 2");
   CATCH_CHECK_THAT(result.err, Catch::Contains("The last good checkpoint (end of epoch 1) is " +
                                                (folder / "run" / "checkpoint.safetensors").string()));
@@ -80,18 +76,18 @@ CATCH_TEST_CASE("a loss that becomes nan stops the run at its step and keeps the
 CATCH_TEST_CASE("peft run names num_classes that disagree with the data") {
   TempFolder folder;
   const fs::path recipe = setup(folder);
-  check_user_error(peft_cli("run " + quoted(recipe) + " --set backbone.num_classes=7 --out " + quoted(folder / "r")),
+  check_user_error(run_peft("run " + quoted(recipe) + " --set backbone.num_classes=7 --out " + quoted(folder / "r")),
                    "--set backbone.num_classes [backbone]: num_classes = 7, but the data has 3 classes");
 }
 
 CATCH_TEST_CASE("a checkpoint of another architecture is refused, naming the file and the keys") {
   TempFolder folder;
   const fs::path recipe = setup(folder);
-  CATCH_REQUIRE(peft_cli("run " + quoted(recipe) + " --out " + quoted(folder / "run")).exit_code == 0);
-  CATCH_REQUIRE(peft_cli("merge " + quoted(folder / "run") + " -o " + quoted(folder / "pico.safetensors")).exit_code ==
+  CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "run")).exit_code == 0);
+  CATCH_REQUIRE(run_peft("merge " + quoted(folder / "run") + " -o " + quoted(folder / "pico.safetensors")).exit_code ==
                 0);
   const auto result =
-      peft_cli("run " + quoted(recipe) + " --set backbone.checkpoint=" + quoted(folder / "pico.safetensors") +
+      run_peft("run " + quoted(recipe) + " --set backbone.checkpoint=" + quoted(folder / "pico.safetensors") +
                " --set backbone.variant=vit_mini_patch4_32 --out " + quoted(folder / "other"));
   check_user_error(result, (folder / "pico.safetensors").string());
   CATCH_CHECK_THAT(result.err, Catch::Contains("blocks.0.attn.qkv.weight (checkpoint [192, 64], model [384, 128])"));
@@ -101,23 +97,23 @@ CATCH_TEST_CASE("recipe errors in [train] name the file, line, key and what is a
   TempFolder folder;
   const fs::path recipe = setup(folder);
   const std::string run = "run " + quoted(recipe) + " --out " + quoted(folder / "r");
-  check_user_error(peft_cli(run + " --set train.label_smoothing=1.5"),
+  check_user_error(run_peft(run + " --set train.label_smoothing=1.5"),
                    "--set train.label_smoothing [train]: label_smoothing = 1.5, expected a number in [0, 1)");
-  check_user_error(peft_cli(run + " --set train.optimizer=adam"), "optimizer = \"adam\", expected one of adamw, sgd");
-  check_user_error(peft_cli(run + " --set train.lr=fast"), "lr");
-  check_user_error(peft_cli(run + " --set train.learning_rate=0.1"), "learning_rate");
-  check_user_error(peft_cli(run + " --set method.options.rank=4"), "rank");
+  check_user_error(run_peft(run + " --set train.optimizer=adam"), "optimizer = \"adam\", expected one of adamw, sgd");
+  check_user_error(run_peft(run + " --set train.lr=fast"), "lr");
+  check_user_error(run_peft(run + " --set train.learning_rate=0.1"), "learning_rate");
+  check_user_error(run_peft(run + " --set method.options.rank=4"), "rank");
   CATCH_CHECK_FALSE(fs::exists(folder / "r"));
 }
 
 CATCH_TEST_CASE("peft eval and peft merge name a folder that is not a finished run") {
   TempFolder folder;
-  check_user_error(peft_cli("eval " + quoted(folder.path())), "is not a run folder");
+  check_user_error(run_peft("eval " + quoted(folder.path())), "is not a run folder");
   const fs::path recipe = setup(folder);
-  CATCH_REQUIRE(peft_cli("run " + quoted(recipe) + " --out " + quoted(folder / "run") +
+  CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "run") +
                          " --set train.epochs=2"
                          " --stop-after 1")
                     .exit_code == 0);
-  check_user_error(peft_cli("merge " + quoted(folder / "run") + " -o " + quoted(folder / "m.safetensors")),
+  check_user_error(run_peft("merge " + quoted(folder / "run") + " -o " + quoted(folder / "m.safetensors")),
                    "peft run --resume");
 }

@@ -15,15 +15,13 @@
 #include "support/tiny_task.h"
 
 namespace fs = std::filesystem;
+using peft::test::quoted;
 using peft::test::run_command;
+using peft::test::run_peft;
 using peft::test::TempFolder;
 namespace data = peft::data;
 
 namespace {
-
-peft::test::CommandResult peft_cli(const std::string& arguments) {
-  return run_command("PEFT_PLUGIN_PATH= '" PEFT_EXECUTABLE "' " + arguments);
-}
 
 nlohmann::json read_json(const fs::path& file) {
   std::ifstream in(file);
@@ -39,15 +37,13 @@ fs::path setup(const TempFolder& folder, const std::string& method, const std::s
   return recipe;
 }
 
-std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
-
 }  // namespace
 
 CATCH_TEST_CASE("peft run trains LoRA into a run folder whose adapter is in Hugging Face peft's format") {
   TempFolder folder;
   const fs::path recipe = setup(folder, "lora", "", "targets = [\"attn.qkv\"]\n");
   const fs::path run = folder / "run";
-  const auto result = peft_cli("run " + quoted(recipe) + " --out " + quoted(run));
+  const auto result = run_peft("run " + quoted(recipe) + " --out " + quoted(run));
   CATCH_REQUIRE(result.exit_code == 0);
   CATCH_CHECK_THAT(result.out, Catch::Contains("done: " + run.string()) && Catch::Contains("test top-1"));
   CATCH_CHECK_THAT(result.err, Catch::Contains("epoch 3/3"));  // plain lines: stderr is not a terminal here
@@ -93,7 +89,7 @@ CATCH_TEST_CASE("peft run trains LoRA into a run folder whose adapter is in Hugg
   CATCH_CHECK(adapter.metadata.at("format") == "pt");
 
   // peft eval reads the folder back and gets the run's final numbers.
-  const auto eval = peft_cli("eval --json " + quoted(run));
+  const auto eval = run_peft("eval --json " + quoted(run));
   CATCH_REQUIRE(eval.exit_code == 0);
   const auto evaluation = nlohmann::json::parse(eval.out);
   CATCH_CHECK(evaluation["top1"] == summary["final"]["top1"]);
@@ -105,14 +101,14 @@ CATCH_TEST_CASE("a run stopped after an epoch and resumed ends exactly as an uni
   TempFolder folder;
   const fs::path recipe = setup(folder, "lora", "lr = 0.005\n", "[method.options]\nlora_dropout = 0.1\n");
   const std::string drop_path = " --set backbone.drop_path=0.2";  // randomness in training that resuming must replay
-  CATCH_REQUIRE(peft_cli("run " + quoted(recipe) + drop_path + " --out " + quoted(folder / "whole")).exit_code == 0);
+  CATCH_REQUIRE(run_peft("run " + quoted(recipe) + drop_path + " --out " + quoted(folder / "whole")).exit_code == 0);
 
   const auto stopped =
-      peft_cli("run " + quoted(recipe) + drop_path + " --out " + quoted(folder / "parts") + " --stop-after 1");
+      run_peft("run " + quoted(recipe) + drop_path + " --out " + quoted(folder / "parts") + " --stop-after 1");
   CATCH_REQUIRE(stopped.exit_code == 0);
   CATCH_CHECK_THAT(stopped.out, Catch::Contains("stopped after epoch 1") && Catch::Contains("--resume"));
   CATCH_CHECK_FALSE(fs::exists(folder / "parts" / "summary.json"));
-  const auto resumed = peft_cli("run --resume " + quoted(folder / "parts"));
+  const auto resumed = run_peft("run --resume " + quoted(folder / "parts"));
   CATCH_REQUIRE(resumed.exit_code == 0);
   CATCH_CHECK_THAT(resumed.err, Catch::Contains("resuming") && Catch::Contains("after epoch 1"));
 
@@ -144,8 +140,8 @@ CATCH_TEST_CASE("peft merge writes a plain backbone checkpoint that gives the ad
   TempFolder folder;
   const fs::path recipe = setup(folder, "lora", "epochs = 1\n");
   const fs::path run = folder / "run";
-  CATCH_REQUIRE(peft_cli("run " + quoted(recipe) + " --out " + quoted(run)).exit_code == 0);
-  const auto merged = peft_cli("merge " + quoted(run) + " -o " + quoted(folder / "merged.safetensors"));
+  CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(run)).exit_code == 0);
+  const auto merged = run_peft("merge " + quoted(run) + " -o " + quoted(folder / "merged.safetensors"));
   CATCH_REQUIRE(merged.exit_code == 0);
 
   // The merged file as a plain checkpoint of a fresh vit, against the run's model (backbone + adapter), on images

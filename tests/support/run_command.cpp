@@ -31,4 +31,10 @@ CommandResult run_command(const std::string& command_line) {
   return result;
 }
 
+CommandResult run_peft(const std::string& arguments) {
+  return run_command("PEFT_PLUGIN_PATH= '" PEFT_EXECUTABLE "' " + arguments);
+}
+
+std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
+
 }  // namespace peft::test
