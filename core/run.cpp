@@ -106,7 +106,7 @@ void write_summary(const PreparedRun& run, const RunReport& report, const TrainO
         {"top1", report.last_eval.top1},
         {"loss", report.last_eval.loss},
         {"images", report.last_eval.images},
-        {"train_loss", outcome.last_train_loss}}},
+        {"train_loss", outcome.progress.last_train_loss}}},
       {"best", {{"epoch", report.best_epoch}, {"top1", report.best_top1}}},
       {"trainable_parameters",
        {{"total", report.trainable},
@@ -180,6 +180,10 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   TrainingProgress start_at;
   if (request.resume) {
     start_at = load_checkpoint(report.folder / kCheckpointFile, model, optimizer);
+    if (start_at.epoch >= run.recipe.train.epochs && fs::exists(report.folder / kSummaryFile)) {
+      throw Error("run", report.folder.string() + " has finished all " + std::to_string(start_at.epoch) +
+                             " epochs (see its summary.json): nothing to resume");
+    }
     trim_metrics(report.folder, start_at.epoch);
     progress.message("resuming " + report.folder.string() + " after epoch " + std::to_string(start_at.epoch));
   } else {

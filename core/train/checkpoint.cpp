@@ -51,7 +51,8 @@ void save_checkpoint(const fs::path& file, AdaptedModel& model, const Optimizer&
                      {"global_step", std::to_string(progress.global_step)},
                      {"best_top1", exact(progress.best_top1)},
                      {"best_epoch", std::to_string(progress.best_epoch)},
-                     {"train_seconds", exact(progress.train_seconds)}});
+                     {"train_seconds", exact(progress.train_seconds)},
+                     {"last_train_loss", exact(progress.last_train_loss)}});
 }
 
 TrainingProgress load_checkpoint(const fs::path& file, AdaptedModel& model, Optimizer& optimizer) {
@@ -87,6 +88,7 @@ TrainingProgress load_checkpoint(const fs::path& file, AdaptedModel& model, Opti
     progress.best_top1 = std::stod(metadata(loaded, "best_top1"));
     progress.best_epoch = std::stoll(metadata(loaded, "best_epoch"));
     progress.train_seconds = std::stod(metadata(loaded, "train_seconds"));
+    progress.last_train_loss = std::stod(metadata(loaded, "last_train_loss"));
   } catch (const std::logic_error&) {
     throw Error("checkpoint", file.string() + ": unreadable progress metadata");
   }

@@ -17,6 +17,8 @@ struct TrainingProgress {
   /// Best evaluation so far (top-1 in [0, 1]; -1 before any) and its epoch.
   double best_top1 = -1.0;
   std::int64_t best_epoch = -1;
+  /// Mean training loss of the last completed epoch.
+  double last_train_loss = 0.0;
   /// Total training seconds so far (so that a resumed run reports the whole run's time).
   double train_seconds = 0.0;
 };

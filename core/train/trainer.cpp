@@ -126,17 +126,17 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
     session_seconds += epoch_seconds;
     progress.train_seconds += epoch_seconds;
     progress.epoch = epoch + 1;
-    outcome.last_train_loss = images > 0 ? loss_sum / static_cast<double>(images) : 0.0;
+    progress.last_train_loss = images > 0 ? loss_sum / static_cast<double>(images) : 0.0;
     const double train_top1 = images > 0 ? static_cast<double>(correct) / static_cast<double>(images) : 0.0;
     append_record(setup.folder, {{"type", "epoch"},
                                  {"epoch", progress.epoch},
-                                 {"train_loss", outcome.last_train_loss},
+                                 {"train_loss", progress.last_train_loss},
                                  {"train_top1", train_top1},
                                  {"lr", lr},
                                  {"seconds", epoch_seconds},
                                  {"images_per_s", static_cast<double>(images) / std::max(epoch_seconds, 1e-9)}});
     std::string line = "epoch " + std::to_string(progress.epoch) + "/" + std::to_string(options.epochs) +
-                       "  train loss " + fixed(outcome.last_train_loss, 4) + "  top-1 " + fixed(100 * train_top1, 2) +
+                       "  train loss " + fixed(progress.last_train_loss, 4) + "  top-1 " + fixed(100 * train_top1, 2) +
                        "%  lr " + c10::str(lr);
 
     if (evaluation_due(options, progress.epoch)) {
@@ -162,6 +162,11 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
       outcome.stopped = true;
       break;
     }
+  }
+  if (!outcome.stopped && outcome.last_eval_epoch == 0) {
+    // Resumed after the last epoch's checkpoint but before the run was written up: evaluate what it trained.
+    outcome.last_eval = evaluate(model, *setup.eval_loader, setup.device);
+    outcome.last_eval_epoch = progress.epoch;
   }
   outcome.images_per_s = session_seconds > 0 ? static_cast<double>(session_images) / session_seconds : 0.0;
   return outcome;

@@ -37,7 +37,6 @@ struct TrainOutcome {
   /// The last evaluation and its epoch (1-based; 0 when none ran).
   Evaluation last_eval;
   std::int64_t last_eval_epoch = 0;
-  double last_train_loss = 0.0;
   /// Training images per second over this session's steps.
   double images_per_s = 0.0;
   /// True when stop_after_epochs ended the run before its last epoch.

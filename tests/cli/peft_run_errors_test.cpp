@@ -45,6 +45,9 @@ CATCH_TEST_CASE("peft run refuses an existing run folder unless resuming or over
   check_user_error(run_peft("run " + quoted(recipe) + out), (folder / "run").string() + ": already exists");
   CATCH_CHECK(fs::last_write_time(folder / "run" / "adapter_model.safetensors") == adapter_before);
   CATCH_CHECK(run_peft("run " + quoted(recipe) + out + " --overwrite").exit_code == 0);
+  check_user_error(run_peft("run --resume " + quoted(folder / "run")), "has finished all 1 epochs");
+  check_user_error(run_peft("run --resume " + quoted(folder / "run") + " --set train.lr=1"),
+                   "--set cannot change a run being resumed");
 }
 
 CATCH_TEST_CASE("peft run names a run folder it cannot create") {

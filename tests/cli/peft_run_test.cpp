@@ -169,3 +169,16 @@ CATCH_TEST_CASE("peft merge writes a plain backbone checkpoint that gives the ad
   CATCH_CHECK_FALSE(at::equal(file.at("blocks.0.attn.qkv.weight"),
                               adapted.model.backbone->named_parameters()["blocks.0.attn.qkv.weight"]));
 }
+
+CATCH_TEST_CASE("a run interrupted after its last checkpoint but before its write-up finishes on --resume") {
+  TempFolder folder;
+  const fs::path recipe = setup(folder, "lora", "epochs = 1\n");
+  const fs::path run = folder / "run";
+  CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(run)).exit_code == 0);
+  const auto finished = read_json(run / "summary.json");
+  fs::remove(run / "summary.json");
+  fs::remove(run / "adapter_model.safetensors");
+  CATCH_REQUIRE(run_peft("run --resume " + quoted(run)).exit_code == 0);
+  CATCH_CHECK(read_json(run / "summary.json")["final"] == finished["final"]);
+  CATCH_CHECK(fs::exists(run / "adapter_model.safetensors"));
+}
