@@ -44,9 +44,10 @@ AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone,
   std::vector<Site> all_sites = model.backbone->sites();
   std::vector<std::string> names;
   for (const auto& site : all_sites) names.push_back(site->site_name());
-  if (!names.empty() || !section.targets.empty()) {
-    model.site_names = select_sites(names, section.targets.empty() ? std::vector<std::string>{"**"} : section.targets,
-                                    section.exclude);
+  std::vector<std::string> targets = section.targets;
+  if (targets.empty()) targets = model.method->default_targets();
+  if (!names.empty() || !targets.empty()) {
+    model.site_names = select_sites(names, targets.empty() ? std::vector<std::string>{"**"} : targets, section.exclude);
   }
   std::vector<Site> selected;
   for (const auto& site : all_sites) {

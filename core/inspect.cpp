@@ -18,12 +18,20 @@ InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
   std::vector<std::string> names;
   for (const auto& site : sites) names.push_back(site->site_name());
   std::vector<std::string> selected = names;
+  std::optional<AdaptedModel> model;
   if (method) {
     report.method_plugin = method->plugin;
     report.method_loaded = registry.methods().find(method->plugin) != nullptr;
     report.targets = method->targets;
     report.exclude = method->exclude;
-    if (!method->targets.empty() || !method->exclude.empty()) {
+    if (report.method_loaded) {
+      // The method knows its default targets and counts what it trains; attaching changes nothing listed below.
+      model = adapt(registry, built.backbone, *method);
+      selected = model->site_names;
+      report.trainable = model->trainable_count();
+      report.trainable_head = model->head_count();
+      report.merge_refusal = model->method->merge_refusal();
+    } else if (!method->targets.empty() || !method->exclude.empty()) {
       selected = select_sites(names, method->targets.empty() ? std::vector<std::string>{"**"} : method->targets,
                               method->exclude);
     }
@@ -35,13 +43,6 @@ InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
     const std::int64_t parameters = site->weight.numel() + (site->has_bias() ? site->bias.numel() : std::int64_t{0});
     report.sites.push_back(
         {site->site_name(), site->out_features(), site->in_features(), site->has_bias(), parameters});
-  }
-  if (method && report.method_loaded) {
-    // After the listing: attaching changes nothing the listing shows.
-    const AdaptedModel model = adapt(registry, built.backbone, *method);
-    report.trainable = model.trainable_count();
-    report.trainable_head = model.head_count();
-    report.merge_refusal = model.method->merge_refusal();
   }
   return report;
 }

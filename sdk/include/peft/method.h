@@ -45,6 +45,9 @@ class PEFT_API Method {
   Method& operator=(const Method&) = delete;
   virtual ~Method();
 
+  /// The target patterns used when the recipe's `[method]` names none; empty (the default): every site.
+  virtual std::vector<std::string> default_targets() const { return {}; }
+
   /// Creates the method's adapters on `sites` (those the recipe selected, in forward order) and any method-level
   /// modules, on the device and dtype of the backbone. Called once. The backbone outlives the method.
   virtual void attach(Backbone& backbone, const std::vector<Site>& sites) = 0;

@@ -1,0 +1,112 @@
+#include "gift.h"
+
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/stack.h>
+#include <peft/backbone.h>
+
+#include <set>
+#include <sstream>
+
+namespace peft::gift {
+
+void Group::generate() { g = generator->body(weights); }
+
+torch::Tensor GiftAdapter::output_delta(const torch::Tensor& input) {
+  if (group_->merged) return {};
+  if (!group_->g.defined()) group_->generate();  // a forward that did not go through Gift::forward
+  const auto dtype = input.scalar_type();
+  const torch::Tensor g = group_->g.select(0, index_).to(dtype);  // [N, d]
+  const auto& recovery = group_->generator->recovery;
+  torch::Tensor out = input.matmul(recovery->weight.to(dtype)).matmul(g.t());  // (x Q) Gᵀ
+  if (recovery->bias.defined()) out = out + input.matmul(recovery->bias.to(dtype)).unsqueeze(-1);
+  return out;
+}
+
+void Gift::attach(Backbone&, const std::vector<Site>& sites) {
+  std::map<std::pair<std::int64_t, std::int64_t>, std::shared_ptr<Group>> by_shape;
+  std::map<Group*, std::vector<Site>> members;
+  for (const auto& site : sites) {
+    auto& group = by_shape[{site->out_features(), site->in_features()}];
+    if (!group) {
+      group = std::make_shared<Group>();
+      group->name = std::to_string(site->out_features()) + "x" + std::to_string(site->in_features());
+      groups_.push_back(group);
+    }
+    members[group.get()].push_back(site);
+  }
+  for (auto& group : groups_) {
+    std::vector<torch::Tensor> weights;
+    for (const auto& site : members[group.get()]) {
+      weights.push_back(site->weight.detach().to(torch::kFloat32));
+      group->site_weights.push_back(site->weight);
+    }
+    group->weights = at::stack(weights).clone();
+    const auto& first = members[group.get()].front();
+    group->generator = Generator(first->out_features(), first->in_features(), options_);
+    group->generator->to(first->weight.device());  // float32 whatever the backbone's dtype (GIFT.md §3.5)
+    std::int64_t index = 0;
+    for (Site site : members[group.get()]) site->attach(std::make_shared<GiftAdapter>(group, index++));
+  }
+}
+
+std::vector<TrainableTensor> Gift::trainable_tensors() {
+  std::vector<TrainableTensor> tensors;
+  for (const auto& group : groups_) {
+    std::set<const void*> no_decay;
+    for (const torch::Tensor* tensor : group->generator->no_decay()) no_decay.insert(tensor->unsafeGetTensorImpl());
+    for (const auto& item : group->generator->named_parameters()) {
+      tensors.push_back({"gift." + group->name + "." + item.key(), item.value(),
+                         no_decay.count(item.value().unsafeGetTensorImpl()) == 0});
+    }
+  }
+  return tensors;
+}
+
+at::Tensor Gift::forward(Backbone& backbone, const at::Tensor& images) {
+  for (auto& group : groups_) {
+    if (!group->merged) group->generate();
+  }
+  return backbone.forward(images);
+}
+
+void Gift::merge() {
+  at::NoGradGuard no_grad;
+  for (auto& group : groups_) {
+    if (group->merged) continue;
+    const torch::Tensor delta = group->generator->delta(group->generator->body(group->weights));
+    for (std::size_t l = 0; l < group->site_weights.size(); ++l) {
+      auto& weight = group->site_weights[l];
+      weight.copy_(group->weights[static_cast<std::int64_t>(l)].add(delta[static_cast<std::int64_t>(l)]));
+    }
+    group->merged = true;
+  }
+}
+
+void Gift::unmerge() {
+  at::NoGradGuard no_grad;
+  for (auto& group : groups_) {
+    if (!group->merged) continue;
+    for (std::size_t l = 0; l < group->site_weights.size(); ++l) {
+      group->site_weights[l].copy_(group->weights[static_cast<std::int64_t>(l)]);
+    }
+    group->merged = false;
+    group->g = torch::Tensor();
+  }
+}
+
+std::string Gift::adapter_config_json() const {
+  std::ostringstream json;
+  json << "{\"method\": \"gift\", \"schema\": \"" << options_.schema << "\", \"dim\": " << options_.dim
+       << ", \"blocks\": " << options_.blocks << ", \"clusters\": " << options_.clusters
+       << ", \"heads\": " << options_.heads << ", \"mlp_ratio\": " << options_.mlp_ratio
+       << ", \"positional_encoding\": " << (options_.positional_encoding ? "true" : "false")
+       << ", \"cluster_activation\": \"" << options_.cluster_activation << "\", \"groups\": [";
+  for (std::size_t i = 0; i < groups_.size(); ++i) {
+    json << (i ? ", " : "") << "{\"shape\": \"" << groups_[i]->name
+         << "\", \"layers\": " << groups_[i]->site_weights.size() << "}";
+  }
+  json << "]}";
+  return json.str();
+}
+
+}  // namespace peft::gift

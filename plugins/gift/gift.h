@@ -1,0 +1,67 @@
+#pragma once
+// GIFT (Savadikar, Song, Wu): a generator shared by all selected layers of one weight shape reads their frozen
+// weights and generates their residual ΔW = H(W Pᵀ) Qᵀ (GIFT.md).
+
+#include <peft/method.h>
+#include <peft/site.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "generator.h"
+#include "gift_options.h"
+
+namespace peft::gift {
+
+/// The layers of one weight shape and their shared generator.
+struct Group {
+  std::string name;  // "768x768"
+  Generator generator{nullptr};
+  /// The layers' frozen weights as they were at attach, stacked [L, N, d_in] in float32 (read without gradient).
+  torch::Tensor weights;
+  /// The layers' live weights (the sites'), which merge changes.
+  std::vector<torch::Tensor> site_weights;
+  /// G = H(W Pᵀ) [L, N, d] of the last forward.
+  torch::Tensor g;
+  bool merged = false;
+
+  /// Runs the generator once for all L layers.
+  void generate();
+};
+
+/// The per-site half: y gains x ΔW_lᵀ = (x Q) G_lᵀ, the factorised form (GIFT.md §3b): W + ΔW is never formed.
+class GiftAdapter final : public SiteAdapter {
+ public:
+  GiftAdapter(std::shared_ptr<Group> group, std::int64_t index) : group_(std::move(group)), index_(index) {}
+  torch::Tensor output_delta(const torch::Tensor& input) override;
+
+ private:
+  std::shared_ptr<Group> group_;
+  std::int64_t index_;
+};
+
+class Gift final : public Method {
+ public:
+  explicit Gift(GiftOptions options) : options_(std::move(options)) {}
+
+  std::vector<std::string> default_targets() const override { return {"attn.proj"}; }
+  void attach(Backbone& backbone, const std::vector<Site>& sites) override;
+  std::vector<TrainableTensor> trainable_tensors() override;
+  /// Generates G for every group once, then runs the backbone, whose sites reuse it.
+  at::Tensor forward(Backbone& backbone, const at::Tensor& images) override;
+  std::string merge_refusal() const override { return {}; }
+  /// W ← W + ΔW (computed in float32, cast to W's dtype); unmerge restores W exactly.
+  void merge() override;
+  void unmerge() override;
+  std::string adapter_config_json() const override;
+
+  const std::vector<std::shared_ptr<Group>>& groups() const { return groups_; }
+
+ private:
+  GiftOptions options_;
+  std::vector<std::shared_ptr<Group>> groups_;
+};
+
+}  // namespace peft::gift
