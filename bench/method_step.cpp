@@ -1,11 +1,14 @@
-// What each method costs per training step, side by side in one run: every built-in method on the same backbone,
-// batch and images, timing whole training steps (forward, loss, backward, optimizer update) and evaluation
-// forwards. Prints images/s and each method's time relative to the linear probe (frozen backbone, head only) and
-// to full fine-tuning. Usage: method_step [--variant vit_mini_patch4_32] [--batch 64] [--steps 10]
+// What each method costs per training step, side by side in one run: the chosen methods on the same backbone,
+// batch, images and targets, timing whole training steps (forward, loss, backward, optimizer update) and
+// evaluation forwards, interleaved round after round so that drift in the machine's speed hits every method alike.
+// Prints images/s (median over rounds) and each method's time relative to the first method listed.
+// Usage: method_step [--variant vit_mini_patch4_32] [--batch 64] [--steps 5] [--rounds 3]
+//                    [--methods linear_probe,bitfit,lora,full,gift] [--targets attn.proj] [--option gift.dim=48]...
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +18,7 @@
 
 #include "adapted_model.h"
 #include "model_builder.h"
+#include "peft/strings.h"
 #include "plugin_loader.h"
 #include "train/optimizer.h"
 
@@ -24,10 +28,17 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-struct Timing {
-  double train_step_s = 0;
-  double eval_forward_s = 0;
-  std::int64_t trainable = 0;
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+struct Bench {
+  std::string name;
+  std::unique_ptr<peft::AdaptedModel> model;
+  std::unique_ptr<peft::Optimizer> optimizer;
+  std::vector<double> train_s;
+  std::vector<double> eval_s;
 };
 
 }  // namespace
@@ -35,11 +46,25 @@ struct Timing {
 int main(int argc, char** argv) {
   std::string variant = "vit_mini_patch4_32";
   std::int64_t batch = 64;
-  int steps = 10;
+  int steps = 5;
+  int rounds = 3;
+  std::vector<std::string> methods{"linear_probe", "bitfit", "lora", "full", "gift"};
+  std::vector<std::string> targets;
+  std::map<std::string, std::map<std::string, peft::OptionValue>> options;  // method → option → value
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--variant")) variant = argv[i + 1];
-    if (!std::strcmp(argv[i], "--batch")) batch = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--steps")) steps = std::atoi(argv[i + 1]);
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--variant") variant = value;
+    if (flag == "--batch") batch = std::stoll(value);
+    if (flag == "--steps") steps = std::stoi(value);
+    if (flag == "--rounds") rounds = std::stoi(value);
+    if (flag == "--methods") methods = peft::split(value, ',');
+    if (flag == "--targets") targets = peft::split(value, ',');
+    if (flag == "--option") {  // method.key=integer
+      const auto dot = value.find('.');
+      const auto equals = value.find('=');
+      options[value.substr(0, dot)][value.substr(dot + 1, equals - dot - 1)] = std::stoll(value.substr(equals + 1));
+    }
   }
   at::set_num_threads(static_cast<int>(std::thread::hardware_concurrency()));  // as the trainer does
   const peft::PluginSet plugins = peft::discover_plugins({}, true);
@@ -53,49 +78,59 @@ int main(int argc, char** argv) {
   const at::Tensor images = at::randn({batch, 3, size, size});
   const at::Tensor labels = at::randint(0, 5, {batch});
 
-  std::map<std::string, Timing> timings;
-  for (const auto& name : plugins.registry.methods().names()) {
+  std::vector<Bench> benches;
+  for (const auto& name : methods) {
     peft::MethodSection method;
     method.plugin = name;
     method.context = "bench";
-    peft::AdaptedModel model =
-        peft::adapt(plugins.registry, peft::build_backbone(plugins.registry, backbone).backbone, method);
-    peft::Optimizer optimizer(peft::TrainOptions{}, model.trainable);
-    const auto train_step = [&] {
-      model.train(true);
-      optimizer.zero_grad();
-      at::cross_entropy_loss(model.forward(images), labels).backward();
-      optimizer.step(1e-4);
-    };
-    const auto eval_forward = [&] {
-      at::NoGradGuard no_grad;
-      model.train(false);
-      model.forward(images);
-    };
-    train_step();  // warm-up
-    eval_forward();
-    auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < steps; ++i) train_step();
-    Timing timing;
-    timing.train_step_s = seconds_since(start) / steps;
-    start = std::chrono::steady_clock::now();
-    for (int i = 0; i < steps; ++i) eval_forward();
-    timing.eval_forward_s = seconds_since(start) / steps;
-    timing.trainable = model.trainable_count();
-    timings[name] = timing;
+    method.targets = targets;
+    method.options = options[name];
+    Bench bench;
+    bench.name = name;
+    bench.model = std::make_unique<peft::AdaptedModel>(
+        peft::adapt(plugins.registry, peft::build_backbone(plugins.registry, backbone).backbone, method));
+    bench.optimizer = std::make_unique<peft::Optimizer>(peft::TrainOptions{}, bench.model->trainable);
+    benches.push_back(std::move(bench));
+  }
+  const auto train_step = [&](Bench& b) {
+    b.model->train(true);
+    b.optimizer->zero_grad();
+    at::cross_entropy_loss(b.model->forward(images), labels).backward();
+    b.optimizer->step(1e-4);
+  };
+  const auto eval_forward = [&](Bench& b) {
+    at::NoGradGuard no_grad;
+    b.model->train(false);
+    b.model->forward(images);
+  };
+  for (auto& b : benches) {  // warm-up
+    train_step(b);
+    eval_forward(b);
+  }
+  for (int round = 0; round < rounds; ++round) {
+    for (auto& b : benches) {
+      auto start = std::chrono::steady_clock::now();
+      for (int i = 0; i < steps; ++i) train_step(b);
+      b.train_s.push_back(seconds_since(start) / steps);
+      start = std::chrono::steady_clock::now();
+      for (int i = 0; i < steps; ++i) eval_forward(b);
+      b.eval_s.push_back(seconds_since(start) / steps);
+    }
   }
 
-  std::printf("%s, batch %lld, %d steps each, %d torch threads\n", variant.c_str(), static_cast<long long>(batch),
-              steps, at::get_num_threads());
-  std::printf("%-14s %12s %12s %10s %10s %12s %10s\n", "method", "trainable", "train img/s", "vs probe", "vs full",
-              "eval img/s", "eval vs probe");
-  const Timing& probe = timings.at("linear_probe");
-  const Timing& full = timings.at("full");
-  for (const auto& [name, t] : timings) {
-    std::printf("%-14s %12lld %12.0f %9.2fx %9.2fx %12.0f %9.2fx\n", name.c_str(), static_cast<long long>(t.trainable),
-                static_cast<double>(batch) / t.train_step_s, t.train_step_s / probe.train_step_s,
-                t.train_step_s / full.train_step_s, static_cast<double>(batch) / t.eval_forward_s,
-                t.eval_forward_s / probe.eval_forward_s);
+  std::printf("%s, batch %lld, targets %s, %d rounds x %d steps, %d torch threads\n", variant.c_str(),
+              static_cast<long long>(batch), targets.empty() ? "(each method's default)" : peft::join(targets).c_str(),
+              rounds, steps, at::get_num_threads());
+  std::printf("%-14s %12s %10s %12s %12s %10s %12s\n", "method", "trainable", "step s", "train img/s",
+              ("vs " + benches[0].name).c_str(), "eval s", "eval vs");
+  const double base_train = median(benches[0].train_s);
+  const double base_eval = median(benches[0].eval_s);
+  for (const auto& b : benches) {
+    const double train = median(b.train_s);
+    const double eval = median(b.eval_s);
+    std::printf("%-14s %12lld %10.3f %12.1f %11.3fx %10.3f %11.3fx\n", b.name.c_str(),
+                static_cast<long long>(b.model->trainable_count()), train, static_cast<double>(batch) / train,
+                train / base_train, eval, eval / base_eval);
   }
   return 0;
 }
