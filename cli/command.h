@@ -67,6 +67,19 @@ struct MergeCommandOptions {
   std::filesystem::path output;
 };
 
+struct ExplainCommandOptions {
+  std::filesystem::path run;
+  std::string split;
+  std::int64_t per_class = 1;
+  std::vector<std::filesystem::path> images;
+  std::vector<std::string> layers;
+  std::int64_t top = 6;
+  std::string normalize = "zscore";
+  double threshold = 0.5;
+  bool frozen = false;
+  std::filesystem::path out;
+};
+
 /// Each returns the process exit code; user errors are thrown as peft::Error.
 int run_list_command(const GlobalOptions& global, const ListOptions& options);
 int run_version_command(const VersionOptions& options);
@@ -75,6 +88,7 @@ int run_mini_vtab_command(const MiniVtabCommandOptions& options);
 int run_run_command(const GlobalOptions& global, const RunCommandOptions& options);
 int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& options);
 int run_merge_command(const GlobalOptions& global, const MergeCommandOptions& options);
+int run_explain_command(const GlobalOptions& global, const ExplainCommandOptions& options);
 
 /// Parses the command line and runs the subcommand it names.
 int run_command_line(int argc, char** argv);

@@ -100,6 +100,26 @@ int run_command_line(int argc, char** argv) {
       ->required()
       ->type_name("FILE");
 
+  ExplainCommandOptions explain;
+  auto* explain_app = app.add_subcommand(
+      "explain", "Draw a finished run's cluster maps (GIFT) over test images: PNG sheets and the raw maps");
+  explain_app->add_option("run", explain.run, "The run folder")->required()->type_name("RUN_DIR");
+  explain_app->add_option("--split", explain.split, "Images from this split (default: the recipe's eval_split)")
+      ->type_name("NAME");
+  explain_app->add_option("--per-class", explain.per_class, "Images per class from the split")->capture_default_str();
+  explain_app->add_option("--images", explain.images, "Image files instead of a split")
+      ->type_name("FILE")
+      ->expected(1, 1000);
+  explain_app->add_option("--layers", explain.layers, "Sites to explain, as selector patterns (default: all)")
+      ->type_name("PATTERN")
+      ->expected(1, 1000);
+  explain_app->add_option("--top", explain.top, "Maps per layer on a sheet (the most varied)")->capture_default_str();
+  explain_app->add_option("--normalize", explain.normalize, "zscore (the paper's) | minmax (then zero <= threshold)")
+      ->capture_default_str();
+  explain_app->add_option("--threshold", explain.threshold, "minmax threshold")->capture_default_str();
+  explain_app->add_flag("--frozen", explain.frozen, "Also the maps of the frozen weights W alone");
+  explain_app->add_option("-o,--out", explain.out, "Output folder (default: RUN_DIR/explain)")->type_name("DIR");
+
   auto* data_app = app.add_subcommand("data", "Build datasets");
   data_app->require_subcommand(1);
   MiniVtabCommandOptions mini_vtab;
@@ -135,6 +155,7 @@ int run_command_line(int argc, char** argv) {
   if (run_app->parsed()) return run_run_command(global, run);
   if (eval_app->parsed()) return run_eval_command(global, eval);
   if (merge_app->parsed()) return run_merge_command(global, merge);
+  if (explain_app->parsed()) return run_explain_command(global, explain);
   std::cout << app.help();
   return kSuccess;
 }

@@ -39,6 +39,7 @@ void Gift::attach(Backbone&, const std::vector<Site>& sites) {
     for (const auto& site : members[group.get()]) {
       weights.push_back(site->weight.detach().to(torch::kFloat32));
       group->site_weights.push_back(site->weight);
+      group->site_names.push_back(site->site_name());
     }
     group->weights = at::stack(weights).clone();
     const auto& first = members[group.get()].front();
@@ -92,6 +93,23 @@ void Gift::unmerge() {
     group->merged = false;
     group->g = torch::Tensor();
   }
+}
+
+NamedTensors Gift::explain_matrices() {
+  at::NoGradGuard no_grad;
+  NamedTensors matrices;
+  for (auto& group : groups_) {
+    torch::Tensor c;
+    if (options_.schema == "paca") {
+      group->generator->body(group->weights, &c);
+    } else {
+      c = group->generator->reduction(group->weights);
+    }
+    for (std::size_t l = 0; l < group->site_names.size(); ++l) {
+      matrices.emplace_back(group->site_names[l], c[static_cast<std::int64_t>(l)]);
+    }
+  }
+  return matrices;
 }
 
 std::string Gift::adapter_config_json() const {

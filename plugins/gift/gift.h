@@ -21,8 +21,9 @@ struct Group {
   Generator generator{nullptr};
   /// The layers' frozen weights as they were at attach, stacked [L, N, d_in] in float32 (read without gradient).
   torch::Tensor weights;
-  /// The layers' live weights (the sites'), which merge changes.
+  /// The layers' live weights (the sites'), which merge changes, and their names.
   std::vector<torch::Tensor> site_weights;
+  std::vector<std::string> site_names;
   /// G = H(W Pᵀ) [L, N, d] of the last forward.
   torch::Tensor g;
   bool merged = false;
@@ -55,6 +56,8 @@ class Gift final : public Method {
   /// W ← W + ΔW (computed in float32, cast to W's dtype); unmerge restores W exactly.
   void merge() override;
   void unmerge() override;
+  /// Per site: σ(S) of the last PaCa block [d_out, M] (paca), or W Pᵀ [d_out, d] (linear).
+  NamedTensors explain_matrices() override;
   std::string adapter_config_json() const override;
 
   const std::vector<std::shared_ptr<Group>>& groups() const { return groups_; }

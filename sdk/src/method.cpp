@@ -58,6 +58,8 @@ void Method::load_adapter_state(const NamedTensors& state, const std::string& so
   for (const auto& [name, tensor] : found) targets.at(name).copy_(*tensor);
 }
 
+NamedTensors Method::explain_matrices() { return {}; }
+
 std::string Method::adapter_config_json() const { return "{}"; }
 
 }  // namespace peft

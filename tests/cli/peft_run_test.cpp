@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "data/image_io.h"
 #include "data/loader.h"
 #include "peft/safetensors.h"
 #include "run.h"
@@ -181,4 +182,28 @@ CATCH_TEST_CASE("a run interrupted after its last checkpoint but before its writ
   CATCH_REQUIRE(run_peft("run --resume " + quoted(run)).exit_code == 0);
   CATCH_CHECK(read_json(run / "summary.json")["final"] == finished["final"]);
   CATCH_CHECK(fs::exists(run / "adapter_model.safetensors"));
+}
+
+CATCH_TEST_CASE("peft explain draws a GIFT run's cluster maps as PNG sheets and writes the raw maps") {
+  TempFolder folder;
+  const fs::path recipe = setup(folder, "gift", "epochs = 1\n", "[method.options]\ndim = 8\nclusters = 5\n");
+  const fs::path run = folder / "run";
+  CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(run)).exit_code == 0);
+  const auto result = run_peft("explain " + quoted(run) + " --per-class 1 --frozen --top 3");
+  CATCH_REQUIRE(result.exit_code == 0);
+  CATCH_CHECK_THAT(result.out, Catch::Contains("3 sheets (2 layers, maps on a 2x2 patch grid)"));
+
+  // 2 layers × (W + ΔW, W alone) rows; the image and the 3 most varied maps; 8×8 images drawn at 96×96.
+  const at::Tensor sheet = peft::data::decode_image(run / "explain" / "000_class0.png");
+  CATCH_CHECK(sheet.sizes() == at::IntArrayRef({3, 4 * 96 + 5 * 2, 4 * 96 + 5 * 2}));
+  const peft::TensorFile maps = peft::read_safetensors(run / "explain" / "maps.safetensors");
+  CATCH_CHECK(maps.at("0.blocks.0.attn.proj").sizes() == at::IntArrayRef({5, 2, 2}));
+  CATCH_CHECK(maps.at("2.blocks.1.attn.proj.frozen").sizes() == at::IntArrayRef({5, 2, 2}));
+
+  // LoRA has no clusters to draw.
+  const fs::path lora = setup(folder, "lora", "epochs = 1\n");
+  CATCH_REQUIRE(run_peft("run " + quoted(lora) + " --out " + quoted(folder / "lora")).exit_code == 0);
+  const auto refused = run_peft("explain " + quoted(folder / "lora"));
+  CATCH_CHECK(refused.exit_code == 1);
+  CATCH_CHECK_THAT(refused.err, Catch::Contains("method 'lora' has no cluster maps to explain"));
 }

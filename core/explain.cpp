@@ -1,0 +1,181 @@
+#include "explain.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <cmath>
+#include <map>
+
+#include "data/image_io.h"
+#include "data/loader.h"
+#include "heatmap.h"
+#include "peft/backbone.h"
+#include "peft/error.h"
+#include "peft/safetensors.h"
+#include "peft/site.h"
+#include "peft/strings.h"
+#include "peft/taps.h"
+#include "run.h"
+#include "selector.h"
+
+namespace fs = std::filesystem;
+
+namespace peft {
+namespace {
+
+// Records what a site receives, adding nothing.
+struct Probe final : SiteAdapter {
+  at::Tensor input;
+  at::Tensor output_delta(const at::Tensor& x) override {
+    input = x.detach();
+    return {};
+  }
+};
+
+// The images to explain, as a split the eval transform reads.
+data::Split chosen_images(const data::Split& split, const ExplainOptions& options) {
+  data::Split chosen;
+  chosen.num_classes = split.num_classes;
+  chosen.class_names = split.class_names;
+  if (!options.images.empty()) {
+    for (const auto& file : options.images) {
+      if (!fs::exists(file)) throw Error("explain", file.string() + " does not exist");
+      chosen.samples.push_back({file, 0, file.filename().string()});
+    }
+    return chosen;
+  }
+  std::map<std::int64_t, std::int64_t> taken;
+  for (const auto& sample : split.samples) {
+    if (taken[sample.label]++ < options.per_class) chosen.samples.push_back(sample);
+  }
+  return chosen;
+}
+
+std::string image_name(const data::Sample& sample, std::size_t index, bool from_files) {
+  if (from_files) return sample.image.stem().string();
+  char name[64];
+  std::snprintf(name, sizeof name, "%03zu_class%lld", index, static_cast<long long>(sample.label));
+  return name;
+}
+
+}  // namespace
+
+at::Tensor cluster_maps(const at::Tensor& outputs, const at::Tensor& c, std::int64_t prefix_tokens,
+                        std::array<std::int64_t, 2> grid) {
+  const at::Tensor patches = outputs.slice(1, prefix_tokens);  // [B, T, d_out]
+  TORCH_CHECK(patches.size(1) == grid[0] * grid[1], "explain: ", patches.size(1), " patch tokens, grid ", grid[0], "x",
+              grid[1]);
+  const at::Tensor maps = patches.matmul(c.to(patches.scalar_type()));  // [B, T, K]
+  return maps.transpose(1, 2).reshape({outputs.size(0), c.size(1), grid[0], grid[1]});
+}
+
+at::Tensor normalize_maps(const at::Tensor& maps, const std::string& mode, double threshold) {
+  const at::Tensor flat = maps.flatten(-2);
+  if (mode == "minmax") {
+    const at::Tensor low = std::get<0>(flat.min(-1, true));
+    const at::Tensor high = std::get<0>(flat.max(-1, true));
+    at::Tensor scaled = (flat - low) / (high - low).clamp_min(1e-12);
+    scaled = scaled.masked_fill(scaled <= threshold, 0.0);
+    return scaled.view_as(maps);
+  }
+  const at::Tensor z = (flat - flat.mean(-1, true)) / flat.std(-1, true, true).clamp_min(1e-12);
+  return ((z.clamp(-2.5, 2.5) + 2.5) / 5.0).view_as(maps);
+}
+
+ExplainReport explain_run(const Registry& registry, const fs::path& folder, const ExplainOptions& options) {
+  if (options.normalize != "zscore" && options.normalize != "minmax") {
+    throw Error("explain", "--normalize " + options.normalize + ": expected zscore or minmax");
+  }
+  std::vector<std::string> overrides;
+  if (!options.split.empty()) overrides.push_back("data.eval_split=" + options.split);
+  PreparedRun run = load_run(registry, folder, true, overrides);
+  AdaptedModel& model = run.model;
+  TransformerTaps* taps = model.backbone->taps();
+  if (taps == nullptr) throw Error("explain", "the backbone offers no transformer taps (a patch grid) to map onto");
+  NamedTensors matrices = model.method->explain_matrices();
+  if (matrices.empty()) throw Error("explain", "method '" + model.method_name + "' has no cluster maps to explain");
+
+  std::vector<std::string> explained;
+  for (const auto& [name, c] : matrices) explained.push_back(name);
+  ExplainReport report;
+  report.layers = options.layers.empty() ? explained : select_sites(explained, options.layers);
+  report.grid = taps->patch_grid();
+  std::map<std::string, Site> sites;
+  for (const auto& site : model.backbone->sites()) sites.emplace(site->site_name(), site);
+  std::map<std::string, std::shared_ptr<Probe>> probes;
+  for (const auto& layer : report.layers) {
+    probes[layer] = std::make_shared<Probe>();
+    sites.at(layer)->attach(probes[layer]);
+  }
+
+  const data::Split images = chosen_images(run.plan->eval, options);
+  data::LoaderOptions loader_options = run.plan->eval_loader;
+  loader_options.workers = 0;
+  loader_options.batch_size = static_cast<std::int64_t>(images.samples.size());
+  data::Loader loader(images, loader_options);
+  loader.start_epoch(0);
+  const auto batch = loader.next();
+  if (!batch) throw Error("explain", "no images to explain");
+
+  at::NoGradGuard no_grad;
+  model.train(false);
+  model.forward(batch->images.to(run.device));
+  const fs::path out = options.out.empty() ? folder / "explain" : options.out;
+  fs::create_directories(out);
+  NamedTensors raw;
+  // Per sheet row (a layer, or "<layer> W" for the frozen weights): raw and display maps [B, K, gh, gw].
+  std::map<std::string, at::Tensor> raw_rows;
+  std::map<std::string, at::Tensor> shown;
+  std::vector<std::string> rows;
+  for (const auto& layer : report.layers) {
+    Site& site = sites.at(layer);
+    const at::Tensor x = probes[layer]->input;
+    const at::Tensor c =
+        std::find_if(matrices.begin(), matrices.end(), [&](const auto& m) { return m.first == layer; })->second;
+    std::vector<std::pair<std::string, at::Tensor>> variants{{layer, site->forward(x)}};
+    if (options.frozen) variants.emplace_back(layer + " W", at::linear(x, site->weight, site->bias));
+    for (const auto& [row, outputs] : variants) {
+      const at::Tensor maps = cluster_maps(outputs, c, taps->num_prefix_tokens(), report.grid).to(at::kCPU);
+      raw_rows[row] = maps;
+      shown[row] = normalize_maps(maps, options.normalize, options.threshold);
+      rows.push_back(row);
+      for (std::int64_t i = 0; i < maps.size(0); ++i) {
+        raw.emplace_back(std::to_string(i) + "." + layer + (row == layer ? "" : ".frozen"), maps[i].contiguous());
+      }
+    }
+    site->detach(probes[layer].get());
+  }
+  report.maps = out / "maps.safetensors";
+  write_safetensors(report.maps, raw, {{"format", "pt"}, {"layers", join(report.layers)}});
+
+  const auto& transform = loader_options.transform;
+  const at::Tensor mean = at::tensor(std::vector<double>(transform.mean.begin(), transform.mean.end())).view({3, 1, 1});
+  const at::Tensor std = at::tensor(std::vector<double>(transform.std.begin(), transform.std.end())).view({3, 1, 1});
+  const std::int64_t size = batch->images.size(2);
+  const std::int64_t scale = std::max<std::int64_t>(1, (options.tile + size - 1) / size);
+  for (std::int64_t i = 0; i < batch->images.size(0); ++i) {
+    const at::Tensor image =
+        at::upsample_bilinear2d((batch->images[i] * std + mean).clamp(0, 1).to(at::kFloat).unsqueeze(0),
+                                {size * scale, size * scale}, false)
+            .squeeze(0)
+            .clamp(0, 1);
+    std::vector<at::Tensor> tiles;
+    const std::int64_t columns = 1 + std::min<std::int64_t>(options.top, shown.at(rows.front()).size(1));
+    for (const auto& row : rows) {
+      const at::Tensor maps = shown.at(row)[i];
+      // The maps that vary most over this image, by the spread of their raw values.
+      const at::Tensor order = std::get<1>(raw_rows.at(row)[i].flatten(1).std(1).sort(0, true));
+      tiles.push_back((image * 255).round().to(at::kByte));
+      for (std::int64_t k = 0; k + 1 < columns; ++k)
+        tiles.push_back(overlay(image, maps[order[k].item<std::int64_t>()]));
+    }
+    const fs::path file = out / (image_name(images.samples[static_cast<std::size_t>(i)], static_cast<std::size_t>(i),
+                                            !options.images.empty()) +
+                                 ".png");
+    data::write_png(file, sheet(tiles, static_cast<std::int64_t>(rows.size()), columns));
+    report.sheets.push_back(file);
+  }
+  return report;
+}
+
+}  // namespace peft

@@ -1,0 +1,60 @@
+#pragma once
+// `peft explain`: the cluster maps of a method with the explain capability (GIFT.md §6), as PNG sheets over the
+// images and as raw tensors.
+
+#include <ATen/core/Tensor.h>
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "peft/registry.h"
+
+namespace peft {
+
+struct ExplainOptions {
+  /// The split to draw images from (default: the recipe's eval split), `per_class` images of each class.
+  std::string split;
+  std::int64_t per_class = 1;
+  /// Image files instead of a split (transformed as the eval split is).
+  std::vector<std::filesystem::path> images;
+  /// Selector patterns over the sites the method explains (default: all of them).
+  std::vector<std::string> layers;
+  /// Maps per layer on a sheet: the ones that vary most over the image.
+  std::int64_t top = 6;
+  /// "zscore" (each map by its mean and standard deviation; the paper's) or "minmax" (min-max, then values <=
+  /// threshold set to 0; the released code's).
+  std::string normalize = "zscore";
+  double threshold = 0.5;
+  /// Also the maps of the frozen weights W alone (rows marked "W" on the sheet).
+  bool frozen = false;
+  /// Where to write (default: RUN_DIR/explain).
+  std::filesystem::path out;
+  /// Smallest tile side in pixels (small images are scaled up).
+  std::int64_t tile = 96;
+};
+
+struct ExplainReport {
+  std::vector<std::filesystem::path> sheets;
+  std::filesystem::path maps;
+  std::vector<std::string> layers;
+  std::array<std::int64_t, 2> grid{};
+};
+
+/// Maps = Y C: `outputs` [B, P + T, d_out] (a site's outputs, P prefix tokens first), `c` [d_out, K] → [B, K, gh, gw]
+/// over the T = gh·gw patch tokens in row-major order.
+at::Tensor cluster_maps(const at::Tensor& outputs, const at::Tensor& c, std::int64_t prefix_tokens,
+                        std::array<std::int64_t, 2> grid);
+
+/// Each map [..., h, w] on its own, to display values in [0, 1]: "zscore" maps z ∈ [-2.5, 2.5] linearly onto
+/// [0, 1]; "minmax" scales to [0, 1] and zeroes values <= `threshold`.
+at::Tensor normalize_maps(const at::Tensor& maps, const std::string& mode, double threshold);
+
+/// Writes one sheet per image (`<name>.png`: rows = layers, first column the image, then the `top` most varied
+/// maps) and `maps.safetensors` (`<image>.<layer>` [K, gh, gw], raw). Errors (a method without the capability, a
+/// backbone without taps, a layer pattern matching nothing) are peft::Error naming what is missing.
+ExplainReport explain_run(const Registry& registry, const std::filesystem::path& folder, const ExplainOptions& options);
+
+}  // namespace peft
