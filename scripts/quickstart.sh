@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: sets up a fresh machine, builds peft, builds mini-vtab from Debian's Fashion-MNIST
-# (first time only), then fine-tunes the shipped ViT-Mini on the mini-vtab `novel` task with LoRA
-# (configs/quickstart.toml) and, for comparison, with a linear probe, and prints both test accuracies.
+# (first time only), then fine-tunes the shipped ViT-Mini on the mini-vtab `novel` task with GIFT
+# (configs/quickstart.toml), draws GIFT's cluster maps over test images (peft explain), runs the same recipe as a
+# linear probe for comparison, and prints both test accuracies.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${BUILD_DIR:-$root/build}
@@ -20,11 +21,15 @@ echo
 echo "\$ peft run configs/quickstart.toml"
 "$peft" run configs/quickstart.toml --overwrite
 echo
-# The baseline at its own best rate: a linear probe needs a far higher one than LoRA (models/README.md).
-echo "\$ peft run configs/quickstart.toml --set method.plugin=linear_probe --set train.lr=0.1   # the baseline"
-"$peft" run configs/quickstart.toml --set method.plugin=linear_probe --set train.lr=0.1 \
+echo "\$ peft explain runs/quickstart --per-class 1"
+"$peft" explain runs/quickstart --per-class 1
+echo
+# The baseline at its own best rate: a linear probe needs a far higher one (models/README.md).
+echo "\$ peft run configs/quickstart.toml --set method.plugin=linear_probe --set 'method.options={}' --set train.lr=0.1"
+"$peft" run configs/quickstart.toml --set method.plugin=linear_probe --set 'method.options={}' --set train.lr=0.1 \
   --out runs/quickstart-linear-probe --overwrite
 echo
 echo "On the test split of the unseen classes:"
-printf '  LoRA          '; "$peft" eval runs/quickstart
+printf '  GIFT          '; "$peft" eval runs/quickstart
 printf '  linear probe  '; "$peft" eval runs/quickstart-linear-probe
+echo "GIFT's cluster maps over one test image of each class: runs/quickstart/explain/*.png"

@@ -132,3 +132,31 @@ CATCH_TEST_CASE("gift marks the positional encoding and the cluster Linears as t
   CATCH_CHECK(no_decay ==
               std::vector<std::string>{"gift.64x64.pos_embed", "gift.64x64.blocks.0.attn.cluster.cluster.weight"});
 }
+
+CATCH_TEST_CASE("gift explains each site with the last block's sigmoid assignment (paca) or W P^T (linear)") {
+  auto backbone = tiny_vit();
+  const peft::Site proj = backbone->sites()[1];  // blocks.0.attn.proj [64, 64]
+  GiftOptions linear;
+  linear.schema = "linear";
+  linear.dim = 4;
+  peft::gift::Gift gift(linear);
+  gift.attach(*backbone, {proj});
+  const peft::NamedTensors matrices = gift.explain_matrices();
+  CATCH_REQUIRE(matrices.size() == 1);
+  CATCH_CHECK(matrices[0].first == "blocks.0.attn.proj");
+  const at::Tensor expected = proj->weight.matmul(gift.groups()[0]->generator->reduction->weight.t());
+  CATCH_CHECK(at::allclose(matrices[0].second, expected, 1e-5, 1e-6));
+
+  auto other = tiny_vit();
+  GiftOptions paca;
+  paca.dim = 8;
+  paca.clusters = 5;
+  peft::gift::Gift clustered(paca);
+  clustered.attach(*other, {other->sites()[1], other->sites()[5]});
+  const peft::NamedTensors assignments = clustered.explain_matrices();
+  CATCH_REQUIRE(assignments.size() == 2);
+  CATCH_CHECK(assignments[1].first == "blocks.1.attn.proj");
+  CATCH_CHECK(assignments[1].second.sizes() == at::IntArrayRef({64, 5}));
+  CATCH_CHECK(assignments[1].second.min().item<float>() > 0.0f);  // a sigmoid, not a softmax over tokens
+  CATCH_CHECK(assignments[1].second.max().item<float>() < 1.0f);
+}
