@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "explain.h"
+
 namespace peft::cli {
 
 /// Options every subcommand shares.
@@ -69,15 +71,7 @@ struct MergeCommandOptions {
 
 struct ExplainCommandOptions {
   std::filesystem::path run;
-  std::string split;
-  std::int64_t per_class = 1;
-  std::vector<std::filesystem::path> images;
-  std::vector<std::string> layers;
-  std::int64_t top = 6;
-  std::string normalize = "zscore";
-  double threshold = 0.5;
-  bool frozen = false;
-  std::filesystem::path out;
+  ExplainOptions explain;
 };
 
 /// Each returns the process exit code; user errors are thrown as peft::Error.

@@ -104,21 +104,25 @@ int run_command_line(int argc, char** argv) {
   auto* explain_app = app.add_subcommand(
       "explain", "Draw a finished run's cluster maps (GIFT) over test images: PNG sheets and the raw maps");
   explain_app->add_option("run", explain.run, "The run folder")->required()->type_name("RUN_DIR");
-  explain_app->add_option("--split", explain.split, "Images from this split (default: the recipe's eval_split)")
+  explain_app->add_option("--split", explain.explain.split, "Images from this split (default: the recipe's eval_split)")
       ->type_name("NAME");
-  explain_app->add_option("--per-class", explain.per_class, "Images per class from the split")->capture_default_str();
-  explain_app->add_option("--images", explain.images, "Image files instead of a split")
+  explain_app->add_option("--per-class", explain.explain.per_class, "Images per class from the split")
+      ->capture_default_str();
+  explain_app->add_option("--images", explain.explain.images, "Image files instead of a split")
       ->type_name("FILE")
       ->expected(1, 1000);
-  explain_app->add_option("--layers", explain.layers, "Sites to explain, as selector patterns (default: all)")
+  explain_app->add_option("--layers", explain.explain.layers, "Sites to explain, as selector patterns (default: all)")
       ->type_name("PATTERN")
       ->expected(1, 1000);
-  explain_app->add_option("--top", explain.top, "Maps per layer on a sheet (the most varied)")->capture_default_str();
-  explain_app->add_option("--normalize", explain.normalize, "zscore (the paper's) | minmax (then zero <= threshold)")
+  explain_app->add_option("--top", explain.explain.top, "Maps per layer on a sheet (the most varied)")
       ->capture_default_str();
-  explain_app->add_option("--threshold", explain.threshold, "minmax threshold")->capture_default_str();
-  explain_app->add_flag("--frozen", explain.frozen, "Also the maps of the frozen weights W alone");
-  explain_app->add_option("-o,--out", explain.out, "Output folder (default: RUN_DIR/explain)")->type_name("DIR");
+  explain_app
+      ->add_option("--normalize", explain.explain.normalize, "zscore (the paper's) | minmax (then zero <= threshold)")
+      ->capture_default_str();
+  explain_app->add_option("--threshold", explain.explain.threshold, "minmax threshold")->capture_default_str();
+  explain_app->add_flag("--frozen", explain.explain.frozen, "Also the maps of the frozen weights W alone");
+  explain_app->add_option("-o,--out", explain.explain.out, "Output folder (default: RUN_DIR/explain)")
+      ->type_name("DIR");
 
   auto* data_app = app.add_subcommand("data", "Build datasets");
   data_app->require_subcommand(1);
