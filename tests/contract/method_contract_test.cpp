@@ -74,6 +74,12 @@ CATCH_TEST_CASE("every method keeps the contract on a tiny ViT and on an MLP wit
   for (const auto& entry : registry.methods().entries()) {
     for (const auto& c : backbone_cases()) {
       CATCH_DYNAMIC_SECTION(entry.name << " on the " << c.name) {
+        // A method that needs transformer taps refuses a backbone without them, saying so.
+        if (entry.create(peft::resolve_options(entry.options, {}, "contract"))->needs_taps() &&
+            backbone_from(c, 1)->taps() == nullptr) {
+          CATCH_CHECK_THROWS_WITH(adapted(c, entry.name, 1), Catch::Contains("taps"));
+          continue;
+        }
         AdaptedModel model = adapted(c, entry.name, 1);
 
         // Starts at the backbone when it says so.

@@ -61,6 +61,13 @@ class PEFT_API Method {
   /// Whether the adapted model equals the backbone before training (LoRA: B = 0). VPT's prompts do not.
   virtual bool starts_at_backbone() const { return true; }
 
+  /// Whether the method needs the backbone's transformer taps (VPT, TOAST); `attach` then fails on a backbone
+  /// without them, and the contract suite expects exactly that.
+  virtual bool needs_taps() const { return false; }
+
+  /// Backbone forward passes per prediction (TOAST: 2), as reported in summaries.
+  virtual std::int64_t forward_passes() const { return 1; }
+
   /// Training or evaluation mode. Default: the backbone follows (its dropout and drop-path run in training).
   virtual void train(Backbone& backbone, bool training);
 

@@ -1,0 +1,18 @@
+// The `toast` method plugin: descriptor and registration only.
+#include <peft/plugin.h>
+
+#include "toast.h"
+
+namespace {
+
+void register_toast(peft::Registry& registry) {
+  registry.add_method({"toast", "TOAST: top-down attention steering, two passes through the frozen backbone",
+                       [](const peft::Options& options) {
+                         return std::make_shared<peft::toast::Toast>(peft::toast::toast_options_from(options));
+                       },
+                       peft::toast::toast_option_specs()});
+}
+
+}  // namespace
+
+PEFT_PLUGIN(peft::PluginKind::method, "toast", "0.1.0", "TOAST (Shi et al., 2023), full and lite", register_toast)
