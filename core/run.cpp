@@ -116,6 +116,7 @@ void write_summary(const PreparedRun& run, const RunReport& report, const TrainO
         {"percent_of_backbone", 100.0 * static_cast<double>(report.trainable) / backbone},
         {"percent_of_backbone_without_head", 100.0 * static_cast<double>(report.trainable_without_head) / backbone}}},
       {"mergeable", refusal.empty()},
+      {"forward_passes", model.method->forward_passes()},
       {"adapter_bytes", fs::file_size(report.folder / kAdapterTensorsFile)},
       {"timing",
        {{"wall_seconds", report.wall_seconds},

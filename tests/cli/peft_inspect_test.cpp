@@ -40,6 +40,15 @@ targets = ["blocks.*.attn.proj"]
   CATCH_CHECK(report["method"]["trainable_head"] == 768 * 1000 + 1000);
   CATCH_CHECK(report["method"]["mergeable"] == true);
   CATCH_CHECK_THAT(text.out, Catch::Contains("method    lora, 916,456 trainable parameters"));
+
+  // METHODS.md's counts on ViT-B/16 (without the 769,000-parameter head): VPT deep L·n·D, TOAST full 2·L·D² + D.
+  const auto vpt = nlohmann::json::parse(
+      run_peft("inspect --json '" + (folder / "vitb.toml").string() + "' --set method.plugin=vpt").out);
+  CATCH_CHECK(vpt["method"]["trainable"].get<std::int64_t>() - 769000 == 12 * 5 * 768);
+  CATCH_CHECK(vpt["method"]["mergeable"] == false);
+  const auto toast = nlohmann::json::parse(
+      run_peft("inspect --json '" + (folder / "vitb.toml").string() + "' --set method.plugin=toast").out);
+  CATCH_CHECK(toast["method"]["trainable"].get<std::int64_t>() - 769000 == 2 * 12 * 768 * 768 + 768);
 }
 
 CATCH_TEST_CASE("peft inspect works from flags alone and loads the checkpoint it is given") {

@@ -61,6 +61,7 @@ CATCH_TEST_CASE("peft run trains LoRA into a run folder whose adapter is in Hugg
   CATCH_CHECK(summary["final"]["split"] == "test");
   CATCH_CHECK(summary["final"]["images"] == 24);
   CATCH_CHECK(summary["mergeable"] == true);
+  CATCH_CHECK(summary["forward_passes"] == 1);
   for (const char* key : {"wall_seconds", "train_seconds", "train_images_per_s"}) {
     CATCH_CHECK(summary["timing"][key].get<double>() > 0);
   }
