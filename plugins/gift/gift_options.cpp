@@ -3,20 +3,6 @@
 #include <peft/error.h>
 
 namespace peft::gift {
-namespace {
-
-[[noreturn]] void bad(const Options& options, const std::string& key, const std::string& value,
-                      const std::string& expected) {
-  throw Error("gift", options.context() + ": " + key + " = " + value + ", expected " + expected);
-}
-
-std::int64_t at_least_one(const Options& options, const std::string& key) {
-  const auto value = options.get<std::int64_t>(key);
-  if (value < 1) bad(options, key, std::to_string(value), "1 or more");
-  return value;
-}
-
-}  // namespace
 
 const std::vector<OptionSpec>& gift_option_specs() {
   using T = OptionType;
@@ -39,23 +25,18 @@ const std::vector<OptionSpec>& gift_option_specs() {
 
 GiftOptions gift_options_from(const Options& options) {
   GiftOptions gift;
-  gift.schema = options.get<std::string>("schema");
-  if (gift.schema != "paca" && gift.schema != "linear")
-    bad(options, "schema", "\"" + gift.schema + "\"", "paca or linear");
-  gift.dim = at_least_one(options, "dim");
-  gift.blocks = at_least_one(options, "blocks");
-  gift.clusters = at_least_one(options, "clusters");
-  gift.heads = at_least_one(options, "heads");
+  gift.schema = options.one_of("schema", {"paca", "linear"});
+  gift.dim = options.integer_at_least("dim", 1);
+  gift.blocks = options.integer_at_least("blocks", 1);
+  gift.clusters = options.integer_at_least("clusters", 1);
+  gift.heads = options.integer_at_least("heads", 1);
   if (gift.dim % gift.heads != 0) {
-    bad(options, "heads", std::to_string(gift.heads), "a divisor of dim (" + std::to_string(gift.dim) + ")");
+    throw Error("gift", options.context() + ": heads = " + std::to_string(gift.heads) +
+                            ", expected a divisor of dim (" + std::to_string(gift.dim) + ")");
   }
-  gift.mlp_ratio = options.get<double>("mlp_ratio");
-  if (!(gift.mlp_ratio > 0)) bad(options, "mlp_ratio", to_string(OptionValue(gift.mlp_ratio)), "a number > 0");
+  gift.mlp_ratio = options.number_in("mlp_ratio", 1e-9, 1e9);
   gift.positional_encoding = options.get<bool>("positional_encoding");
-  gift.cluster_activation = options.get<std::string>("cluster_activation");
-  if (gift.cluster_activation != "sigmoid" && gift.cluster_activation != "softmax") {
-    bad(options, "cluster_activation", "\"" + gift.cluster_activation + "\"", "sigmoid or softmax");
-  }
+  gift.cluster_activation = options.one_of("cluster_activation", {"sigmoid", "softmax"});
   gift.reduction_bias = options.get<bool>("reduction_bias");
   gift.recovery_bias = options.get<bool>("recovery_bias");
   return gift;

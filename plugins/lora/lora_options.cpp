@@ -21,15 +21,10 @@ const std::vector<OptionSpec>& lora_option_specs() {
 
 LoraOptions lora_options_from(const Options& options) {
   LoraOptions lora;
-  lora.r = options.get<std::int64_t>("r");
+  lora.r = options.integer_at_least("r", 1);
   lora.lora_alpha = options.get<double>("lora_alpha");
-  lora.lora_dropout = options.get<double>("lora_dropout");
+  lora.lora_dropout = options.number_in("lora_dropout", 0.0, 1.0);
   lora.use_rslora = options.get<bool>("use_rslora");
-  if (lora.r < 1) throw Error("lora", options.context() + ": r = " + std::to_string(lora.r) + ", expected 1 or more");
-  if (lora.lora_dropout < 0.0 || lora.lora_dropout >= 1.0) {
-    throw Error("lora", options.context() + ": lora_dropout = " + std::to_string(lora.lora_dropout) +
-                            ", expected a value in [0, 1)");
-  }
   return lora;
 }
 

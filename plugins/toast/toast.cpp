@@ -25,12 +25,8 @@ const std::vector<OptionSpec>& toast_option_specs() {
 
 ToastOptions toast_options_from(const Options& options) {
   ToastOptions toast;
-  toast.mode = options.get<std::string>("mode");
-  if (toast.mode != "full" && toast.mode != "lite") {
-    throw Error("toast", options.context() + ": mode = \"" + toast.mode + "\", expected full or lite");
-  }
-  toast.variational_loss = options.get<double>("variational_loss");
-  if (toast.variational_loss < 0) throw Error("toast", options.context() + ": variational_loss must be >= 0");
+  toast.mode = options.one_of("mode", {"full", "lite"});
+  toast.variational_loss = options.number_in("variational_loss", 0.0, 1e9);
   return toast;
 }
 

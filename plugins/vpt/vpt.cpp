@@ -21,15 +21,9 @@ const std::vector<OptionSpec>& vpt_option_specs() {
 
 VptOptions vpt_options_from(const Options& options) {
   VptOptions vpt;
-  vpt.tokens = options.get<std::int64_t>("tokens");
+  vpt.tokens = options.integer_at_least("tokens", 1);
   vpt.deep = options.get<bool>("deep");
-  vpt.dropout = options.get<double>("dropout");
-  if (vpt.tokens < 1)
-    throw Error("vpt", options.context() + ": tokens = " + std::to_string(vpt.tokens) + ", expected 1 or more");
-  if (vpt.dropout < 0 || vpt.dropout >= 1) {
-    throw Error("vpt",
-                options.context() + ": dropout = " + std::to_string(vpt.dropout) + ", expected a value in [0, 1)");
-  }
+  vpt.dropout = options.number_in("dropout", 0.0, 1.0);
   return vpt;
 }
 

@@ -95,4 +95,32 @@ Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std
   return Options(default_context, std::move(values));
 }
 
+std::int64_t Options::integer_at_least(const std::string& name, std::int64_t minimum) const {
+  const auto value = get<std::int64_t>(name);
+  if (value < minimum) {
+    throw Error("options", context_ + ": " + name + " = " + std::to_string(value) +
+                               ", expected an integer >= " + std::to_string(minimum));
+  }
+  return value;
+}
+
+double Options::number_in(const std::string& name, double low, double high) const {
+  const auto value = get<double>(name);
+  if (!(value >= low && value < high)) {
+    throw Error("options", context_ + ": " + name + " = " + to_string(OptionValue(value)) + ", expected a number in [" +
+                               to_string(OptionValue(low)) + ", " + to_string(OptionValue(high)) + ")");
+  }
+  return value;
+}
+
+std::string Options::one_of(const std::string& name, const std::vector<std::string>& allowed) const {
+  const auto value = get<std::string>(name);
+  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+    std::string list;
+    for (const auto& item : allowed) list += (list.empty() ? "" : ", ") + item;
+    throw Error("options", context_ + ": " + name + " = \"" + value + "\", expected one of " + list);
+  }
+  return value;
+}
+
 }  // namespace peft

@@ -48,3 +48,15 @@ CATCH_TEST_CASE("option values print as a recipe would write them") {
   CATCH_CHECK(peft::to_string(peft::OptionValue{std::vector<std::string>{"a", "b"}}) == "[\"a\", \"b\"]");
   CATCH_CHECK(peft::to_string(peft::OptionType::integer_list) == "list of integers");
 }
+
+CATCH_TEST_CASE("plugins check ranges and choices with one line naming the context, key and what is allowed") {
+  const peft::Options options("recipe.toml [method.options]",
+                              {{"r", std::int64_t{0}}, {"p", 1.0}, {"mode", std::string("fast")}});
+  CATCH_CHECK_THROWS_WITH(options.integer_at_least("r", 1),
+                          "[options] recipe.toml [method.options]: r = 0, expected an integer >= 1");
+  CATCH_CHECK_THROWS_WITH(options.number_in("p", 0.0, 1.0),
+                          "[options] recipe.toml [method.options]: p = 1, expected a number in [0, 1)");
+  CATCH_CHECK_THROWS_WITH(options.one_of("mode", {"full", "lite"}),
+                          "[options] recipe.toml [method.options]: mode = \"fast\", expected one of full, lite");
+  CATCH_CHECK(options.integer_at_least("r", 0) == 0);
+}

@@ -70,6 +70,14 @@ class PEFT_API Options {
     return has(name) ? get<T>(name) : fallback;
   }
 
+  /// The integer `name`, which must be >= `minimum`; else a peft::Error "<context>: name = v, expected an integer
+  /// >= minimum".
+  std::int64_t integer_at_least(const std::string& name, std::int64_t minimum) const;
+  /// The number `name`, which must lie in [low, high); else a peft::Error naming the range.
+  double number_in(const std::string& name, double low, double high) const;
+  /// The string `name`, which must be one of `allowed`; else a peft::Error listing them.
+  std::string one_of(const std::string& name, const std::vector<std::string>& allowed) const;
+
   const std::string& context() const { return context_; }
   const std::map<std::string, OptionValue>& values() const { return values_; }
 
