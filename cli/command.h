@@ -74,6 +74,15 @@ struct ExplainCommandOptions {
   ExplainOptions explain;
 };
 
+struct SweepCommandOptions {
+  std::filesystem::path recipe;
+  std::vector<std::string> overrides;
+  std::filesystem::path out;
+  bool collect = false;
+  /// "slurm": write a job-array script instead of training.
+  std::string emit;
+};
+
 /// Each returns the process exit code; user errors are thrown as peft::Error.
 int run_list_command(const GlobalOptions& global, const ListOptions& options);
 int run_version_command(const VersionOptions& options);
@@ -83,6 +92,7 @@ int run_run_command(const GlobalOptions& global, const RunCommandOptions& option
 int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& options);
 int run_merge_command(const GlobalOptions& global, const MergeCommandOptions& options);
 int run_explain_command(const GlobalOptions& global, const ExplainCommandOptions& options);
+int run_sweep_command(const GlobalOptions& global, const SweepCommandOptions& options);
 
 /// Parses the command line and runs the subcommand it names.
 int run_command_line(int argc, char** argv);

@@ -124,6 +124,21 @@ int run_command_line(int argc, char** argv) {
   explain_app->add_option("-o,--out", explain.explain.out, "Output folder (default: RUN_DIR/explain)")
       ->type_name("DIR");
 
+  SweepCommandOptions sweep;
+  auto* sweep_app = app.add_subcommand(
+      "sweep", "Tune a recipe's [sweep] grid on train800 -> val200, then run the best on train800val200 -> test");
+  sweep_app->add_option("recipe", sweep.recipe, "The recipe (TOML) with a [sweep] table")
+      ->required()
+      ->type_name("RECIPE");
+  sweep_app->add_option("--set", sweep.overrides, "Override a recipe key for every trial")
+      ->type_name("KEY=VALUE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sweep_app->add_option("--out", sweep.out, "The sweep folder (default: runs/<name>-sweep)")->type_name("DIR");
+  sweep_app->add_flag("--collect", sweep.collect, "Train no trial: read their results, select, run the final");
+  sweep_app->add_option("--emit", sweep.emit, "slurm: write a SLURM job-array script (one task per trial) instead")
+      ->check(CLI::IsMember({"slurm"}));
+
   auto* data_app = app.add_subcommand("data", "Build datasets");
   data_app->require_subcommand(1);
   MiniVtabCommandOptions mini_vtab;
@@ -160,6 +175,7 @@ int run_command_line(int argc, char** argv) {
   if (eval_app->parsed()) return run_eval_command(global, eval);
   if (merge_app->parsed()) return run_merge_command(global, merge);
   if (explain_app->parsed()) return run_explain_command(global, explain);
+  if (sweep_app->parsed()) return run_sweep_command(global, sweep);
   std::cout << app.help();
   return kSuccess;
 }

@@ -194,6 +194,61 @@ void read_run_settings(const fs::path& file, const toml::table& root, Recipe& re
   }
 }
 
+// [sweep]: grid = { "train.lr" = [...], ... }, tune = { train_split, eval_split }, final = { ... }, seeds = [...].
+SweepSection read_sweep(const fs::path& file, const toml::table& root, std::uint64_t seed) {
+  const toml::table& table = require_table(file, root, "sweep");
+  SweepSection sweep;
+  for (const auto& [key, node] : table) {
+    const std::string name(key.str());
+    if (name == "grid") {
+      if (!node.is_table()) fail(file, node, "[sweep] grid must be a table of key = [values]");
+      for (const auto& [grid_key, values] : *node.as_table()) {
+        const auto* array = values.as_array();
+        if (array == nullptr || array->empty()) {
+          fail(file, values, "[sweep] grid." + std::string(grid_key.str()) + " must be a non-empty list of values");
+        }
+        std::vector<std::string> texts;
+        for (const auto& value : *array) {
+          std::ostringstream text;
+          value.visit([&](const auto& v) {
+            if constexpr (toml::is_value<decltype(v)>) {
+              text << v;
+            } else {
+              text << toml::toml_formatter(v);
+            }
+          });
+          texts.push_back(text.str());
+        }
+        sweep.grid.emplace_back(std::string(grid_key.str()), std::move(texts));
+      }
+    } else if (name == "tune" || name == "final") {
+      if (!node.is_table()) fail(file, node, "[sweep] " + name + " must be a table { train_split, eval_split }");
+      const toml::table& splits = *node.as_table();
+      for (const auto& [split_key, value] : splits) {
+        const std::string which(split_key.str());
+        if ((which != "train_split" && which != "eval_split") || !value.is_string()) {
+          fail(file, value, "[sweep] " + name + "." + which + ": expected train_split or eval_split = \"name\"");
+        }
+        std::string& target = name == "tune"
+                                  ? (which == "train_split" ? sweep.tune_train_split : sweep.tune_eval_split)
+                                  : (which == "train_split" ? sweep.final_train_split : sweep.final_eval_split);
+        target = value.as_string()->get();
+      }
+    } else if (name == "seeds") {
+      const auto* array = node.as_array();
+      if (array == nullptr || array->empty() || !array->is_homogeneous(toml::node_type::integer)) {
+        fail(file, node, "[sweep] seeds must be a non-empty list of integers");
+      }
+      for (const auto& value : *array) sweep.seeds.push_back(value.as_integer()->get());
+    } else {
+      fail(file, node, "[sweep] unknown key '" + name + "', expected grid, tune, final, seeds");
+    }
+  }
+  if (sweep.grid.empty()) throw Error("recipe", file.string() + ": [sweep] needs a grid = { \"train.lr\" = [...] }");
+  if (sweep.seeds.empty()) sweep.seeds.push_back(static_cast<std::int64_t>(seed));
+  return sweep;
+}
+
 toml::table& table_of(toml::table& root, const std::string& name) {
   if (!root.contains(name)) root.insert(name, toml::table{});
   return *root.get(name)->as_table();
@@ -332,6 +387,7 @@ Recipe load_recipe(const fs::path& file, const std::vector<std::string>& overrid
     read_options(file, require_table(file, root, "data"), "data", {}, data);
     recipe.data = std::move(data);
   }
+  if (root.contains("sweep")) recipe.sweep = read_sweep(file, root, recipe.seed);
   recipe.train_table = read_table(file, root, "train");
   recipe.train = read_train_options(recipe.train_table);
   recipe.output = read_output_options(read_table(file, root, "output"));

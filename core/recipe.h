@@ -37,6 +37,18 @@ struct MethodSection : PluginSection {
   std::vector<std::string> exclude;
 };
 
+/// The `[sweep]` table: a grid over recipe keys, tuned on one pair of splits, the best rerun on the final pair.
+struct SweepSection {
+  /// Dotted recipe key → its values as TOML text (`--set key=value` ready), in the order written.
+  std::vector<std::pair<std::string, std::vector<std::string>>> grid;
+  std::string tune_train_split = "train800";
+  std::string tune_eval_split = "val200";
+  std::string final_train_split = "train800val200";
+  std::string final_eval_split = "test";
+  /// Seeds every configuration runs with (default: the recipe's seed).
+  std::vector<std::int64_t> seeds;
+};
+
 /// A TOML recipe (`schema_version = 1`). `[train]` and `[output]` are checked here; the plugin tables and `[data]`
 /// against their declarations when used.
 struct Recipe {
@@ -52,6 +64,7 @@ struct Recipe {
   std::optional<MethodSection> method;
   /// The `[data]` table (see data/data_plan.h for its keys).
   std::optional<OptionTable> data;
+  std::optional<SweepSection> sweep;
   OptionTable train_table;
   TrainOptions train;
   OutputOptions output;

@@ -10,7 +10,8 @@ namespace fs = std::filesystem;
 namespace peft::test {
 namespace {
 
-void write_split(const fs::path& task, const std::string& split, std::int64_t count, std::uint64_t seed) {
+// Writes the images of `split` and returns its list.
+std::string write_split(const fs::path& task, const std::string& split, std::int64_t count, std::uint64_t seed) {
   at::manual_seed(seed);
   std::string list;
   for (std::int64_t i = 0; i < count; ++i) {
@@ -24,6 +25,7 @@ void write_split(const fs::path& task, const std::string& split, std::int64_t co
     list += name + " " + std::to_string(label) + "\n";
   }
   write_text(task / (split + ".txt"), list);
+  return list;
 }
 
 // `extra` with epochs = 3 and lr = 0.01 unless it sets them.
@@ -37,7 +39,9 @@ std::string with_defaults(const std::string& extra) {
 }  // namespace
 
 void write_tiny_task(const fs::path& task, std::int64_t train_images, std::int64_t test_images) {
-  write_split(task, "train800", train_images, 1);
+  const std::string train = write_split(task, "train800", train_images, 1);
+  const std::string val = write_split(task, "val200", test_images, 3);
+  write_text(task / "train800val200.txt", train + val);
   write_split(task, "test", test_images, 2);
   write_text(task / "dataset.toml", "num_classes = 3\n");
 }

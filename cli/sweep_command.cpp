@@ -1,0 +1,43 @@
+#include <unistd.h>
+
+#include <iostream>
+
+#include "adapter_file.h"
+#include "command.h"
+#include "exit_code.h"
+#include "format.h"
+#include "peft/strings.h"
+#include "plugin_loader.h"
+#include "sweep.h"
+
+namespace peft::cli {
+
+int run_sweep_command(const GlobalOptions& global, const SweepCommandOptions& options) {
+  SweepRequest request;
+  request.recipe = options.recipe;
+  request.overrides = options.overrides;
+  if (!options.out.empty()) request.out = options.out;
+  request.collect = options.collect;
+  if (options.emit == "slurm") {
+    const std::string script = slurm_script(request, std::filesystem::read_symlink("/proc/self/exe"));
+    const std::filesystem::path folder = request.out ? *request.out : std::filesystem::path();
+    const std::filesystem::path file = (folder.empty() ? std::filesystem::path(".") : folder) / "sweep.slurm";
+    std::filesystem::create_directories(file.parent_path());
+    write_text_atomically(file, script);
+    std::cout << "wrote " << file.string() << " (submit with: sbatch " << file.string() << ")\n";
+    return kSuccess;
+  }
+  const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
+  warn_rejections(plugins);
+  Progress progress(std::cerr, isatty(STDERR_FILENO) != 0);
+  const SweepReport report = run_sweep(plugins.registry, request, progress);
+  double mean = 0.0;
+  for (const double v : report.test_top1) mean += v / static_cast<double>(report.test_top1.size());
+  std::cout << "sweep: " << report.trials << " trials (" << report.trials_run << " trained now) in "
+            << report.folder.string() << "\n  selected " << join(report.selected) << " (val top-1 "
+            << percent(report.selected_val_top1) << ")\n  final top-1 " << percent(mean) << " over "
+            << report.test_top1.size() << " seed(s); results.md, results.csv, selected.toml\n";
+  return kSuccess;
+}
+
+}  // namespace peft::cli

@@ -1,0 +1,91 @@
+// `peft sweep`: tune on train800 → val200, select by validation only, rerun the best on train800val200 → test.
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "support/run_command.h"
+#include "support/temp_folder.h"
+#include "support/tiny_task.h"
+
+namespace fs = std::filesystem;
+using peft::test::quoted;
+using peft::test::run_command;
+using peft::test::run_peft;
+using peft::test::TempFolder;
+
+namespace {
+
+const std::string kSweep = R"(
+[sweep]
+grid = { "train.lr" = [0.01, 0.001], "train.weight_decay" = [0.0, 1e-4] }
+)";
+
+std::string read(const fs::path& file) {
+  std::ifstream in(file);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("a sweep tunes without reading the test split, resumes where it stopped, and reruns the best") {
+  TempFolder folder;
+  peft::test::write_tiny_task(folder / "task");
+  const fs::path recipe = folder / "recipe.toml";
+  peft::test::write_text(recipe, peft::test::tiny_recipe(folder / "task", "lora", "epochs = 1\n") + kSweep);
+  const std::string sweep = "sweep " + quoted(recipe) + " --out " + quoted(folder / "sweep");
+
+  // Without test.txt every tuning trial still runs: only the final run needs the test split.
+  fs::rename(folder / "task" / "test.txt", folder / "hidden.txt");
+  const auto tuned = run_peft(sweep);
+  CATCH_CHECK(tuned.exit_code == 1);
+  CATCH_CHECK_THAT(tuned.err, Catch::Contains("test.txt"));
+  for (const char* trial : {"trial_000", "trial_001", "trial_002", "trial_003"}) {
+    CATCH_CHECK(fs::exists(folder / "sweep" / trial / "summary.json"));
+    CATCH_CHECK_THAT(read(folder / "sweep" / trial / "recipe.toml"), Catch::Contains("eval_split = 'val200'"));
+  }
+
+  // Run again: the four trials are done and are not retrained; the final run happens.
+  fs::rename(folder / "hidden.txt", folder / "task" / "test.txt");
+  const auto finished = run_peft(sweep);
+  CATCH_REQUIRE(finished.exit_code == 0);
+  CATCH_CHECK_THAT(finished.out, Catch::Contains("4 trials (0 trained now)"));
+  CATCH_CHECK_THAT(read(folder / "sweep" / "selected.toml"),
+                   Catch::Contains("eval_split = 'test'") && Catch::Contains("train_split = 'train800val200'"));
+
+  // The selected configuration is the one with the best validation top-1 in results.csv.
+  std::ifstream csv(folder / "sweep" / "results.csv");
+  std::string line;
+  std::getline(csv, line);
+  double best = -1;
+  std::string best_config;
+  while (std::getline(csv, line)) {
+    if (line.rfind("tune,", 0) != 0) continue;
+    const double top1 = std::stod(line.substr(line.rfind(',') + 1));
+    const auto open = line.find('"');
+    if (top1 > best) {
+      best = top1;
+      best_config = line.substr(open + 1, line.find('"', open + 1) - open - 1);
+    }
+  }
+  CATCH_CHECK_THAT(read(folder / "sweep" / "results.md"),
+                   Catch::Contains("(selected)") && Catch::Contains("test top-1"));
+  const std::string results = read(folder / "sweep" / "results.csv");
+  CATCH_CHECK_THAT(results, Catch::Contains("final,final_seed5,\"" + best_config + "\""));
+}
+
+CATCH_TEST_CASE("peft sweep --emit slurm writes a job array with one task per trial") {
+  TempFolder folder;
+  peft::test::write_tiny_task(folder / "task", 6, 3);
+  const fs::path recipe = folder / "recipe.toml";
+  peft::test::write_text(recipe, peft::test::tiny_recipe(folder / "task", "lora", "epochs = 1\n") + kSweep);
+  const auto emitted = run_peft("sweep " + quoted(recipe) + " --emit slurm --out " + quoted(folder / "sweep"));
+  CATCH_REQUIRE(emitted.exit_code == 0);
+  const fs::path script = folder / "sweep" / "sweep.slurm";
+  CATCH_REQUIRE(fs::exists(script));
+  CATCH_CHECK(run_command("bash -n " + quoted(script)).exit_code == 0);
+  const std::string text = read(script);
+  CATCH_CHECK_THAT(text, Catch::Contains("#SBATCH --array=0-3"));
+  std::size_t tasks = 0;
+  for (std::size_t at = text.find(") exec "); at != std::string::npos; at = text.find(") exec ", at + 1)) ++tasks;
+  CATCH_CHECK(tasks == 4);
+  CATCH_CHECK_THAT(text, Catch::Contains("--set 'train.lr=0.001'") && Catch::Contains("trial_003"));
+}
