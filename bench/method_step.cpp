@@ -1,7 +1,8 @@
 // What each method costs per training step, side by side in one run: the chosen methods on the same backbone,
 // batch, images and targets, timing whole training steps (forward, loss, backward, optimizer update) and
 // evaluation forwards, interleaved round after round so that drift in the machine's speed hits every method alike.
-// Prints images/s (median over rounds) and each method's time relative to the first method listed.
+// Prints images/s (median over rounds), each method's step relative to the first method listed, and its inference
+// (unmerged, and merged where it merges) relative to the plain frozen backbone's.
 // Usage: method_step [--variant vit_mini_patch4_32] [--batch 64] [--steps 5] [--rounds 3]
 //                    [--methods linear_probe,bitfit,lora,full,gift] [--targets attn.proj] [--option gift.dim=48]...
 #include <ATen/ATen.h>
@@ -39,6 +40,7 @@ struct Bench {
   std::unique_ptr<peft::Optimizer> optimizer;
   std::vector<double> train_s;
   std::vector<double> eval_s;
+  std::vector<double> merged_eval_s;  // after merge(), for methods that merge
 };
 
 }  // namespace
@@ -103,6 +105,15 @@ int main(int argc, char** argv) {
     b.model->train(false);
     b.model->forward(images);
   };
+  // The plain frozen backbone's inference: what a merged model should cost.
+  auto plain = peft::build_backbone(plugins.registry, backbone).backbone;
+  plain->eval();
+  std::vector<double> plain_eval_s;
+  const auto plain_forward = [&] {
+    at::NoGradGuard no_grad;
+    plain->forward(images);
+  };
+  plain_forward();
   for (auto& b : benches) {  // warm-up
     train_step(b);
     eval_forward(b);
@@ -115,22 +126,35 @@ int main(int argc, char** argv) {
       start = std::chrono::steady_clock::now();
       for (int i = 0; i < steps; ++i) eval_forward(b);
       b.eval_s.push_back(seconds_since(start) / steps);
+      if (b.model->method->merge_refusal().empty()) {
+        b.model->method->merge();
+        start = std::chrono::steady_clock::now();
+        for (int i = 0; i < steps; ++i) eval_forward(b);
+        b.merged_eval_s.push_back(seconds_since(start) / steps);
+        b.model->method->unmerge();
+      }
     }
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < steps; ++i) plain_forward();
+    plain_eval_s.push_back(seconds_since(start) / steps);
   }
 
   std::printf("%s, batch %lld, targets %s, %d rounds x %d steps, %d torch threads\n", variant.c_str(),
               static_cast<long long>(batch), targets.empty() ? "(each method's default)" : peft::join(targets).c_str(),
               rounds, steps, at::get_num_threads());
-  std::printf("%-14s %12s %10s %12s %12s %10s %12s\n", "method", "trainable", "step s", "train img/s",
-              ("vs " + benches[0].name).c_str(), "eval s", "eval vs");
+  const double plain_eval = median(plain_eval_s);
+  std::printf("frozen backbone inference: %.3f s a batch\n", plain_eval);
+  std::printf("%-14s %12s %10s %12s %12s %10s %12s %14s\n", "method", "trainable", "step s", "train img/s",
+              ("vs " + benches[0].name).c_str(), "eval s", "vs backbone", "merged vs bb");
   const double base_train = median(benches[0].train_s);
-  const double base_eval = median(benches[0].eval_s);
   for (const auto& b : benches) {
     const double train = median(b.train_s);
     const double eval = median(b.eval_s);
-    std::printf("%-14s %12lld %10.3f %12.1f %11.3fx %10.3f %11.3fx\n", b.name.c_str(),
+    char merged[32] = "(no merge)";
+    if (!b.merged_eval_s.empty()) std::snprintf(merged, sizeof merged, "%.3fx", median(b.merged_eval_s) / plain_eval);
+    std::printf("%-14s %12lld %10.3f %12.1f %11.3fx %10.3f %11.3fx %14s\n", b.name.c_str(),
                 static_cast<long long>(b.model->trainable_count()), train, static_cast<double>(batch) / train,
-                train / base_train, eval, eval / base_eval);
+                train / base_train, eval, eval / plain_eval, merged);
   }
   return 0;
 }
