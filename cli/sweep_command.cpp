@@ -31,11 +31,9 @@ int run_sweep_command(const GlobalOptions& global, const SweepCommandOptions& op
   warn_rejections(plugins);
   Progress progress(std::cerr, isatty(STDERR_FILENO) != 0);
   const SweepReport report = run_sweep(plugins.registry, request, progress);
-  double mean = 0.0;
-  for (const double v : report.test_top1) mean += v / static_cast<double>(report.test_top1.size());
   std::cout << "sweep: " << report.trials << " trials (" << report.trials_run << " trained now) in "
             << report.folder.string() << "\n  selected " << join(report.selected) << " (val top-1 "
-            << percent(report.selected_val_top1) << ")\n  final top-1 " << percent(mean) << " over "
+            << percent(report.selected_val_top1) << ")\n  final top-1 " << percent(report.test_top1_mean) << " over "
             << report.test_top1.size() << " seed(s); results.md, results.csv, selected.toml\n";
   return kSuccess;
 }

@@ -3,7 +3,7 @@
 //
 //   adapter_model.safetensors  the method's tensors and the trained head, keys `base_model.model.<name>`
 //   adapter_config.json        the method's config (LoRA: peft's LoraConfig, with modules_to_save = the head)
-//   peft_adapter.json          what peft needs to rebuild the model: method, options, sites, backbone
+//   peft_adapter.json          what peft needs to rebuild the model: method, options, sites, backbone, class count
 
 #include <filesystem>
 #include <string>

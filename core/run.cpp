@@ -87,7 +87,7 @@ nlohmann::json versions() {
 }
 
 void write_summary(const PreparedRun& run, const RunReport& report, const TrainOutcome& outcome, std::int64_t skipped) {
-  AdaptedModel& model = const_cast<AdaptedModel&>(run.model);
+  const AdaptedModel& model = run.model;
   nlohmann::json options = nlohmann::json::object();
   for (const auto& [key, value] : model.method_options.values()) options[key] = to_json(value);
   const std::string refusal = model.method->merge_refusal();
@@ -217,13 +217,6 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   report.images_per_s = outcome.images_per_s;
   if (outcome.stopped) return report;
   save_adapter(report.folder, model, run.recipe.backbone.plugin);
-  {
-    // The class count lets `peft merge` rebuild the head without the dataset.
-    std::ifstream in(report.folder / kAdapterRecordFile);
-    auto record = nlohmann::json::parse(in);
-    record["num_classes"] = run.num_classes;
-    write_text_atomically(report.folder / kAdapterRecordFile, record.dump(2) + "\n");
-  }
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   write_summary(run, report, outcome, train_loader.skipped() + eval_loader.skipped());
   return report;

@@ -59,6 +59,22 @@ std::string quote_for_shell(const std::string& text) {
   return quoted + "'";
 }
 
+double mean(const std::vector<double>& values) {
+  double sum = 0.0;
+  for (const double v : values) sum += v;
+  return values.empty() ? 0.0 : sum / static_cast<double>(values.size());
+}
+
+// A grid point's assignments, then the split pair and the seed it runs with.
+std::vector<std::string> point_overrides(const std::vector<std::string>& assignments, const std::string& train_split,
+                                         const std::string& eval_split, std::int64_t seed) {
+  std::vector<std::string> overrides = assignments;
+  overrides.push_back("data.train_split=\"" + train_split + "\"");
+  overrides.push_back("data.eval_split=\"" + eval_split + "\"");
+  overrides.push_back("seed=" + std::to_string(seed));
+  return overrides;
+}
+
 std::string percent(double fraction) {
   char text[32];
   std::snprintf(text, sizeof text, "%.2f", 100.0 * fraction);
@@ -88,11 +104,7 @@ std::vector<Trial> sweep_trials(const SweepSection& sweep) {
 }
 
 std::vector<std::string> trial_overrides(const SweepSection& sweep, const Trial& trial) {
-  std::vector<std::string> overrides = trial.assignments;
-  overrides.push_back("data.train_split=\"" + sweep.tune_train_split + "\"");
-  overrides.push_back("data.eval_split=\"" + sweep.tune_eval_split + "\"");
-  overrides.push_back("seed=" + std::to_string(trial.seed));
-  return overrides;
+  return point_overrides(trial.assignments, sweep.tune_train_split, sweep.tune_eval_split, trial.seed);
 }
 
 SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Progress& progress) {
@@ -128,15 +140,18 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
         << sweep.tune_eval_split << "," << top1 << "\n";
   }
 
-  // Selection by mean validation top-1 over seeds (the first configuration wins ties).
-  double best = -1.0;
+  // Each grid point's mean validation top-1 over its seeds, in grid order; the best is selected (the first wins ties).
+  std::vector<std::pair<std::vector<std::string>, double>> points;
   for (const auto& trial : trials) {
-    const auto& values = by_point.at(trial.assignments);
-    double mean = 0.0;
-    for (const double v : values) mean += v / static_cast<double>(values.size());
-    if (mean > best) {
-      best = mean;
-      report.selected = trial.assignments;
+    if (points.empty() || points.back().first != trial.assignments) {
+      points.emplace_back(trial.assignments, mean(by_point.at(trial.assignments)));
+    }
+  }
+  double best = -1.0;
+  for (const auto& [assignments, top1] : points) {
+    if (top1 > best) {
+      best = top1;
+      report.selected = assignments;
     }
   }
   report.selected_val_top1 = best;
@@ -145,10 +160,9 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
   std::size_t finals_run = 0;
   for (const auto seed : sweep.seeds) {
     std::vector<std::string> overrides = request.overrides;
-    for (const auto& o : report.selected) overrides.push_back(o);
-    overrides.push_back("data.train_split=\"" + sweep.final_train_split + "\"");
-    overrides.push_back("data.eval_split=\"" + sweep.final_eval_split + "\"");
-    overrides.push_back("seed=" + std::to_string(seed));
+    for (const auto& o : point_overrides(report.selected, sweep.final_train_split, sweep.final_eval_split, seed)) {
+      overrides.push_back(o);
+    }
     const fs::path folder = report.folder / ("final_seed" + std::to_string(seed));
     progress.message("sweep: final run, seed " + std::to_string(seed) + " (" + join(report.selected) + ")");
     const double top1 = run_or_resume(registry, request.recipe, overrides, folder, progress, finals_run);
@@ -159,29 +173,23 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
   fs::copy_file(report.folder / ("final_seed" + std::to_string(sweep.seeds.front())) / "recipe.toml",
                 report.folder / "selected.toml", fs::copy_options::overwrite_existing);
 
-  double mean = 0.0;
-  for (const double v : report.test_top1) mean += v / static_cast<double>(report.test_top1.size());
+  report.test_top1_mean = mean(report.test_top1);
   double variance = 0.0;
-  for (const double v : report.test_top1) variance += (v - mean) * (v - mean);
-  const double std =
+  for (const double v : report.test_top1) variance += (v - report.test_top1_mean) * (v - report.test_top1_mean);
+  report.test_top1_std =
       report.test_top1.size() > 1 ? std::sqrt(variance / static_cast<double>(report.test_top1.size() - 1)) : 0.0;
   std::ostringstream md;
   md << "# Sweep of " << request.recipe.string() << "\n\nTuned on " << sweep.tune_train_split << " → "
      << sweep.tune_eval_split << "; the best mean " << sweep.tune_eval_split << " top-1 rerun on "
      << sweep.final_train_split << " → " << sweep.final_eval_split << ".\n\n| configuration | seeds | "
      << sweep.tune_eval_split << " top-1 (mean) |\n|---|---|---|\n";
-  std::vector<std::vector<std::string>> listed;
-  for (const auto& trial : trials) {
-    if (std::find(listed.begin(), listed.end(), trial.assignments) != listed.end()) continue;
-    listed.push_back(trial.assignments);
-    const auto& values = by_point.at(trial.assignments);
-    double point_mean = 0.0;
-    for (const double v : values) point_mean += v / static_cast<double>(values.size());
-    md << "| " << join(trial.assignments, ", ") << (trial.assignments == report.selected ? " **(selected)**" : "")
-       << " | " << values.size() << " | " << percent(point_mean) << " |\n";
+  for (const auto& [assignments, top1] : points) {
+    md << "| " << join(assignments, ", ") << (assignments == report.selected ? " **(selected)**" : "") << " | "
+       << by_point.at(assignments).size() << " | " << percent(top1) << " |\n";
   }
-  md << "\n**" << sweep.final_eval_split << " top-1: " << percent(mean) << " ± " << percent(std) << " %** over "
-     << report.test_top1.size() << " seed(s) (" << join(report.selected, ", ") << ").\n";
+  md << "\n**" << sweep.final_eval_split << " top-1: " << percent(report.test_top1_mean) << " ± "
+     << percent(report.test_top1_std) << " %** over " << report.test_top1.size() << " seed(s) ("
+     << join(report.selected, ", ") << ").\n";
   write_text_atomically(report.folder / "results.md", md.str());
   write_text_atomically(report.folder / "results.csv", csv.str());
   return report;

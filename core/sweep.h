@@ -45,6 +45,9 @@ struct SweepReport {
   std::vector<std::string> selected;
   double selected_val_top1 = 0.0;
   std::vector<double> test_top1;  // one per seed
+  double test_top1_mean = 0.0;
+  /// Sample standard deviation over the seeds (0 for one seed).
+  double test_top1_std = 0.0;
 };
 
 /// Runs (or resumes) the sweep; writes `results.md`, `results.csv` and `selected.toml` into its folder.
