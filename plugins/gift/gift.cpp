@@ -41,7 +41,7 @@ void Gift::attach(Backbone&, const std::vector<Site>& sites) {
       group->site_weights.push_back(site->weight);
       group->site_names.push_back(site->site_name());
     }
-    group->weights = at::stack(weights).clone();
+    group->weights = at::stack(weights);  // a copy: merge changes the sites' weights
     const auto& first = members[group.get()].front();
     group->generator = Generator(first->out_features(), first->in_features(), options_);
     group->generator->to(first->weight.device());  // float32 whatever the backbone's dtype (GIFT.md §3.5)
