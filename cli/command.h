@@ -81,6 +81,8 @@ struct SweepCommandOptions {
   bool collect = false;
   /// "slurm": write a job-array script instead of training.
   std::string emit;
+  /// Trials trained at once (child processes sharing the cores).
+  std::size_t jobs = 1;
 };
 
 /// Each returns the process exit code; user errors are thrown as peft::Error.

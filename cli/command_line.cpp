@@ -138,6 +138,11 @@ int run_command_line(int argc, char** argv) {
   sweep_app->add_flag("--collect", sweep.collect, "Train no trial: read their results, select, run the final");
   sweep_app->add_option("--emit", sweep.emit, "slurm: write a SLURM job-array script (one task per trial) instead")
       ->check(CLI::IsMember({"slurm"}));
+  sweep_app
+      ->add_option("-j,--jobs", sweep.jobs,
+                   "Trials trained at once, as child `peft run`s splitting the recipe's threads between them")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
 
   auto* data_app = app.add_subcommand("data", "Build datasets");
   data_app->require_subcommand(1);

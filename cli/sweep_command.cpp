@@ -18,8 +18,14 @@ int run_sweep_command(const GlobalOptions& global, const SweepCommandOptions& op
   request.overrides = options.overrides;
   if (!options.out.empty()) request.out = options.out;
   request.collect = options.collect;
+  request.jobs = options.jobs;
+  request.peft_executable = std::filesystem::read_symlink("/proc/self/exe");
+  if (global.strict) request.child_arguments.push_back("--strict");
+  for (const auto& path : global.plugin_paths) {
+    request.child_arguments.insert(request.child_arguments.end(), {"--plugin-path", path.string()});
+  }
   if (options.emit == "slurm") {
-    const std::string script = slurm_script(request, std::filesystem::read_symlink("/proc/self/exe"));
+    const std::string script = slurm_script(request, request.peft_executable);
     const std::filesystem::path folder = request.out ? *request.out : std::filesystem::path();
     const std::filesystem::path file = (folder.empty() ? std::filesystem::path(".") : folder) / "sweep.slurm";
     std::filesystem::create_directories(file.parent_path());

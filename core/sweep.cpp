@@ -6,10 +6,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "adapter_file.h"
 #include "peft/error.h"
 #include "peft/strings.h"
+#include "process_pool.h"
 #include "run.h"
 
 namespace fs = std::filesystem;
@@ -35,22 +37,90 @@ std::optional<double> finished_top1(const fs::path& run) {
   return summary["final"]["top1"].get<double>();
 }
 
-// Trains `overrides` into `folder` unless it finished already; continues it from its checkpoint when it stopped.
-double run_or_resume(const Registry& registry, const fs::path& recipe, const std::vector<std::string>& overrides,
-                     const fs::path& folder, Progress& progress, std::size_t& trained) {
-  if (auto done = finished_top1(folder)) return *done;
-  RunRequest run;
-  if (fs::exists(folder / "checkpoint.safetensors")) {
-    run.resume = folder;
+// A run the sweep needs: a trial or a final.
+struct SweepRun {
+  fs::path folder;
+  std::vector<std::string> overrides;
+  std::string label;  // for progress messages
+};
+
+// Trains `run` in this process unless it finished already; continues it from its checkpoint when it stopped.
+double run_or_resume(const Registry& registry, const fs::path& recipe, const SweepRun& run, Progress& progress,
+                     std::size_t& trained) {
+  if (auto done = finished_top1(run.folder)) return *done;
+  progress.message("sweep: " + run.label);
+  RunRequest request;
+  if (fs::exists(run.folder / "checkpoint.safetensors")) {
+    request.resume = run.folder;
   } else {
-    run.recipe = recipe;
-    run.overrides = overrides;
-    run.out = folder;
-    run.overwrite = true;
+    request.recipe = recipe;
+    request.overrides = run.overrides;
+    request.out = run.folder;
+    request.overwrite = true;
   }
-  const RunReport report = run_training(registry, run, progress);
+  const RunReport report = run_training(registry, request, progress);
   ++trained;
   return report.last_eval.top1;
+}
+
+// The command that trains (or resumes) `run` as a child `peft run` with `threads` intra-op threads.
+ChildCommand child_command(const SweepRequest& request, const SweepRun& run, std::int64_t threads,
+                           const fs::path& log) {
+  ChildCommand command{{request.peft_executable.string()}, log};
+  for (const auto& argument : request.child_arguments) command.argv.push_back(argument);
+  command.argv.push_back("run");
+  if (fs::exists(run.folder / "checkpoint.safetensors")) {
+    command.argv.insert(command.argv.end(), {"--resume", run.folder.string()});
+    return command;
+  }
+  command.argv.push_back(fs::absolute(request.recipe).string());
+  for (const auto& o : run.overrides) command.argv.insert(command.argv.end(), {"--set", o});
+  command.argv.insert(command.argv.end(),
+                      {"--set", "threads=" + std::to_string(threads), "--out", run.folder.string(), "--overwrite"});
+  return command;
+}
+
+// Trains the unfinished runs `request.jobs` at a time as child processes, each with its share of the threads.
+void run_as_children(const SweepRequest& request, const Recipe& recipe, const std::vector<SweepRun>& runs,
+                     const fs::path& logs, Progress& progress, std::size_t& trained) {
+  std::vector<const SweepRun*> pending;
+  for (const auto& run : runs) {
+    if (!finished_top1(run.folder)) pending.push_back(&run);
+  }
+  if (pending.empty()) return;
+  const std::int64_t cores =
+      recipe.threads > 0 ? recipe.threads : std::max<std::int64_t>(1, std::thread::hardware_concurrency());
+  const std::int64_t threads = std::max<std::int64_t>(1, cores / static_cast<std::int64_t>(request.jobs));
+  std::vector<ChildCommand> commands;
+  for (const SweepRun* run : pending) {
+    commands.push_back(child_command(request, *run, threads, logs / (run->folder.filename().string() + ".log")));
+  }
+  const auto results = run_children(
+      commands, request.jobs,
+      [&](std::size_t i) {
+        progress.message("sweep: started " + pending[i]->label + " (" + std::to_string(threads) + " thread(s))");
+      },
+      [&](std::size_t i, const ChildResult& result) {
+        if (result.exit_code == 0) ++trained;
+        progress.message("sweep: " + pending[i]->folder.filename().string() +
+                         (result.exit_code == 0 ? " done" : " failed"));
+      });
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i].exit_code <= 0) continue;
+    throw Error("sweep", pending[i]->folder.filename().string() + " failed (exit " +
+                             std::to_string(results[i].exit_code) + "; log " + commands[i].log.string() +
+                             "): " + last_line(commands[i].log));
+  }
+}
+
+// Each run's top-1 on its eval split, training those that have not finished.
+std::vector<double> run_all(const Registry& registry, const SweepRequest& request, const Recipe& recipe,
+                            const std::vector<SweepRun>& runs, const fs::path& folder, Progress& progress,
+                            std::size_t& trained) {
+  std::vector<double> top1;
+  if (request.jobs > 1) run_as_children(request, recipe, runs, folder / "logs", progress, trained);
+  for (const auto& run : runs) top1.push_back(run_or_resume(registry, request.recipe, run, progress, trained));
+  return top1;
 }
 
 std::string quote_for_shell(const std::string& text) {
@@ -121,23 +191,27 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
   std::map<std::vector<std::string>, std::vector<double>> by_point;
   std::ostringstream csv;
   csv << "phase,trial,config,seed,split,top1\n";
+  std::vector<SweepRun> tuning;
   for (const auto& trial : trials) {
-    const fs::path folder = report.folder / trial.folder;
     std::vector<std::string> overrides = request.overrides;
     for (const auto& o : trial_overrides(sweep, trial)) overrides.push_back(o);
-    double top1 = 0.0;
-    if (request.collect) {
-      const auto done = finished_top1(folder);
-      if (!done) throw Error("sweep", "--collect: " + folder.string() + " has not finished (no summary.json)");
-      top1 = *done;
-    } else {
-      progress.message("sweep: " + trial.folder + " (" + join(trial.assignments) + ", seed " +
-                       std::to_string(trial.seed) + ")");
-      top1 = run_or_resume(registry, request.recipe, overrides, folder, progress, report.trials_run);
+    tuning.push_back({report.folder / trial.folder, overrides,
+                      trial.folder + " (" + join(trial.assignments) + ", seed " + std::to_string(trial.seed) + ")"});
+  }
+  std::vector<double> tuned;
+  if (request.collect) {
+    for (const auto& run : tuning) {
+      const auto done = finished_top1(run.folder);
+      if (!done) throw Error("sweep", "--collect: " + run.folder.string() + " has not finished (no summary.json)");
+      tuned.push_back(*done);
     }
-    by_point[trial.assignments].push_back(top1);
-    csv << "tune," << trial.folder << ",\"" << join(trial.assignments, " ") << "\"," << trial.seed << ","
-        << sweep.tune_eval_split << "," << top1 << "\n";
+  } else {
+    tuned = run_all(registry, request, recipe, tuning, report.folder, progress, report.trials_run);
+  }
+  for (std::size_t i = 0; i < trials.size(); ++i) {
+    by_point[trials[i].assignments].push_back(tuned[i]);
+    csv << "tune," << trials[i].folder << ",\"" << join(trials[i].assignments, " ") << "\"," << trials[i].seed << ","
+        << sweep.tune_eval_split << "," << tuned[i] << "\n";
   }
 
   // Each grid point's mean validation top-1 over its seeds, in grid order; the best is selected (the first wins ties).
@@ -157,18 +231,20 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
   report.selected_val_top1 = best;
 
   // The final runs: the selected configuration on the final splits, one per seed.
-  std::size_t finals_run = 0;
+  std::vector<SweepRun> finals;
   for (const auto seed : sweep.seeds) {
     std::vector<std::string> overrides = request.overrides;
     for (const auto& o : point_overrides(report.selected, sweep.final_train_split, sweep.final_eval_split, seed)) {
       overrides.push_back(o);
     }
-    const fs::path folder = report.folder / ("final_seed" + std::to_string(seed));
-    progress.message("sweep: final run, seed " + std::to_string(seed) + " (" + join(report.selected) + ")");
-    const double top1 = run_or_resume(registry, request.recipe, overrides, folder, progress, finals_run);
-    report.test_top1.push_back(top1);
-    csv << "final," << folder.filename().string() << ",\"" << join(report.selected, " ") << "\"," << seed << ","
-        << sweep.final_eval_split << "," << top1 << "\n";
+    finals.push_back({report.folder / ("final_seed" + std::to_string(seed)), overrides,
+                      "final run, seed " + std::to_string(seed) + " (" + join(report.selected) + ")"});
+  }
+  std::size_t finals_run = 0;
+  report.test_top1 = run_all(registry, request, recipe, finals, report.folder, progress, finals_run);
+  for (std::size_t i = 0; i < finals.size(); ++i) {
+    csv << "final," << finals[i].folder.filename().string() << ",\"" << join(report.selected, " ") << "\","
+        << sweep.seeds[i] << "," << sweep.final_eval_split << "," << report.test_top1[i] << "\n";
   }
   fs::copy_file(report.folder / ("final_seed" + std::to_string(sweep.seeds.front())) / "recipe.toml",
                 report.folder / "selected.toml", fs::copy_options::overwrite_existing);
@@ -209,8 +285,9 @@ std::string slurm_script(const SweepRequest& request, const fs::path& peft_execu
   for (std::size_t i = 0; i < trials.size(); ++i) {
     std::vector<std::string> overrides = request.overrides;
     for (const auto& o : trial_overrides(*recipe.sweep, trials[i])) overrides.push_back(o);
-    script << "  " << i << ") exec " << quote_for_shell(fs::absolute(peft_executable).string()) << " run "
-           << quote_for_shell(fs::absolute(request.recipe).string());
+    script << "  " << i << ") exec " << quote_for_shell(fs::absolute(peft_executable).string());
+    for (const auto& argument : request.child_arguments) script << " " << quote_for_shell(argument);
+    script << " run " << quote_for_shell(fs::absolute(request.recipe).string());
     for (const auto& o : overrides) script << " --set " << quote_for_shell(o);
     script << " --out " << quote_for_shell((folder / trials[i].folder).string()) << " --overwrite ;;\n";
   }

@@ -22,6 +22,11 @@ struct SweepRequest {
   std::optional<std::filesystem::path> out;
   /// Train no trial here: read the trials' results (e.g. after a SLURM array), then select and run the final.
   bool collect = false;
+  /// Trials trained at once. 1: one after another in this process. More: each trial is a child `peft run`
+  /// (`peft_executable`, with `child_arguments` before `run`) with the recipe's threads split between them.
+  std::size_t jobs = 1;
+  std::filesystem::path peft_executable;
+  std::vector<std::string> child_arguments;
 };
 
 /// One trial: a grid point and a seed.

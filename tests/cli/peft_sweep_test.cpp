@@ -72,6 +72,29 @@ CATCH_TEST_CASE("a sweep tunes without reading the test split, resumes where it 
   CATCH_CHECK_THAT(results, Catch::Contains("final,final_seed5,\"" + best_config + "\""));
 }
 
+CATCH_TEST_CASE("peft sweep --jobs 2 trains the trials as child runs, with the same results as one at a time") {
+  TempFolder folder;
+  peft::test::write_tiny_task(folder / "task", 6, 3);
+  const fs::path recipe = folder / "recipe.toml";
+  peft::test::write_text(recipe, peft::test::tiny_recipe(folder / "task", "lora", "epochs = 1\n") + kSweep);
+  const auto one = run_peft("sweep " + quoted(recipe) + " --out " + quoted(folder / "one"));
+  CATCH_REQUIRE(one.exit_code == 0);
+
+  // A final run that fails in a child names itself and its log, with the log's last line.
+  fs::rename(folder / "task" / "test.txt", folder / "hidden.txt");
+  const auto failed = run_peft("sweep " + quoted(recipe) + " --jobs 2 --out " + quoted(folder / "two"));
+  CATCH_CHECK(failed.exit_code == 1);
+  CATCH_CHECK_THAT(failed.err, Catch::Contains("final_seed5 failed") && Catch::Contains("final_seed5.log") &&
+                                   Catch::Contains("test.txt"));
+  CATCH_CHECK(fs::exists(folder / "two" / "logs" / "trial_003.log"));
+
+  fs::rename(folder / "hidden.txt", folder / "task" / "test.txt");
+  const auto two = run_peft("sweep " + quoted(recipe) + " --jobs 2 --out " + quoted(folder / "two"));
+  CATCH_REQUIRE(two.exit_code == 0);
+  CATCH_CHECK_THAT(two.out, Catch::Contains("4 trials (0 trained now)"));
+  CATCH_CHECK(read(folder / "two" / "results.csv") == read(folder / "one" / "results.csv"));
+}
+
 CATCH_TEST_CASE("peft sweep --emit slurm writes a job array with one task per trial") {
   TempFolder folder;
   peft::test::write_tiny_task(folder / "task", 6, 3);
