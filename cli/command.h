@@ -85,6 +85,11 @@ struct SweepCommandOptions {
   std::size_t jobs = 1;
 };
 
+struct ReportCommandOptions {
+  std::filesystem::path dir;
+  std::filesystem::path out;
+};
+
 /// Each returns the process exit code; user errors are thrown as peft::Error.
 int run_list_command(const GlobalOptions& global, const ListOptions& options);
 int run_version_command(const VersionOptions& options);
@@ -95,6 +100,7 @@ int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& opti
 int run_merge_command(const GlobalOptions& global, const MergeCommandOptions& options);
 int run_explain_command(const GlobalOptions& global, const ExplainCommandOptions& options);
 int run_sweep_command(const GlobalOptions& global, const SweepCommandOptions& options);
+int run_report_command(const ReportCommandOptions& options);
 
 /// Parses the command line and runs the subcommand it names.
 int run_command_line(int argc, char** argv);

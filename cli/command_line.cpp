@@ -144,6 +144,14 @@ int run_command_line(int argc, char** argv) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
 
+  ReportCommandOptions report;
+  auto* report_app = app.add_subcommand(
+      "report", "PNG plots (curves; accuracy against parameters) and an HTML page for a run, sweep or bench folder");
+  report_app->add_option("dir", report.dir, "A run folder, a sweep folder or any folder of runs")
+      ->required()
+      ->type_name("DIR");
+  report_app->add_option("-o,--out", report.out, "Output folder (default: DIR/report)")->type_name("DIR");
+
   auto* data_app = app.add_subcommand("data", "Build datasets");
   data_app->require_subcommand(1);
   MiniVtabCommandOptions mini_vtab;
@@ -181,6 +189,7 @@ int run_command_line(int argc, char** argv) {
   if (merge_app->parsed()) return run_merge_command(global, merge);
   if (explain_app->parsed()) return run_explain_command(global, explain);
   if (sweep_app->parsed()) return run_sweep_command(global, sweep);
+  if (report_app->parsed()) return run_report_command(report);
   std::cout << app.help();
   return kSuccess;
 }

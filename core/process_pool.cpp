@@ -17,7 +17,7 @@ namespace {
 pid_t start_child(const ChildCommand& command) {
   std::filesystem::create_directories(command.log.parent_path());
   const int log = ::open(command.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (log < 0) throw Error("sweep", "cannot write " + command.log.string() + ": " + std::strerror(errno));
+  if (log < 0) throw Error("process", "cannot write " + command.log.string() + ": " + std::strerror(errno));
   std::vector<char*> argv;
   for (const auto& argument : command.argv) argv.push_back(const_cast<char*>(argument.c_str()));
   argv.push_back(nullptr);
@@ -29,12 +29,12 @@ pid_t start_child(const ChildCommand& command) {
     const int null = ::open("/dev/null", O_RDONLY);
     if (null >= 0) ::dup2(null, STDIN_FILENO);
     ::execv(argv[0], argv.data());
-    const char message[] = "peft sweep: cannot execute the child command\n";
+    const char message[] = "peft: cannot execute a child command\n";
     [[maybe_unused]] const auto written = ::write(STDERR_FILENO, message, sizeof message - 1);
     ::_exit(127);
   }
   ::close(log);
-  if (pid < 0) throw Error("sweep", std::string("cannot start a child process: ") + std::strerror(errno));
+  if (pid < 0) throw Error("process", std::string("cannot start a child process: ") + std::strerror(errno));
   return pid;
 }
 
@@ -64,7 +64,7 @@ std::vector<ChildResult> run_children(const std::vector<ChildCommand>& commands,
     const pid_t pid = ::waitpid(-1, &status, 0);
     if (pid < 0) {
       if (errno == EINTR) continue;
-      throw Error("sweep", std::string("waiting for the trials failed: ") + std::strerror(errno));
+      throw Error("process", std::string("waiting for the trials failed: ") + std::strerror(errno));
     }
     const auto found = running.find(pid);
     if (found == running.end()) continue;

@@ -9,6 +9,7 @@ packages=(
   libboost-dev libboost-filesystem-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libstb-dev
   catch2 zlib1g-dev
+  gnuplot-nox
   dataset-fashion-mnist
 )
 

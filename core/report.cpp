@@ -1,0 +1,260 @@
+#include "report.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "adapter_file.h"
+#include "peft/error.h"
+#include "process_pool.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace peft {
+namespace {
+
+struct RunRecord {
+  std::string label;  // the folder relative to the report's folder ("." for the folder itself)
+  json summary;       // null while the run has not finished
+  std::vector<json> epochs;
+  std::vector<json> evals;
+};
+
+RunRecord read_run(const fs::path& dir, const fs::path& run) {
+  RunRecord record;
+  record.label = fs::relative(run, dir).lexically_normal().string();
+  std::ifstream metrics(run / "metrics.jsonl");
+  std::string line;
+  while (std::getline(metrics, line)) {
+    const json entry = json::parse(line, nullptr, false);
+    if (!entry.is_object()) continue;  // a line cut short by a crash
+    const std::string type = entry.value("type", "");
+    if (type == "epoch") record.epochs.push_back(entry);
+    if (type == "eval") record.evals.push_back(entry);
+  }
+  std::ifstream summary(run / "summary.json");
+  if (summary) record.summary = json::parse(summary, nullptr, false);
+  if (record.summary.is_discarded()) record.summary = nullptr;
+  return record;
+}
+
+std::string gnuplot_string(const std::string& text) {
+  std::string quoted = "\"";
+  for (const char c : text) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string html_escape(const std::string& text) {
+  std::string escaped;
+  for (const char c : text) {
+    switch (c) {
+      case '<':
+        escaped += "&lt;";
+        break;
+      case '>':
+        escaped += "&gt;";
+        break;
+      case '&':
+        escaped += "&amp;";
+        break;
+      case '"':
+        escaped += "&quot;";
+        break;
+      default:
+        escaped += c;
+    }
+  }
+  return escaped;
+}
+
+std::string fixed(double value, int digits) {
+  std::ostringstream text;
+  text.setf(std::ios::fixed);
+  text.precision(digits);
+  text << value;
+  return text.str();
+}
+
+fs::path find_gnuplot() {
+  const char* path = std::getenv("PATH");
+  std::stringstream folders(path ? path : "");
+  std::string folder;
+  while (std::getline(folders, folder, ':')) {
+    const fs::path candidate = fs::path(folder.empty() ? "." : folder) / "gnuplot";
+    if (fs::exists(candidate)) return candidate;
+  }
+  throw Error("report", "gnuplot not found on PATH (install gnuplot-nox: scripts/install_deps.sh does)");
+}
+
+// Training loss per epoch (left) and evaluation top-1 per epoch (right), one colour per run.
+std::string curves_script(const std::vector<RunRecord>& runs) {
+  std::ostringstream gp;
+  gp << "set terminal pngcairo size 1400,520 font \",10\"\nset output \"curves.png\"\nset multiplot layout 1,2\n"
+        "set grid\nset key outside bottom center horizontal maxcols 3 noenhanced\nset xlabel \"epoch\"\n"
+        "set title \"training loss\"\nset ylabel \"loss\"\nplot";
+  std::ostringstream data;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    gp << (i ? "," : "") << " '-' using 1:2 with lines lw 2 lc " << i + 1 << " title " << gnuplot_string(runs[i].label);
+    for (const auto& e : runs[i].epochs) data << e.value("epoch", 0) << ' ' << e.value("train_loss", 0.0) << '\n';
+    data << "e\n";
+  }
+  gp << '\n'
+     << data.str() << "set title \"top-1 (%): evaluation (points), training (dashed)\"\n"
+     << "set ylabel \"top-1 (%)\"\nplot";
+  data.str("");
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const std::string split = runs[i].evals.empty() ? "" : runs[i].evals.front().value("split", "");
+    gp << (i ? "," : "") << " '-' using 1:2 with linespoints lw 2 pt 7 lc " << i + 1 << " title "
+       << gnuplot_string(runs[i].label + (split.empty() ? "" : " (" + split + ")"))
+       << ", '-' using 1:2 with lines dt 2 lc " << i + 1 << " notitle";
+    for (const auto& e : runs[i].evals) data << e.value("epoch", 0) << ' ' << 100.0 * e.value("top1", 0.0) << '\n';
+    data << "e\n";
+    for (const auto& e : runs[i].epochs)
+      data << e.value("epoch", 0) << ' ' << 100.0 * e.value("train_top1", 0.0) << '\n';
+    data << "e\n";
+  }
+  gp << '\n' << data.str() << "unset multiplot\n";
+  return gp.str();
+}
+
+// Final top-1 against trainable parameters (log scale), one colour per run name (a method's recipe).
+std::string scatter_script(const std::vector<const RunRecord*>& finished) {
+  // Runs of one recipe name with different methods (e.g. `--set method.plugin=...`) get a colour each.
+  std::map<std::string, std::map<std::string, std::vector<const RunRecord*>>> by_name;
+  for (const RunRecord* run : finished) {
+    by_name[run->summary.value("name", "")][run->summary.value("method", "")].push_back(run);
+  }
+  std::map<std::string, std::vector<const RunRecord*>> groups;
+  for (const auto& [name, by_method] : by_name) {
+    for (const auto& [method, runs] : by_method) {
+      groups[by_method.size() == 1 ? name : name + " (" + method + ")"] = runs;
+    }
+  }
+  std::ostringstream gp;
+  std::ostringstream data;
+  gp << "set terminal pngcairo size 900,600 font \",10\"\nset output \"accuracy_vs_parameters.png\"\nset grid\n"
+        "set logscale x\nset format x \"10^{%L}\"\nset xlabel \"trainable parameters (with the head)\"\n"
+        "set ylabel \"final top-1 (%)\"\nset key outside right top noenhanced\n"
+        "set title \"accuracy against trainable parameters\"\nplot";
+  std::size_t colour = 0;
+  for (const auto& [name, runs] : groups) {
+    gp << (colour ? "," : "") << " '-' using 1:2 with points pt 7 ps 1.3 lc " << colour + 1 << " title "
+       << gnuplot_string(name);
+    ++colour;
+    for (const RunRecord* run : runs) {
+      data << run->summary["trainable_parameters"].value("total", 0) << ' '
+           << 100.0 * run->summary["final"].value("top1", 0.0) << '\n';
+    }
+    data << "e\n";
+  }
+  gp << '\n' << data.str();
+  return gp.str();
+}
+
+void draw(const fs::path& gnuplot, const fs::path& out, const std::string& name, const std::string& script) {
+  const fs::path file = out / (name + ".gp");
+  write_text_atomically(
+      file, "# drawn by `peft report`; rerun with: cd " + out.string() + " && gnuplot " + name + ".gp\n" + script);
+  const fs::path log = out / (name + ".log");
+  // gnuplot resolves `set output` against its working folder: run it in `out` through the shell-free path.
+  const auto results = run_children(
+      {{{gnuplot.string(), "-e", "cd " + gnuplot_string(out.string()), file.string()}, log}}, 1, [](std::size_t) {},
+      [](std::size_t, const ChildResult&) {});
+  if (results.front().exit_code != 0) {
+    throw Error("report", "gnuplot failed on " + file.string() + ": " + last_line(log));
+  }
+  fs::remove(log);
+}
+
+std::string summary_table(const std::vector<RunRecord>& runs) {
+  std::ostringstream html;
+  html << "<table>\n<tr><th>run</th><th>name</th><th>method</th><th>trainable (with head)</th>"
+          "<th>% of backbone</th><th>adapter file</th><th>eval split</th><th>final top-1</th><th>best top-1 "
+          "(epoch)</th><th>epochs</th><th>train images/s</th><th>wall</th></tr>\n";
+  for (const auto& run : runs) {
+    html << "<tr><td>" << html_escape(run.label) << "</td>";
+    if (run.summary.is_null()) {
+      html << "<td colspan=\"11\">not finished (" << run.epochs.size() << " epochs logged)</td></tr>\n";
+      continue;
+    }
+    const json& s = run.summary;
+    html << "<td>" << html_escape(s.value("name", "")) << "</td><td>" << html_escape(s.value("method", ""))
+         << "</td><td>" << s["trainable_parameters"].value("total", 0) << "</td><td>"
+         << fixed(s["trainable_parameters"].value("percent_of_backbone", 0.0), 3) << " %</td><td>"
+         << fixed(s.value("adapter_bytes", 0) / 1024.0, 1) << " KiB</td><td>"
+         << html_escape(s["final"].value("split", "")) << "</td><td><b>"
+         << fixed(100.0 * s["final"].value("top1", 0.0), 2) << " %</b></td><td>"
+         << fixed(100.0 * s["best"].value("top1", 0.0), 2) << " % (" << s["best"].value("epoch", 0) << ")</td><td>"
+         << s.value("epochs", 0) << "</td><td>" << fixed(s["timing"].value("train_images_per_s", 0.0), 0) << "</td><td>"
+         << fixed(s["timing"].value("wall_seconds", 0.0), 1) << " s</td></tr>\n";
+  }
+  return html.str() + "</table>\n";
+}
+
+}  // namespace
+
+std::vector<fs::path> find_runs(const fs::path& dir) {
+  if (!fs::is_directory(dir)) throw Error("report", dir.string() + " is not a folder");
+  std::vector<fs::path> runs;
+  if (fs::exists(dir / "metrics.jsonl")) runs.push_back(dir);
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_directory() && it->path().filename() == "report") it.disable_recursion_pending();
+    if (it->is_regular_file() && it->path().filename() == "metrics.jsonl" && it->path().parent_path() != dir) {
+      runs.push_back(it->path().parent_path());
+    }
+  }
+  std::sort(runs.begin(), runs.end());
+  return runs;
+}
+
+ReportFiles write_report(const fs::path& dir, const ReportOptions& options) {
+  const std::vector<fs::path> folders = find_runs(dir);
+  if (folders.empty()) throw Error("report", "no run folders (with metrics.jsonl) at or under " + dir.string());
+  const fs::path gnuplot = find_gnuplot();
+  const fs::path out = fs::absolute(options.out.empty() ? dir / "report" : options.out);
+  fs::create_directories(out);
+
+  std::vector<RunRecord> runs;
+  std::vector<const RunRecord*> finished;
+  for (const auto& folder : folders) runs.push_back(read_run(dir, folder));
+  for (const auto& run : runs) {
+    if (!run.summary.is_null()) finished.push_back(&run);
+  }
+  ReportFiles files;
+  files.runs = runs.size();
+  std::ostringstream html;
+  html << "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>peft report: " << html_escape(dir.string())
+       << "</title>\n<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+          "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:"
+          "left}img{max-width:100%}</style></head><body>\n<h1>peft report</h1>\n<p>"
+       << html_escape(fs::absolute(dir).lexically_normal().string()) << ": " << runs.size() << " run(s), "
+       << finished.size() << " finished.</p>\n";
+  if (runs.size() <= options.max_curves) {
+    draw(gnuplot, out, "curves", curves_script(runs));
+    files.plots.push_back(out / "curves.png");
+    html << "<h2>Training curves</h2>\n<img src=\"curves.png\" alt=\"training curves\">\n";
+  } else {
+    html << "<p>Training curves are drawn for at most " << options.max_curves << " runs; report a run or a sweep "
+         << "folder for them.</p>\n";
+  }
+  if (finished.size() >= 2) {
+    draw(gnuplot, out, "accuracy_vs_parameters", scatter_script(finished));
+    files.plots.push_back(out / "accuracy_vs_parameters.png");
+    html << "<h2>Accuracy against trainable parameters</h2>\n<img src=\"accuracy_vs_parameters.png\" "
+            "alt=\"accuracy against trainable parameters\">\n";
+  }
+  std::ifstream sweep_results(dir / "results.md");
+  if (sweep_results) {
+    html << "<h2>Sweep results</h2>\n<pre>"
+         << html_escape(std::string(std::istreambuf_iterator<char>(sweep_results), {})) << "</pre>\n";
+  }
+  html << "<h2>Runs</h2>\n" << summary_table(runs) << "</body></html>\n";
+  files.html = out / "index.html";
+  write_text_atomically(files.html, html.str());
+  return files;
+}
+
+}  // namespace peft

@@ -1,0 +1,31 @@
+#pragma once
+// `peft report DIR`: PNG plots and an HTML page for a run folder, a sweep folder or any folder of runs (the
+// benchmark's). Plots are drawn by gnuplot (Debian's gnuplot-nox); the scripts stay next to the PNGs to be edited.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace peft {
+
+struct ReportOptions {
+  /// The output folder (default: DIR/report).
+  std::filesystem::path out;
+  /// Curves are drawn for at most this many runs (a benchmark folder holds hundreds).
+  std::size_t max_curves = 16;
+};
+
+struct ReportFiles {
+  std::filesystem::path html;
+  std::vector<std::filesystem::path> plots;
+  std::size_t runs = 0;
+};
+
+/// The run folders (those holding `metrics.jsonl`) at or under `dir`, in path order.
+std::vector<std::filesystem::path> find_runs(const std::filesystem::path& dir);
+
+/// Writes `index.html`, `curves.png` (training loss, training and evaluation top-1 per epoch) and, with two or more
+/// finished runs, `accuracy_vs_parameters.png` (final top-1 against trainable parameters, one colour per run name).
+ReportFiles write_report(const std::filesystem::path& dir, const ReportOptions& options);
+
+}  // namespace peft
