@@ -10,19 +10,14 @@
 #include <iostream>
 #include <thread>
 
+#include "bench_util.h"
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "data/mini_vtab.h"
 #include "model_builder.h"
 #include "plugin_loader.h"
 
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
+using peft::bench::seconds_since;
 
 int main(int argc, char** argv) {
   int workers = 2;
@@ -62,11 +57,7 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(folder);
 
   peft::PluginSet plugins = peft::discover_plugins({}, true);
-  peft::BackboneSection section;
-  section.plugin = "vit";
-  section.context = "bench";
-  section.options["variant"] = std::string("vit_base_patch16_224");
-  auto vit = peft::build_backbone(plugins.registry, section).backbone;
+  auto vit = peft::build_backbone(plugins.registry, peft::bench::vit_section("vit_base_patch16_224", 1000)).backbone;
   vit->train();
   const at::Tensor inputs = at::randn({batch, 3, 224, 224});
   const auto step = [&] {

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "adapted_model.h"
+#include "bench_util.h"
 #include "model_builder.h"
 #include "peft/strings.h"
 #include "plugin_loader.h"
@@ -25,14 +26,8 @@
 
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
+using peft::bench::median;
+using peft::bench::seconds_since;
 
 struct Bench {
   std::string name;
@@ -70,11 +65,7 @@ int main(int argc, char** argv) {
   }
   at::set_num_threads(static_cast<int>(std::thread::hardware_concurrency()));  // as the trainer does
   const peft::PluginSet plugins = peft::discover_plugins({}, true);
-  peft::BackboneSection backbone;
-  backbone.plugin = "vit";
-  backbone.context = "bench";
-  backbone.options["variant"] = variant;
-  backbone.options["num_classes"] = std::int64_t{5};
+  const peft::BackboneSection backbone = peft::bench::vit_section(variant);
   const std::int64_t size = peft::build_backbone(plugins.registry, backbone).backbone->preprocessing().image_size;
   at::manual_seed(0);
   const at::Tensor images = at::randn({batch, 3, size, size});
