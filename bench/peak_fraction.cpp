@@ -73,11 +73,11 @@ int main(int argc, char** argv) {
                           {"mlp.fc2", rows, 3072, 768},
                           {"square 2048", 2048, 2048, 2048}};
   double peak = 0;
-  std::printf("sgemm (float32, %d threads), best of 5:\n", at::get_num_threads());
+  std::printf("| sgemm (float32, %d threads, best of 5) | shape | GFLOP/s |\n|---|---|---|\n", at::get_num_threads());
   for (const auto& s : shapes) {
     const double rate = sgemm_rate(s.m, s.k, s.n, 5);
     peak = std::max(peak, rate);
-    std::printf("  %-12s [%lld x %lld] @ [%lld x %lld]: %.1f GFLOP/s\n", s.name, static_cast<long long>(s.m),
+    std::printf("| %s | [%lld × %lld] @ [%lld × %lld] | %.1f |\n", s.name, static_cast<long long>(s.m),
                 static_cast<long long>(s.k), static_cast<long long>(s.k), static_cast<long long>(s.n), rate / 1e9);
   }
 

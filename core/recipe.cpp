@@ -2,8 +2,11 @@
 
 #include <toml++/toml.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "peft/error.h"
 #include "peft/strings.h"
@@ -194,6 +197,18 @@ void read_run_settings(const fs::path& file, const toml::table& root, Recipe& re
   }
 }
 
+// The shortest decimal text that reads back as `value`, still a TOML float ("0.0", "0.003", "1e-05").
+std::string shortest_float(double value) {
+  char text[40];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, value);
+    if (std::strtod(text, nullptr) == value) break;
+  }
+  std::string shortest = text;
+  if (shortest.find_first_of(".eEn") == std::string::npos) shortest += ".0";  // "n": inf and nan
+  return shortest;
+}
+
 // [sweep]: grid = { "train.lr" = [...], ... }, tune = { train_split, eval_split }, final = { ... }, seeds = [...].
 SweepSection read_sweep(const fs::path& file, const toml::table& root, std::uint64_t seed) {
   const toml::table& table = require_table(file, root, "sweep");
@@ -211,7 +226,9 @@ SweepSection read_sweep(const fs::path& file, const toml::table& root, std::uint
         for (const auto& value : *array) {
           std::ostringstream text;
           value.visit([&](const auto& v) {
-            if constexpr (toml::is_value<decltype(v)>) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(v)>, toml::value<double>>) {
+              text << shortest_float(*v);  // 3e-3 reads "0.003" in trial names, not "0.0030000000000000001"
+            } else if constexpr (toml::is_value<decltype(v)>) {
               text << v;
             } else {
               text << toml::toml_formatter(v);

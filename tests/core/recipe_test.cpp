@@ -195,3 +195,29 @@ CATCH_TEST_CASE("out-of-range and unknown [train] values name the line, key and 
   CATCH_CHECK_THAT(error_of(folder, "schema_version = 1\n[backbone]\nplugin = \"vit\"\n[output]\ndirectory = \"x\"\n"),
                    Catch::Contains(file + ":5 [output]: unknown key 'directory'"));
 }
+
+CATCH_TEST_CASE("[sweep] grid values keep their shortest text, so trial names read as written") {
+  TempFolder folder;
+  const auto recipe = load(folder, R"(schema_version = 1
+[backbone]
+plugin = "vit"
+[method]
+plugin = "lora"
+[sweep]
+grid = { "train.lr" = [3e-3, 1e-2, 1e-5, 0.0], "method.options.r" = [4, 8], "method.options.mode" = ["a"] }
+seeds = [1, 2]
+)");
+  CATCH_REQUIRE(recipe.sweep.has_value());
+  const auto& grid = recipe.sweep->grid;
+  CATCH_REQUIRE(grid.size() == 3);
+  const auto values_of = [&](const std::string& key) {
+    for (const auto& [name, values] : grid) {
+      if (name == key) return values;
+    }
+    return std::vector<std::string>{};
+  };
+  CATCH_CHECK(values_of("train.lr") == std::vector<std::string>{"0.003", "0.01", "1e-05", "0.0"});
+  CATCH_CHECK(values_of("method.options.r") == std::vector<std::string>{"4", "8"});
+  CATCH_CHECK(values_of("method.options.mode") == std::vector<std::string>{"'a'"});
+  CATCH_CHECK(recipe.sweep->seeds == std::vector<std::int64_t>{1, 2});
+}
