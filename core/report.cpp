@@ -89,15 +89,31 @@ fs::path find_gnuplot() {
   throw Error("report", "gnuplot not found on PATH (install gnuplot-nox: scripts/install_deps.sh does)");
 }
 
+// Sixteen distinguishable colours (Tableau 20's strong and light halves), cycled past that.
+std::string colour(std::size_t i) {
+  static const char* const kColours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                                         "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78",
+                                         "#98df8a", "#ff9896", "#c5b0d5", "#c49c94"};
+  return std::string("rgb \"") + kColours[i % 16] + "\"";
+}
+
+// Whole epochs on the x axis: one tick per epoch up to 20, gnuplot's choice beyond.
+std::string epoch_tics(const std::vector<RunRecord>& runs) {
+  std::size_t epochs = 0;
+  for (const auto& run : runs) epochs = std::max(epochs, run.epochs.size());
+  return epochs <= 20 ? "set xtics 1\n" : "set format x \"%.0f\"\n";
+}
+
 // Training loss per epoch (left) and evaluation top-1 per epoch (right), one colour per run.
 std::string curves_script(const std::vector<RunRecord>& runs) {
   std::ostringstream gp;
   gp << "set terminal pngcairo size 1400,520 font \",10\"\nset output \"curves.png\"\nset multiplot layout 1,2\n"
         "set grid\nset key outside bottom center horizontal maxcols 3 noenhanced\nset xlabel \"epoch\"\n"
-        "set title \"training loss\"\nset ylabel \"loss\"\nplot";
+     << epoch_tics(runs) << "set title \"training loss\"\nset ylabel \"loss\"\nplot";
   std::ostringstream data;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    gp << (i ? "," : "") << " '-' using 1:2 with lines lw 2 lc " << i + 1 << " title " << gnuplot_string(runs[i].label);
+    gp << (i ? "," : "") << " '-' using 1:2 with lines lw 2 lc " << colour(i) << " title "
+       << gnuplot_string(runs[i].label);
     for (const auto& e : runs[i].epochs) data << e.value("epoch", 0) << ' ' << e.value("train_loss", 0.0) << '\n';
     data << "e\n";
   }
@@ -107,9 +123,9 @@ std::string curves_script(const std::vector<RunRecord>& runs) {
   data.str("");
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const std::string split = runs[i].evals.empty() ? "" : runs[i].evals.front().value("split", "");
-    gp << (i ? "," : "") << " '-' using 1:2 with linespoints lw 2 pt 7 lc " << i + 1 << " title "
+    gp << (i ? "," : "") << " '-' using 1:2 with linespoints lw 2 pt 7 lc " << colour(i) << " title "
        << gnuplot_string(runs[i].label + (split.empty() ? "" : " (" + split + ")"))
-       << ", '-' using 1:2 with lines dt 2 lc " << i + 1 << " notitle";
+       << ", '-' using 1:2 with lines dt 2 lc " << colour(i) << " notitle";
     for (const auto& e : runs[i].evals) data << e.value("epoch", 0) << ' ' << 100.0 * e.value("top1", 0.0) << '\n';
     data << "e\n";
     for (const auto& e : runs[i].epochs)
@@ -139,11 +155,11 @@ std::string scatter_script(const std::vector<const RunRecord*>& finished) {
         "set logscale x\nset format x \"10^{%L}\"\nset xlabel \"trainable parameters (with the head)\"\n"
         "set ylabel \"final top-1 (%)\"\nset key outside right top noenhanced\n"
         "set title \"accuracy against trainable parameters\"\nplot";
-  std::size_t colour = 0;
+  std::size_t group = 0;
   for (const auto& [name, runs] : groups) {
-    gp << (colour ? "," : "") << " '-' using 1:2 with points pt 7 ps 1.3 lc " << colour + 1 << " title "
+    gp << (group ? "," : "") << " '-' using 1:2 with points pt 7 ps 1.3 lc " << colour(group) << " title "
        << gnuplot_string(name);
-    ++colour;
+    ++group;
     for (const RunRecord* run : runs) {
       data << run->summary["trainable_parameters"].value("total", 0) << ' '
            << 100.0 * run->summary["final"].value("top1", 0.0) << '\n';
