@@ -24,13 +24,19 @@ std::string read(const fs::path& file) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// A tiny task in `folder`/task and a 2 × 2 LoRA sweep recipe over it; returns the recipe's path.
+fs::path write_sweep(const TempFolder& folder, std::int64_t train_images = 48, std::int64_t test_images = 24) {
+  peft::test::write_tiny_task(folder / "task", train_images, test_images);
+  const fs::path recipe = folder / "recipe.toml";
+  peft::test::write_text(recipe, peft::test::tiny_recipe(folder / "task", "lora", "epochs = 1\n") + kSweep);
+  return recipe;
+}
+
 }  // namespace
 
 CATCH_TEST_CASE("a sweep tunes without reading the test split, resumes where it stopped, and reruns the best") {
   TempFolder folder;
-  peft::test::write_tiny_task(folder / "task");
-  const fs::path recipe = folder / "recipe.toml";
-  peft::test::write_text(recipe, peft::test::tiny_recipe(folder / "task", "lora", "epochs = 1\n") + kSweep);
+  const fs::path recipe = write_sweep(folder);
   const std::string sweep = "sweep " + quoted(recipe) + " --out " + quoted(folder / "sweep");
 
   // Without test.txt every tuning trial still runs: only the final run needs the test split.
@@ -74,9 +80,7 @@ CATCH_TEST_CASE("a sweep tunes without reading the test split, resumes where it 
 
 CATCH_TEST_CASE("peft sweep --jobs 2 trains the trials as child runs, with the same results as one at a time") {
   TempFolder folder;
-  peft::test::write_tiny_task(folder / "task", 6, 3);
-  const fs::path recipe = folder / "recipe.toml";
-  peft::test::write_text(recipe, peft::test::tiny_recipe(folder / "task", "lora", "epochs = 1\n") + kSweep);
+  const fs::path recipe = write_sweep(folder, 6, 3);
   const auto one = run_peft("sweep " + quoted(recipe) + " --out " + quoted(folder / "one"));
   CATCH_REQUIRE(one.exit_code == 0);
 
@@ -97,9 +101,7 @@ CATCH_TEST_CASE("peft sweep --jobs 2 trains the trials as child runs, with the s
 
 CATCH_TEST_CASE("peft sweep --emit slurm writes a job array with one task per trial") {
   TempFolder folder;
-  peft::test::write_tiny_task(folder / "task", 6, 3);
-  const fs::path recipe = folder / "recipe.toml";
-  peft::test::write_text(recipe, peft::test::tiny_recipe(folder / "task", "lora", "epochs = 1\n") + kSweep);
+  const fs::path recipe = write_sweep(folder, 6, 3);
   const auto emitted = run_peft("sweep " + quoted(recipe) + " --emit slurm --out " + quoted(folder / "sweep"));
   CATCH_REQUIRE(emitted.exit_code == 0);
   const fs::path script = folder / "sweep" / "sweep.slurm";
