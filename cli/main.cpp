@@ -1,15 +1,23 @@
 // `peft`: turns every error into its exit code. User errors (peft::Error) print one line and exit 1; anything else
-// is a bug in peft or a plugin and exits 2.
+// is a bug in peft or a plugin and exits 2; training stopped by Ctrl-C exits 130 after writing its checkpoint.
+#include <csignal>
 #include <iostream>
 
 #include "command.h"
 #include "exit_code.h"
 #include "peft/error.h"
+#include "train/interrupt.h"
 
 int main(int argc, char** argv) {
   using namespace peft::cli;
+  // Writing past a file size limit (ulimit -f) then fails with EFBIG, reported like a full disk, instead of killing
+  // peft half-way through a file.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     return run_command_line(argc, argv);
+  } catch (const peft::Interrupted& e) {
+    std::cerr << "\npeft: " << e.what() << '\n';
+    return kInterrupted;
   } catch (const peft::Error& e) {
     std::cerr << "peft: error: " << e.what() << '\n';
     return kUserError;

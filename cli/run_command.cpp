@@ -9,6 +9,7 @@
 #include "peft/error.h"
 #include "plugin_loader.h"
 #include "run.h"
+#include "train/interrupt.h"
 
 namespace peft::cli {
 
@@ -33,6 +34,7 @@ int run_run_command(const GlobalOptions& global, const RunCommandOptions& option
   if (options.stop_after > 0) request.stop_after_epochs = options.stop_after;
 
   Progress progress(std::cerr, isatty(STDERR_FILENO) != 0);
+  install_interrupt_handlers();
   const RunReport report = run_training(plugins.registry, request, progress);
   if (report.stopped) {
     std::cout << "stopped after epoch " << report.epochs_done << "; continue with: peft run --resume "

@@ -9,6 +9,7 @@
 #include "peft/strings.h"
 #include "plugin_loader.h"
 #include "sweep.h"
+#include "train/interrupt.h"
 
 namespace peft::cli {
 
@@ -36,6 +37,7 @@ int run_sweep_command(const GlobalOptions& global, const SweepCommandOptions& op
   const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
   warn_rejections(plugins);
   Progress progress(std::cerr, isatty(STDERR_FILENO) != 0);
+  install_interrupt_handlers();
   const SweepReport report = run_sweep(plugins.registry, request, progress);
   std::cout << "sweep: " << report.trials << " trials (" << report.trials_run << " trained now) in "
             << report.folder.string() << "\n  selected " << join(report.selected) << " (val top-1 "

@@ -2,6 +2,8 @@
 
 #include <ATen/core/grad_mode.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -58,7 +60,13 @@ void write_text_atomically(const fs::path& file, const std::string& text) {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out << text;
     out.flush();
-    if (!out) throw Error("output", "cannot write " + temporary.string());
+    if (!out) {
+      const int error = errno;
+      std::error_code ignored;
+      fs::remove(temporary, ignored);
+      throw Error("output", "cannot write " + temporary.string() + ": " + std::strerror(error) +
+                                " (disk full or over a file size limit?); " + file.string() + " is unchanged");
+    }
   }
   std::error_code error;
   fs::rename(temporary, file, error);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -50,15 +51,27 @@ void prepare_folder(const fs::path& folder, bool overwrite) {
 }
 
 // Keeps the metrics of completed epochs only: a resumed run appends from where its checkpoint stands.
-void trim_metrics(const fs::path& folder, std::int64_t epochs_done) {
+// Keeps the records up to the checkpoint: whole epochs, and the step records of an epoch interrupted mid-way.
+void trim_metrics(const fs::path& folder, const TrainingProgress& at) {
   std::ifstream in(folder / kMetricsFile);
   std::string kept;
   std::string line;
   while (std::getline(in, line)) {
     const auto record = nlohmann::json::parse(line, nullptr, false);
-    if (record.is_object() && record.value("epoch", std::int64_t{0}) <= epochs_done) kept += line + '\n';
+    if (!record.is_object()) continue;  // a line cut short by a crash
+    const bool done_epoch = record.value("epoch", std::int64_t{0}) <= at.epoch;
+    const bool done_step = record.value("type", "") == "train" &&
+                           record.value("global_step", std::numeric_limits<std::int64_t>::max()) <= at.global_step;
+    if (done_epoch || done_step) kept += line + '\n';
   }
   write_text_atomically(folder / kMetricsFile, kept);
+}
+
+// Temporary files a killed process left half-written (their targets are intact).
+void remove_partial_writes(const fs::path& folder) {
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (entry.path().filename().string().find(".tmp") != std::string::npos) fs::remove(entry.path());
+  }
 }
 
 Recipe recipe_of(const RunRequest& request) {
@@ -185,8 +198,10 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
       throw Error("run", report.folder.string() + " has finished all " + std::to_string(start_at.epoch) +
                              " epochs (see its summary.json): nothing to resume");
     }
-    trim_metrics(report.folder, start_at.epoch);
-    progress.message("resuming " + report.folder.string() + " after epoch " + std::to_string(start_at.epoch));
+    trim_metrics(report.folder, start_at);
+    remove_partial_writes(report.folder);
+    progress.message("resuming " + report.folder.string() + " after epoch " + std::to_string(start_at.epoch) +
+                     (start_at.step_in_epoch > 0 ? ", step " + std::to_string(start_at.step_in_epoch) : ""));
   } else {
     write_text_atomically(report.folder / kRecipeFile, resolved);
     write_text_atomically(report.folder / kMetricsFile, "");

@@ -13,6 +13,7 @@
 #include "peft/strings.h"
 #include "process_pool.h"
 #include "run.h"
+#include "train/interrupt.h"
 
 namespace fs = std::filesystem;
 
@@ -58,9 +59,14 @@ double run_or_resume(const Registry& registry, const fs::path& recipe, const Swe
     request.out = run.folder;
     request.overwrite = true;
   }
-  const RunReport report = run_training(registry, request, progress);
-  ++trained;
-  return report.last_eval.top1;
+  try {
+    const RunReport report = run_training(registry, request, progress);
+    ++trained;
+    return report.last_eval.top1;
+  } catch (const Interrupted&) {
+    throw Interrupted(run.folder.filename().string() +
+                      " wrote its checkpoint; rerun the same peft sweep command to continue");
+  }
 }
 
 // The command that trains (or resumes) `run` as a child `peft run` with `threads` intra-op threads.
@@ -105,6 +111,10 @@ void run_as_children(const SweepRequest& request, const Recipe& recipe, const st
         progress.message("sweep: " + pending[i]->folder.filename().string() +
                          (result.exit_code == 0 ? " done" : " failed"));
       });
+  if (interrupt_requested()) {
+    throw Interrupted(
+        "the sweep's running trials wrote their checkpoints; rerun the same peft sweep command to continue");
+  }
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (results[i].exit_code <= 0) continue;
     throw Error("sweep", pending[i]->folder.filename().string() + " failed (exit " +

@@ -23,6 +23,14 @@ at::Tensor decode_image(const std::filesystem::path& file) {
     throw Error("image",
                 file.string() + ": cannot decode (" + (reason ? reason : "unknown format") + "; expected PNG or JPEG)");
   }
+  // A header claiming a huge image (a decompression bomb, or corruption) is refused before anything is allocated;
+  // the limit is Pillow's DecompressionBombError threshold.
+  constexpr std::int64_t kMaxPixels = 178'956'970;
+  if (static_cast<std::int64_t>(width) * height > kMaxPixels) {
+    throw Error("image", file.string() + ": " + std::to_string(width) + "x" + std::to_string(height) +
+                             " pixels, more than the " + std::to_string(kMaxPixels) +
+                             " an image may have (corrupt or a decompression bomb?)");
+  }
   // Grey (with or without alpha) stays one channel; everything else, palettes included, becomes RGB.
   const int wanted = channels <= 2 ? 1 : 3;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load(file.c_str(), &width, &height, &channels, wanted),

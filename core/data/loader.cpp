@@ -36,7 +36,7 @@ std::int64_t Loader::batches_per_epoch() const {
   return options_.drop_last ? count / options_.batch_size : (count + options_.batch_size - 1) / options_.batch_size;
 }
 
-void Loader::start_epoch(std::int64_t epoch) {
+void Loader::start_epoch(std::int64_t epoch, std::int64_t first_batch) {
   std::vector<std::size_t> order(split_.samples.size());
   std::iota(order.begin(), order.end(), 0);
   if (options_.shuffle) {
@@ -48,8 +48,8 @@ void Loader::start_epoch(std::int64_t epoch) {
     // Workers still finishing the old epoch's batches drop them: they check the epoch when they store results.
     order_ = std::move(order);
     epoch_ = epoch;
-    next_to_take_ = 0;
-    next_to_return_ = 0;
+    next_to_take_ = first_batch;
+    next_to_return_ = first_batch;
     ready_.clear();
   }
   changed_.notify_all();

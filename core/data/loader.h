@@ -50,8 +50,9 @@ class Loader {
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
 
-  /// Starts epoch `epoch` (abandoning the rest of the current one).
-  void start_epoch(std::int64_t epoch);
+  /// Starts epoch `epoch` (abandoning the rest of the current one) at batch `first_batch` (to continue an epoch
+  /// interrupted after that many batches: order and augmentation do not depend on where it starts).
+  void start_epoch(std::int64_t epoch, std::int64_t first_batch = 0);
   /// The next batch of the epoch, or nothing at its end. Rethrows a worker's error (a bad image with
   /// on_bad_image = "error").
   std::optional<Batch> next();

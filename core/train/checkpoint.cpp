@@ -52,7 +52,11 @@ void save_checkpoint(const fs::path& file, AdaptedModel& model, const Optimizer&
                      {"best_top1", exact(progress.best_top1)},
                      {"best_epoch", std::to_string(progress.best_epoch)},
                      {"train_seconds", exact(progress.train_seconds)},
-                     {"last_train_loss", exact(progress.last_train_loss)}});
+                     {"last_train_loss", exact(progress.last_train_loss)},
+                     {"step_in_epoch", std::to_string(progress.step_in_epoch)},
+                     {"epoch_loss_sum", exact(progress.epoch_loss_sum)},
+                     {"epoch_correct", std::to_string(progress.epoch_correct)},
+                     {"epoch_images", std::to_string(progress.epoch_images)}});
 }
 
 TrainingProgress load_checkpoint(const fs::path& file, AdaptedModel& model, Optimizer& optimizer) {
@@ -89,6 +93,12 @@ TrainingProgress load_checkpoint(const fs::path& file, AdaptedModel& model, Opti
     progress.best_epoch = std::stoll(metadata(loaded, "best_epoch"));
     progress.train_seconds = std::stod(metadata(loaded, "train_seconds"));
     progress.last_train_loss = std::stod(metadata(loaded, "last_train_loss"));
+    if (loaded.metadata.count("step_in_epoch") != 0) {  // checkpoints written mid-epoch (on Ctrl-C)
+      progress.step_in_epoch = std::stoll(metadata(loaded, "step_in_epoch"));
+      progress.epoch_loss_sum = std::stod(metadata(loaded, "epoch_loss_sum"));
+      progress.epoch_correct = std::stoll(metadata(loaded, "epoch_correct"));
+      progress.epoch_images = std::stoll(metadata(loaded, "epoch_images"));
+    }
   } catch (const std::logic_error&) {
     throw Error("checkpoint", file.string() + ": unreadable progress metadata");
   }

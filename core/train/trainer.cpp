@@ -4,13 +4,16 @@
 #include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "peft/error.h"
+#include "train/interrupt.h"
 #include "train/lr_schedule.h"
 
 namespace fs = std::filesystem;
@@ -25,7 +28,11 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 void append_record(const fs::path& folder, const nlohmann::json& record) {
   std::ofstream out(folder / "metrics.jsonl", std::ios::app);
   out << record.dump() << '\n';
-  if (!out) throw Error("output", "cannot append to " + (folder / "metrics.jsonl").string());
+  out.flush();
+  if (!out) {
+    throw Error("output", "cannot append to " + (folder / "metrics.jsonl").string() + ": " + std::strerror(errno) +
+                              " (disk full?)");
+  }
 }
 
 void clip_gradients(const std::vector<TrainableTensor>& tensors, double max_norm) {
@@ -69,11 +76,16 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
   for (std::int64_t epoch = start.epoch; epoch < options.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     model.train(true);
-    setup.train_loader->start_epoch(epoch);
-    double loss_sum = 0.0;
-    std::int64_t correct = 0;
-    std::int64_t images = 0;
-    std::int64_t step = 0;
+    // A checkpoint written mid-epoch continues that epoch at its next batch, with its running sums.
+    std::int64_t step = progress.step_in_epoch;
+    double loss_sum = progress.epoch_loss_sum;
+    std::int64_t correct = progress.epoch_correct;
+    std::int64_t images = progress.epoch_images;
+    const std::int64_t resumed_images = images;
+    progress.step_in_epoch = 0;
+    progress.epoch_loss_sum = 0.0;
+    progress.epoch_correct = progress.epoch_images = 0;
+    setup.train_loader->start_epoch(epoch, step);
     double lr = schedule.lr(epoch, progress.global_step);
     while (auto batch = setup.train_loader->next()) {
       lr = schedule.lr(epoch, progress.global_step);
@@ -104,7 +116,7 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
       loss_sum += loss_value * static_cast<double>(batch_images);
       correct += logits.detach().argmax(1).eq(labels).sum().item<std::int64_t>();
       const double elapsed = seconds_since(epoch_start);
-      const double rate = static_cast<double>(images) / std::max(elapsed, 1e-9);
+      const double rate = static_cast<double>(images - resumed_images) / std::max(elapsed, 1e-9);
       if (setup.progress != nullptr) {
         const double remaining_steps =
             static_cast<double>((options.epochs - epoch - 1) * steps_per_epoch + (steps_per_epoch - step));
@@ -120,21 +132,38 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
                                      {"lr", lr},
                                      {"images_per_s", rate}});
       }
+      if (interrupt_requested()) {
+        progress.train_seconds += elapsed;
+        if (!setup.write_checkpoints) {
+          throw Interrupted("stopped at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step) +
+                            " ([output] checkpoint = false, so nothing was saved)");
+        }
+        TrainingProgress here = progress;
+        here.step_in_epoch = step;
+        here.epoch_loss_sum = loss_sum;
+        here.epoch_correct = correct;
+        here.epoch_images = images;
+        save_checkpoint(setup.folder / kCheckpointFile, model, optimizer, here);
+        throw Interrupted("stopped at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step) + "/" +
+                          std::to_string(steps_per_epoch) + "; checkpoint written; continue with: peft run --resume " +
+                          setup.folder.string());
+      }
     }
     const double epoch_seconds = seconds_since(epoch_start);
-    session_images += images;
+    session_images += images - resumed_images;
     session_seconds += epoch_seconds;
     progress.train_seconds += epoch_seconds;
     progress.epoch = epoch + 1;
     progress.last_train_loss = images > 0 ? loss_sum / static_cast<double>(images) : 0.0;
     const double train_top1 = images > 0 ? static_cast<double>(correct) / static_cast<double>(images) : 0.0;
-    append_record(setup.folder, {{"type", "epoch"},
-                                 {"epoch", progress.epoch},
-                                 {"train_loss", progress.last_train_loss},
-                                 {"train_top1", train_top1},
-                                 {"lr", lr},
-                                 {"seconds", epoch_seconds},
-                                 {"images_per_s", static_cast<double>(images) / std::max(epoch_seconds, 1e-9)}});
+    append_record(setup.folder,
+                  {{"type", "epoch"},
+                   {"epoch", progress.epoch},
+                   {"train_loss", progress.last_train_loss},
+                   {"train_top1", train_top1},
+                   {"lr", lr},
+                   {"seconds", epoch_seconds},
+                   {"images_per_s", static_cast<double>(images - resumed_images) / std::max(epoch_seconds, 1e-9)}});
     std::string line = "epoch " + std::to_string(progress.epoch) + "/" + std::to_string(options.epochs) +
                        "  train loss " + fixed(progress.last_train_loss, 4) + "  top-1 " + fixed(100 * train_top1, 2) +
                        "%  lr " + c10::str(lr);

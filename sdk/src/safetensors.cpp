@@ -7,6 +7,8 @@
 
 #include <ATen/ops/empty.h>
 #include <algorithm>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -209,6 +211,22 @@ TensorFile read_safetensors(const fs::path& path) {
   return result;
 }
 
+namespace {
+
+// The crash tests' fault injection: PEFT_CRASH_DURING_WRITE="<text>:<n>" kills the process with SIGKILL half-way
+// through the n-th write of a file whose path contains <text> (counting from 1), leaving a partial temporary file.
+void crash_here_if_asked(const std::string& file) {
+  static const char* const request = std::getenv("PEFT_CRASH_DURING_WRITE");
+  if (request == nullptr) return;
+  const std::string text(request);
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || file.find(text.substr(0, colon)) == std::string::npos) return;
+  static long writes = 0;
+  if (++writes == std::atol(text.c_str() + colon + 1)) ::raise(SIGKILL);
+}
+
+}  // namespace
+
 void write_safetensors(const fs::path& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   const std::string file = path.string();
@@ -238,14 +256,21 @@ void write_safetensors(const fs::path& path, const std::vector<std::pair<std::st
     for (int i = 0; i < 8; ++i) length[i] = static_cast<std::uint8_t>(header_text.size() >> (8 * i));
     out.write(reinterpret_cast<const char*>(length), 8);
     out.write(header_text.data(), static_cast<std::streamsize>(header_text.size()));
-    for (const auto& tensor : contiguous) {
+    for (std::size_t i = 0; i < contiguous.size(); ++i) {
+      if (i == contiguous.size() / 2) {
+        out.flush();
+        crash_here_if_asked(file);
+      }
+      const at::Tensor& tensor = contiguous[i];
       out.write(static_cast<const char*>(tensor.data_ptr()), static_cast<std::streamsize>(tensor.nbytes()));
     }
     out.flush();
     if (!out) {
+      const int error = errno;
       std::error_code ignored;
       fs::remove(temporary, ignored);
-      throw Error("safetensors", "cannot write " + temporary.string() + " (disk full?)");
+      throw Error("safetensors", "cannot write " + temporary.string() + ": " + std::strerror(error) +
+                                     " (disk full or over a file size limit?); " + file + " is unchanged");
     }
   }
   std::error_code error;

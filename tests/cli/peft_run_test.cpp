@@ -12,22 +12,19 @@
 #include "run_setup.h"
 #include "support/builtin_plugins.h"
 #include "support/run_command.h"
+#include "support/run_folder.h"
 #include "support/temp_folder.h"
 #include "support/tiny_task.h"
 
 namespace fs = std::filesystem;
 using peft::test::quoted;
+using peft::test::read_json;
 using peft::test::run_command;
 using peft::test::run_peft;
 using peft::test::TempFolder;
 namespace data = peft::data;
 
 namespace {
-
-nlohmann::json read_json(const fs::path& file) {
-  std::ifstream in(file);
-  return nlohmann::json::parse(in);
-}
 
 // A tiny task and a recipe for `method` in `folder`.
 fs::path setup(const TempFolder& folder, const std::string& method, const std::string& train_extra = "",
@@ -114,28 +111,7 @@ CATCH_TEST_CASE("a run stopped after an epoch and resumed ends exactly as an uni
   CATCH_REQUIRE(resumed.exit_code == 0);
   CATCH_CHECK_THAT(resumed.err, Catch::Contains("resuming") && Catch::Contains("after epoch 1"));
 
-  const auto whole = read_json(folder / "whole" / "summary.json");
-  const auto parts = read_json(folder / "parts" / "summary.json");
-  CATCH_CHECK(whole["final"] == parts["final"]);
-  CATCH_CHECK(whole["best"] == parts["best"]);
-  const auto a = peft::read_safetensors(folder / "whole" / "adapter_model.safetensors");
-  const auto b = peft::read_safetensors(folder / "parts" / "adapter_model.safetensors");
-  CATCH_REQUIRE(a.tensors.size() == b.tensors.size());
-  for (std::size_t i = 0; i < a.tensors.size(); ++i) CATCH_CHECK(at::equal(a.tensors[i].second, b.tensors[i].second));
-
-  // The metrics of both hold the same records, apart from timings.
-  const auto records = [](const fs::path& file) {
-    std::vector<nlohmann::json> kept;
-    std::ifstream in(file);
-    std::string line;
-    while (std::getline(in, line)) {
-      auto record = nlohmann::json::parse(line);
-      for (const char* key : {"images_per_s", "seconds"}) record.erase(key);
-      kept.push_back(record);
-    }
-    return kept;
-  };
-  CATCH_CHECK(records(folder / "whole" / "metrics.jsonl") == records(folder / "parts" / "metrics.jsonl"));
+  peft::test::check_same_run(folder / "whole", folder / "parts");
 }
 
 CATCH_TEST_CASE("peft merge writes a plain backbone checkpoint that gives the adapted model's logits") {

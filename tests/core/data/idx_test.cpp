@@ -64,4 +64,18 @@ CATCH_TEST_CASE("broken IDX files are errors naming the file") {
   CATCH_CHECK_THROWS_WITH(peft::data::read_idx(folder / "short"),
                           Catch::Contains("short: 5 data bytes, the header's dimensions need 6 (truncated?)"));
   CATCH_CHECK_THROWS_WITH(peft::data::read_idx(folder / "missing"), Catch::Contains("cannot open"));
+  peft::test::write_text(folder / "long", idx_bytes(0x08, {2, 3}, std::string(7, '\0')));
+  CATCH_CHECK_THROWS_WITH(peft::data::read_idx(folder / "long"),
+                          Catch::Contains("long: more data bytes") && Catch::Contains("need 6 (trailing data?)"));
+}
+
+CATCH_TEST_CASE("an IDX header claiming more than 16 GiB is refused before allocating") {
+  TempFolder folder;
+  peft::test::write_text(folder / "huge", idx_bytes(0x08, {0xffffffffu, 0xffffffffu, 2}, std::string(8, '\0')));
+  CATCH_CHECK_THROWS_WITH(peft::data::read_idx(folder / "huge"),
+                          Catch::Contains("huge: the header's dimensions claim more than 16 GiB"));
+  // A gzip bomb (a tiny file inflating to 64 MiB) with a small header stops reading after one byte too many.
+  write_gzip(folder / "bomb.gz", idx_bytes(0x08, {4}, std::string(64u << 20, '\0')));
+  CATCH_CHECK(fs::file_size(folder / "bomb.gz") < (1u << 20));
+  CATCH_CHECK_THROWS_WITH(peft::data::read_idx(folder / "bomb.gz"), Catch::Contains("(trailing data?)"));
 }

@@ -68,3 +68,18 @@ CATCH_TEST_CASE("missing and corrupt images are errors naming the file") {
   fs::resize_file(folder / "cut.png", fs::file_size(folder / "cut.png") / 2);
   CATCH_CHECK_THROWS_WITH(peft::data::decode_image(folder / "cut.png"), Catch::Contains("cut.png: cannot decode"));
 }
+
+CATCH_TEST_CASE("an image header claiming huge dimensions is refused before decoding") {
+  TempFolder folder;
+  // A PNG signature and an IHDR chunk for 15000 x 15000 RGB (225 M pixels, 675 MB decoded; stb_image itself refuses
+  // only beyond 1 GiB), and no pixel data.
+  std::string png = "\x89PNG\r\n\x1a\n";
+  png += std::string("\0\0\0\x0d", 4) + "IHDR";
+  for (const std::uint32_t size : {15000u, 15000u}) {
+    for (int shift = 24; shift >= 0; shift -= 8) png.push_back(static_cast<char>((size >> shift) & 0xff));
+  }
+  png += std::string("\x08\x02\0\0\0", 5) + std::string(4, '\0');  // 8 bits, RGB; the CRC is not checked
+  peft::test::write_text(folder / "bomb.png", png);
+  CATCH_CHECK_THROWS_WITH(peft::data::decode_image(folder / "bomb.png"),
+                          Catch::Contains("bomb.png: 15000x15000 pixels, more than the 178956970"));
+}

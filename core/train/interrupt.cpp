@@ -1,0 +1,33 @@
+#include "train/interrupt.h"
+
+#include <csignal>
+
+namespace peft {
+namespace {
+
+volatile std::sig_atomic_t requested = 0;
+
+extern "C" void on_signal(int signal) {
+  if (requested != 0) {  // the second one: stop now
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+    return;
+  }
+  requested = 1;
+}
+
+}  // namespace
+
+void install_interrupt_handlers() {
+  struct sigaction action = {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+bool interrupt_requested() { return requested != 0; }
+
+void clear_interrupt() { requested = 0; }
+
+}  // namespace peft
