@@ -47,7 +47,8 @@ void Method::load_adapter_state(const NamedTensors& state, const std::string& so
       found.emplace(name, &tensor);
     }
   }
-  for (const auto& [name, target] : targets) {
+  for (const auto& entry : targets) {
+    const std::string& name = entry.first;  // a plain reference: C++17 lambdas cannot capture structured bindings
     if (found.count(name) == 0 &&
         state.end() == std::find_if(state.begin(), state.end(), [&](const auto& item) { return item.first == name; })) {
       problems.push_back("missing key " + name);
