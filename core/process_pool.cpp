@@ -1,6 +1,7 @@
 #include "process_pool.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,12 +49,18 @@ int exit_code_of(int status) {
 
 std::vector<ChildResult> run_children(const std::vector<ChildCommand>& commands, std::size_t jobs,
                                       const std::function<void(std::size_t)>& on_start,
-                                      const std::function<void(std::size_t, const ChildResult&)>& on_finish) {
+                                      const std::function<void(std::size_t, const ChildResult&)>& on_finish,
+                                      const std::function<bool()>& stop) {
   std::vector<ChildResult> results(commands.size(), ChildResult{-1});
   std::map<pid_t, std::size_t> running;
   std::size_t next = 0;
   bool failed = false;
+  bool stopping = false;
   while (next < commands.size() || !running.empty()) {
+    if (!stopping && stop()) {
+      stopping = failed = true;
+      for (const auto& [pid, index] : running) ::kill(pid, SIGINT);
+    }
     while (!failed && next < commands.size() && running.size() < std::max<std::size_t>(1, jobs)) {
       running[start_child(commands[next])] = next;
       on_start(next);
@@ -61,10 +68,15 @@ std::vector<ChildResult> run_children(const std::vector<ChildCommand>& commands,
     }
     if (running.empty()) break;
     int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, 0);
+    // Polled, so that a stop request that lands between the check above and the wait is seen within 50 ms.
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid < 0) {
       if (errno == EINTR) continue;
       throw Error("process", std::string("waiting for the trials failed: ") + std::strerror(errno));
+    }
+    if (pid == 0) {
+      ::usleep(50'000);
+      continue;
     }
     const auto found = running.find(pid);
     if (found == running.end()) continue;

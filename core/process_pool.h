@@ -22,11 +22,13 @@ struct ChildResult {
 };
 
 /// Runs every command, at most `jobs` at once, in order of the list; `on_start(i)` and `on_finish(i, result)` are
-/// called from this thread. After a child fails no new command starts; the running ones are waited for. Returns one
-/// result per command (a command never started has exit code -1).
-std::vector<ChildResult> run_children(const std::vector<ChildCommand>& commands, std::size_t jobs,
-                                      const std::function<void(std::size_t)>& on_start,
-                                      const std::function<void(std::size_t, const ChildResult&)>& on_finish);
+/// called from this thread. After a child fails no new command starts; the running ones are waited for. Once
+/// `stop()` is true (checked whenever a signal or a child's end wakes this thread) no new command starts and the
+/// running ones get SIGINT. Returns one result per command (a command never started has exit code -1).
+std::vector<ChildResult> run_children(
+    const std::vector<ChildCommand>& commands, std::size_t jobs, const std::function<void(std::size_t)>& on_start,
+    const std::function<void(std::size_t, const ChildResult&)>& on_finish,
+    const std::function<bool()>& stop = [] { return false; });
 
 /// The last non-empty line of a text file ("" when it has none), for one-line error messages.
 std::string last_line(const std::filesystem::path& file);

@@ -109,8 +109,11 @@ void run_as_children(const SweepRequest& request, const Recipe& recipe, const st
       [&](std::size_t i, const ChildResult& result) {
         if (result.exit_code == 0) ++trained;
         progress.message("sweep: " + pending[i]->folder.filename().string() +
-                         (result.exit_code == 0 ? " done" : " failed"));
-      });
+                         (result.exit_code == 0     ? " done"
+                          : result.exit_code == 130 ? " stopped (its checkpoint is written)"
+                                                    : " failed"));
+      },
+      interrupt_requested);
   if (interrupt_requested()) {
     throw Interrupted(
         "the sweep's running trials wrote their checkpoints; rerun the same peft sweep command to continue");

@@ -25,10 +25,12 @@ std::string read(const fs::path& file) {
 }
 
 // A tiny task in `folder`/task and a 2 × 2 LoRA sweep recipe over it; returns the recipe's path.
-fs::path write_sweep(const TempFolder& folder, std::int64_t train_images = 48, std::int64_t test_images = 24) {
+fs::path write_sweep(const TempFolder& folder, std::int64_t train_images = 48, std::int64_t test_images = 24,
+                     int epochs = 1) {
   peft::test::write_tiny_task(folder / "task", train_images, test_images);
   const fs::path recipe = folder / "recipe.toml";
-  peft::test::write_text(recipe, peft::test::tiny_recipe(folder / "task", "lora", "epochs = 1\n") + kSweep);
+  peft::test::write_text(
+      recipe, peft::test::tiny_recipe(folder / "task", "lora", "epochs = " + std::to_string(epochs) + "\n") + kSweep);
   return recipe;
 }
 
@@ -97,6 +99,24 @@ CATCH_TEST_CASE("peft sweep --jobs 2 trains the trials as child runs, with the s
   CATCH_REQUIRE(two.exit_code == 0);
   CATCH_CHECK_THAT(two.out, Catch::Contains("4 trials (0 trained now)"));
   CATCH_CHECK(read(folder / "two" / "results.csv") == read(folder / "one" / "results.csv"));
+}
+
+CATCH_TEST_CASE("Ctrl-C stops a --jobs sweep's running trials at a checkpoint; rerunning it continues them") {
+  TempFolder folder;
+  const fs::path recipe = write_sweep(folder, 48, 24, 30);
+  const fs::path sweep = folder / "sweep";
+  const auto stopped =
+      run_command("(PEFT_PLUGIN_PATH= '" PEFT_EXECUTABLE "' sweep " + quoted(recipe) + " --jobs 2 --out " +
+                  quoted(sweep) + " & pid=$!; until grep -qs 'epoch 2/' " + quoted(sweep / "logs" / "trial_000.log") +
+                  "; do sleep 0.01; done; kill -INT $pid; wait $pid)");
+  CATCH_CHECK(stopped.exit_code == 130);
+  CATCH_CHECK_THAT(stopped.err, Catch::Contains("stopped (its checkpoint is written)") &&
+                                    Catch::Contains("rerun the same peft sweep command to continue"));
+  CATCH_CHECK_FALSE(fs::exists(sweep / "trial_002"));  // nothing new started after the signal
+  const auto continued = run_peft("sweep " + quoted(recipe) + " --jobs 2 --out " + quoted(sweep));
+  CATCH_REQUIRE(continued.exit_code == 0);
+  CATCH_CHECK_THAT(read(sweep / "logs" / "trial_000.log"), Catch::Contains("resuming"));
+  CATCH_CHECK(fs::exists(sweep / "results.csv"));
 }
 
 CATCH_TEST_CASE("peft sweep --emit slurm writes a job array with one task per trial") {
