@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -85,11 +86,12 @@ Split read_vtab1k_split(const fs::path& task, const std::string& split_name, std
     const std::string where = list.string() + ":" + std::to_string(line_number);
     const std::size_t space = line.rfind(' ');
     const std::string label_text = space == std::string::npos ? "" : line.substr(space + 1);
-    if (space == std::string::npos || space == 0 || label_text.empty() ||
-        label_text.find_first_not_of("0123456789-") != std::string::npos) {
+    std::int64_t label = 0;
+    const auto [end, error] = std::from_chars(label_text.data(), label_text.data() + label_text.size(), label);
+    if (space == std::string::npos || space == 0 || label_text.empty() || error != std::errc() ||
+        end != label_text.data() + label_text.size()) {
       throw Error("data", where + ": expected '<image path> <integer label>', got '" + line + "'");
     }
-    const std::int64_t label = std::stoll(label_text);
     if (label < 0 || label >= split.num_classes) {
       throw Error("data", where + ": label " + std::to_string(label) + " outside [0, " +
                               std::to_string(split.num_classes) + ")");

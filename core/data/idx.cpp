@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "peft/error.h"
 
@@ -74,14 +75,24 @@ at::Tensor read_idx(const std::filesystem::path& file) {
     }
     count *= size;
   }
-  at::Tensor tensor = at::empty(shape, at::TensorOptions().dtype(at::kByte));
-  const std::uint64_t got = in.read(tensor.data_ptr(), count);
+  // Read in chunks into a buffer that grows only as data arrives, so a header claiming gigabytes over a few bytes
+  // (found by the fuzzer) costs what the file holds, not what it claims.
+  std::vector<std::uint8_t> bytes;
+  std::uint64_t got = 0;
+  while (got < count) {
+    bytes.resize(static_cast<std::size_t>(std::min<std::uint64_t>(count, std::max<std::uint64_t>(2 * got, 1u << 20))));
+    const std::uint64_t read = in.read(bytes.data() + got, bytes.size() - got);
+    got += read;
+    if (read == 0) break;
+  }
   std::uint8_t extra = 0;
   if (got != count || in.read(&extra, 1) != 0) {
     throw Error("idx", file.string() + ": " + (got != count ? std::to_string(got) : "more") +
                            " data bytes, the header's dimensions need " + std::to_string(count) +
                            (got != count ? " (truncated?)" : " (trailing data?)"));
   }
+  at::Tensor tensor = at::empty(shape, at::TensorOptions().dtype(at::kByte));
+  if (count > 0) std::memcpy(tensor.data_ptr(), bytes.data(), count);
   return tensor;
 }
 

@@ -25,7 +25,7 @@ targets = ["blocks.*.attn.proj"]
   CATCH_REQUIRE(text.exit_code == 0);
   CATCH_CHECK_THAT(text.out, Catch::Contains("backbone  vit, 86,567,656 parameters, 48 sites"));  // timm's count
   CATCH_CHECK_THAT(text.out, Catch::Contains("12 of 48 sites selected, 7,087,104 parameters"));
-  CATCH_CHECK_THAT(text.out, Catch::Matches(R"((.|\n)*  blocks\.11\.attn\.proj +\[768, 768\] +yes +590,592\n(.|\n)*)"));
+  CATCH_CHECK(peft::test::has_line(text.out, R"(  blocks\.11\.attn\.proj +\[768, 768\] +yes +590,592)"));
 
   const auto json = run_peft("inspect --json '" + (folder / "vitb.toml").string() + "'");
   CATCH_REQUIRE(json.exit_code == 0);

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "support/temp_folder.h"
@@ -33,6 +34,16 @@ CommandResult run_command(const std::string& command_line) {
 
 CommandResult run_peft(const std::string& arguments) {
   return run_command("PEFT_PLUGIN_PATH= '" PEFT_EXECUTABLE "' " + arguments);
+}
+
+bool has_line(const std::string& text, const std::string& pattern) {
+  const std::regex regex(pattern);
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (std::regex_match(line, regex)) return true;
+  }
+  return false;
 }
 
 std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }

@@ -18,6 +18,10 @@ CommandResult run_command(const std::string& command_line);
 /// Runs the `peft` this build made with `arguments` (already quoted for the shell), with PEFT_PLUGIN_PATH empty.
 CommandResult run_peft(const std::string& arguments);
 
+/// Whether one line of `text` matches `pattern` whole (std::regex, ECMAScript). Line by line on purpose: a regex
+/// like `(.|\n)*` over a whole output recurses once a character in libstdc++ and overflows the stack under ASan.
+bool has_line(const std::string& text, const std::string& pattern);
+
 /// `path` in single quotes, for a command line.
 std::string quoted(const std::filesystem::path& path);
 

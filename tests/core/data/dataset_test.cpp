@@ -50,6 +50,14 @@ CATCH_TEST_CASE("VTAB-1k list errors name the file and line") {
   CATCH_CHECK_THROWS_WITH(peft::data::read_vtab1k_split(task, "negative"), Catch::Contains("label -1 outside"));
   write_text(task / "empty.txt", "\n");
   CATCH_CHECK_THROWS_WITH(peft::data::read_vtab1k_split(task, "empty"), Catch::EndsWith("empty.txt lists no images"));
+  // Found by the fuzzer: labels std::stoll could not take (too long, a lone '-', trailing junk) escaped as
+  // std::out_of_range / std::invalid_argument instead of this one-line error.
+  for (const char* label : {"4000000000000000004444444443", "-", "1-2"}) {
+    write_text(task / "odd.txt", std::string("a.jpg ") + label + "\n");
+    CATCH_CHECK_THROWS_WITH(
+        peft::data::read_vtab1k_split(task, "odd"),
+        Catch::EndsWith("odd.txt:1: expected '<image path> <integer label>', got 'a.jpg " + std::string(label) + "'"));
+  }
 }
 
 CATCH_TEST_CASE("FGVC labels map to contiguous ids sorted as the training split's values") {

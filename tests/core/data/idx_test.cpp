@@ -74,6 +74,10 @@ CATCH_TEST_CASE("an IDX header claiming more than 16 GiB is refused before alloc
   peft::test::write_text(folder / "huge", idx_bytes(0x08, {0xffffffffu, 0xffffffffu, 2}, std::string(8, '\0')));
   CATCH_CHECK_THROWS_WITH(peft::data::read_idx(folder / "huge"),
                           Catch::Contains("huge: the header's dimensions claim more than 16 GiB"));
+  // Found by the fuzzer: a header claiming 2.8 GB over 12 data bytes allocated the 2.8 GB before finding out.
+  peft::test::write_text(folder / "claims", idx_bytes(0x08, {2, 2, 0x2a000003u}, std::string(12, '\1')));
+  CATCH_CHECK_THROWS_WITH(peft::data::read_idx(folder / "claims"),
+                          Catch::Contains("claims: 12 data bytes, the header's dimensions need 2818572300"));
   // A gzip bomb (a tiny file inflating to 64 MiB) with a small header stops reading after one byte too many.
   write_gzip(folder / "bomb.gz", idx_bytes(0x08, {4}, std::string(64u << 20, '\0')));
   CATCH_CHECK(fs::file_size(folder / "bomb.gz") < (1u << 20));
