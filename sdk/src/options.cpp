@@ -75,7 +75,9 @@ std::string to_string(const OptionValue& value) {
 Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std::string, OptionValue>& given,
                         const std::string& default_context, const std::map<std::string, std::string>& key_contexts) {
   std::map<std::string, OptionValue> values;
-  for (const auto& [name, value] : given) {
+  for (const auto& entry : given) {
+    const std::string& name = entry.first;  // a plain reference: C++17 lambdas cannot capture structured bindings
+    const OptionValue& value = entry.second;
     const auto located = key_contexts.find(name);
     const std::string& context = located == key_contexts.end() ? default_context : located->second;
     const auto spec = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& s) { return s.name == name; });

@@ -45,7 +45,8 @@ void load_state_dict(torch::nn::Module& module, const NamedTensors& tensors, con
     }
   }
   std::vector<std::string> missing;
-  for (const auto& [name, target] : targets) {
+  for (const auto& entry : targets) {
+    const std::string& name = entry.first;  // a plain reference: C++17 lambdas cannot capture structured bindings
     if (matched.count(name) == 0 && std::none_of(mismatched.begin(), mismatched.end(), [&](const std::string& m) {
           return m.compare(0, name.size() + 1, name + " ") == 0;
         })) {
