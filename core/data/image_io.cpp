@@ -1,6 +1,5 @@
 #include "data/image_io.h"
 
-#include <stb_image.h>
 #include <stb_image_write.h>
 #include <unistd.h>
 
@@ -9,6 +8,7 @@
 #include <cstring>
 #include <memory>
 
+#include "data/stb_image_bounded.h"
 #include "peft/error.h"
 
 namespace peft::data {
@@ -17,8 +17,8 @@ at::Tensor decode_image(const std::filesystem::path& file) {
   int width = 0;
   int height = 0;
   int channels = 0;
-  if (stbi_info(file.c_str(), &width, &height, &channels) == 0) {
-    const char* reason = stbi_failure_reason();
+  const char* reason = nullptr;
+  if (!image_info(file.c_str(), &width, &height, &channels, &reason)) {
     if (!std::filesystem::exists(file)) throw Error("image", file.string() + ": no such file");
     throw Error("image",
                 file.string() + ": cannot decode (" + (reason ? reason : "unknown format") + "; expected PNG or JPEG)");
@@ -33,12 +33,14 @@ at::Tensor decode_image(const std::filesystem::path& file) {
   }
   // Grey (with or without alpha) stays one channel; everything else, palettes included, becomes RGB.
   const int wanted = channels <= 2 ? 1 : 3;
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load(file.c_str(), &width, &height, &channels, wanted),
-                                                   stbi_image_free);
+  const BoundedImage loaded = load_bounded(file.c_str(), wanted);
+  const std::unique_ptr<unsigned char, void (*)(unsigned char*)> pixels(loaded.pixels, free_image);
   if (!pixels) {
-    const char* reason = stbi_failure_reason();
-    throw Error("image", file.string() + ": cannot decode (" + (reason ? reason : "corrupt data") + ")");
+    throw Error("image",
+                file.string() + ": cannot decode (" + (loaded.failure ? loaded.failure : "corrupt data") + ")");
   }
+  width = loaded.width;
+  height = loaded.height;
   // clone(), not contiguous(): for one channel the permuted view is already contiguous and would still point into
   // stb's buffer, freed on return.
   return at::from_blob(pixels.get(), {height, width, wanted}, at::kByte)

@@ -83,3 +83,19 @@ CATCH_TEST_CASE("an image header claiming huge dimensions is refused before deco
   CATCH_CHECK_THROWS_WITH(peft::data::decode_image(folder / "bomb.png"),
                           Catch::Contains("bomb.png: 15000x15000 pixels, more than the 178956970"));
 }
+
+CATCH_TEST_CASE("a corrupt PNG whose zlib stream made stb_image ask for 2 GiB is one error, without the allocation") {
+  // Found by the fuzzer (tests/fuzz/corpus/image/regression-zlib-realloc-2GiB.png): an 8x6 grey PNG whose IDAT
+  // chunks made Debian's libstb double its inflate buffer to 2 GiB. decode_image's stb refuses allocations over
+  // 1 GiB.
+  const std::string hex =
+      "89504e470d0a1a0a0000000d4948445200000008000000060800000000db6e80270000001f49444154787e636400001f"
+      "49444154785e6364508500460d288305c2d000001f49444154787e636400001f49444154785e6364508500460d288305"
+      "c2d0508531803c3003240a62806501b7fa508531803c3003240a62806501b7fa454e44ae";
+  std::string bytes;
+  for (std::size_t i = 0; i < hex.size(); i += 2)
+    bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  TempFolder folder;
+  peft::test::write_text(folder / "bomb.png", bytes);
+  CATCH_CHECK_THROWS_WITH(peft::data::decode_image(folder / "bomb.png"), Catch::Contains("bomb.png: cannot decode"));
+}
