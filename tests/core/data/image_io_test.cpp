@@ -101,11 +101,13 @@ CATCH_TEST_CASE("a corrupt PNG whose zlib stream made stb_image ask for 2 GiB is
 }
 
 CATCH_TEST_CASE("the fuzzer's image findings are one-line errors (JPEG Huffman tables over 256 codes)") {
-  // Inputs kept in the fuzz seed corpus; under -DPEFT_SANITIZE=ON these would show stb's out-of-bounds write.
+  // Inputs kept in the fuzz seed corpus; under -DPEFT_SANITIZE=ON these showed stb's out-of-bounds write. stb's
+  // reason is "bad DHT header" when only the JPEG reader tried, else the last reader's ("unknown image type").
   const fs::path corpus = fs::path(PEFT_REFERENCE_FIXTURE_DIR) / ".." / ".." / "fuzz" / "corpus" / "image";
   for (const char* name : {"regression-jpeg-dht-over-256-codes-1.jpg", "regression-jpeg-dht-over-256-codes-2.jpg",
                            "regression-jpeg-dht-over-256-codes-3.jpg", "regression-jpeg-dht-over-256-codes-4.jpg"}) {
     CATCH_INFO(name);
-    CATCH_CHECK_THROWS_WITH(peft::data::decode_image(corpus / name), Catch::Contains("bad DHT header"));
+    CATCH_CHECK_THROWS_WITH(peft::data::decode_image(corpus / name),
+                            Catch::Contains(std::string(name) + ": cannot decode"));
   }
 }
