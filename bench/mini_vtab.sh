@@ -52,8 +52,8 @@ for task in $tasks; do
   done
 done >"$commands"
 
-todo=$(wc -l <"$commands")
-echo "mini_vtab.sh: $todo runs to train ($jobs at a time) into $out" >&2
+pending=$(wc -l <"$commands")
+echo "mini_vtab.sh: $pending runs to train ($jobs at a time) into $out" >&2
 start=$SECONDS
 run_one() {
   local folder=$1; shift
@@ -68,8 +68,8 @@ export peft
 # xargs -d '\n' hands each line to bash, which splits it on tabs into the folder and the arguments.
 xargs -d '\n' -P "$jobs" -I{} bash -c 'IFS=$'"'"'\t'"'"' read -r -a a <<<"$1"; run_one "${a[@]}"' _ {} <"$commands"
 elapsed=$((SECONDS - start))
-echo "mini_vtab.sh: trained $todo runs in ${elapsed}s" >&2
+echo "mini_vtab.sh: trained $pending runs in ${elapsed}s" >&2
 
 $peft report "$out" >/dev/null
-/usr/bin/python3 bench/mini_vtab_table.py "$out" --epochs "$epochs" --seconds "$elapsed" --runs "$todo" \
+/usr/bin/python3 bench/mini_vtab_table.py "$out" --epochs "$epochs" --seconds "$elapsed" --runs "$pending" \
   --methods "$(printf '%s\n' "${methods[@]}")" | tee "$out/table.md"

@@ -95,7 +95,7 @@ std::string last_line(const std::filesystem::path& file) {
   std::string last;
   while (std::getline(in, line)) {
     // A progress line redraws itself with '\r'; keep what the terminal would show last.
-    const auto cr = line.find_last_of('\r', line.size() > 0 ? line.size() - 1 : 0);
+    const auto cr = line.rfind('\r');
     if (cr != std::string::npos && cr + 1 < line.size()) line = line.substr(cr + 1);
     if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
   }

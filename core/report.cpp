@@ -9,6 +9,7 @@
 #include "adapter_file.h"
 #include "peft/error.h"
 #include "process_pool.h"
+#include "text_format.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -68,14 +69,6 @@ std::string html_escape(const std::string& text) {
     }
   }
   return escaped;
-}
-
-std::string fixed(double value, int digits) {
-  std::ostringstream text;
-  text.setf(std::ios::fixed);
-  text.precision(digits);
-  text << value;
-  return text.str();
 }
 
 fs::path find_gnuplot() {

@@ -13,6 +13,7 @@
 #include "peft/strings.h"
 #include "process_pool.h"
 #include "run.h"
+#include "text_format.h"
 #include "train/interrupt.h"
 
 namespace fs = std::filesystem;
@@ -158,11 +159,8 @@ std::vector<std::string> point_overrides(const std::vector<std::string>& assignm
   return overrides;
 }
 
-std::string percent(double fraction) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.2f", 100.0 * fraction);
-  return text;
-}
+// A top-1 fraction as a percentage with two decimals, without the sign ("84.60").
+std::string percent(double fraction) { return fixed(100.0 * fraction, 2); }
 
 }  // namespace
 

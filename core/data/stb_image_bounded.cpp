@@ -4,14 +4,8 @@
 // - JPEG Huffman tables over 256 codes: stbi__build_huffman wrote past its 257-entry table. The copy compiled here
 //   (third_party/stb_image.h) carries upstream 2.28's "bad DHT header" check.
 // The functions are static to this file (STB_IMAGE_STATIC) and reached through image_io's decode_image only.
-#include <algorithm>
 #include <cstddef>
-#include <cstdint>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
-#include <limits>
-#include <vector>
 
 namespace {
 
@@ -42,35 +36,16 @@ void* bounded_realloc(void* pointer, std::size_t size) {
 #include "data/stb_image_bounded.h"
 
 namespace peft::data {
-namespace {
-
-std::vector<unsigned char> read_file(const char* file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), {});
-}
-
-}  // namespace
 
 BoundedImage load_bounded(const char* file, int wanted_channels) {
   BoundedImage image;
-  const std::vector<unsigned char> bytes = read_file(file);
-  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-    image.failure = "file over 2 GiB";
-    return image;
-  }
-  image.pixels = stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &image.width, &image.height,
-                                       &image.channels, wanted_channels);
+  image.pixels = stbi_load(file, &image.width, &image.height, &image.channels, wanted_channels);
   if (image.pixels == nullptr) image.failure = stbi_failure_reason();
   return image;
 }
 
 bool image_info(const char* file, int* width, int* height, int* channels, const char** failure) {
-  const std::vector<unsigned char> bytes = read_file(file);
-  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-    *failure = "file over 2 GiB";
-    return false;
-  }
-  if (stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), width, height, channels) != 0) return true;
+  if (stbi_info(file, width, height, channels) != 0) return true;
   *failure = stbi_failure_reason();
   return false;
 }

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "peft/error.h"
+#include "text_format.h"
 #include "train/interrupt.h"
 #include "train/lr_schedule.h"
 
@@ -48,12 +49,6 @@ void clip_gradients(const std::vector<TrainableTensor>& tensors, double max_norm
   for (const auto& trainable : tensors) {
     if (trainable.tensor.grad().defined()) trainable.tensor.mutable_grad().mul_(factor);
   }
-}
-
-std::string fixed(double value, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  return text;
 }
 
 bool evaluation_due(const TrainOptions& options, std::int64_t epoch) {
