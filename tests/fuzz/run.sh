@@ -4,7 +4,10 @@
 # shipped recipes for recipe). Prints a table of executions per target; exits 1 if any target found a crash, a
 # leak, a timeout (10 s an input) or an out-of-memory (2 GiB), with the input in build-fuzz/findings/.
 #
-#   tests/fuzz/run.sh [SECONDS]         TARGETS="idx image" tests/fuzz/run.sh 30
+# FUZZ_SEED fixes libFuzzer's seed (CI: 1, so a smoke run tries the same inputs in the same order every time, as
+# far as its time reaches); unset, each run draws one.
+#
+#   tests/fuzz/run.sh [SECONDS]         TARGETS="idx image" FUZZ_SEED=1 tests/fuzz/run.sh 30
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -40,14 +43,15 @@ for target in $targets; do
   log="$build/$target.log"
   status=0
   ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/${target}_fuzz" "$work" -max_total_time="$seconds" -timeout=10 \
-    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/findings/$target-" \
+    -rss_limit_mb=2048 -seed="${FUZZ_SEED:-0}" -print_final_stats=1 -artifact_prefix="$build/findings/$target-" \
     >"$log" 2>&1 || status=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
   files=$(find "$work" -type f | wc -l)
   result="clean"
   if ((status != 0)); then
-    result="**finding** (exit $status; $(grep -m 1 -E 'ERROR|==[0-9]+==' "$log" | cut -c1-80); log $log)"
+    reason=$(grep -m 1 -E 'ERROR|runtime error|==[0-9]+==' "$log" | sed -E 's|^/[^: ]*/||' | cut -c1-100 || true)
+    result="**finding** (exit $status; ${reason:-see the log}; log $log)"
     failed=1
   fi
   echo "| $target | $seconds | ${runs:-?} | ${rate:-?} | $files | $result |"

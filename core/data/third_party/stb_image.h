@@ -1,5 +1,5 @@
 /* stb_image - v2.27 - public domain image loader
-   (peft: Debian's libstb-dev 0.0~git20220908.8b5f1f3 copy, with upstream 2.28's DHT size check; see README.md here) - http://nothings.org/stb
+   (peft: Debian's libstb-dev 0.0~git20220908.8b5f1f3 copy, with fixes marked peft:, see README.md here) - http://nothings.org/stb
                                   no warranty implied; use at your own risk
 
    Do this:
@@ -1064,6 +1064,19 @@ static void *stbi__malloc_mad4(int a, int b, int c, int d, int add)
 }
 #endif
 
+#ifndef STBI_NO_JPEG
+// peft: a corrupt JPEG's DC differences can sum past INT_MAX, and a dequantised DC past a short (signed overflow,
+// found by fuzzing under UBSan). Sums in 64 bits; refuses a DC or a scaled DC that does not fit.
+static int stbi__peft_next_dc(int pred, int diff, int scale, int *dc)
+{
+   long long sum = (long long) pred + diff;
+   long long scaled = sum * scale;
+   if (sum < INT_MIN || sum > INT_MAX || scaled < SHRT_MIN || scaled > SHRT_MAX) return 0;
+   *dc = (int) sum;
+   return 1;
+}
+#endif
+
 // stbi__err - error
 // stbi__errpf - error returning pointer to float
 // stbi__errpuc - error returning pointer to unsigned char
@@ -2060,7 +2073,10 @@ static void stbi__grow_buffer_unsafe(stbi__jpeg *j)
          if (c != 0) {
             j->marker = (unsigned char) c;
             j->nomore = 1;
-            return;
+            // peft: pad with zero bytes, as every later call does, instead of returning short: a caller could take
+            // more bits than there were and drive code_bits negative, then shift by more than 31 above (found by
+            // fuzzing under UBSan). The bits read are zeros either way, only code_bits stays true.
+            b = 0;
          }
       }
       j->code_buffer |= b << (24 - j->code_bits);
@@ -2193,7 +2209,7 @@ static int stbi__jpeg_decode_block(stbi__jpeg *j, short data[64], stbi__huffman 
    memset(data,0,64*sizeof(data[0]));
 
    diff = t ? stbi__extend_receive(j, t) : 0;
-   dc = j->img_comp[b].dc_pred + diff;
+   if (!stbi__peft_next_dc(j->img_comp[b].dc_pred, diff, dequant[0], &dc)) return stbi__err("bad DC coefficient","Corrupt JPEG");
    j->img_comp[b].dc_pred = dc;
    data[0] = (short) (dc * dequant[0]);
 
@@ -2247,7 +2263,7 @@ static int stbi__jpeg_decode_block_prog_dc(stbi__jpeg *j, short data[64], stbi__
       if (t < 0 || t > 15) return stbi__err("can't merge dc and ac", "Corrupt JPEG");
       diff = t ? stbi__extend_receive(j, t) : 0;
 
-      dc = j->img_comp[b].dc_pred + diff;
+      if (!stbi__peft_next_dc(j->img_comp[b].dc_pred, diff, 1 << j->succ_low, &dc)) return stbi__err("bad DC coefficient","Corrupt JPEG");
       j->img_comp[b].dc_pred = dc;
       data[0] = (short) (dc * (1 << j->succ_low));
    } else {
@@ -3357,7 +3373,8 @@ static int stbi__decode_jpeg_header(stbi__jpeg *z, int scan)
 // decode image to YCbCr format
 static int stbi__decode_jpeg_image(stbi__jpeg *j)
 {
-   int m;
+   int m, i;
+   int scanned = 0; // peft: a bit for each component some scan carried
    for (m = 0; m < 4; m++) {
       j->img_comp[m].raw_data = NULL;
       j->img_comp[m].raw_coeff = NULL;
@@ -3368,6 +3385,7 @@ static int stbi__decode_jpeg_image(stbi__jpeg *j)
    while (!stbi__EOI(m)) {
       if (stbi__SOS(m)) {
          if (!stbi__process_scan_header(j)) return 0;
+         for (i = 0; i < j->scan_n; ++i) scanned |= 1 << j->order[i];
          if (!stbi__parse_entropy_coded_data(j)) return 0;
          if (j->marker == STBI__MARKER_none ) {
             // handle 0s at the end of image data from IP Kamera 9060
@@ -3390,6 +3408,9 @@ static int stbi__decode_jpeg_image(stbi__jpeg *j)
       }
       m = stbi__get_marker(j);
    }
+   // peft: a file that ends before some component had a scan (truncated, or none at all) has no pixels there; stb
+   // returned its unwritten buffers as the image.
+   if (scanned != (1 << j->s->img_n) - 1) return stbi__err("missing scan", "Corrupt JPEG");
    if (j->progressive)
       stbi__jpeg_finish(j);
    return 1;

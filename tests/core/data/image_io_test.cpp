@@ -4,7 +4,10 @@
 #include <stb_image_write.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <fstream>
+#include <memory>
+#include <vector>
 
 #include "peft/error.h"
 #include "support/images.h"
@@ -14,6 +17,11 @@ namespace fs = std::filesystem;
 using peft::test::TempFolder;
 
 namespace {
+
+// An input the image fuzz target found, kept in its seed corpus.
+fs::path fuzz_finding(const std::string& name) {
+  return fs::path(PEFT_REFERENCE_FIXTURE_DIR) / ".." / ".." / "fuzz" / "corpus" / "image" / name;
+}
 
 at::Tensor ramp(std::int64_t channels) {
   return at::arange(channels * 4 * 5, at::kInt).remainder(256).to(at::kByte).reshape({channels, 4, 5});
@@ -100,14 +108,40 @@ CATCH_TEST_CASE("a corrupt PNG whose zlib stream made stb_image ask for 2 GiB is
   CATCH_CHECK_THROWS_WITH(peft::data::decode_image(folder / "bomb.png"), Catch::Contains("bomb.png: cannot decode"));
 }
 
-CATCH_TEST_CASE("the fuzzer's image findings are one-line errors (JPEG Huffman tables over 256 codes)") {
-  // Inputs kept in the fuzz seed corpus; under -DPEFT_SANITIZE=ON these showed stb's out-of-bounds write. stb's
-  // reason is "bad DHT header" when only the JPEG reader tried, else the last reader's ("unknown image type").
-  const fs::path corpus = fs::path(PEFT_REFERENCE_FIXTURE_DIR) / ".." / ".." / "fuzz" / "corpus" / "image";
+CATCH_TEST_CASE("the fuzzer's image findings are one-line errors") {
+  // Inputs kept in the fuzz seed corpus (tests/fuzz/run.sh replays them under ASan + UBSan): Huffman tables over 256
+  // codes (an out-of-bounds write), a DC coefficient summed past INT_MAX, a bit reader run past a marker (a shift
+  // by 33). stb's reason is the JPEG reader's, or the PNG reader's ("unknown image type") when both tried.
   for (const char* name : {"regression-jpeg-dht-over-256-codes-1.jpg", "regression-jpeg-dht-over-256-codes-2.jpg",
-                           "regression-jpeg-dht-over-256-codes-3.jpg", "regression-jpeg-dht-over-256-codes-4.jpg"}) {
+                           "regression-jpeg-dht-over-256-codes-3.jpg", "regression-jpeg-dht-over-256-codes-4.jpg",
+                           "regression-jpeg-dc-overflow.jpg", "regression-jpeg-bits-past-marker.jpg"}) {
     CATCH_INFO(name);
-    CATCH_CHECK_THROWS_WITH(peft::data::decode_image(corpus / name),
+    CATCH_CHECK_THROWS_WITH(peft::data::decode_image(fuzz_finding(name)),
                             Catch::Contains(std::string(name) + ": cannot decode"));
   }
+}
+
+CATCH_TEST_CASE("a JPEG that ends before every component had a scan is an error, not an image of stale memory") {
+  // no-scan: a frame header and then the end; truncated: a three-scan sequential JPEG cut after its first scan.
+  for (const char* name : {"regression-jpeg-no-scan.jpg", "regression-jpeg-truncated-before-second-scan.jpg"}) {
+    CATCH_INFO(name);
+    CATCH_CHECK_THROWS_WITH(peft::data::decode_image(fuzz_finding(name)),
+                            Catch::Contains(std::string(name) + ": cannot decode (missing scan)"));
+  }
+}
+
+CATCH_TEST_CASE("a corrupt JPEG decodes to the same pixels whatever the heap held before") {
+  // The fuzzer's input uses decoder state no marker set; stb read it from a fresh malloc, so the pixels (and
+  // sometimes the error) changed from run to run. Its allocations are zeroed now.
+  const fs::path file = fuzz_finding("regression-jpeg-reads-unset-state.jpg");
+  const at::Tensor first = peft::data::decode_image(file);
+  {
+    std::vector<std::unique_ptr<unsigned char[]>> dirt;
+    for (std::size_t size = 16; size <= (std::size_t{1} << 17); size += size / 4 + 16) {
+      dirt.emplace_back(new unsigned char[size]);
+      std::memset(dirt.back().get(), 0x5a, size);
+    }
+  }
+  CATCH_CHECK(first.sizes() == at::IntArrayRef({3, 6, 305}));
+  CATCH_CHECK(at::equal(peft::data::decode_image(file), first));
 }
