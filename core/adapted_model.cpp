@@ -39,7 +39,7 @@ AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone,
   model.backbone = std::move(backbone);
   model.method_name = section.plugin;
   model.method_options = resolve_options(entry.options, section.options, section.context, section.option_contexts);
-  model.method = entry.create(model.method_options);
+  model.method = built_by_plugin(section, "method", [&] { return entry.create(model.method_options); });
 
   std::vector<Site> all_sites = model.backbone->sites();
   std::vector<std::string> names;
@@ -55,7 +55,7 @@ AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone,
       selected.push_back(site);
     }
   }
-  model.method->attach(*model.backbone, selected);
+  built_by_plugin(section, "method", [&] { model.method->attach(*model.backbone, selected); });
 
   for (auto& parameter : model.backbone->parameters()) parameter.set_requires_grad(false);
   std::set<std::string> seen;

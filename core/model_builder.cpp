@@ -20,11 +20,21 @@ const RegistryEntry<Interface>& plugin_entry(const RegistryTable<Interface>& tab
 template const MethodEntry& plugin_entry(const RegistryTable<Method>&, const PluginSection&);
 template const BackboneEntry& plugin_entry(const RegistryTable<Backbone>&, const PluginSection&);
 
+std::string torch_reason(const c10::Error& error) {
+  std::string text = error.what_without_backtrace();
+  text = text.substr(0, text.find('\n'));
+  if (text.rfind("[enforce fail at ", 0) == 0) {
+    const auto condition_end = text.find(". ", text.find("] "));
+    if (condition_end != std::string::npos) text = text.substr(condition_end + 2);
+  }
+  return text;
+}
+
 BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& section) {
   const BackboneEntry& entry = plugin_entry(registry.backbones(), section);
+  const Options options = resolve_options(entry.options, section.options, section.context, section.option_contexts);
   BuiltBackbone built;
-  built.backbone =
-      entry.create(resolve_options(entry.options, section.options, section.context, section.option_contexts));
+  built.backbone = built_by_plugin(section, "backbone", [&] { return entry.create(options); });
   if (section.checkpoint) {
     if (!std::filesystem::exists(*section.checkpoint)) {
       throw Error("recipe", section.context + ": checkpoint " + section.checkpoint->string() + " does not exist");

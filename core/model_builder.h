@@ -1,10 +1,14 @@
 #pragma once
 
+#include <c10/util/Exception.h>
+
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "peft/backbone.h"
+#include "peft/error.h"
 #include "peft/registry.h"
 #include "recipe.h"
 
@@ -20,6 +24,22 @@ struct BuiltBackbone {
 /// that kind when there is none.
 template <class Interface>
 const RegistryEntry<Interface>& plugin_entry(const RegistryTable<Interface>& table, const PluginSection& section);
+
+/// The first line of a LibTorch error, without its "[enforce fail at FILE:LINE] CONDITION. " prefix.
+std::string torch_reason(const c10::Error& error);
+
+/// Runs `build` (a plugin making its backbone or attaching its method); a LibTorch error there, such as an option too
+/// large to allocate or sizes that do not fit, is the recipe's problem: a one-line peft::Error naming the table.
+template <class Build>
+auto built_by_plugin(const PluginSection& section, const std::string& what, Build&& build) -> decltype(build()) {
+  try {
+    return build();
+  } catch (const c10::Error& e) {
+    throw Error(section.plugin, section.context + ": cannot build the " + what + ": " + torch_reason(e));
+  } catch (const std::bad_alloc&) {
+    throw Error(section.plugin, section.context + ": cannot build the " + what + ": out of memory");
+  }
+}
 
 /// Makes the backbone `section` names: its options checked against the plugin's declaration, then its checkpoint
 /// (if any) read and loaded. Every problem is a peft::Error naming the recipe key or the checkpoint file.

@@ -102,6 +102,7 @@ void run_as_children(const SweepRequest& request, const Recipe& recipe, const st
   for (const SweepRun* run : pending) {
     commands.push_back(child_command(request, *run, threads, logs / (run->folder.filename().string() + ".log")));
   }
+  const InterruptScope interruptible;  // a signal stops launching and is passed on to the running trials
   const auto results = run_children(
       commands, request.jobs,
       [&](std::size_t i) {

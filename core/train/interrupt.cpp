@@ -6,9 +6,10 @@ namespace peft {
 namespace {
 
 volatile std::sig_atomic_t requested = 0;
+volatile std::sig_atomic_t scopes = 0;  // InterruptScopes alive
 
 extern "C" void on_signal(int signal) {
-  if (requested != 0) {  // the second one: stop now
+  if (scopes == 0 || requested != 0) {  // nobody to act on it, or the second one: stop now
     std::signal(signal, SIG_DFL);
     std::raise(signal);
     return;
@@ -25,6 +26,10 @@ void install_interrupt_handlers() {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
 }
+
+InterruptScope::InterruptScope() { scopes = scopes + 1; }
+
+InterruptScope::~InterruptScope() { scopes = scopes - 1; }
 
 bool interrupt_requested() { return requested != 0; }
 

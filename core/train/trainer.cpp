@@ -67,6 +67,7 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
   TrainingProgress& progress = outcome.progress;
   std::int64_t session_images = 0;
   double session_seconds = 0.0;
+  const InterruptScope interruptible;  // a signal from here on stops at the next step, with a checkpoint
 
   for (std::int64_t epoch = start.epoch; epoch < options.epochs; ++epoch) {
     const auto epoch_start = Clock::now();

@@ -120,3 +120,13 @@ CATCH_TEST_CASE("peft eval and peft merge name a folder that is not a finished r
   check_user_error(run_peft("merge " + quoted(folder / "run") + " -o " + quoted(folder / "m.safetensors")),
                    "peft run --resume");
 }
+
+CATCH_TEST_CASE("a method option too large to allocate is one line naming the method table, not a LibTorch trace") {
+  TempFolder folder;
+  const fs::path recipe = setup(folder);
+  const auto result =
+      run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "run") + " --set method.options.r=100000000000");
+  check_user_error(result, "[lora] " + recipe.string() + " [method");
+  check_user_error(result, "cannot build the method: DefaultCPUAllocator: can't allocate memory");
+  CATCH_CHECK_THAT(result.err, !Catch::Contains("frame #"));
+}
