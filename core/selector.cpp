@@ -48,6 +48,13 @@ SitePattern SitePattern::parse(const std::string& text) {
   pattern.text_ = text;
   if (text.rfind("re:", 0) == 0) {
     pattern.is_regex_ = true;
+    // std::regex compiles by recursion: tens of thousands of nested groups overflowed the stack (a crash, not an
+    // error). Patterns that select layers are a few dozen characters.
+    constexpr std::size_t kMaxRegex = 1000;
+    if (text.size() - 3 > kMaxRegex) {
+      bad_pattern(text.substr(0, 40) + "...", "a regular expression of " + std::to_string(text.size() - 3) +
+                                                  " characters, expected at most " + std::to_string(kMaxRegex));
+    }
     try {
       pattern.regex_ = std::regex(text.substr(3), std::regex::ECMAScript);
     } catch (const std::regex_error& e) {

@@ -76,6 +76,10 @@ CATCH_TEST_CASE("re: patterns must match the whole name") {
               std::vector<std::string>{"blocks.1.mlp.fc1", "blocks.1.mlp.fc2", "blocks.3.mlp.fc1", "blocks.3.mlp.fc2"});
   CATCH_CHECK_FALSE(SitePattern::parse("re:attn").matches("blocks.0.attn.proj"));
   CATCH_CHECK_THROWS_WITH(SitePattern::parse("re:blocks.(1"), Catch::Contains("invalid regular expression"));
+  // 30,000 nested groups overflowed std::regex's recursive compiler; long patterns are refused first.
+  const std::string deep = "re:" + std::string(30000, '(') + "a" + std::string(30000, ')');
+  CATCH_CHECK_THROWS_WITH(SitePattern::parse(deep),
+                          Catch::Contains("a regular expression of 60001 characters, expected at most 1000"));
 }
 
 CATCH_TEST_CASE("exclude is applied first and results keep the sites' order") {
