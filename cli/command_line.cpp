@@ -167,7 +167,7 @@ int run_command_line(int argc, char** argv) {
       ->add_option("--pretrain-images", mini_vtab.pretrain_images,
                    "Pretraining images from classes 0-4 (at most 30000)")
       ->capture_default_str();
-  mini_vtab_app->add_option("--test-images", mini_vtab.test_images, "Test images per downstream task")
+  mini_vtab_app->add_option("--test-images", mini_vtab.test_images, "Test images per downstream task (at most 2000)")
       ->capture_default_str();
 
   try {

@@ -3,6 +3,7 @@
 #include <stb_image_resize.h>
 
 #include <ATen/ATen.h>
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <functional>
@@ -200,6 +201,20 @@ std::vector<std::int64_t> balanced_items(const Source& source, const std::vector
   return items;
 }
 
+// The most test images every downstream task can draw from `test`'s classes 5-9: novel and inverted take a fifth
+// from each class, count takes 1-4 items an image (labels 0-3 in turn).
+std::int64_t max_test_images(const Source& test) {
+  std::array<std::int64_t, 5> per_class{};
+  const auto* labels = test.labels.data_ptr<std::uint8_t>();
+  for (std::int64_t i = 0; i < test.labels.size(0); ++i) {
+    if (labels[i] >= 5 && labels[i] <= 9) ++per_class[labels[i] - 5];
+  }
+  const std::int64_t total = std::accumulate(per_class.begin(), per_class.end(), std::int64_t{0});
+  std::int64_t count_task = 0;
+  for (std::int64_t used = 0; used + count_task % 4 + 1 <= total; ++count_task) used += count_task % 4 + 1;
+  return std::min({total, 5 * *std::min_element(per_class.begin(), per_class.end()), count_task});
+}
+
 }  // namespace
 
 std::vector<MiniVtabTask> build_mini_vtab(const MiniVtabOptions& options) {
@@ -207,6 +222,11 @@ std::vector<MiniVtabTask> build_mini_vtab(const MiniVtabOptions& options) {
   if (options.test_images < 1) throw Error("mini-vtab", "test_images must be positive");
   const Source train = load_source(options.source, "train");
   const Source test = load_source(options.source, "t10k");
+  if (options.test_images > max_test_images(test)) {
+    throw Error("mini-vtab", "test_images = " + std::to_string(options.test_images) + ", expected at most " +
+                                 std::to_string(max_test_images(test)) +
+                                 " (the count task uses 1-4 of the unseen classes' test images an image)");
+  }
   Random random(options.seed);
   std::vector<MiniVtabTask> written;
 

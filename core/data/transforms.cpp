@@ -28,6 +28,15 @@ void validate(const TransformOptions& options) {
     throw Error("data", "data." + field + " " + message);
   };
   if (options.image_size <= 0) bad("image_size", "must be positive");
+  // Bounded so a typo is an error, not a batch of terabytes: 4096 is 8x the largest ViT input in use (518).
+  constexpr std::int64_t kMaxSize = 4096;
+  if (options.image_size > kMaxSize) {
+    bad("image_size", "= " + std::to_string(options.image_size) + ", expected at most " + std::to_string(kMaxSize));
+  }
+  if (options.resize_size > 2 * kMaxSize) {
+    bad("resize_size",
+        "= " + std::to_string(options.resize_size) + ", expected at most " + std::to_string(2 * kMaxSize));
+  }
   if (options.resize != "direct" && options.resize != "shorter") bad("resize", "must be direct or shorter");
   if (options.interpolation != "bilinear" && options.interpolation != "bicubic") {
     bad("interpolation", "must be bilinear or bicubic");

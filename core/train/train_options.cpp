@@ -33,9 +33,11 @@ class Checker {
     return value;
   }
 
-  double positive(const std::string& key) const {
+  // A number in (0, high]: the optimizer computes in float, and 1e308 there was an internal error.
+  double positive(const std::string& key, double high) const {
     const auto value = options_.get<double>(key);
     if (!(value > 0.0)) fail(key, to_string(OptionValue(value)), "a number > 0");
+    if (value > high) fail(key, to_string(OptionValue(value)), "a number <= " + to_string(OptionValue(high)));
     return value;
   }
 
@@ -69,12 +71,12 @@ const std::vector<OptionSpec>& train_option_specs() {
       {"epochs", T::integer, d.epochs, "training epochs (>= 1)"},
       {"batch_size", T::integer, d.batch_size, "images per step (>= 1)"},
       {"optimizer", T::string, d.optimizer, "adamw | sgd (with momentum)"},
-      {"lr", T::number, d.lr, "peak learning rate (> 0)"},
+      {"lr", T::number, d.lr, "peak learning rate, in (0, 1e9]"},
       {"weight_decay", T::number, d.weight_decay,
        "decoupled (adamw) or L2 (sgd) decay; never on biases or 1-D tensors"},
       {"momentum", T::number, d.momentum, "sgd momentum in [0, 1)"},
       {"betas", T::number_list, std::vector<double>{d.beta1, d.beta2}, "adamw betas, each in [0, 1)"},
-      {"eps", T::number, d.eps, "adamw epsilon (> 0)"},
+      {"eps", T::number, d.eps, "adamw epsilon, in (0, 1]"},
       {"schedule", T::string, d.schedule, "cosine | constant (both after the linear warm-up)"},
       {"schedule_step", T::string, d.schedule_step, "epoch | step: how often the learning rate changes"},
       {"warmup_epochs", T::integer, d.warmup_epochs, "epochs of linear warm-up from warmup_lr to lr (<= epochs)"},
@@ -103,7 +105,7 @@ TrainOptions read_train_options(const OptionTable& table) {
   train.epochs = check.integer("epochs", 1);
   train.batch_size = check.integer("batch_size", 1);
   train.optimizer = check.choice("optimizer", {"adamw", "sgd"});
-  train.lr = check.positive("lr");
+  train.lr = check.positive("lr", 1e9);
   train.weight_decay = check.number("weight_decay", 0.0, 1e9);
   train.momentum = check.number("momentum", 0.0, 1.0, true);
   const auto betas = check.options().get<std::vector<double>>("betas");
@@ -112,7 +114,7 @@ TrainOptions read_train_options(const OptionTable& table) {
   }
   train.beta1 = betas[0];
   train.beta2 = betas[1];
-  train.eps = check.positive("eps");
+  train.eps = check.positive("eps", 1.0);
   train.schedule = check.choice("schedule", {"cosine", "constant"});
   train.schedule_step = check.choice("schedule_step", {"epoch", "step"});
   train.warmup_epochs = check.integer("warmup_epochs", 0);

@@ -176,22 +176,26 @@ CATCH_TEST_CASE("out-of-range and unknown [train] values name the line, key and 
   const std::string head = "schema_version = 1\n[backbone]\nplugin = \"vit\"\n[train]\n";
   CATCH_CHECK(error_of(folder, head + "epochs = 0\n") ==
               "[recipe] " + file + ":5 [train]: epochs = 0, expected an integer >= 1");
-  CATCH_CHECK(error_of(folder, head + "lr = -1.0\n") == "[recipe] " + file + ":5 [train]: lr = -1, expected a number > 0");
+  CATCH_CHECK(error_of(folder, head + "lr = -1.0\n") ==
+              "[recipe] " + file + ":5 [train]: lr = -1, expected a number > 0");
+  CATCH_CHECK_THAT(error_of(folder, head + "lr = 1e308\n"), Catch::Contains("lr = 1e+308, expected a number <= 1e+09"));
+  CATCH_CHECK_THAT(error_of(folder, head + "eps = 1e300\n"), Catch::Contains("eps = 1e+300, expected a number <= 1"));
   CATCH_CHECK(error_of(folder, head + "schedule = \"linear\"\n") ==
               "[recipe] " + file + ":5 [train]: schedule = \"linear\", expected one of cosine, constant");
   CATCH_CHECK(error_of(folder, head + "epochs = 2\nwarmup_epochs = 3\n") ==
               "[recipe] " + file + ":6 [train]: warmup_epochs = 3, expected at most epochs (2)");
-  CATCH_CHECK_THAT(error_of(folder, head + "learning_rate = 0.1\n"),
-                   Catch::StartsWith("[options] " + file + ":5 [train]: unknown key 'learning_rate'") &&
-                       Catch::Contains("lr"));
-  CATCH_CHECK_THAT(error_of(folder, head + "lr = \"fast\"\n"), Catch::Contains(file + ":5 [train]") &&
-                                                                   Catch::Contains("lr") && Catch::Contains("number"));
+  CATCH_CHECK_THAT(
+      error_of(folder, head + "learning_rate = 0.1\n"),
+      Catch::StartsWith("[options] " + file + ":5 [train]: unknown key 'learning_rate'") && Catch::Contains("lr"));
+  CATCH_CHECK_THAT(error_of(folder, head + "lr = \"fast\"\n"),
+                   Catch::Contains(file + ":5 [train]") && Catch::Contains("lr") && Catch::Contains("number"));
   CATCH_CHECK(error_of(folder, "schema_version = 1\nseed = -1\n[backbone]\nplugin = \"vit\"\n") ==
               "[recipe] " + file + ":2: seed must be an integer >= 0");
   CATCH_CHECK(error_of(folder, "schema_version = 1\ndevice = \"gpu\"\n[backbone]\nplugin = \"vit\"\n") ==
               "[recipe] " + file + ":2: device must be \"auto\", \"cpu\", \"cuda\" or \"cuda:N\"");
   CATCH_CHECK(error_of(folder, "schema_version = 1\n[backbone]\nplugin = \"vit\"\nhead = \"old\"\n") ==
-              "[recipe] " + file + ":4: [backbone] head must be \"keep\" (a checkpoint head that fits the data stays) or \"new\"");
+              "[recipe] " + file +
+                  ":4: [backbone] head must be \"keep\" (a checkpoint head that fits the data stays) or \"new\"");
   CATCH_CHECK_THAT(error_of(folder, "schema_version = 1\n[backbone]\nplugin = \"vit\"\n[output]\ndirectory = \"x\"\n"),
                    Catch::Contains(file + ":5 [output]: unknown key 'directory'"));
 }

@@ -217,3 +217,12 @@ CATCH_TEST_CASE("the loader reads a mini-vtab task: grey PNGs become normalised 
   CATCH_CHECK(images == 200);
   CATCH_CHECK(at::equal(counts, at::full({4}, 50, at::kLong)));
 }
+
+CATCH_TEST_CASE("mini-vtab: more test images than the count task can draw is one error, before writing anything") {
+  // Fashion-MNIST has 5,000 test images of classes 5-9; count images hold 1-4 of them (2.5 on average).
+  TempFolder folder;
+  CATCH_CHECK_THROWS_WITH(build(folder / "out", 0, 1000000000),
+                          "[mini-vtab] test_images = 1000000000, expected at most 2000 (the count task uses 1-4 of "
+                          "the unseen classes' test images an image)");
+  CATCH_CHECK_FALSE(fs::exists(folder / "out"));
+}

@@ -92,4 +92,7 @@ CATCH_TEST_CASE("impossible transform settings are errors naming the field") {
   options.crop = "center";
   CATCH_CHECK_THROWS_WITH(peft::data::validate(options),
                           Catch::Contains("data.resize_size = 200 is smaller than the crop"));
+  options = {};
+  options.image_size = 100000;  // each image would be 120 GB: an error, not an allocation failure
+  CATCH_CHECK_THROWS_WITH(peft::data::validate(options), "[data] data.image_size = 100000, expected at most 4096");
 }
