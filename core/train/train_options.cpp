@@ -33,7 +33,8 @@ class Checker {
     return value;
   }
 
-  // A number in (0, high]: the optimizer computes in float, and 1e308 there was an internal error.
+  // A number in (0, high]: the optimizer computes in float (lr and lr x weight_decay below FLT_MAX), and 1e308 was
+  // an internal error.
   double positive(const std::string& key, double high) const {
     const auto value = options_.get<double>(key);
     if (!(value > 0.0)) fail(key, to_string(OptionValue(value)), "a number > 0");
@@ -71,9 +72,9 @@ const std::vector<OptionSpec>& train_option_specs() {
       {"epochs", T::integer, d.epochs, "training epochs (>= 1)"},
       {"batch_size", T::integer, d.batch_size, "images per step (>= 1)"},
       {"optimizer", T::string, d.optimizer, "adamw | sgd (with momentum)"},
-      {"lr", T::number, d.lr, "peak learning rate, in (0, 1e9]"},
+      {"lr", T::number, d.lr, "peak learning rate, in (0, 1e30]"},
       {"weight_decay", T::number, d.weight_decay,
-       "decoupled (adamw) or L2 (sgd) decay; never on biases or 1-D tensors"},
+       "decoupled (adamw) or L2 (sgd) decay, in [0, 1e8]; never on biases or 1-D tensors"},
       {"momentum", T::number, d.momentum, "sgd momentum in [0, 1)"},
       {"betas", T::number_list, std::vector<double>{d.beta1, d.beta2}, "adamw betas, each in [0, 1)"},
       {"eps", T::number, d.eps, "adamw epsilon, in (0, 1]"},
@@ -105,8 +106,8 @@ TrainOptions read_train_options(const OptionTable& table) {
   train.epochs = check.integer("epochs", 1);
   train.batch_size = check.integer("batch_size", 1);
   train.optimizer = check.choice("optimizer", {"adamw", "sgd"});
-  train.lr = check.positive("lr", 1e9);
-  train.weight_decay = check.number("weight_decay", 0.0, 1e9);
+  train.lr = check.positive("lr", 1e30);
+  train.weight_decay = check.number("weight_decay", 0.0, 1e8);
   train.momentum = check.number("momentum", 0.0, 1.0, true);
   const auto betas = check.options().get<std::vector<double>>("betas");
   if (betas.size() != 2 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 || betas[1] >= 1) {

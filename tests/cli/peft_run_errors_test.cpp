@@ -64,7 +64,7 @@ CATCH_TEST_CASE("a loss that becomes nan stops the run at its step and keeps the
   const fs::path recipe = setup(folder, "");
   const std::string sets =
       " --set train.epochs=3 --set train.optimizer=sgd --set train.warmup_epochs=1"
-      " --set train.warmup_lr=1e-3 --set train.schedule=constant --set train.lr=1e35";
+      " --set train.warmup_lr=1e-3 --set train.schedule=constant --set train.lr=1e30";
   const auto result = run_peft("run " + quoted(recipe) + sets + " --out " + quoted(folder / "run"));
   check_user_error(result, "at epoch 2, step 2");
   CATCH_CHECK_THAT(result.err, Catch::Contains("The last good checkpoint (end of epoch 1) is " +
