@@ -1,13 +1,20 @@
 #pragma once
-// What the benchmark programs share: wall-clock seconds, medians, and the random-weight ViT they time.
+// What the benchmark programs share: wall-clock seconds, medians, the random-weight ViT they time, and the training
+// step and evaluation forward they time on it.
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "adapted_model.h"
 #include "recipe.h"
+#include "train/optimizer.h"
 
 namespace peft::bench {
 
@@ -29,5 +36,38 @@ inline BackboneSection vit_section(const std::string& variant, std::int64_t clas
   backbone.options["num_classes"] = classes;
   return backbone;
 }
+
+/// Mean seconds of one call, over `calls` calls of `run`.
+template <class Run>
+double seconds_per_call(int calls, Run&& run) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < calls; ++i) run();
+  return seconds_since(start) / calls;
+}
+
+/// An adapted model with its AdamW (default TrainOptions), as the trainer steps it.
+struct TimedModel {
+  explicit TimedModel(AdaptedModel adapted)
+      : model(std::make_unique<AdaptedModel>(std::move(adapted))),
+        optimizer(std::make_unique<Optimizer>(TrainOptions{}, model->trainable)) {}
+
+  /// Forward, cross-entropy loss, backward and optimizer update on one batch.
+  void train_step(const at::Tensor& images, const at::Tensor& labels) {
+    model->train(true);
+    optimizer->zero_grad();
+    at::cross_entropy_loss(model->forward(images), labels).backward();
+    optimizer->step(1e-4);
+  }
+
+  /// An evaluation forward without autograd.
+  void eval_forward(const at::Tensor& images) {
+    at::NoGradGuard no_grad;
+    model->train(false);
+    model->forward(images);
+  }
+
+  std::unique_ptr<AdaptedModel> model;
+  std::unique_ptr<Optimizer> optimizer;
+};
 
 }  // namespace peft::bench

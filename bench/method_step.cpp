@@ -10,7 +10,6 @@
 #include <ATen/core/grad_mode.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -22,17 +21,17 @@
 #include "model_builder.h"
 #include "peft/strings.h"
 #include "plugin_loader.h"
-#include "train/optimizer.h"
 
 namespace {
 
 using peft::bench::median;
-using peft::bench::seconds_since;
+using peft::bench::seconds_per_call;
 
 struct Bench {
+  Bench(std::string method, peft::bench::TimedModel model) : name(std::move(method)), timed(std::move(model)) {}
+
   std::string name;
-  std::unique_ptr<peft::AdaptedModel> model;
-  std::unique_ptr<peft::Optimizer> optimizer;
+  peft::bench::TimedModel timed;
   std::vector<double> train_s;
   std::vector<double> eval_s;
   std::vector<double> merged_eval_s;  // after merge(), for methods that merge
@@ -78,24 +77,10 @@ int main(int argc, char** argv) {
     method.context = "bench";
     method.targets = targets;
     method.options = options[name];
-    Bench bench;
-    bench.name = name;
-    bench.model = std::make_unique<peft::AdaptedModel>(
-        peft::adapt(plugins.registry, peft::build_backbone(plugins.registry, backbone).backbone, method));
-    bench.optimizer = std::make_unique<peft::Optimizer>(peft::TrainOptions{}, bench.model->trainable);
-    benches.push_back(std::move(bench));
+    benches.emplace_back(
+        name, peft::bench::TimedModel(
+                  peft::adapt(plugins.registry, peft::build_backbone(plugins.registry, backbone).backbone, method)));
   }
-  const auto train_step = [&](Bench& b) {
-    b.model->train(true);
-    b.optimizer->zero_grad();
-    at::cross_entropy_loss(b.model->forward(images), labels).backward();
-    b.optimizer->step(1e-4);
-  };
-  const auto eval_forward = [&](Bench& b) {
-    at::NoGradGuard no_grad;
-    b.model->train(false);
-    b.model->forward(images);
-  };
   // The plain frozen backbone's inference: what a merged model should cost.
   auto plain = peft::build_backbone(plugins.registry, backbone).backbone;
   plain->eval();
@@ -106,28 +91,21 @@ int main(int argc, char** argv) {
   };
   plain_forward();
   for (auto& b : benches) {  // warm-up
-    train_step(b);
-    eval_forward(b);
+    b.timed.train_step(images, labels);
+    b.timed.eval_forward(images);
   }
   for (int round = 0; round < rounds; ++round) {
     for (auto& b : benches) {
-      auto start = std::chrono::steady_clock::now();
-      for (int i = 0; i < steps; ++i) train_step(b);
-      b.train_s.push_back(seconds_since(start) / steps);
-      start = std::chrono::steady_clock::now();
-      for (int i = 0; i < steps; ++i) eval_forward(b);
-      b.eval_s.push_back(seconds_since(start) / steps);
-      if (b.model->method->merge_refusal().empty()) {
-        b.model->method->merge();
-        start = std::chrono::steady_clock::now();
-        for (int i = 0; i < steps; ++i) eval_forward(b);
-        b.merged_eval_s.push_back(seconds_since(start) / steps);
-        b.model->method->unmerge();
+      b.train_s.push_back(seconds_per_call(steps, [&] { b.timed.train_step(images, labels); }));
+      b.eval_s.push_back(seconds_per_call(steps, [&] { b.timed.eval_forward(images); }));
+      peft::Method& method = *b.timed.model->method;
+      if (method.merge_refusal().empty()) {
+        method.merge();
+        b.merged_eval_s.push_back(seconds_per_call(steps, [&] { b.timed.eval_forward(images); }));
+        method.unmerge();
       }
     }
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < steps; ++i) plain_forward();
-    plain_eval_s.push_back(seconds_since(start) / steps);
+    plain_eval_s.push_back(seconds_per_call(steps, plain_forward));
   }
 
   std::printf("%s, batch %lld, targets %s, %d rounds x %d steps, %d torch threads\n", variant.c_str(),
@@ -144,7 +122,7 @@ int main(int argc, char** argv) {
     char merged[32] = "(no merge)";
     if (!b.merged_eval_s.empty()) std::snprintf(merged, sizeof merged, "%.3fx", median(b.merged_eval_s) / plain_eval);
     std::printf("%-14s %12lld %10.3f %12.1f %11.3fx %10.3f %11.3fx %14s\n", b.name.c_str(),
-                static_cast<long long>(b.model->trainable_count()), train, static_cast<double>(batch) / train,
+                static_cast<long long>(b.timed.model->trainable_count()), train, static_cast<double>(batch) / train,
                 train / base_train, eval, eval / plain_eval, merged);
   }
   return 0;

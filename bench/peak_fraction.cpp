@@ -8,7 +8,6 @@
 // Usage: peak_fraction [--batch 8] [--steps 2] [--rounds 3]
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <ATen/core/grad_mode.h>
 
 #include <cstdio>
 #include <cstring>
@@ -19,7 +18,6 @@
 #include "bench_util.h"
 #include "model_builder.h"
 #include "plugin_loader.h"
-#include "train/optimizer.h"
 
 using peft::bench::median;
 using peft::bench::seconds_since;
@@ -86,32 +84,16 @@ int main(int argc, char** argv) {
   peft::MethodSection full;
   full.plugin = "full";
   full.context = "bench";
-  peft::AdaptedModel model =
-      peft::adapt(plugins.registry, peft::build_backbone(plugins.registry, backbone).backbone, full);
-  peft::Optimizer optimizer(peft::TrainOptions{}, model.trainable);
+  peft::bench::TimedModel timed(
+      peft::adapt(plugins.registry, peft::build_backbone(plugins.registry, backbone).backbone, full));
   const at::Tensor images = at::randn({batch, 3, 224, 224});
   const at::Tensor labels = at::randint(0, 5, {batch});
-  const auto train_step = [&] {
-    model.train(true);
-    optimizer.zero_grad();
-    at::cross_entropy_loss(model.forward(images), labels).backward();
-    optimizer.step(1e-4);
-  };
-  const auto eval_forward = [&] {
-    at::NoGradGuard no_grad;
-    model.train(false);
-    model.forward(images);
-  };
-  train_step();
-  eval_forward();
+  timed.train_step(images, labels);
+  timed.eval_forward(images);
   std::vector<double> train_s, eval_s;
   for (int round = 0; round < rounds; ++round) {
-    auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < steps; ++i) train_step();
-    train_s.push_back(seconds_since(start) / steps);
-    start = std::chrono::steady_clock::now();
-    for (int i = 0; i < steps; ++i) eval_forward();
-    eval_s.push_back(seconds_since(start) / steps);
+    train_s.push_back(peft::bench::seconds_per_call(steps, [&] { timed.train_step(images, labels); }));
+    eval_s.push_back(peft::bench::seconds_per_call(steps, [&] { timed.eval_forward(images); }));
   }
   const double forward = forward_flops(static_cast<double>(batch), 5);
   const double train = median(train_s), eval = median(eval_s);
