@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan + UBSan, in build-fuzz) and runs each for SECONDS (default 600) on a
 # working corpus seeded from tests/fuzz/corpus/<target> (plus the reference fixtures for safetensors and the
-# shipped recipes for recipe). Prints a table of executions per target; exits 1 if any target found a crash, a
-# leak, a timeout (10 s an input) or an out-of-memory (2 GiB), with the input in build-fuzz/findings/.
+# shipped recipes for recipe and method). Prints a table of executions per target; exits 1 if any target found a
+# crash, a leak, a timeout (10 s an input) or an out-of-memory (2 GiB), with the input in build-fuzz/findings/.
 #
 # FUZZ_SEED fixes libFuzzer's seed (CI: 1, so a smoke run tries the same inputs in the same order every time, as
 # far as its time reaches); unset, each run draws one.
@@ -12,7 +12,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 seconds=${1:-600}
-targets=${TARGETS:-safetensors recipe vtab_split fgvc_split idx image}
+targets=${TARGETS:-safetensors recipe method vtab_split fgvc_split idx image}
 build=${BUILD_DIR:-$root/build-fuzz}
 
 bash scripts/install_deps.sh
@@ -39,7 +39,7 @@ for target in $targets; do
   mkdir -p "$work"
   cp -n tests/fuzz/corpus/"$target"/* "$work"/
   [[ $target == safetensors ]] && cp -n tests/fixtures/reference/*.safetensors "$work"/
-  [[ $target == recipe ]] && find configs bench/mini_vtab -name '*.toml' -exec cp -n {} "$work"/ \; 2>/dev/null || true
+  [[ $target == recipe || $target == method ]] && find configs bench/mini_vtab -name '*.toml' -exec cp -n {} "$work"/ \; 2>/dev/null || true
   log="$build/$target.log"
   status=0
   ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/${target}_fuzz" "$work" -max_total_time="$seconds" -timeout=10 \
