@@ -222,9 +222,9 @@ std::vector<MiniVtabTask> build_mini_vtab(const MiniVtabOptions& options) {
   if (options.test_images < 1) throw Error("mini-vtab", "test_images must be positive");
   const Source train = load_source(options.source, "train");
   const Source test = load_source(options.source, "t10k");
-  if (options.test_images > max_test_images(test)) {
+  if (const std::int64_t most = max_test_images(test); options.test_images > most) {
     throw Error("mini-vtab", "test_images = " + std::to_string(options.test_images) + ", expected at most " +
-                                 std::to_string(max_test_images(test)) +
+                                 std::to_string(most) +
                                  " (the count task uses 1-4 of the unseen classes' test images an image)");
   }
   Random random(options.seed);

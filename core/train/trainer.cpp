@@ -130,9 +130,9 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
       }
       if (interrupt_requested()) {
         progress.train_seconds += elapsed;
+        const std::string where = "stopped at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step);
         if (!setup.write_checkpoints) {
-          throw Interrupted("stopped at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step) +
-                            " ([output] checkpoint = false, so nothing was saved)");
+          throw Interrupted(where + " ([output] checkpoint = false, so nothing was saved)");
         }
         TrainingProgress here = progress;
         here.step_in_epoch = step;
@@ -140,9 +140,8 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
         here.epoch_correct = correct;
         here.epoch_images = images;
         save_checkpoint(setup.folder / kCheckpointFile, model, optimizer, here);
-        throw Interrupted("stopped at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step) + "/" +
-                          std::to_string(steps_per_epoch) + "; checkpoint written; continue with: peft run --resume " +
-                          setup.folder.string());
+        throw Interrupted(where + "/" + std::to_string(steps_per_epoch) +
+                          "; checkpoint written; continue with: peft run --resume " + setup.folder.string());
       }
     }
     const double epoch_seconds = seconds_since(epoch_start);

@@ -39,7 +39,9 @@ for target in $targets; do
   mkdir -p "$work"
   cp -n tests/fuzz/corpus/"$target"/* "$work"/
   [[ $target == safetensors ]] && cp -n tests/fixtures/reference/*.safetensors "$work"/
-  [[ $target == recipe || $target == method ]] && find configs bench/mini_vtab -name '*.toml' -exec cp -n {} "$work"/ \; 2>/dev/null || true
+  if [[ $target == recipe || $target == method ]]; then
+    find configs bench/mini_vtab -name '*.toml' -exec cp -n {} "$work"/ \; 2>/dev/null || true
+  fi
   log="$build/$target.log"
   status=0
   ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/${target}_fuzz" "$work" -max_total_time="$seconds" -timeout=10 \
