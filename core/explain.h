@@ -1,5 +1,5 @@
 #pragma once
-// `peft explain`: the cluster maps of a method with the explain capability (GIFT.md §6), as PNG sheets over the
+// `peft explain`: the cluster maps of a method with the explain capability (docs/gift.md §7), as PNG sheets over the
 // images and as raw tensors.
 
 #include <ATen/core/Tensor.h>

@@ -19,7 +19,7 @@ for package in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$package")
 done
 
-# Two BLAS flavours side by side make LibTorch pick the pthread one, 2.5x slower here (design/BUILD.md).
+# Two BLAS flavours side by side make LibTorch pick the pthread one, 2.5x slower here (docs/build.md).
 conflicting=$(dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null || true)
 
 if ((${#missing[@]} == 0)) && [[ "$conflicting" != "install ok installed" ]]; then

@@ -1,5 +1,5 @@
 #pragma once
-// GIFT's generator for one weight-shape group (GIFT.md §3): G = H(W Pᵀ), ΔW = G Qᵀ, for all L layers at once.
+// GIFT's generator for one weight-shape group (docs/gift.md §3): G = H(W Pᵀ), ΔW = G Qᵀ, for all L layers at once.
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
@@ -29,7 +29,7 @@ class GeneratorImpl : public torch::nn::Module {
   /// How many times body() ran (the tests check it runs once per step, whatever the number of layers).
   std::int64_t body_calls() const { return body_calls_; }
 
-  /// The parameters that take no weight decay beyond 1-D ones (GIFT.md §5): the positional encoding and the
+  /// The parameters that take no weight decay beyond 1-D ones (docs/gift.md §6): the positional encoding and the
   /// cluster Linears.
   std::vector<const torch::Tensor*> no_decay() const;
 
@@ -43,8 +43,8 @@ class GeneratorImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Generator);
 
-/// The generator's parameter count as GIFT.md §4 gives it: d·d_in (P) + d_in·d (Q) + N·d (positional encoding, when
-/// on) + blocks × (d·M + M + 4(d² + d) + 2·r·d² + r·d + d), plus the optional P and Q biases.
+/// The generator's parameter count as docs/gift.md §5 gives it: d·d_in (P) + d_in·d (Q) + N·d (positional encoding,
+/// when on) + blocks × (d·M + M + 4(d² + d) + 2·r·d² + r·d + d), plus the optional P and Q biases.
 std::int64_t generator_parameter_count(std::int64_t rows, std::int64_t columns, const GiftOptions& options);
 
 }  // namespace peft::gift

@@ -44,7 +44,7 @@ void Gift::attach(Backbone&, const std::vector<Site>& sites) {
     group->weights = at::stack(weights);  // a copy: merge changes the sites' weights
     const auto& first = members[group.get()].front();
     group->generator = Generator(first->out_features(), first->in_features(), options_);
-    group->generator->to(first->weight.device());  // float32 whatever the backbone's dtype (GIFT.md §3.5)
+    group->generator->to(first->weight.device());  // float32 whatever the backbone's dtype (docs/gift.md §3)
     std::int64_t index = 0;
     for (Site site : members[group.get()]) site->attach(std::make_shared<GiftAdapter>(group, index++));
   }

@@ -1,6 +1,6 @@
 #pragma once
 // GIFT (Savadikar, Song, Wu): a generator shared by all selected layers of one weight shape reads their frozen
-// weights and generates their residual ΔW = H(W Pᵀ) Qᵀ (GIFT.md).
+// weights and generates their residual ΔW = H(W Pᵀ) Qᵀ (docs/gift.md).
 
 #include <peft/method.h>
 #include <peft/site.h>
@@ -32,7 +32,7 @@ struct Group {
   void generate();
 };
 
-/// The per-site half: y gains x ΔW_lᵀ = (x Q) G_lᵀ, the factorised form (GIFT.md §3b): W + ΔW is never formed.
+/// The per-site half: y gains x ΔW_lᵀ = (x Q) G_lᵀ, the factorised form (docs/gift.md §4): W + ΔW is never formed.
 class GiftAdapter final : public SiteAdapter {
  public:
   GiftAdapter(std::shared_ptr<Group> group, std::int64_t index) : group_(std::move(group)), index_(index) {}

@@ -8,7 +8,7 @@
 
 namespace peft::gift {
 
-/// GIFT's recipe options (`[method.options]`); GIFT.md is the contract.
+/// GIFT's recipe options (`[method.options]`); docs/gift.md is the contract.
 struct GiftOptions {
   /// "paca": the PaCa hyper-Transformer body (the paper's v1); "linear": no body, ΔW = W Pᵀ Qᵀ (the released code).
   std::string schema = "paca";

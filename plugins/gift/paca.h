@@ -1,6 +1,6 @@
 #pragma once
-// The PaCa hyper-Transformer block of GIFT (GIFT.md §3-4): tokens are the rows of pretrained weights, so the norm is
-// a parameter-free ℓ2 and attention runs from the N tokens to M learned clusters (O(N·M·d), not O(N²·d)).
+// The PaCa hyper-Transformer block of GIFT (docs/gift.md §3, §5): tokens are the rows of pretrained weights, so the
+// norm is a parameter-free ℓ2 and attention runs from the N tokens to M learned clusters (O(N·M·d), not O(N²·d)).
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>

@@ -1,5 +1,5 @@
 #pragma once
-// TOAST (Shi et al., 2023): top-down attention steering of a frozen transformer in two passes (METHODS.md).
+// TOAST (Shi et al., 2023): top-down attention steering of a frozen transformer in two passes (docs/methods.md).
 
 #include <peft/method.h>
 #include <peft/options.h>

@@ -1,5 +1,5 @@
 #pragma once
-// VPT (Jia et al., 2022): learned prompt tokens in the token sequence of a frozen transformer (METHODS.md).
+// VPT (Jia et al., 2022): learned prompt tokens in the token sequence of a frozen transformer (docs/methods.md).
 
 #include <peft/method.h>
 #include <peft/options.h>

@@ -41,7 +41,7 @@ targets = ["blocks.*.attn.proj"]
   CATCH_CHECK(report["method"]["mergeable"] == true);
   CATCH_CHECK_THAT(text.out, Catch::Contains("method    lora, 916,456 trainable parameters"));
 
-  // METHODS.md's counts on ViT-B/16 (without the 769,000-parameter head): VPT deep L·n·D, TOAST full 2·L·D² + D.
+  // docs/methods.md's counts on ViT-B/16 (without the 769,000-parameter head): VPT deep L·n·D, TOAST full 2·L·D² + D.
   const auto vpt = nlohmann::json::parse(
       run_peft("inspect --json '" + (folder / "vitb.toml").string() + "' --set method.plugin=vpt").out);
   CATCH_CHECK(vpt["method"]["trainable"].get<std::int64_t>() - 769000 == 12 * 5 * 768);

@@ -1,4 +1,4 @@
-// GIFT against the official hyper-network's own output, and the properties GIFT.md requires of ours.
+// GIFT against the official hyper-network's own output, and the properties docs/gift.md requires of ours.
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
@@ -65,7 +65,7 @@ CATCH_TEST_CASE("the linear schema generates dW = W P^T Q^T") {
   CATCH_CHECK(at::allclose(generator->delta(generator->body(w)), expected, 1e-5, 1e-6));
 }
 
-CATCH_TEST_CASE("the generator's parameter count follows GIFT.md's formula for both schemas") {
+CATCH_TEST_CASE("the generator's parameter count follows docs/gift.md's formula for both schemas") {
   for (const std::string schema : {"paca", "linear"}) {
     for (const bool extras : {false, true}) {
       GiftOptions options;
@@ -82,7 +82,7 @@ CATCH_TEST_CASE("the generator's parameter count follows GIFT.md's formula for b
       CATCH_CHECK(peft::gift::generator_parameter_count(20, 16, options) == numel(*generator));
     }
   }
-  // GIFT.md's number: linear at d = 16 on ViT-B/16's twelve attn.proj [768, 768] is 2 * 768 * 16.
+  // docs/gift.md's number: linear at d = 16 on ViT-B/16's twelve attn.proj [768, 768] is 2 * 768 * 16.
   GiftOptions linear;
   linear.schema = "linear";
   linear.dim = 16;
