@@ -2,10 +2,10 @@
 
 #include <iostream>
 
-#include "adapter_file.h"
 #include "command.h"
 #include "exit_code.h"
 #include "format.h"
+#include "peft/atomic_file.h"
 #include "peft/strings.h"
 #include "plugin_loader.h"
 #include "sweep.h"

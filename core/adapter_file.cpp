@@ -1,14 +1,11 @@
 #include "adapter_file.h"
 
-#include <ATen/core/grad_mode.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "json_values.h"
+#include "peft/atomic_file.h"
 #include "peft/error.h"
 #include "peft/safetensors.h"
 
@@ -28,50 +25,17 @@ NamedTensors adapter_tensors(AdaptedModel& model) {
 
 void load_adapter_tensors(AdaptedModel& model, const NamedTensors& tensors, const std::string& source) {
   const std::set<std::string> head(model.head_names.begin(), model.head_names.end());
+  NamedTensors head_targets;
+  for (const auto& trainable : model.trainable) {
+    if (head.count(trainable.name) != 0) head_targets.emplace_back(trainable.name, trainable.tensor);
+  }
+  NamedTensors head_state;
   NamedTensors method_state;
-  std::set<std::string> head_found;
-  for (const auto& [name, tensor] : tensors) {
-    if (head.count(name) == 0) {
-      method_state.emplace_back(name, tensor);
-      continue;
-    }
-    for (auto& trainable : model.trainable) {
-      if (trainable.name != name) continue;
-      if (trainable.tensor.sizes() != tensor.sizes()) {
-        throw Error("adapter", source + ": " + name + " has shape " + c10::str(tensor.sizes()) + ", expected " +
-                                   c10::str(trainable.tensor.sizes()) + " (trained for another number of classes?)");
-      }
-      at::NoGradGuard no_grad;
-      trainable.tensor.copy_(tensor);
-      head_found.insert(name);
-    }
-  }
-  if (head_found.size() != head.size()) {
-    for (const auto& name : head) {
-      if (head_found.count(name) == 0) throw Error("adapter", source + ": missing key " + name);
-    }
-  }
+  for (const auto& [name, tensor] : tensors)
+    (head.count(name) != 0 ? head_state : method_state).emplace_back(name, tensor);
+  copy_named_tensors(head_targets, head_state, "adapter", source + ": the head does not fit the model",
+                     "trained for another number of classes?");
   model.method->load_adapter_state(method_state, source);
-}
-
-void write_text_atomically(const fs::path& file, const std::string& text) {
-  const fs::path temporary = file.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      const int error = errno;
-      std::error_code ignored;
-      fs::remove(temporary, ignored);
-      throw Error("output", "cannot write " + temporary.string() + ": " + std::strerror(error) +
-                                " (disk full or over a file size limit?); " + file.string() + " is unchanged");
-    }
-  }
-  std::error_code error;
-  fs::rename(temporary, file, error);
-  if (error)
-    throw Error("output", "cannot rename " + temporary.string() + " to " + file.string() + ": " + error.message());
 }
 
 void save_adapter(const fs::path& folder, AdaptedModel& model, const std::string& backbone_plugin) {

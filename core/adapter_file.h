@@ -10,12 +10,10 @@
 
 #include "adapted_model.h"
 #include "peft/named_tensors.h"
+#include "run_files.h"
 
 namespace peft {
 
-inline constexpr const char* kAdapterTensorsFile = "adapter_model.safetensors";
-inline constexpr const char* kAdapterConfigFile = "adapter_config.json";
-inline constexpr const char* kAdapterRecordFile = "peft_adapter.json";
 /// The prefix Hugging Face peft puts before module names in adapter files.
 inline constexpr const char* kAdapterKeyPrefix = "base_model.model.";
 
@@ -31,8 +29,5 @@ void save_adapter(const std::filesystem::path& folder, AdaptedModel& model, cons
 
 /// Loads `folder/adapter_model.safetensors` into `model`.
 void load_adapter(const std::filesystem::path& folder, AdaptedModel& model);
-
-/// Writes `text` to `file` through a temporary file and a rename.
-void write_text_atomically(const std::filesystem::path& file, const std::string& text);
 
 }  // namespace peft

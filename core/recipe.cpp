@@ -116,7 +116,7 @@ const toml::table& require_table(const fs::path& file, const toml::table& root, 
 
 // Copies every key of `table` except `reserved` into `section` as a plugin option.
 void read_options(const fs::path& file, const toml::table& table, const std::string& table_name,
-                  const std::set<std::string>& reserved, OptionTable& section) {
+                  const std::set<std::string>& reserved, RecipeTable& section) {
   for (const auto& [key, node] : table) {
     const std::string name(key.str());
     if (reserved.count(name) != 0) continue;
@@ -167,8 +167,8 @@ MethodSection read_method(const fs::path& file, const toml::table& root) {
   return section;
 }
 
-OptionTable read_table(const fs::path& file, const toml::table& root, const std::string& name) {
-  OptionTable table;
+RecipeTable read_table(const fs::path& file, const toml::table& root, const std::string& name) {
+  RecipeTable table;
   table.context = file.string() + " [" + name + "]";
   if (root.contains(name)) read_options(file, require_table(file, root, name), name, {}, table);
   return table;
@@ -399,7 +399,7 @@ Recipe load_recipe(const fs::path& file, const std::vector<std::string>& overrid
   recipe.backbone = read_backbone(file, root);
   if (root.contains("method")) recipe.method = read_method(file, root);
   if (root.contains("data")) {
-    OptionTable data;
+    RecipeTable data;
     data.context = file.string() + " [data]";
     read_options(file, require_table(file, root, "data"), "data", {}, data);
     recipe.data = std::move(data);

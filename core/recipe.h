@@ -12,7 +12,7 @@
 namespace peft {
 
 /// A recipe table read as option values, with where each was written; checked later against a declaration.
-struct OptionTable {
+struct RecipeTable {
   std::map<std::string, OptionValue> options;
   /// "recipe.toml:14 [backbone]" for each option key, for messages.
   std::map<std::string, std::string> option_contexts;
@@ -21,7 +21,7 @@ struct OptionTable {
 };
 
 /// A `[backbone]` or `[method]` table: which plugin, and the plugin's own options.
-struct PluginSection : OptionTable {
+struct PluginSection : RecipeTable {
   std::string plugin;
 };
 
@@ -63,9 +63,9 @@ struct Recipe {
   BackboneSection backbone;
   std::optional<MethodSection> method;
   /// The `[data]` table (see data/data_plan.h for its keys).
-  std::optional<OptionTable> data;
+  std::optional<RecipeTable> data;
   std::optional<SweepSection> sweep;
-  OptionTable train_table;
+  RecipeTable train_table;
   TrainOptions train;
   OutputOptions output;
   /// The recipe as TOML after `--set`, with input paths made absolute and `[train]`/`[output]` defaults filled in:

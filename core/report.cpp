@@ -6,9 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "adapter_file.h"
+#include "peft/atomic_file.h"
 #include "peft/error.h"
 #include "process_pool.h"
+#include "run_files.h"
 #include "text_format.h"
 
 namespace fs = std::filesystem;
@@ -27,7 +28,7 @@ struct RunRecord {
 RunRecord read_run(const fs::path& dir, const fs::path& run) {
   RunRecord record;
   record.label = fs::relative(run, dir).lexically_normal().string();
-  std::ifstream metrics(run / "metrics.jsonl");
+  std::ifstream metrics(run / kMetricsFile);
   std::string line;
   while (std::getline(metrics, line)) {
     const json entry = json::parse(line, nullptr, false);
@@ -36,7 +37,7 @@ RunRecord read_run(const fs::path& dir, const fs::path& run) {
     if (type == "epoch") record.epochs.push_back(entry);
     if (type == "eval") record.evals.push_back(entry);
   }
-  std::ifstream summary(run / "summary.json");
+  std::ifstream summary(run / kSummaryFile);
   if (summary) record.summary = json::parse(summary, nullptr, false);
   if (record.summary.is_discarded()) record.summary = nullptr;
   return record;
@@ -208,10 +209,10 @@ std::string summary_table(const std::vector<RunRecord>& runs) {
 std::vector<fs::path> find_runs(const fs::path& dir) {
   if (!fs::is_directory(dir)) throw Error("report", dir.string() + " is not a folder");
   std::vector<fs::path> runs;
-  if (fs::exists(dir / "metrics.jsonl")) runs.push_back(dir);
+  if (fs::exists(dir / kMetricsFile)) runs.push_back(dir);
   for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
     if (it->is_directory() && it->path().filename() == "report") it.disable_recursion_pending();
-    if (it->is_regular_file() && it->path().filename() == "metrics.jsonl" && it->path().parent_path() != dir) {
+    if (it->is_regular_file() && it->path().filename() == kMetricsFile && it->path().parent_path() != dir) {
       runs.push_back(it->path().parent_path());
     }
   }

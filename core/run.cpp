@@ -11,6 +11,7 @@
 
 #include "adapter_file.h"
 #include "json_values.h"
+#include "peft/atomic_file.h"
 #include "peft/build_tag.h"
 #include "peft/error.h"
 #include "peft/safetensors.h"
@@ -23,10 +24,6 @@ namespace fs = std::filesystem;
 
 namespace peft {
 namespace {
-
-constexpr const char* kRecipeFile = "recipe.toml";
-constexpr const char* kSummaryFile = "summary.json";
-constexpr const char* kMetricsFile = "metrics.jsonl";
 
 [[noreturn]] void output_error(const fs::path& folder, const std::string& what) {
   throw Error("output", "run folder " + folder.string() + ": " + what);
@@ -70,7 +67,7 @@ void trim_metrics(const fs::path& folder, const TrainingProgress& at) {
 // Temporary files a killed process left half-written (their targets are intact).
 void remove_partial_writes(const fs::path& folder) {
   for (const auto& entry : fs::directory_iterator(folder)) {
-    if (entry.path().filename().string().find(".tmp") != std::string::npos) fs::remove(entry.path());
+    if (is_atomic_temporary(entry.path())) fs::remove(entry.path());
   }
 }
 

@@ -8,11 +8,12 @@
 #include <sstream>
 #include <thread>
 
-#include "adapter_file.h"
+#include "peft/atomic_file.h"
 #include "peft/error.h"
 #include "peft/strings.h"
 #include "process_pool.h"
 #include "run.h"
+#include "run_files.h"
 #include "text_format.h"
 #include "train/interrupt.h"
 
@@ -32,7 +33,7 @@ std::string trial_name(std::size_t index) {
 }
 
 std::optional<double> finished_top1(const fs::path& run) {
-  std::ifstream in(run / "summary.json");
+  std::ifstream in(run / kSummaryFile);
   if (!in) return std::nullopt;
   const auto summary = nlohmann::json::parse(in, nullptr, false);
   if (!summary.is_object()) return std::nullopt;
@@ -52,7 +53,7 @@ double run_or_resume(const Registry& registry, const fs::path& recipe, const Swe
   if (auto done = finished_top1(run.folder)) return *done;
   progress.message("sweep: " + run.label);
   RunRequest request;
-  if (fs::exists(run.folder / "checkpoint.safetensors")) {
+  if (fs::exists(run.folder / kCheckpointFile)) {
     request.resume = run.folder;
   } else {
     request.recipe = recipe;
@@ -76,7 +77,7 @@ ChildCommand child_command(const SweepRequest& request, const SweepRun& run, std
   ChildCommand command{{request.peft_executable.string()}, log};
   for (const auto& argument : request.child_arguments) command.argv.push_back(argument);
   command.argv.push_back("run");
-  if (fs::exists(run.folder / "checkpoint.safetensors")) {
+  if (fs::exists(run.folder / kCheckpointFile)) {
     command.argv.insert(command.argv.end(), {"--resume", run.folder.string()});
     return command;
   }
@@ -258,7 +259,7 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
     csv << "final," << finals[i].folder.filename().string() << ",\"" << join(report.selected, " ") << "\","
         << sweep.seeds[i] << "," << sweep.final_eval_split << "," << report.test_top1[i] << "\n";
   }
-  fs::copy_file(report.folder / ("final_seed" + std::to_string(sweep.seeds.front())) / "recipe.toml",
+  fs::copy_file(report.folder / ("final_seed" + std::to_string(sweep.seeds.front())) / kRecipeFile,
                 report.folder / "selected.toml", fs::copy_options::overwrite_existing);
 
   report.test_top1_mean = mean(report.test_top1);

@@ -17,10 +17,6 @@ void trunc_normal_(torch::Tensor tensor, double std) {
   tensor.uniform_(2 * low - 1, 2 * high - 1).erfinv_().mul_(std * std::sqrt(2.0)).clamp_(-2 * std, 2 * std);
 }
 
-torch::nn::LayerNorm layer_norm(std::int64_t dim) {
-  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-6));
-}
-
 }  // namespace
 
 VisionTransformer::VisionTransformer(VitConfig config) : config_(std::move(config)) {
@@ -102,8 +98,9 @@ torch::Tensor VisionTransformer::forward_features(const torch::Tensor& images) {
 }
 
 torch::Tensor VisionTransformer::pre_logits(const torch::Tensor& features) {
-  torch::Tensor pooled =
-      config_.global_pool == "avg" ? features.slice(1, config_.num_prefix_tokens()).mean(1) : features.select(1, 0);
+  torch::Tensor pooled = config_.global_pool == VitConfig::Pool::avg
+                             ? features.slice(1, config_.num_prefix_tokens()).mean(1)
+                             : features.select(1, 0);
   if (fc_norm_) pooled = fc_norm_(pooled);
   return head_drop_(pooled);
 }

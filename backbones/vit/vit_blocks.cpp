@@ -6,13 +6,10 @@
 #include <cmath>
 
 namespace peft::vit {
-namespace {
 
 torch::nn::LayerNorm layer_norm(std::int64_t dim) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-6));
 }
-
-}  // namespace
 
 torch::Tensor drop_path(const torch::Tensor& x, double rate, bool training) {
   if (!training || rate == 0.0) return x;

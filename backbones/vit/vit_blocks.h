@@ -9,6 +9,9 @@
 
 namespace peft::vit {
 
+/// timm's ViT LayerNorm: eps 1e-6, affine.
+torch::nn::LayerNorm layer_norm(std::int64_t dim);
+
 /// Drops whole samples' residual branches with probability `rate` in training, scaling the rest by 1/(1-rate).
 torch::Tensor drop_path(const torch::Tensor& x, double rate, bool training);
 

@@ -33,78 +33,32 @@ const std::vector<VitVariant>& vit_variants() {
   return variants;
 }
 
-const std::vector<OptionSpec>& vit_option_specs() {
-  using T = OptionType;
-  static const std::vector<OptionSpec> specs{
-      {"variant", T::string, std::nullopt, "named architecture, e.g. vit_base_patch16_224 (see README)"},
-      {"img_size", T::integer, std::nullopt, "input image size in pixels (default: the variant's)"},
-      {"patch_size", T::integer, std::nullopt, "patch size in pixels (default: the variant's)"},
-      {"embed_dim", T::integer, std::nullopt, "token width (default: the variant's)"},
-      {"depth", T::integer, std::nullopt, "number of blocks (default: the variant's)"},
-      {"num_heads", T::integer, std::nullopt, "attention heads (default: the variant's)"},
-      {"in_chans", T::integer, std::int64_t{3}, "input channels"},
-      {"num_classes", T::integer, std::nullopt,
-       "head size; 0 = no head (default: the checkpoint's head, else 1000); a checkpoint head of another size is "
-       "dropped"},
-      {"mlp_ratio", T::number, 4.0, "MLP hidden width / embed_dim"},
-      {"qkv_bias", T::boolean, true, "bias on the fused qkv projection"},
-      {"class_token", T::boolean, true, "prepend a class token"},
-      {"global_pool", T::string, std::string("token"), "pooling before the head: token | avg"},
-      {"fc_norm", T::boolean, std::nullopt, "norm after pooling instead of before (default: true for avg)"},
-      {"drop_rate", T::number, 0.0, "dropout before the head"},
-      {"pos_drop_rate", T::number, 0.0, "dropout after the position embedding"},
-      {"proj_drop_rate", T::number, 0.0, "dropout after attention and MLP projections"},
-      {"attn_drop_rate", T::number, 0.0, "dropout on attention weights"},
-      {"drop_path", T::number, 0.0, "stochastic depth rate at the last block (linear over depth)"},
-  };
-  return specs;
+const VitVariant* find_variant(const std::string& name) {
+  for (const auto& candidate : vit_variants()) {
+    if (name == candidate.name) return &candidate;
+  }
+  return nullptr;
 }
 
-VitConfig vit_config_from_options(const Options& options) {
-  VitConfig config;
-  const VitVariant* variant = nullptr;
-  if (options.has("variant")) {
-    const std::string name = options.get<std::string>("variant");
-    for (const auto& candidate : vit_variants()) {
-      if (name == candidate.name) variant = &candidate;
-    }
-    if (variant == nullptr)
-      bad_value(options, "variant", "'" + name + "' is unknown, expected one of: " + variant_names());
-  }
-  const auto architecture = [&](const char* key, std::int64_t VitVariant::*field) -> std::int64_t {
-    if (options.has(key)) return options.get<std::int64_t>(key);
-    if (variant == nullptr) bad_value(options, key, "is not set and no variant is given (set variant, or every field)");
-    return variant->*field;
-  };
-  config.img_size = architecture("img_size", &VitVariant::img_size);
-  config.patch_size = architecture("patch_size", &VitVariant::patch_size);
-  config.embed_dim = architecture("embed_dim", &VitVariant::embed_dim);
-  config.depth = architecture("depth", &VitVariant::depth);
-  config.num_heads = architecture("num_heads", &VitVariant::num_heads);
-  config.in_chans = options.get<std::int64_t>("in_chans");
-  config.num_classes_set = options.has("num_classes");
-  config.num_classes = options.get_or<std::int64_t>("num_classes", 1000);
-  config.mlp_ratio = options.get<double>("mlp_ratio");
-  config.qkv_bias = options.get<bool>("qkv_bias");
-  config.class_token = options.get<bool>("class_token");
-  config.global_pool = options.get<std::string>("global_pool");
-  config.fc_norm = options.get_or<bool>("fc_norm", config.global_pool == "avg");
-  config.drop_rate = options.get<double>("drop_rate");
-  config.pos_drop_rate = options.get<double>("pos_drop_rate");
-  config.proj_drop_rate = options.get<double>("proj_drop_rate");
-  config.attn_drop_rate = options.get<double>("attn_drop_rate");
-  config.drop_path_rate = options.get<double>("drop_path");
+namespace {
 
-  for (const auto& [key, value] : {std::pair{"img_size", config.img_size},
-                                   {"patch_size", config.patch_size},
-                                   {"embed_dim", config.embed_dim},
-                                   {"depth", config.depth},
-                                   {"num_heads", config.num_heads},
-                                   {"in_chans", config.in_chans}}) {
-    if (value <= 0) bad_value(options, key, "= " + std::to_string(value) + ", expected a positive integer");
+void check_architecture(const VitOptions& vit, const Options& options) {
+  const VitVariant* variant = nullptr;
+  if (vit.variant) {
+    variant = find_variant(*vit.variant);
+    if (variant == nullptr) {
+      bad_value(options, "variant", "'" + *vit.variant + "' is unknown, expected one of: " + variant_names());
+    }
   }
-  if (config.num_classes < 0) {
-    bad_value(options, "num_classes", "= " + std::to_string(config.num_classes) + ", expected 0 or more");
+  const VitConfig config = vit_config_from(vit);
+  for (const auto& [key, value] : {std::pair{"img_size", vit.img_size},
+                                   {"patch_size", vit.patch_size},
+                                   {"embed_dim", vit.embed_dim},
+                                   {"depth", vit.depth},
+                                   {"num_heads", vit.num_heads}}) {
+    if (!value && variant == nullptr) {
+      bad_value(options, key, "is not set and no variant is given (set variant, or every field)");
+    }
   }
   if (config.img_size % config.patch_size != 0) {
     bad_value(options, "img_size",
@@ -116,20 +70,82 @@ VitConfig vit_config_from_options(const Options& options) {
               "= " + std::to_string(config.embed_dim) + " is not a multiple of num_heads " +
                   std::to_string(config.num_heads));
   }
-  if (config.mlp_ratio <= 0) bad_value(options, "mlp_ratio", "must be positive");
-  if (config.global_pool != "token" && config.global_pool != "avg") {
-    bad_value(options, "global_pool", "= '" + config.global_pool + "', expected token or avg");
-  }
-  if (config.global_pool == "token" && !config.class_token) {
+  if (config.global_pool == VitConfig::Pool::token && !config.class_token) {
     bad_value(options, "global_pool", "= 'token' needs class_token = true");
   }
-  for (const auto& [key, rate] : {std::pair{"drop_rate", config.drop_rate},
-                                  {"pos_drop_rate", config.pos_drop_rate},
-                                  {"proj_drop_rate", config.proj_drop_rate},
-                                  {"attn_drop_rate", config.attn_drop_rate},
-                                  {"drop_path", config.drop_path_rate}}) {
-    if (rate < 0.0 || rate >= 1.0) bad_value(options, key, "= " + std::to_string(rate) + ", expected [0, 1)");
-  }
+}
+
+}  // namespace
+
+const OptionTable<VitOptions>& vit_option_table() {
+  using O = VitOptions;
+  using Pool = VitConfig::Pool;
+  static const auto table =
+      OptionTable<O>()
+          .add("variant", &O::variant, "named architecture, e.g. vit_base_patch16_224 (see README)")
+          .add("img_size", &O::img_size, "input image size in pixels (default: the variant's)")
+          .at_least(1)
+          .add("patch_size", &O::patch_size, "patch size in pixels (default: the variant's)")
+          .at_least(1)
+          .add("embed_dim", &O::embed_dim, "token width (default: the variant's)")
+          .at_least(1)
+          .add("depth", &O::depth, "number of blocks (default: the variant's)")
+          .at_least(1)
+          .add("num_heads", &O::num_heads, "attention heads (default: the variant's)")
+          .at_least(1)
+          .add("in_chans", &O::in_chans, "input channels")
+          .at_least(1)
+          .add("num_classes", &O::num_classes,
+               "head size; 0 = no head (default: the checkpoint's head, else 1000); a checkpoint head of another size "
+               "is dropped")
+          .at_least(0)
+          .add("mlp_ratio", &O::mlp_ratio, "MLP hidden width / embed_dim")
+          .in_range(1e-6, 1e6)
+          .add("qkv_bias", &O::qkv_bias, "bias on the fused qkv projection")
+          .add("class_token", &O::class_token, "prepend a class token")
+          .add_choice("global_pool", &O::global_pool, {{"token", Pool::token}, {"avg", Pool::avg}},
+                      "pooling before the head")
+          .add("fc_norm", &O::fc_norm, "norm after pooling instead of before (default: true for avg)")
+          .add("drop_rate", &O::drop_rate, "dropout before the head")
+          .in_range(0.0, 1.0)
+          .add("pos_drop_rate", &O::pos_drop_rate, "dropout after the position embedding")
+          .in_range(0.0, 1.0)
+          .add("proj_drop_rate", &O::proj_drop_rate, "dropout after attention and MLP projections")
+          .in_range(0.0, 1.0)
+          .add("attn_drop_rate", &O::attn_drop_rate, "dropout on attention weights")
+          .in_range(0.0, 1.0)
+          .add("drop_path", &O::drop_path, "stochastic depth rate at the last block (linear over depth)")
+          .in_range(0.0, 1.0)
+          .alias("drop_path_rate")
+          .check(check_architecture);
+  return table;
+}
+
+VitConfig vit_config_from(const VitOptions& options) {
+  VitConfig config;
+  const VitVariant* variant = options.variant ? find_variant(*options.variant) : nullptr;
+  const auto architecture = [&](const std::optional<std::int64_t>& given, std::int64_t VitVariant::*field) {
+    if (given) return *given;
+    return variant != nullptr ? variant->*field : std::int64_t{1};  // unset without a variant: refused by the checks
+  };
+  config.img_size = architecture(options.img_size, &VitVariant::img_size);
+  config.patch_size = architecture(options.patch_size, &VitVariant::patch_size);
+  config.embed_dim = architecture(options.embed_dim, &VitVariant::embed_dim);
+  config.depth = architecture(options.depth, &VitVariant::depth);
+  config.num_heads = architecture(options.num_heads, &VitVariant::num_heads);
+  config.in_chans = options.in_chans;
+  config.num_classes_set = options.num_classes.has_value();
+  config.num_classes = options.num_classes.value_or(1000);
+  config.mlp_ratio = options.mlp_ratio;
+  config.qkv_bias = options.qkv_bias;
+  config.class_token = options.class_token;
+  config.global_pool = options.global_pool;
+  config.fc_norm = options.fc_norm.value_or(options.global_pool == VitConfig::Pool::avg);
+  config.drop_rate = options.drop_rate;
+  config.pos_drop_rate = options.pos_drop_rate;
+  config.proj_drop_rate = options.proj_drop_rate;
+  config.attn_drop_rate = options.attn_drop_rate;
+  config.drop_path_rate = options.drop_path;
   return config;
 }
 

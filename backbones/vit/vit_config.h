@@ -1,8 +1,9 @@
 #pragma once
 
-#include <peft/options.h>
+#include <peft/option_table.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,9 @@ struct VitConfig {
   double mlp_ratio = 4.0;
   bool qkv_bias = true;
   bool class_token = true;
-  /// "token" (the class token) or "avg" (mean of the patch tokens).
-  std::string global_pool = "token";
+  enum class Pool { token, avg };
+  /// token: the class token; avg: the mean of the patch tokens.
+  Pool global_pool = Pool::token;
   /// LayerNorm after pooling instead of before it (timm's default for avg pooling).
   bool fc_norm = false;
   double drop_rate = 0.0;
@@ -49,12 +51,38 @@ struct VitVariant {
 };
 
 const std::vector<VitVariant>& vit_variants();
+/// The variant called `name`, or nullptr.
+const VitVariant* find_variant(const std::string& name);
 
-/// The options of the `vit` plugin: `variant`, every architecture field (overriding the variant's), dropout rates.
-const std::vector<OptionSpec>& vit_option_specs();
+/// The `vit` plugin's recipe options: a variant and any architecture field overriding it, and dropout rates. The
+/// architecture fields are unset unless given (the variant's then apply).
+struct VitOptions {
+  std::optional<std::string> variant;
+  std::optional<std::int64_t> img_size;
+  std::optional<std::int64_t> patch_size;
+  std::optional<std::int64_t> embed_dim;
+  std::optional<std::int64_t> depth;
+  std::optional<std::int64_t> num_heads;
+  std::int64_t in_chans = 3;
+  std::optional<std::int64_t> num_classes;
+  double mlp_ratio = 4.0;
+  bool qkv_bias = true;
+  bool class_token = true;
+  VitConfig::Pool global_pool = VitConfig::Pool::token;
+  /// Default: true for avg pooling, as timm.
+  std::optional<bool> fc_norm;
+  double drop_rate = 0.0;
+  double pos_drop_rate = 0.0;
+  double proj_drop_rate = 0.0;
+  double attn_drop_rate = 0.0;
+  double drop_path = 0.0;
+};
 
-/// The configuration `options` describe; throws peft::Error naming the key on an unknown variant, a missing
-/// architecture field or an out-of-range value.
-VitConfig vit_config_from_options(const Options& options);
+/// The recipe keys of VitOptions, each declared once, with the checks that make a valid architecture (a known
+/// variant or every architecture field, sizes that divide).
+const OptionTable<VitOptions>& vit_option_table();
+
+/// The architecture checked options describe.
+VitConfig vit_config_from(const VitOptions& options);
 
 }  // namespace peft::vit

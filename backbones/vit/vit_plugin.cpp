@@ -7,11 +7,9 @@ namespace {
 
 void register_vit(peft::Registry& registry) {
   registry.add_backbone({"vit", "Vision Transformer (timm-compatible names, checkpoints and variants)",
-                         [](const peft::Options& options) {
-                           return std::make_shared<peft::vit::VisionTransformer>(
-                               peft::vit::vit_config_from_options(options));
-                         },
-                         peft::vit::vit_option_specs()});
+                         peft::vit::vit_option_table(), [](const peft::vit::VitOptions& options) {
+                           return std::make_shared<peft::vit::VisionTransformer>(peft::vit::vit_config_from(options));
+                         }});
 }
 
 }  // namespace

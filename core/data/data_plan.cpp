@@ -9,13 +9,13 @@ namespace fs = std::filesystem;
 namespace peft::data {
 namespace {
 
-[[noreturn]] void bad(const OptionTable& table, const std::string& key, const std::string& message) {
+[[noreturn]] void bad(const RecipeTable& table, const std::string& key, const std::string& message) {
   const auto located = table.option_contexts.find(key);
   throw Error("data",
               (located == table.option_contexts.end() ? table.context : located->second) + ": " + key + " " + message);
 }
 
-std::array<double, 3> triple(const Options& options, const OptionTable& table, const std::string& key,
+std::array<double, 3> triple(const Options& options, const RecipeTable& table, const std::string& key,
                              const std::array<double, 3>& fallback) {
   if (!options.has(key)) return fallback;
   const auto values = options.get<std::vector<double>>(key);
@@ -51,7 +51,7 @@ const std::vector<OptionSpec>& data_option_specs() {
   return specs;
 }
 
-DataPlan plan_data(const OptionTable& table, const fs::path& recipe_folder, const Preprocessing& defaults,
+DataPlan plan_data(const RecipeTable& table, const fs::path& recipe_folder, const Preprocessing& defaults,
                    std::uint64_t seed, std::int64_t batch_size) {
   const Options options = resolve_options(data_option_specs(), table.options, table.context, table.option_contexts);
   if (!options.has("format")) bad(table, "format", "is missing, expected vtab1k, fgvc or imagefolder");

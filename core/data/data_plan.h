@@ -29,7 +29,7 @@ struct DataPlan {
 /// benchmark's defaults for the format (VTAB: resize straight to the model size, bilinear, no augmentation; FGVC and
 /// ImageFolder: shorter side to 256/224 of the size, random crop and flip for training, centre crop for evaluation)
 /// and the backbone's image size, mean and std unless the table sets them. Errors name the file, line and key.
-DataPlan plan_data(const OptionTable& table, const std::filesystem::path& recipe_folder, const Preprocessing& defaults,
+DataPlan plan_data(const RecipeTable& table, const std::filesystem::path& recipe_folder, const Preprocessing& defaults,
                    std::uint64_t seed, std::int64_t batch_size);
 
 }  // namespace peft::data

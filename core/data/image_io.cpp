@@ -1,14 +1,12 @@
 #include "data/image_io.h"
 
 #include <stb_image_write.h>
-#include <unistd.h>
 
 #include <ATen/ops/from_blob.h>
-#include <cerrno>
-#include <cstring>
 #include <memory>
 
 #include "data/stb_image_bounded.h"
+#include "peft/atomic_file.h"
 #include "peft/error.h"
 
 namespace peft::data {
@@ -62,14 +60,14 @@ void write_png(const std::filesystem::path& file, const at::Tensor& image) {
   const int channels = static_cast<int>(image.size(0));
   std::error_code error;
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), error);
-  const std::filesystem::path temporary = file.string() + ".tmp." + std::to_string(::getpid());
-  if (stbi_write_png(temporary.c_str(), width, height, channels, pixels.data_ptr(), width * channels) == 0) {
-    const std::string reason = std::strerror(errno);
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw Error("image", "cannot write " + file.string() + ": " + reason);
-  }
-  std::filesystem::rename(temporary, file);
+  write_file_atomically(file, [&](std::ostream& out) {
+    const auto append = [](void* stream, void* data, int size) {
+      static_cast<std::ostream*>(stream)->write(static_cast<const char*>(data), size);
+    };
+    if (stbi_write_png_to_func(append, &out, width, height, channels, pixels.data_ptr(), width * channels) == 0) {
+      throw Error("image", "cannot encode " + file.string() + " as PNG");
+    }
+  });
 }
 
 }  // namespace peft::data

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "adapted_model.h"
+#include "run_files.h"
 #include "train/optimizer.h"
 
 namespace peft {
@@ -28,8 +29,6 @@ struct TrainingProgress {
   /// Total training seconds so far (so that a resumed run reports the whole run's time).
   double train_seconds = 0.0;
 };
-
-inline constexpr const char* kCheckpointFile = "checkpoint.safetensors";
 
 /// One safetensors file: `model.<name>` (adapter tensors and head), `optimizer.<name>` and `rng.cpu` (LibTorch's
 /// CPU generator), with the progress in its metadata. Written atomically.

@@ -4,7 +4,6 @@
 #include <ATen/core/grad_mode.h>
 
 #include <cmath>
-#include <map>
 
 #include "peft/error.h"
 
@@ -73,29 +72,12 @@ NamedTensors Optimizer::state() const {
 }
 
 void Optimizer::load_state(const NamedTensors& state, const std::string& source) {
-  std::map<std::string, const at::Tensor*> by_name;
-  for (const auto& [name, tensor] : state) by_name.emplace(name, &tensor);
-  const auto take = [&](const std::string& name, at::Tensor& into) {
-    const auto found = by_name.find(name);
-    if (found == by_name.end() || found->second->sizes() != into.sizes()) {
-      throw Error("checkpoint", source + ": optimizer state '" + name + "' is " +
-                                    (found == by_name.end() ? "missing" : "of another shape") +
-                                    " (was the checkpoint written by another recipe?)");
-    }
-    into.copy_(*found->second);
-  };
-  at::NoGradGuard no_grad;
   at::Tensor step = at::zeros({}, at::kLong);
-  take("step", step);
+  NamedTensors targets = this->state();
+  targets.front().second = step;
+  copy_named_tensors(targets, state, "checkpoint", source + ": the optimizer state does not fit",
+                     "was the checkpoint written by another recipe?");
   steps_ = step.item<std::int64_t>();
-  for (auto& slot : slots_) {
-    if (options_.optimizer == "adamw") {
-      take(slot.name + ".exp_avg", slot.first);
-      take(slot.name + ".exp_avg_sq", slot.second);
-    } else {
-      take(slot.name + ".momentum_buffer", slot.first);
-    }
-  }
 }
 
 std::int64_t Optimizer::decayed_count() const {

@@ -13,7 +13,7 @@ namespace {
 // Range and choice checks over resolved options, each failure naming where the key was written.
 class Checker {
  public:
-  Checker(const OptionTable& table, const std::vector<OptionSpec>& specs)
+  Checker(const RecipeTable& table, const std::vector<OptionSpec>& specs)
       : table_(table), options_(resolve_options(specs, table.options, table.context, table.option_contexts)) {}
 
   std::int64_t integer(const std::string& key, std::int64_t minimum) const {
@@ -59,7 +59,7 @@ class Checker {
   }
 
  private:
-  const OptionTable& table_;
+  const RecipeTable& table_;
   Options options_;
 };
 
@@ -100,7 +100,7 @@ const std::vector<OptionSpec>& output_option_specs() {
   return specs;
 }
 
-TrainOptions read_train_options(const OptionTable& table) {
+TrainOptions read_train_options(const RecipeTable& table) {
   const Checker check(table, train_option_specs());
   TrainOptions train;
   train.epochs = check.integer("epochs", 1);
@@ -132,7 +132,7 @@ TrainOptions read_train_options(const OptionTable& table) {
   return train;
 }
 
-OutputOptions read_output_options(const OptionTable& table) {
+OutputOptions read_output_options(const RecipeTable& table) {
   const Checker check(table, output_option_specs());
   OutputOptions output;
   output.dir = check.options().get_or<std::string>("dir", "");

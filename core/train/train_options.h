@@ -8,7 +8,7 @@
 
 namespace peft {
 
-struct OptionTable;
+struct RecipeTable;
 
 /// The `[train]` table: optimiser, schedule, loss and evaluation settings, with timm-like defaults.
 struct TrainOptions {
@@ -53,7 +53,7 @@ const std::vector<OptionSpec>& output_option_specs();
 
 /// Checks the `[train]` table: unknown keys, types and ranges, each error naming the file, line, key and what is
 /// allowed.
-TrainOptions read_train_options(const OptionTable& table);
-OutputOptions read_output_options(const OptionTable& table);
+TrainOptions read_train_options(const RecipeTable& table);
+OutputOptions read_output_options(const RecipeTable& table);
 
 }  // namespace peft

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "peft/error.h"
+#include "run_files.h"
 #include "text_format.h"
 #include "train/interrupt.h"
 #include "train/lr_schedule.h"
@@ -27,12 +28,12 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 void append_record(const fs::path& folder, const nlohmann::json& record) {
-  std::ofstream out(folder / "metrics.jsonl", std::ios::app);
+  std::ofstream out(folder / kMetricsFile, std::ios::app);
   out << record.dump() << '\n';
   out.flush();
   if (!out) {
-    throw Error("output", "cannot append to " + (folder / "metrics.jsonl").string() + ": " + std::strerror(errno) +
-                              " (disk full?)");
+    throw Error("output",
+                "cannot append to " + (folder / kMetricsFile).string() + ": " + std::strerror(errno) + " (disk full?)");
   }
 }
 

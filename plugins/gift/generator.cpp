@@ -18,7 +18,7 @@ GeneratorImpl::GeneratorImpl(std::int64_t rows, std::int64_t columns, const Gift
     recovery->weight.zero_();
     if (options.recovery_bias) recovery->bias.zero_();
   }
-  if (options.schema != "paca") return;
+  if (options.schema != GiftOptions::Schema::paca) return;
   if (options.positional_encoding) {
     pos_embed = register_parameter("pos_embed", torch::empty({rows, d}));
     at::NoGradGuard no_grad;
@@ -27,7 +27,8 @@ GeneratorImpl::GeneratorImpl(std::int64_t rows, std::int64_t columns, const Gift
   }
   auto list = register_module("blocks", torch::nn::ModuleList());
   for (std::int64_t b = 0; b < options.blocks; ++b) {
-    blocks.emplace_back(d, options.clusters, options.heads, options.mlp_ratio, options.cluster_activation == "sigmoid");
+    blocks.emplace_back(d, options.clusters, options.heads, options.mlp_ratio,
+                        options.cluster_activation == GiftOptions::ClusterActivation::sigmoid);
     list->push_back(blocks.back());
   }
 }
@@ -56,7 +57,7 @@ std::int64_t generator_parameter_count(std::int64_t rows, std::int64_t columns, 
   std::int64_t count = d * columns + columns * d;
   if (options.reduction_bias) count += d;
   if (options.recovery_bias) count += columns;
-  if (options.schema != "paca") return count;
+  if (options.schema != GiftOptions::Schema::paca) return count;
   if (options.positional_encoding) count += rows * d;
   const auto hidden = static_cast<std::int64_t>(std::lround(options.mlp_ratio * static_cast<double>(d)));
   const std::int64_t block = d * options.clusters + options.clusters + 4 * (d * d + d) + 2 * hidden * d + hidden + d;

@@ -100,7 +100,7 @@ NamedTensors Gift::explain_matrices() {
   NamedTensors matrices;
   for (auto& group : groups_) {
     torch::Tensor c;
-    if (options_.schema == "paca") {
+    if (options_.schema == GiftOptions::Schema::paca) {
       group->generator->body(group->weights, &c);
     } else {
       c = group->generator->reduction(group->weights);
@@ -114,11 +114,10 @@ NamedTensors Gift::explain_matrices() {
 
 std::string Gift::adapter_config_json() const {
   std::ostringstream json;
-  json << "{\"method\": \"gift\", \"schema\": \"" << options_.schema << "\", \"dim\": " << options_.dim
-       << ", \"blocks\": " << options_.blocks << ", \"clusters\": " << options_.clusters
-       << ", \"heads\": " << options_.heads << ", \"mlp_ratio\": " << options_.mlp_ratio
-       << ", \"positional_encoding\": " << (options_.positional_encoding ? "true" : "false")
-       << ", \"cluster_activation\": \"" << options_.cluster_activation << "\", \"groups\": [";
+  json << "{\"method\": \"gift\"";
+  for (const auto& [key, value] : gift_option_table().values(options_))
+    json << ", \"" << key << "\": " << to_string(value);
+  json << ", \"groups\": [";
   for (std::size_t i = 0; i < groups_.size(); ++i) {
     json << (i ? ", " : "") << "{\"shape\": \"" << groups_[i]->name
          << "\", \"layers\": " << groups_[i]->site_weights.size() << "}";

@@ -3,43 +3,41 @@
 #include <peft/error.h>
 
 namespace peft::gift {
+namespace {
 
-const std::vector<OptionSpec>& gift_option_specs() {
-  using T = OptionType;
-  const GiftOptions d;
-  static const std::vector<OptionSpec> specs{
-      {"schema", T::string, d.schema, "paca (PaCa hyper-Transformer, the paper) | linear (dW = W P^T Q^T)"},
-      {"dim", T::integer, d.dim, "generator width d (ViT-B: 48 for VTAB, 192 for FGVC; linear: 16)"},
-      {"blocks", T::integer, d.blocks, "PaCa blocks"},
-      {"clusters", T::integer, d.clusters, "clusters M per PaCa block"},
-      {"heads", T::integer, d.heads, "attention heads (dim must divide by it)"},
-      {"mlp_ratio", T::number, d.mlp_ratio, "PaCa FFN hidden width / dim"},
-      {"positional_encoding", T::boolean, d.positional_encoding, "learned positional encoding over W's rows (paca)"},
-      {"cluster_activation", T::string, d.cluster_activation,
-       "sigmoid (sigma(S)/N, the paper's) | softmax over the tokens (ablation)"},
-      {"reduction_bias", T::boolean, d.reduction_bias, "bias on the reduction P"},
-      {"recovery_bias", T::boolean, d.recovery_bias, "bias on the recovery Q"},
-  };
-  return specs;
-}
-
-GiftOptions gift_options_from(const Options& options) {
-  GiftOptions gift;
-  gift.schema = options.one_of("schema", {"paca", "linear"});
-  gift.dim = options.integer_at_least("dim", 1);
-  gift.blocks = options.integer_at_least("blocks", 1);
-  gift.clusters = options.integer_at_least("clusters", 1);
-  gift.heads = options.integer_at_least("heads", 1);
+void heads_divide_dim(const GiftOptions& gift, const Options& options) {
   if (gift.dim % gift.heads != 0) {
     throw Error("gift", options.context() + ": heads = " + std::to_string(gift.heads) +
                             ", expected a divisor of dim (" + std::to_string(gift.dim) + ")");
   }
-  gift.mlp_ratio = options.number_in("mlp_ratio", 1e-9, 1e9);
-  gift.positional_encoding = options.get<bool>("positional_encoding");
-  gift.cluster_activation = options.one_of("cluster_activation", {"sigmoid", "softmax"});
-  gift.reduction_bias = options.get<bool>("reduction_bias");
-  gift.recovery_bias = options.get<bool>("recovery_bias");
-  return gift;
+}
+
+}  // namespace
+
+const OptionTable<GiftOptions>& gift_option_table() {
+  using O = GiftOptions;
+  static const auto table =
+      OptionTable<O>()
+          .add_choice("schema", &O::schema, {{"paca", O::Schema::paca}, {"linear", O::Schema::linear}},
+                      "generator body: the PaCa hyper-Transformer (the paper) or none (dW = W P^T Q^T)")
+          .add("dim", &O::dim, "generator width d (ViT-B: 48 for VTAB, 192 for FGVC; linear: 16)")
+          .at_least(1)
+          .add("blocks", &O::blocks, "PaCa blocks")
+          .at_least(1)
+          .add("clusters", &O::clusters, "clusters M per PaCa block")
+          .at_least(1)
+          .add("heads", &O::heads, "attention heads (dim must divide by it)")
+          .at_least(1)
+          .add("mlp_ratio", &O::mlp_ratio, "PaCa FFN hidden width / dim")
+          .in_range(1e-9, 1e9)
+          .add("positional_encoding", &O::positional_encoding, "learned positional encoding over W's rows (paca)")
+          .add_choice("cluster_activation", &O::cluster_activation,
+                      {{"sigmoid", O::ClusterActivation::sigmoid}, {"softmax", O::ClusterActivation::softmax}},
+                      "cluster assignment: sigma(S)/N, the paper's, or a softmax over the tokens (ablation)")
+          .add("reduction_bias", &O::reduction_bias, "bias on the reduction P")
+          .add("recovery_bias", &O::recovery_bias, "bias on the recovery Q")
+          .check(heads_divide_dim);
+  return table;
 }
 
 }  // namespace peft::gift

@@ -1,17 +1,18 @@
 #pragma once
 
-#include <peft/options.h>
+#include <peft/option_table.h>
 
 #include <cstdint>
-#include <string>
-#include <vector>
 
 namespace peft::gift {
 
 /// GIFT's recipe options (`[method.options]`); docs/gift.md is the contract.
 struct GiftOptions {
-  /// "paca": the PaCa hyper-Transformer body (the paper's v1); "linear": no body, ΔW = W Pᵀ Qᵀ (the released code).
-  std::string schema = "paca";
+  enum class Schema { paca, linear };
+  enum class ClusterActivation { sigmoid, softmax };
+
+  /// paca: the PaCa hyper-Transformer body (the paper's v1); linear: no body, ΔW = W Pᵀ Qᵀ (the released code).
+  Schema schema = Schema::paca;
   /// Width d of the generator's tokens (default 48).
   std::int64_t dim = 48;
   /// PaCa blocks (default 1).
@@ -24,16 +25,15 @@ struct GiftOptions {
   double mlp_ratio = 2.0;
   /// A learned positional encoding over the weight's rows (default true; paca only).
   bool positional_encoding = true;
-  /// "sigmoid" (σ(S)/N, the paper's) or "softmax" over the tokens (the ablation).
-  std::string cluster_activation = "sigmoid";
-  /// Bias on the reduction P and on the recovery Q (default false for both).
+  /// sigmoid: σ(S)/N, the paper's; softmax over the tokens: the ablation.
+  ClusterActivation cluster_activation = ClusterActivation::sigmoid;
+  /// Bias on the reduction P (default false).
   bool reduction_bias = false;
+  /// Bias on the recovery Q (default false).
   bool recovery_bias = false;
 };
 
-const std::vector<OptionSpec>& gift_option_specs();
-
-/// Reads resolved options; a bad value is a peft::Error naming the key and what is allowed.
-GiftOptions gift_options_from(const Options& options);
+/// The recipe keys of GiftOptions, each declared once.
+const OptionTable<GiftOptions>& gift_option_table();
 
 }  // namespace peft::gift

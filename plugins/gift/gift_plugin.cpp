@@ -6,11 +6,10 @@
 namespace {
 
 void register_gift(peft::Registry& registry) {
+  using peft::gift::GiftOptions;
   registry.add_method({"gift", "GIFT: a shared generator makes each layer's residual from its own frozen weights",
-                       [](const peft::Options& options) {
-                         return std::make_shared<peft::gift::Gift>(peft::gift::gift_options_from(options));
-                       },
-                       peft::gift::gift_option_specs()});
+                       peft::gift::gift_option_table(),
+                       [](const GiftOptions& options) { return std::make_shared<peft::gift::Gift>(options); }});
 }
 
 }  // namespace

@@ -6,11 +6,10 @@
 namespace {
 
 void register_lora(peft::Registry& registry) {
+  using peft::lora::LoraOptions;
   registry.add_method({"lora", "LoRA: a trained low-rank update s * B A on each selected Linear (mergeable)",
-                       [](const peft::Options& options) {
-                         return std::make_shared<peft::lora::Lora>(peft::lora::lora_options_from(options));
-                       },
-                       peft::lora::lora_option_specs()});
+                       peft::lora::lora_option_table(),
+                       [](const LoraOptions& options) { return std::make_shared<peft::lora::Lora>(options); }});
 }
 
 }  // namespace

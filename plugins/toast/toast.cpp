@@ -13,23 +13,6 @@
 
 namespace peft::toast {
 
-const std::vector<OptionSpec>& toast_option_specs() {
-  using T = OptionType;
-  static const std::vector<OptionSpec> specs{
-      {"mode", T::string, std::string("full"),
-       "full (decoders, prompt) | lite (rank-4 LoRA on the decoders, prompt, T)"},
-      {"variational_loss", T::number, 0.0, "weight of the variational loss pre-tuning the top-down path (0 = off)"},
-  };
-  return specs;
-}
-
-ToastOptions toast_options_from(const Options& options) {
-  ToastOptions toast;
-  toast.mode = options.one_of("mode", {"full", "lite"});
-  toast.variational_loss = options.number_in("variational_loss", 0.0, 1e9);
-  return toast;
-}
-
 DecoderImpl::DecoderImpl(std::int64_t dim, std::int64_t lora_rank) {
   linear = register_module("linear", torch::nn::Linear(torch::nn::LinearOptions(dim, dim).bias(false)));
   linear2 = register_module("linear2", torch::nn::Linear(torch::nn::LinearOptions(dim, dim).bias(false)));
@@ -80,7 +63,7 @@ std::vector<torch::Tensor> TopDownImpl::signals(const torch::Tensor& tokens) {
 
 void Toast::attach(Backbone& backbone, const std::vector<Site>&) {
   TransformerTaps& taps = require_taps(backbone, "toast");
-  top_down = TopDown(taps.embed_dim(), taps.num_blocks(), options_.mode == "lite" ? 4 : 0);
+  top_down = TopDown(taps.embed_dim(), taps.num_blocks(), options_.mode == ToastOptions::Mode::lite ? 4 : 0);
   top_down->to(backbone.parameters().front().device());
   // What trains is chosen by the mode (trainable_tensors); the host turns gradients back on for exactly that.
   for (auto& parameter : top_down->parameters()) parameter.set_requires_grad(false);
@@ -88,7 +71,7 @@ void Toast::attach(Backbone& backbone, const std::vector<Site>&) {
 
 std::vector<TrainableTensor> Toast::trainable_tensors() {
   std::vector<TrainableTensor> tensors;
-  const bool lite = options_.mode == "lite";
+  const bool lite = options_.mode == ToastOptions::Mode::lite;
   for (const auto& item : top_down->named_parameters()) {
     const std::string& name = item.key();
     const bool is_lora = name.find("lora") != std::string::npos;

@@ -2,7 +2,6 @@
 // TOAST (Shi et al., 2023): top-down attention steering of a frozen transformer in two passes (docs/methods.md).
 
 #include <peft/method.h>
-#include <peft/options.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
@@ -10,17 +9,9 @@
 #include <memory>
 #include <vector>
 
+#include "toast_options.h"
+
 namespace peft::toast {
-
-struct ToastOptions {
-  /// "full": the decoders, prompt and head train; "lite": rank-4 LoRA on the decoders, the prompt, T and the head.
-  std::string mode = "full";
-  /// Weight of the variational loss that pre-tunes the top-down path (0: off, as in task tuning).
-  double variational_loss = 0.0;
-};
-
-const std::vector<OptionSpec>& toast_option_specs();
-ToastOptions toast_options_from(const Options& options);
 
 /// One feedback decoder: two bias-free D × D Linears, with optional rank-r LoRA on each (lite).
 class DecoderImpl : public torch::nn::Module {

@@ -7,10 +7,9 @@ namespace {
 
 void register_toast(peft::Registry& registry) {
   registry.add_method({"toast", "TOAST: top-down attention steering, two passes through the frozen backbone",
-                       [](const peft::Options& options) {
-                         return std::make_shared<peft::toast::Toast>(peft::toast::toast_options_from(options));
-                       },
-                       peft::toast::toast_option_specs()});
+                       peft::toast::toast_option_table(), [](const peft::toast::ToastOptions& options) {
+                         return std::make_shared<peft::toast::Toast>(options);
+                       }});
 }
 
 }  // namespace

@@ -9,24 +9,6 @@
 
 namespace peft::vpt {
 
-const std::vector<OptionSpec>& vpt_option_specs() {
-  using T = OptionType;
-  static const std::vector<OptionSpec> specs{
-      {"tokens", T::integer, std::int64_t{5}, "prompt tokens per block"},
-      {"deep", T::boolean, true, "prompts at every block (deep) or only the first (shallow)"},
-      {"dropout", T::number, 0.0, "dropout on the prompts in training, in [0, 1)"},
-  };
-  return specs;
-}
-
-VptOptions vpt_options_from(const Options& options) {
-  VptOptions vpt;
-  vpt.tokens = options.integer_at_least("tokens", 1);
-  vpt.deep = options.get<bool>("deep");
-  vpt.dropout = options.number_in("dropout", 0.0, 1.0);
-  return vpt;
-}
-
 void Vpt::attach(Backbone& backbone, const std::vector<Site>&) {
   TransformerTaps& taps = require_taps(backbone, "vpt");
   const std::int64_t dim = taps.embed_dim();

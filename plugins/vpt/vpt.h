@@ -2,23 +2,12 @@
 // VPT (Jia et al., 2022): learned prompt tokens in the token sequence of a frozen transformer (docs/methods.md).
 
 #include <peft/method.h>
-#include <peft/options.h>
 
 #include <memory>
 
+#include "vpt_options.h"
+
 namespace peft::vpt {
-
-struct VptOptions {
-  /// Prompt tokens per block (default 5).
-  std::int64_t tokens = 5;
-  /// Deep: every block gets its own prompts; shallow: only the first (default true).
-  bool deep = true;
-  /// Dropout on the prompts in training (default 0).
-  double dropout = 0.0;
-};
-
-const std::vector<OptionSpec>& vpt_option_specs();
-VptOptions vpt_options_from(const Options& options);
 
 class Vpt final : public Method {
  public:

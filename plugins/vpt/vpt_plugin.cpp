@@ -7,10 +7,8 @@ namespace {
 
 void register_vpt(peft::Registry& registry) {
   registry.add_method({"vpt", "VPT: learned prompt tokens at the input of each block (deep) or the first (shallow)",
-                       [](const peft::Options& options) {
-                         return std::make_shared<peft::vpt::Vpt>(peft::vpt::vpt_options_from(options));
-                       },
-                       peft::vpt::vpt_option_specs()});
+                       peft::vpt::vpt_option_table(),
+                       [](const peft::vpt::VptOptions& options) { return std::make_shared<peft::vpt::Vpt>(options); }});
 }
 
 }  // namespace

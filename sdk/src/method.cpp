@@ -1,12 +1,7 @@
 #include "peft/method.h"
 
-#include <ATen/core/grad_mode.h>
-
-#include <map>
-
 #include "peft/backbone.h"
 #include "peft/error.h"
-#include "peft/strings.h"
 
 namespace peft {
 
@@ -32,31 +27,9 @@ NamedTensors Method::adapter_state() {
 }
 
 void Method::load_adapter_state(const NamedTensors& state, const std::string& source) {
-  std::map<std::string, at::Tensor> targets;
-  for (auto& trainable : trainable_tensors()) targets.emplace(trainable.name, trainable.tensor);
-  std::vector<std::string> problems;
-  std::map<std::string, const at::Tensor*> found;
-  for (const auto& [name, tensor] : state) {
-    const auto target = targets.find(name);
-    if (target == targets.end()) {
-      problems.push_back("unexpected key " + name);
-    } else if (target->second.sizes() != tensor.sizes()) {
-      problems.push_back(name + " has shape " + c10::str(tensor.sizes()) + ", expected " +
-                         c10::str(target->second.sizes()));
-    } else {
-      found.emplace(name, &tensor);
-    }
-  }
-  for (const auto& entry : targets) {
-    const std::string& name = entry.first;  // a plain reference: C++17 lambdas cannot capture structured bindings
-    if (found.count(name) == 0 &&
-        state.end() == std::find_if(state.begin(), state.end(), [&](const auto& item) { return item.first == name; })) {
-      problems.push_back("missing key " + name);
-    }
-  }
-  if (!problems.empty()) throw Error("adapter", source + " does not fit the method: " + join(problems, "; "));
-  at::NoGradGuard no_grad;
-  for (const auto& [name, tensor] : found) targets.at(name).copy_(*tensor);
+  NamedTensors targets;
+  for (auto& trainable : trainable_tensors()) targets.emplace_back(trainable.name, trainable.tensor);
+  copy_named_tensors(targets, state, "adapter", source + " does not fit the method");
 }
 
 NamedTensors Method::explain_matrices() { return {}; }

@@ -1,7 +1,9 @@
 #include "peft/options.h"
+#include "peft/option_table.h"
 #include "peft/strings.h"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 namespace peft {
@@ -80,16 +82,22 @@ Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std
     const OptionValue& value = entry.second;
     const auto located = key_contexts.find(name);
     const std::string& context = located == key_contexts.end() ? default_context : located->second;
-    const auto spec = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& s) { return s.name == name; });
+    const auto spec = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& s) {
+      return s.name == name || std::find(s.aliases.begin(), s.aliases.end(), name) != s.aliases.end();
+    });
     if (spec == specs.end()) {
       throw Error("options", context + ": unknown key '" + name + "', expected one of: " + join_names(specs));
+    }
+    if (values.count(spec->name) != 0) {
+      throw Error("options", context + ": key '" + name + "' sets '" + spec->name +
+                                 "' a second time (it is another name for it); keep one");
     }
     auto converted = coerce(value, spec->type);
     if (!converted) {
       throw Error("options", context + ": key '" + name + "' must be " + with_article(spec->type) + ", got " +
                                  with_article(static_cast<OptionType>(value.index())));
     }
-    values.emplace(name, std::move(*converted));
+    values.emplace(spec->name, std::move(*converted));
   }
   for (const auto& spec : specs) {
     if (values.count(spec.name) == 0 && spec.default_value) values.emplace(spec.name, *spec.default_value);
@@ -114,6 +122,31 @@ double Options::number_in(const std::string& name, double low, double high) cons
   }
   return value;
 }
+
+double Options::finite_number(const std::string& name) const {
+  const auto value = get<double>(name);
+  if (!std::isfinite(value)) {
+    throw Error("options",
+                context_ + ": " + name + " = " + to_string(OptionValue(value)) + ", expected a finite number");
+  }
+  return value;
+}
+
+namespace detail {
+
+void check_finite(const Options& options, const std::string& key, const OptionValue& value) {
+  if (std::holds_alternative<double>(value)) {
+    options.finite_number(key);
+  } else if (const auto* numbers = std::get_if<std::vector<double>>(&value)) {
+    for (const double number : *numbers) {
+      if (!std::isfinite(number)) {
+        throw Error("options", options.context() + ": " + key + " = " + to_string(value) + ", expected finite numbers");
+      }
+    }
+  }
+}
+
+}  // namespace detail
 
 std::string Options::one_of(const std::string& name, const std::vector<std::string>& allowed) const {
   const auto value = get<std::string>(name);

@@ -1,4 +1,5 @@
 #include "peft/safetensors.h"
+#include "peft/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -248,10 +249,7 @@ void write_safetensors(const fs::path& path, const std::vector<std::pair<std::st
   std::string header_text = header.dump();
   header_text.append((8 - header_text.size() % 8) % 8, ' ');  // data starts 8-byte aligned
 
-  const fs::path temporary = path.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("safetensors", "cannot write " + temporary.string() + ": " + std::strerror(errno));
+  write_file_atomically(path, [&](std::ostream& out) {
     std::uint8_t length[8];
     for (int i = 0; i < 8; ++i) length[i] = static_cast<std::uint8_t>(header_text.size() >> (8 * i));
     out.write(reinterpret_cast<const char*>(length), 8);
@@ -264,21 +262,7 @@ void write_safetensors(const fs::path& path, const std::vector<std::pair<std::st
       const at::Tensor& tensor = contiguous[i];
       out.write(static_cast<const char*>(tensor.data_ptr()), static_cast<std::streamsize>(tensor.nbytes()));
     }
-    out.flush();
-    if (!out) {
-      const int error = errno;
-      std::error_code ignored;
-      fs::remove(temporary, ignored);
-      throw Error("safetensors", "cannot write " + temporary.string() + ": " + std::strerror(error) +
-                                     " (disk full or over a file size limit?); " + file + " is unchanged");
-    }
-  }
-  std::error_code error;
-  fs::rename(temporary, path, error);
-  if (error) {
-    fs::remove(temporary, error);
-    throw Error("safetensors", "cannot move " + temporary.string() + " to " + file + ": " + error.message());
-  }
+  });
 }
 
 }  // namespace peft

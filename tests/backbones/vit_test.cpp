@@ -113,7 +113,7 @@ CATCH_TEST_CASE("a checkpoint that does not fit lists every missing, unexpected 
   CATCH_CHECK_THROWS_WITH(
       vit->load_checkpoint(broken),
       "[checkpoint] edited.safetensors does not fit the model: missing keys: blocks.0.norm1.weight; unexpected keys: "
-      "blocks.9.attn.qkv.weight; shape mismatches: blocks.0.mlp.fc1.weight (checkpoint [128, 64], model [256, 64])");
+      "blocks.9.attn.qkv.weight; shape mismatches: blocks.0.mlp.fc1.weight (file [128, 64], expected [256, 64])");
   // Nothing was copied by the failed loads.
   CATCH_CHECK_FALSE(at::equal(parameter(*vit, "blocks.0.mlp.fc1.bias"), checkpoint().at("blocks.0.mlp.fc1.bias")));
 }
@@ -204,7 +204,8 @@ CATCH_TEST_CASE("bad vit options are one-line errors naming the key") {
                           Catch::Contains("img_size = 30 is not a multiple of patch_size 4"));
   options = fixture_options();
   options["global_pool"] = std::string("max");
-  CATCH_CHECK_THROWS_WITH(make_backbone("vit", options), Catch::Contains("global_pool = 'max', expected token or avg"));
+  CATCH_CHECK_THROWS_WITH(make_backbone("vit", options),
+                          Catch::Contains("global_pool = \"max\", expected one of token, avg"));
   options = fixture_options();
   options["drop_path"] = 1.5;
   CATCH_CHECK_THROWS_WITH(make_backbone("vit", options), Catch::Contains("drop_path = 1.5"));

@@ -93,7 +93,7 @@ CATCH_TEST_CASE("a checkpoint of another architecture is refused, naming the fil
       run_peft("run " + quoted(recipe) + " --set backbone.checkpoint=" + quoted(folder / "pico.safetensors") +
                " --set backbone.variant=vit_mini_patch4_32 --out " + quoted(folder / "other"));
   check_user_error(result, (folder / "pico.safetensors").string());
-  CATCH_CHECK_THAT(result.err, Catch::Contains("blocks.0.attn.qkv.weight (checkpoint [192, 64], model [384, 128])"));
+  CATCH_CHECK_THAT(result.err, Catch::Contains("blocks.0.attn.qkv.weight (file [192, 64], expected [384, 128])"));
 }
 
 CATCH_TEST_CASE("recipe errors in [train] name the file, line, key and what is allowed") {

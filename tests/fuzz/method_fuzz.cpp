@@ -18,7 +18,7 @@ const peft::Registry& registry() {
   return plugins.registry;
 }
 
-bool small(const peft::OptionTable& table) {
+bool small(const peft::RecipeTable& table) {
   for (const auto& [key, value] : table.options) {
     if (const auto* integer = std::get_if<std::int64_t>(&value); integer && *integer > 256) return false;
     if (const auto* number = std::get_if<double>(&value); number && *number > 256) return false;

@@ -55,7 +55,7 @@ CATCH_TEST_CASE("the paca generator reproduces the official GIFT hyper-network's
 
 CATCH_TEST_CASE("the linear schema generates dW = W P^T Q^T") {
   GiftOptions options;
-  options.schema = "linear";
+  options.schema = GiftOptions::Schema::linear;
   options.dim = 4;
   peft::gift::Generator generator(6, 5, options);
   at::NoGradGuard no_grad;
@@ -66,7 +66,7 @@ CATCH_TEST_CASE("the linear schema generates dW = W P^T Q^T") {
 }
 
 CATCH_TEST_CASE("the generator's parameter count follows docs/gift.md's formula for both schemas") {
-  for (const std::string schema : {"paca", "linear"}) {
+  for (const auto schema : {GiftOptions::Schema::paca, GiftOptions::Schema::linear}) {
     for (const bool extras : {false, true}) {
       GiftOptions options;
       options.schema = schema;
@@ -84,7 +84,7 @@ CATCH_TEST_CASE("the generator's parameter count follows docs/gift.md's formula 
   }
   // docs/gift.md's number: linear at d = 16 on ViT-B/16's twelve attn.proj [768, 768] is 2 * 768 * 16.
   GiftOptions linear;
-  linear.schema = "linear";
+  linear.schema = GiftOptions::Schema::linear;
   linear.dim = 16;
   CATCH_CHECK(peft::gift::generator_parameter_count(768, 768, linear) == 24576);
 }
@@ -137,7 +137,7 @@ CATCH_TEST_CASE("gift explains each site with the last block's sigmoid assignmen
   auto backbone = tiny_vit();
   const peft::Site proj = backbone->sites()[1];  // blocks.0.attn.proj [64, 64]
   GiftOptions linear;
-  linear.schema = "linear";
+  linear.schema = GiftOptions::Schema::linear;
   linear.dim = 4;
   peft::gift::Gift gift(linear);
   gift.attach(*backbone, {proj});

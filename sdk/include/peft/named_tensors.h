@@ -1,6 +1,7 @@
 #pragma once
 /// \file
-/// Named tensors: what checkpoints, adapter files and optimiser states are made of.
+/// Named tensors: what checkpoints, adapter files and optimiser states are made of, and the one strict way to load
+/// them into the tensors they belong to.
 
 #include <ATen/core/Tensor.h>
 
@@ -8,9 +9,22 @@
 #include <utility>
 #include <vector>
 
+#include "peft/api.h"
+
 namespace peft {
 
 /// Tensors by dotted name (`blocks.0.attn.qkv.weight`), in a meaningful order (registration, file).
 using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+/// Copies each tensor of `given` into the tensor of `targets` with the same name, cast to its dtype and device,
+/// without recording gradients. Strict: every target name missing from `given`, every name of `given` no target
+/// has, and every shape that differs are listed together in one peft::Error from `component`, and nothing is copied:
+///
+///     [checkpoint] ckpt.safetensors does not fit the model: missing keys: norm.weight; unexpected keys: x;
+///     shape mismatches: head.weight (file [10, 64], expected [5, 64])
+///
+/// `what` starts the message ("ckpt.safetensors does not fit the model"); `hint`, when given, ends it.
+PEFT_API void copy_named_tensors(const NamedTensors& targets, const NamedTensors& given, const std::string& component,
+                                 const std::string& what, const std::string& hint = {});
 
 }  // namespace peft

@@ -43,6 +43,8 @@ struct OptionSpec {
   std::optional<OptionValue> default_value;
   /// One line for `peft list --options`.
   std::string doc;
+  /// Other keys accepted for this option (timm's `drop_path_rate` for `drop_path`); values land under `name`.
+  std::vector<std::string> aliases = {};
 };
 
 /// Option values after validation against their specs.
@@ -75,6 +77,8 @@ class PEFT_API Options {
   std::int64_t integer_at_least(const std::string& name, std::int64_t minimum) const;
   /// The number `name`, which must lie in [low, high); else a peft::Error naming the range.
   double number_in(const std::string& name, double low, double high) const;
+  /// The number `name`, which must be finite; else a peft::Error.
+  double finite_number(const std::string& name) const;
   /// The string `name`, which must be one of `allowed`; else a peft::Error listing them.
   std::string one_of(const std::string& name, const std::vector<std::string>& allowed) const;
 
@@ -86,8 +90,9 @@ class PEFT_API Options {
   std::map<std::string, OptionValue> values_;
 };
 
-/// Checks `given` against `specs`: an unknown key (naming the allowed ones) or a value of the wrong type (naming
-/// the expected type) is a peft::Error; integers are accepted where numbers are expected; defaults fill the rest.
+/// Checks `given` against `specs`: an unknown key (naming the allowed ones), a value of the wrong type (naming
+/// the expected type), or an option given under two of its names is a peft::Error; integers are accepted where
+/// numbers are expected; an alias is stored under the option's name; defaults fill the rest.
 /// Messages start with `key_contexts[key]` where given (e.g. "recipe.toml:14 [backbone]"), else `context`.
 PEFT_API Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std::string, OptionValue>& given,
                                  const std::string& context,

@@ -8,6 +8,8 @@
 ///     void register_example(peft::Registry& registry) {
 ///       registry.add_method({"example", "What it does",
 ///                            [](const peft::Options&) { return std::make_shared<ExampleMethod>(); }});
+///
+/// A plugin with options passes its OptionTable instead of a spec list (`peft/option_table.h`).
 ///     }
 
 #include <functional>
@@ -18,6 +20,7 @@
 
 #include "peft/api.h"
 #include "peft/fwd.h"
+#include "peft/option_table.h"
 #include "peft/options.h"
 
 namespace peft {
@@ -32,6 +35,17 @@ struct RegistryEntry {
         summary(std::move(summary_)),
         create(std::move(create_)),
         options(std::move(options_)) {}
+
+  /// An entry whose options are `table`'s: the factory receives the filled options struct.
+  ///
+  ///     registry.add_method({"lora", "LoRA ...", lora_option_table(),
+  ///                          [](const LoraOptions& options) { return std::make_shared<Lora>(options); }});
+  template <class Struct, class Make>
+  RegistryEntry(std::string name_, std::string summary_, const OptionTable<Struct>& table, Make make)
+      : RegistryEntry(
+            std::move(name_), std::move(summary_),
+            [table, make](const Options& given) -> std::shared_ptr<Interface> { return make(table.read(given)); },
+            table.specs()) {}
 
   /// The name recipes use (`[method] plugin = "lora"`).
   std::string name;

@@ -21,7 +21,7 @@ peft::Preprocessing vit_defaults() {
 }
 
 // Writes recipe.toml with `data` as its [data] table (plus a backbone) into `folder`, returns its [data] table.
-peft::OptionTable data_table(const TempFolder& folder, const std::string& data) {
+peft::RecipeTable data_table(const TempFolder& folder, const std::string& data) {
   write_text(folder / "recipe.toml", "schema_version = 1\n[backbone]\nplugin = \"vit\"\n[data]\n" + data);
   return *peft::load_recipe(folder / "recipe.toml").data;
 }

@@ -1,0 +1,67 @@
+#include "peft/atomic_file.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "peft/error.h"
+
+namespace fs = std::filesystem;
+
+namespace peft {
+namespace {
+
+constexpr std::string_view kTemporaryMarker = ".tmp.";
+
+void remove_quietly(const fs::path& file) {
+  std::error_code ignored;
+  fs::remove(file, ignored);
+}
+
+}  // namespace
+
+void write_file_atomically(const fs::path& file, const std::function<void(std::ostream&)>& write) {
+  const fs::path temporary = file.string() + std::string(kTemporaryMarker) + std::to_string(::getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      throw Error("output", "cannot write " + temporary.string() + ": " + std::strerror(errno) + "; " + file.string() +
+                                " is unchanged");
+    }
+    try {
+      write(out);
+    } catch (...) {
+      out.close();
+      remove_quietly(temporary);
+      throw;
+    }
+    out.flush();
+    if (!out) {
+      const int error = errno;
+      out.close();
+      remove_quietly(temporary);
+      throw Error("output", "cannot write " + temporary.string() + ": " + std::strerror(error) +
+                                " (disk full or over a file size limit?); " + file.string() + " is unchanged");
+    }
+  }
+  std::error_code error;
+  fs::rename(temporary, file, error);
+  if (error) {
+    remove_quietly(temporary);
+    throw Error("output", "cannot move " + temporary.string() + " to " + file.string() + ": " + error.message() + "; " +
+                              file.string() + " is unchanged");
+  }
+}
+
+void write_text_atomically(const fs::path& file, std::string_view text) {
+  write_file_atomically(file,
+                        [&](std::ostream& out) { out.write(text.data(), static_cast<std::streamsize>(text.size())); });
+}
+
+bool is_atomic_temporary(const fs::path& file) {
+  return file.filename().string().find(kTemporaryMarker) != std::string::npos;
+}
+
+}  // namespace peft
