@@ -9,13 +9,33 @@
 
 namespace peft::gift {
 
-void Group::generate() { g = generator->body(weights); }
+void Group::generate() {
+  g_ = generator->body(weights);
+  g_versions_ = parameter_versions();
+  g_grad_mode_ = at::GradMode::is_enabled();
+  g_taken_.assign(site_weights.size(), false);
+}
+
+std::vector<std::int64_t> Group::parameter_versions() const {
+  std::vector<std::int64_t> versions;
+  for (const auto& parameter : generator->parameters()) versions.push_back(parameter._version());
+  return versions;
+}
+
+torch::Tensor Group::g_of(std::int64_t index) {
+  const auto slot = static_cast<std::size_t>(index);
+  if (!g_.defined() || g_taken_[slot] || g_grad_mode_ != at::GradMode::is_enabled() ||
+      g_versions_ != parameter_versions()) {
+    generate();
+  }
+  g_taken_[slot] = true;
+  return g_.select(0, index);
+}
 
 torch::Tensor GiftAdapter::output_delta(const torch::Tensor& input) {
   if (group_->merged) return {};
-  if (!group_->g.defined()) group_->generate();  // a forward that did not go through Gift::forward
   const auto dtype = input.scalar_type();
-  const torch::Tensor g = group_->g.select(0, index_).to(dtype);  // [N, d]
+  const torch::Tensor g = group_->g_of(index_).to(dtype);  // [N, d]
   const auto& recovery = group_->generator->recovery;
   torch::Tensor out = input.matmul(recovery->weight.to(dtype)).matmul(g.t());  // (x Q) Gᵀ
   if (recovery->bias.defined()) out = out + input.matmul(recovery->bias.to(dtype)).unsqueeze(-1);
@@ -91,7 +111,6 @@ void Gift::unmerge() {
       group->site_weights[l].copy_(group->weights[static_cast<std::int64_t>(l)]);
     }
     group->merged = false;
-    group->g = torch::Tensor();
   }
 }
 

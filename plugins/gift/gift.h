@@ -24,12 +24,23 @@ struct Group {
   /// The layers' live weights (the sites'), which merge changes, and their names.
   std::vector<torch::Tensor> site_weights;
   std::vector<std::string> site_names;
-  /// G = H(W Pᵀ) [L, N, d] of the last forward.
-  torch::Tensor g;
   bool merged = false;
 
-  /// Runs the generator once for all L layers.
+  /// Runs the generator once for all L layers (the start of a forward pass).
   void generate();
+  /// Layer `index`'s G_l [N, d]. G is reused only while it is what the generator would give now: it is made anew
+  /// when a generator parameter changed since (an optimiser step, a loaded adapter), when autograd's mode differs,
+  /// or when this layer already took its slice (a new forward pass, e.g. the backbone called directly).
+  torch::Tensor g_of(std::int64_t index);
+
+ private:
+  std::vector<std::int64_t> parameter_versions() const;
+
+  /// G = H(W Pᵀ) [L, N, d], and what it was made from.
+  torch::Tensor g_;
+  std::vector<std::int64_t> g_versions_;
+  bool g_grad_mode_ = false;
+  std::vector<bool> g_taken_;
 };
 
 /// The per-site half: y gains x ΔW_lᵀ = (x Q) G_lᵀ, the factorised form (docs/gift.md §4): W + ΔW is never formed.

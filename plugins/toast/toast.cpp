@@ -102,9 +102,29 @@ void Toast::train(Backbone& backbone, bool training) {
   top_down->train(training);
 }
 
+namespace {
+
+// Clears the hooks a pass installs however the pass ends: they capture the pass's locals, so a hook left behind by
+// an exception would call into a finished frame on the next forward.
+class HookScope {
+ public:
+  explicit HookScope(TransformerHooks& hooks) : hooks_(hooks) {}
+  HookScope(const HookScope&) = delete;
+  HookScope& operator=(const HookScope&) = delete;
+  ~HookScope() {
+    hooks_.block_output = nullptr;
+    hooks_.value_input = nullptr;
+  }
+
+ private:
+  TransformerHooks& hooks_;
+};
+
+}  // namespace
+
 at::Tensor Toast::forward(Backbone& backbone, const at::Tensor& images) {
-  TransformerTaps& taps = *backbone.taps();
-  TransformerHooks& hooks = taps.hooks();
+  TransformerHooks& hooks = backbone.taps()->hooks();
+  const HookScope scope(hooks);
   std::vector<at::Tensor> inputs;
   std::vector<at::Tensor> outputs;
   if (options_.variational_loss > 0 && at::GradMode::is_enabled()) {
@@ -121,13 +141,7 @@ at::Tensor Toast::forward(Backbone& backbone, const at::Tensor& images) {
   hooks.block_output = nullptr;
   const std::vector<at::Tensor> td = top_down->signals(first_pass);
   hooks.value_input = [&](std::int64_t block) { return td[static_cast<std::size_t>(block)]; };
-  at::Tensor logits;
-  try {
-    logits = backbone.forward(images);
-  } catch (...) {
-    hooks.value_input = nullptr;
-    throw;
-  }
+  const at::Tensor logits = backbone.forward(images);
   hooks.value_input = nullptr;
   extra_loss_ = at::Tensor();
   if (!inputs.empty()) {

@@ -160,3 +160,33 @@ CATCH_TEST_CASE("gift explains each site with the last block's sigmoid assignmen
   CATCH_CHECK(assignments[1].second.min().item<float>() > 0.0f);  // a sigmoid, not a softmax over tokens
   CATCH_CHECK(assignments[1].second.max().item<float>() < 1.0f);
 }
+
+CATCH_TEST_CASE("after a step, the backbone called directly uses the new generator, not the last step's G") {
+  auto backbone = tiny_vit();
+  GiftOptions options;
+  options.dim = 8;
+  options.clusters = 4;
+  peft::gift::Gift gift(options);
+  gift.attach(*backbone, backbone->sites());
+  const at::Tensor images = at::randn({2, 3, 8, 8});
+  gift.forward(*backbone, images).pow(2).mean().backward();
+  {
+    at::NoGradGuard no_grad;  // a step: every generator parameter moves in place
+    for (auto& t : gift.trainable_tensors()) t.tensor.add_(at::randn_like(t.tensor), 0.1);
+  }
+  const at::Tensor direct = backbone->forward(images);
+  const at::Tensor through_method = gift.forward(*backbone, images);
+  CATCH_CHECK(at::allclose(direct, through_method, 1e-6, 1e-6));
+  {
+    at::NoGradGuard no_grad;
+    CATCH_CHECK(at::allclose(backbone->forward(images), through_method, 1e-6, 1e-6));
+  }
+
+  // Two micro-batches before one step (gradient accumulation), the backbone called directly: each forward pass
+  // gets a G of its own, so the second backward does not run through the first's freed graph.
+  for (auto& t : gift.trainable_tensors()) t.tensor.mutable_grad() = at::Tensor();
+  backbone->forward(images).pow(2).mean().backward();
+  const at::Tensor once = gift.groups()[0]->generator->recovery->weight.grad().clone();
+  CATCH_CHECK_NOTHROW(backbone->forward(images).pow(2).mean().backward());
+  CATCH_CHECK(at::allclose(gift.groups()[0]->generator->recovery->weight.grad(), once * 2, 1e-5, 1e-7));
+}

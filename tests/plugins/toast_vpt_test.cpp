@@ -87,3 +87,18 @@ CATCH_TEST_CASE("vpt deep inserts n prompts after the class token and replaces t
     }
   }
 }
+
+CATCH_TEST_CASE("a toast pass that throws leaves no hook behind, and the next pass works") {
+  auto vit = reference_vit();
+  peft::AdaptedModel model = adapted(vit, "toast", {{"variational_loss", 0.1}});
+  model.train(true);
+  peft::TransformerHooks& hooks = vit->taps()->hooks();
+  // 28×28 images do not fit the 32×32 position embedding: pass 1 throws with the variational hook installed.
+  CATCH_CHECK_THROWS(model.forward(at::randn({2, 3, 28, 28})));
+  CATCH_CHECK_FALSE(static_cast<bool>(hooks.block_output));
+  CATCH_CHECK_FALSE(static_cast<bool>(hooks.value_input));
+  const at::Tensor images = at::randn({2, 3, 32, 32});
+  CATCH_CHECK(model.forward(images).sizes() == vit->forward(images).sizes());
+  CATCH_CHECK(model.method->extra_loss().defined());
+  CATCH_CHECK_FALSE(static_cast<bool>(hooks.block_output));
+}

@@ -1,0 +1,56 @@
+#include "peft/atomic_file.h"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "support/temp_folder.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string contents(const fs::path& file) {
+  std::ifstream in(file);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::size_t files_in(const fs::path& folder) {
+  return static_cast<std::size_t>(std::distance(fs::directory_iterator(folder), fs::directory_iterator()));
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("an atomic write replaces the file whole and leaves no temporary") {
+  peft::test::TempFolder folder;
+  const fs::path file = folder.path() / "summary.json";
+  peft::write_text_atomically(file, "first");
+  peft::write_text_atomically(file, "second");
+  CATCH_CHECK(contents(file) == "second");
+  CATCH_CHECK(files_in(folder.path()) == 1);
+}
+
+CATCH_TEST_CASE("a failed atomic write leaves the previous file and removes its temporary") {
+  peft::test::TempFolder folder;
+  const fs::path file = folder.path() / "weights.bin";
+  peft::write_text_atomically(file, "kept");
+  CATCH_CHECK_THROWS_AS(peft::write_file_atomically(file,
+                                                    [](std::ostream& out) {
+                                                      out << "half";
+                                                      throw std::runtime_error("writer failed");
+                                                    }),
+                        std::runtime_error);
+  CATCH_CHECK(contents(file) == "kept");
+  CATCH_CHECK(files_in(folder.path()) == 1);
+  // A folder in the way of the rename: one line naming the file, which stays as it was.
+  const fs::path blocked = folder.path() / "blocked";
+  fs::create_directories(blocked / "inside");
+  CATCH_CHECK_THROWS_WITH(peft::write_text_atomically(blocked, "x"),
+                          Catch::Contains("cannot move") && Catch::Contains(blocked.string() + " is unchanged"));
+  CATCH_CHECK(files_in(folder.path()) == 2);
+  CATCH_CHECK(peft::is_atomic_temporary(folder.path() / "checkpoint.safetensors.tmp.4242"));
+  CATCH_CHECK_FALSE(peft::is_atomic_temporary(folder.path() / "checkpoint.safetensors"));
+}
