@@ -61,12 +61,15 @@ function(peft_add_builtin_plugin target)
 endfunction()
 
 # Adds every subfolder of the current folder that has a CMakeLists.txt: a new plugin folder needs no other edit.
-function(peft_add_plugin_folders)
+# The folder names (each the plugin's name) are kept in the global property PEFT_BUILTIN_<KIND>S, so that the
+# contract suite can check it covers every plugin the build makes.
+function(peft_add_plugin_folders kind)
   file(GLOB children LIST_DIRECTORIES true RELATIVE "${CMAKE_CURRENT_SOURCE_DIR}" "${CMAKE_CURRENT_SOURCE_DIR}/*")
   list(SORT children)
   foreach(child IN LISTS children)
     if(EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/${child}/CMakeLists.txt")
       add_subdirectory(${child})
+      set_property(GLOBAL APPEND PROPERTY PEFT_BUILTIN_${kind}S ${child})
     endif()
   endforeach()
 endfunction()
