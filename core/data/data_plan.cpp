@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "peft/error.h"
+#include "peft/option_table.h"
 
 namespace fs = std::filesystem;
 
@@ -51,42 +52,28 @@ const std::vector<OptionSpec>& data_option_specs() {
   return specs;
 }
 
-DataPlan plan_data(const RecipeTable& table, const fs::path& recipe_folder, const Preprocessing& defaults,
-                   std::uint64_t seed, std::int64_t batch_size) {
+DataSettings data_settings(const RecipeTable& table, const fs::path& recipe_folder, const Preprocessing& defaults,
+                           std::uint64_t seed, std::int64_t batch_size) {
   const Options options = resolve_options(data_option_specs(), table.options, table.context, table.option_contexts);
   if (!options.has("format")) bad(table, "format", "is missing, expected vtab1k, fgvc or imagefolder");
   if (!options.has("root")) bad(table, "root", "is missing, expected the dataset folder");
-  const std::string format = options.get<std::string>("format");
+  DataSettings settings;
+  settings.format = options.get<std::string>("format");
+  const std::string& format = settings.format;
   if (format != "vtab1k" && format != "fgvc" && format != "imagefolder") {
     bad(table, "format", "= '" + format + "', expected vtab1k, fgvc or imagefolder");
   }
   const bool vtab = format == "vtab1k";
-  fs::path root = options.get<std::string>("root");
-  if (root.is_relative()) root = recipe_folder / root;
-  if (!fs::is_directory(root)) bad(table, "root", "= " + root.string() + " is not a folder");
-
-  const std::string train_split = options.get_or<std::string>("train_split", vtab ? "train800val200" : "train");
-  const std::string eval_split = options.get_or<std::string>("eval_split", format == "imagefolder" ? "val" : "test");
-  const auto read = [&](const std::string& split) {
-    if (format == "vtab1k") {
-      return read_vtab1k_split(
-          root, split,
-          options.has("num_classes") ? std::optional(options.get<std::int64_t>("num_classes")) : std::nullopt);
-    }
-    if (format == "fgvc") {
-      return read_fgvc_split(root, split,
-                             options.has("image_root")
-                                 ? std::optional<fs::path>(root / options.get<std::string>("image_root"))
-                                 : std::nullopt);
-    }
-    return read_image_folder(root, split);
-  };
-
-  DataPlan plan;
-  plan.train = read(train_split);
-  plan.eval = read(eval_split);
-  plan.train_split = train_split;
-  plan.eval_split = eval_split;
+  settings.root = options.get<std::string>("root");
+  if (settings.root.is_relative()) settings.root = recipe_folder / settings.root;
+  if (options.has("num_classes")) {
+    settings.num_classes = options.get<std::int64_t>("num_classes");
+    if (*settings.num_classes < 1)
+      bad(table, "num_classes", "= " + std::to_string(*settings.num_classes) + ", expected 1 or more");
+  }
+  if (options.has("image_root")) settings.image_root = settings.root / options.get<std::string>("image_root");
+  settings.train_split = options.get_or<std::string>("train_split", vtab ? "train800val200" : "train");
+  settings.eval_split = options.get_or<std::string>("eval_split", format == "imagefolder" ? "val" : "test");
 
   TransformOptions transform;
   transform.image_size = options.get_or<std::int64_t>("image_size", defaults.image_size);
@@ -96,6 +83,9 @@ DataPlan plan_data(const RecipeTable& table, const fs::path& recipe_folder, cons
       "resize_size", static_cast<std::int64_t>(std::lround(static_cast<double>(transform.image_size) / 0.875)));
   transform.mean = triple(options, table, "mean", defaults.mean);
   transform.std = triple(options, table, "std", defaults.std);
+  for (const char* key : {"mean", "std"}) {
+    if (options.has(key)) detail::check_finite(options, key, options.values().at(key));
+  }
 
   LoaderOptions loader;
   loader.batch_size = batch_size;
@@ -108,21 +98,42 @@ DataPlan plan_data(const RecipeTable& table, const fs::path& recipe_folder, cons
     bad(table, "on_bad_image", "= '" + loader.on_bad_image + "', expected error or skip");
   }
 
-  plan.train_loader = loader;
-  plan.train_loader.transform = transform;
-  plan.train_loader.transform.crop = options.get_or<std::string>("train_crop", vtab ? "none" : "random");
-  plan.train_loader.transform.flip = options.get_or<bool>("flip", !vtab);
-  plan.eval_loader = loader;
-  plan.eval_loader.shuffle = false;
-  plan.eval_loader.transform = transform;
-  plan.eval_loader.transform.crop = options.get_or<std::string>("eval_crop", vtab ? "none" : "center");
-  if (plan.eval_loader.transform.crop == "random") bad(table, "eval_crop", "cannot be random (evaluation is fixed)");
+  settings.train_loader = loader;
+  settings.train_loader.transform = transform;
+  settings.train_loader.transform.crop = options.get_or<std::string>("train_crop", vtab ? "none" : "random");
+  settings.train_loader.transform.flip = options.get_or<bool>("flip", !vtab);
+  settings.eval_loader = loader;
+  settings.eval_loader.shuffle = false;
+  settings.eval_loader.transform = transform;
+  settings.eval_loader.transform.crop = options.get_or<std::string>("eval_crop", vtab ? "none" : "center");
+  if (settings.eval_loader.transform.crop == "random") {
+    bad(table, "eval_crop", "cannot be random (evaluation is fixed)");
+  }
   try {
-    validate(plan.train_loader.transform);
-    validate(plan.eval_loader.transform);
+    validate(settings.train_loader.transform);
+    validate(settings.eval_loader.transform);
   } catch (const Error& e) {
     throw Error("data", table.context + ": " + std::string(e.what()).substr(std::string("[data] ").size()));
   }
+  return settings;
+}
+
+DataPlan plan_data(const RecipeTable& table, const fs::path& recipe_folder, const Preprocessing& defaults,
+                   std::uint64_t seed, std::int64_t batch_size) {
+  DataSettings settings = data_settings(table, recipe_folder, defaults, seed, batch_size);
+  if (!fs::is_directory(settings.root)) bad(table, "root", "= " + settings.root.string() + " is not a folder");
+  const auto read = [&](const std::string& split) {
+    if (settings.format == "vtab1k") return read_vtab1k_split(settings.root, split, settings.num_classes);
+    if (settings.format == "fgvc") return read_fgvc_split(settings.root, split, settings.image_root);
+    return read_image_folder(settings.root, split);
+  };
+  DataPlan plan;
+  plan.train = read(settings.train_split);
+  plan.eval = read(settings.eval_split);
+  plan.train_split = settings.train_split;
+  plan.eval_split = settings.eval_split;
+  plan.train_loader = std::move(settings.train_loader);
+  plan.eval_loader = std::move(settings.eval_loader);
   return plan;
 }
 

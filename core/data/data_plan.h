@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "data/dataset.h"
@@ -24,6 +26,23 @@ struct DataPlan {
   LoaderOptions train_loader;
   LoaderOptions eval_loader;
 };
+
+/// What a `[data]` table says, checked, without touching the file system.
+struct DataSettings {
+  std::string format;
+  std::filesystem::path root;
+  std::optional<std::int64_t> num_classes;
+  std::optional<std::filesystem::path> image_root;
+  std::string train_split;
+  std::string eval_split;
+  LoaderOptions train_loader;
+  LoaderOptions eval_loader;
+};
+
+/// Checks every value of the `[data]` table and fills in the format's defaults (below); a bad value is a peft::Error
+/// naming the file, line and key. Nothing is read from disk.
+DataSettings data_settings(const RecipeTable& table, const std::filesystem::path& recipe_folder,
+                           const Preprocessing& defaults, std::uint64_t seed, std::int64_t batch_size);
 
 /// Reads the `[data]` table: its splits (paths relative to `recipe_folder`) and the transforms of each, with the
 /// benchmark's defaults for the format (VTAB: resize straight to the model size, bilinear, no augmentation; FGVC and
