@@ -5,7 +5,9 @@
 #include "command.h"
 #include "exit_code.h"
 #include "format.h"
+#include "peft/strings.h"
 #include "plugin_loader.h"
+#include "recipe_keys.h"
 
 namespace peft::cli {
 namespace {
@@ -27,6 +29,37 @@ std::string default_text(const OptionSpec& spec) {
   return spec.default_value ? to_string(*spec.default_value) : "(unset)";
 }
 
+std::string type_text(const OptionSpec& spec, const std::vector<std::string>& table_keys) {
+  const bool table = std::find(table_keys.begin(), table_keys.end(), spec.name) != table_keys.end();
+  return table ? "table" : to_string(spec.type);
+}
+
+nlohmann::json to_json(const std::vector<OptionSpec>& specs, const std::vector<std::string>& table_keys = {}) {
+  nlohmann::json options = nlohmann::json::array();
+  for (const auto& spec : specs) {
+    options.push_back(
+        {{"name", spec.name},
+         {"type", type_text(spec, table_keys)},
+         {"default", spec.default_value ? nlohmann::json(to_string(*spec.default_value)) : nlohmann::json(nullptr)},
+         {"aliases", spec.aliases},
+         {"doc", spec.doc}});
+  }
+  return options;
+}
+
+void print_keys(const std::string& title, const std::vector<OptionSpec>& specs,
+                const std::vector<std::string>& table_keys = {}) {
+  std::cout << '\n' << title << (specs.empty() ? " (none)" : "") << '\n';
+  if (specs.empty()) return;
+  std::vector<std::vector<std::string>> rows{{"KEY", "TYPE", "DEFAULT", "MEANING"}};
+  for (const auto& spec : specs) {
+    std::string doc = spec.doc;
+    if (!spec.aliases.empty()) doc += " (also: " + join(spec.aliases) + ")";
+    rows.push_back({spec.name, type_text(spec, table_keys), default_text(spec), doc});
+  }
+  for (const auto& line : format_columns(rows, "  ")) std::cout << line << '\n';
+}
+
 nlohmann::json to_json(const PluginSet& plugins) {
   nlohmann::json records = nlohmann::json::array();
   for (const auto& record : plugins.records) {
@@ -36,21 +69,15 @@ nlohmann::json to_json(const PluginSet& plugins) {
                         {"build_tag", record.build_tag}};
     item["api_version"] = record.api_version == 0 ? nlohmann::json(nullptr) : nlohmann::json(record.api_version);
     if (!record.loaded()) item["reason"] = record.reason;
-    if (const auto* specs = declared_options(plugins, record)) {
-      item["options"] = nlohmann::json::array();
-      for (const auto& spec : *specs) {
-        item["options"].push_back(
-            {{"name", spec.name},
-             {"type", to_string(spec.type)},
-             {"default", spec.default_value ? nlohmann::json(to_string(*spec.default_value)) : nlohmann::json(nullptr)},
-             {"doc", spec.doc}});
-      }
-    }
+    if (const auto* specs = declared_options(plugins, record)) item["options"] = to_json(*specs);
     records.push_back(std::move(item));
   }
   nlohmann::json folders = nlohmann::json::array();
   for (const auto& folder : plugins.folders) folders.push_back(folder.path.string());
-  return {{"plugins", records}, {"search_path", folders}};
+  nlohmann::json recipe = nlohmann::json::object();
+  for (const auto& table : recipe_key_tables())
+    recipe[table.table.empty() ? "(top level)" : table.table] = to_json(table.keys, table.table_keys);
+  return {{"plugins", records}, {"search_path", folders}, {"recipe", recipe}};
 }
 
 void print_table(const PluginSet& plugins) {
@@ -80,16 +107,15 @@ void print_table(const PluginSet& plugins) {
 }  // namespace
 
 void print_options(const PluginSet& plugins) {
+  for (const auto& table : recipe_key_tables()) {
+    print_keys(table.table.empty() ? "recipe keys at the top level:" : "recipe [" + table.table + "] keys:", table.keys,
+               table.table_keys);
+  }
   for (const auto& record : plugins.records) {
     const auto* specs = declared_options(plugins, record);
     if (specs == nullptr) continue;
-    std::cout << '\n'
-              << record.kind << " '" << record.name << "' options:" << (specs->empty() ? " (none)" : "") << '\n';
-    std::vector<std::vector<std::string>> rows{{"KEY", "TYPE", "DEFAULT", "MEANING"}};
-    for (const auto& spec : *specs) rows.push_back({spec.name, to_string(spec.type), default_text(spec), spec.doc});
-    if (!specs->empty()) {
-      for (const auto& line : format_columns(rows, "  ")) std::cout << line << '\n';
-    }
+    const std::string where = record.kind == "method" ? "[method.options]" : "[backbone]";
+    print_keys(record.kind + " '" + record.name + "' options (" + where + "):", *specs);
   }
 }
 

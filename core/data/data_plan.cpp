@@ -33,7 +33,8 @@ const std::vector<OptionSpec>& data_option_specs() {
       {"root", T::string, std::nullopt, "the dataset folder (relative to the recipe)"},
       {"train_split", T::string, std::nullopt, "default: train800val200 (vtab1k), train (fgvc, imagefolder)"},
       {"eval_split", T::string, std::nullopt, "default: test (vtab1k, fgvc), val (imagefolder)"},
-      {"num_classes", T::integer, std::nullopt, "classes, where the format does not say (vtab1k)"},
+      {"num_classes", T::integer, std::nullopt,
+       "vtab1k classes (default: the task's dataset.toml, the known VTAB-1k task, else the largest label + 1)"},
       {"image_root", T::string, std::nullopt, "fgvc: the folder image paths are relative to (under root)"},
       {"image_size", T::integer, std::nullopt, "model input size (default: the backbone's)"},
       {"interpolation", T::string, std::nullopt,
@@ -129,6 +130,12 @@ DataPlan plan_data(const RecipeTable& table, const fs::path& recipe_folder, cons
   };
   DataPlan plan;
   plan.train = read(settings.train_split);
+  if (plan.train.num_classes_inferred) {
+    settings.num_classes = plan.train.num_classes;  // the evaluation labels are checked against the training count
+    plan.notices.push_back(std::to_string(plan.train.num_classes) + " classes, taken from the labels of " +
+                           (settings.root / (settings.train_split + ".txt")).string() +
+                           " (largest label + 1; set data.num_classes if the split lacks the last classes)");
+  }
   plan.eval = read(settings.eval_split);
   plan.train_split = settings.train_split;
   plan.eval_split = settings.eval_split;

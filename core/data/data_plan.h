@@ -25,6 +25,8 @@ struct DataPlan {
   std::string eval_split;
   LoaderOptions train_loader;
   LoaderOptions eval_loader;
+  /// What the user should know about how the data was read (a class count inferred from the labels).
+  std::vector<std::string> notices;
 };
 
 /// What a `[data]` table says, checked, without touching the file system.

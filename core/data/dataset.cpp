@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
+#include <limits>
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -73,11 +74,10 @@ Split read_vtab1k_split(const fs::path& task, const std::string& split_name, std
   Split split;
   if (!num_classes) num_classes = dataset_toml_classes(task);
   if (!num_classes) num_classes = vtab1k_num_classes(fs::weakly_canonical(task).filename().string());
-  if (!num_classes) {
-    throw Error("data", task.string() + ": unknown number of classes (not a known VTAB-1k task, no dataset.toml); " +
-                            "set data.num_classes");
-  }
-  split.num_classes = *num_classes;
+  // Otherwise the labels say it, as torchvision's ImageFolder infers its classes: the largest label plus one.
+  split.num_classes_inferred = !num_classes.has_value();
+  split.num_classes = num_classes.value_or(std::numeric_limits<std::int64_t>::max());
+  std::int64_t largest = -1;
   std::size_t line_number = 0;
   for (std::string line; std::getline(in, line);) {
     ++line_number;
@@ -93,12 +93,15 @@ Split read_vtab1k_split(const fs::path& task, const std::string& split_name, std
       throw Error("data", where + ": expected '<image path> <integer label>', got '" + line + "'");
     }
     if (label < 0 || label >= split.num_classes) {
-      throw Error("data", where + ": label " + std::to_string(label) + " outside [0, " +
-                              std::to_string(split.num_classes) + ")");
+      throw Error("data", where + ": label " + std::to_string(label) +
+                              (split.num_classes_inferred ? " is negative"
+                                                          : " outside [0, " + std::to_string(split.num_classes) + ")"));
     }
+    largest = std::max(largest, label);
     split.samples.push_back({task / line.substr(0, space), label, where});
   }
   check_not_empty(split, list);
+  if (split.num_classes_inferred) split.num_classes = largest + 1;
   return split;
 }
 

@@ -22,11 +22,14 @@ struct Split {
   std::int64_t num_classes = 0;
   /// Names of the classes where the format has them (ImageFolder folders, FGVC label values).
   std::vector<std::string> class_names;
+  /// True when nothing gave the class count and it was taken from the labels (the largest plus one).
+  bool num_classes_inferred = false;
 };
 
 /// A VTAB-1k task folder in the NOAH layout: `<task>/<split>.txt`, lines `<relative image path> <label>` (split on
 /// the last space: paths may contain spaces), images relative to the task folder. `num_classes` comes from the
-/// caller, else the task's `dataset.toml` (mini-vtab), else the known VTAB-1k task of that folder name.
+/// caller, else the task's `dataset.toml` (mini-vtab), else the known VTAB-1k task of that folder name, else the
+/// labels themselves (the largest plus one; `num_classes_inferred` says so).
 /// A missing list, a line without a label, a label outside [0, num_classes) or an empty split is a peft::Error
 /// naming the file and line.
 Split read_vtab1k_split(const std::filesystem::path& task, const std::string& split,

@@ -150,9 +150,18 @@ CATCH_TEST_CASE("peft --help lists the subcommands; a bad command line is a one-
 CATCH_TEST_CASE("peft list --options shows each plugin's declared recipe keys; --json always carries them") {
   const auto text = peft_cli("list --options");
   CATCH_REQUIRE(text.exit_code == 0);
-  CATCH_CHECK_THAT(text.out, Catch::Contains("backbone 'vit' options:"));
-  CATCH_CHECK(peft::test::has_line(text.out, R"(  global_pool +string +"token" +pooling before the head.*)"));
+  CATCH_CHECK_THAT(text.out, Catch::Contains("backbone 'vit' options ([backbone]):"));
+  CATCH_CHECK(
+      peft::test::has_line(text.out, R"(  global_pool +string +"token" +pooling before the head \(token \| avg\))"));
   CATCH_CHECK(peft::test::has_line(text.out, R"(  num_classes +integer +\(unset\) +head size.*)"));
+  CATCH_CHECK(peft::test::has_line(text.out, R"(  drop_path +number +0 +stochastic depth.*\(also: drop_path_rate\))"));
+  CATCH_CHECK_THAT(text.out, Catch::Contains("method 'gift' options ([method.options]):"));
+  // Every recipe key, not only the plugins': the top level, [data], [train], [output], [sweep].
+  CATCH_CHECK(
+      peft::test::has_line(text.out, R"(  num_classes +integer +\(unset\) +vtab1k classes.*largest label \+ 1\))"));
+  CATCH_CHECK(peft::test::has_line(text.out, R"(  label_smoothing +number +0 +label smoothing in \[0, 1\))"));
+  CATCH_CHECK(peft::test::has_line(text.out, R"(  threads +integer +0 +LibTorch intra-op threads.*)"));
+  CATCH_CHECK(peft::test::has_line(text.out, R"(  grid +table +\(unset\) .*)"));
 
   const auto json = nlohmann::json::parse(peft_cli("list --json").out);
   const auto vit = std::find_if(json["plugins"].begin(), json["plugins"].end(),
@@ -163,6 +172,10 @@ CATCH_TEST_CASE("peft list --options shows each plugin's declared recipe keys; -
   CATCH_CHECK(options[0] == nlohmann::json({{"name", "variant"},
                                             {"type", "string"},
                                             {"default", nullptr},
+                                            {"aliases", nlohmann::json::array()},
                                             {"doc", "named architecture, e.g. vit_base_patch16_224 (see README)"}}));
   CATCH_CHECK(options[9]["default"] == "true");  // qkv_bias
+  CATCH_CHECK(options[17]["aliases"] == nlohmann::json::array({"drop_path_rate"}));
+  CATCH_CHECK(json["recipe"]["data"][4]["name"] == "num_classes");
+  CATCH_CHECK(json["recipe"]["train"][0]["name"] == "epochs");
 }

@@ -101,3 +101,19 @@ CATCH_TEST_CASE("[data] errors name the recipe, the line and the key") {
   CATCH_CHECK_THAT(error_of(folder, "format = \"vtab1k\"\nroot = \"d\"\nnum_classes = 2\ninterpolation = \"area\"\n"),
                    Catch::Contains("data.interpolation must be bilinear or bicubic"));
 }
+
+CATCH_TEST_CASE("a task nothing names gets its class count from the training labels, with a note; eval is held to it") {
+  TempFolder folder;
+  write_text(folder / "mine/train800val200.txt", "a.png 0\nb.png 9\n");
+  write_text(folder / "mine/test.txt", "c.png 3\n");
+  const auto plan = peft::data::plan_data(data_table(folder, "format = \"vtab1k\"\nroot = \"mine\"\n"), folder.path(),
+                                          vit_defaults(), 0, 8);
+  CATCH_CHECK(plan.train.num_classes == 10);
+  CATCH_CHECK(plan.eval.num_classes == 10);
+  CATCH_REQUIRE(plan.notices.size() == 1);
+  CATCH_CHECK_THAT(plan.notices[0], Catch::StartsWith("10 classes, taken from the labels of ") &&
+                                        Catch::Contains("set data.num_classes"));
+  write_text(folder / "mine/test.txt", "c.png 10\n");
+  CATCH_CHECK_THAT(error_of(folder, "format = \"vtab1k\"\nroot = \"mine\"\n"),
+                   Catch::EndsWith("test.txt:1: label 10 outside [0, 10)"));
+}

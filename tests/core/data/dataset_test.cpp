@@ -22,16 +22,22 @@ CATCH_TEST_CASE("VTAB-1k lists split on the last space, so image paths may conta
   CATCH_CHECK(split.num_classes == 4);
 }
 
-CATCH_TEST_CASE("VTAB-1k class counts come from the caller, the task's dataset.toml, or the known task name") {
+CATCH_TEST_CASE("VTAB-1k class counts come from the caller, the task's dataset.toml, the known task name, or the labels") {
   TempFolder root;
   write_text(root / "cifar/test.txt", "x.jpg 99\n");
   CATCH_CHECK(peft::data::read_vtab1k_split(root / "cifar", "test").num_classes == 100);
   write_text(root / "mine/test.txt", "x.png 2\n");
   write_text(root / "mine/dataset.toml", "name = \"mine\"\nnum_classes = 3\n");
   CATCH_CHECK(peft::data::read_vtab1k_split(root / "mine", "test").num_classes == 3);
-  write_text(root / "unknown/test.txt", "x.png 2\n");
-  CATCH_CHECK_THROWS_WITH(peft::data::read_vtab1k_split(root / "unknown", "test"),
-                          Catch::Contains("unknown number of classes") && Catch::Contains("set data.num_classes"));
+  // Nothing says it: the labels do (largest + 1), as torchvision's ImageFolder infers its classes.
+  write_text(root / "unknown/test.txt", "x.png 2\ny.png 9\nz.png 0\n");
+  const auto inferred = peft::data::read_vtab1k_split(root / "unknown", "test");
+  CATCH_CHECK(inferred.num_classes == 10);
+  CATCH_CHECK(inferred.num_classes_inferred);
+  CATCH_CHECK_FALSE(peft::data::read_vtab1k_split(root / "mine", "test").num_classes_inferred);
+  write_text(root / "negative/test.txt", "x.png -1\n");
+  CATCH_CHECK_THROWS_WITH(peft::data::read_vtab1k_split(root / "negative", "test"),
+                          Catch::EndsWith("test.txt:1: label -1 is negative"));
   CATCH_CHECK(peft::data::vtab1k_num_classes("sun397") == 397);
 }
 
