@@ -13,13 +13,21 @@ namespace peft::cli {
 namespace {
 
 // The model part of the recipe, or of the flags alone; flags override the recipe.
-std::pair<BackboneSection, std::optional<MethodSection>> model_sections(const InspectOptions& options) {
+struct ModelSections {
   BackboneSection backbone;
   std::optional<MethodSection> method;
+  std::optional<InspectData> data;
+};
+
+ModelSections model_sections(const InspectOptions& options) {
+  BackboneSection backbone;
+  std::optional<MethodSection> method;
+  std::optional<InspectData> data;
   if (!options.recipe.empty()) {
     Recipe recipe = load_recipe(options.recipe, options.overrides);
     backbone = std::move(recipe.backbone);
     method = std::move(recipe.method);
+    if (recipe.data) data = InspectData{*recipe.data, recipe.file.parent_path(), recipe.seed, recipe.train.batch_size};
   } else {
     if (options.backbone.empty()) {
       throw Error("inspect",
@@ -40,7 +48,7 @@ std::pair<BackboneSection, std::optional<MethodSection>> model_sections(const In
     if (!options.targets.empty()) method->targets = options.targets;
     if (!options.exclude.empty()) method->exclude = options.exclude;
   }
-  return {std::move(backbone), std::move(method)};
+  return {std::move(backbone), std::move(method), std::move(data)};
 }
 
 nlohmann::json to_json(const InspectReport& report) {
@@ -59,7 +67,8 @@ nlohmann::json to_json(const InspectReport& report) {
                      {"exclude", report.exclude},
                      {"sites", sites},
                      {"selected_site_parameters", selected_parameters},
-                     {"notices", report.notices}};
+                     {"notices", report.notices},
+                     {"num_classes", report.num_classes ? nlohmann::json(*report.num_classes) : nlohmann::json()}};
   out["method"] = nullptr;
   if (report.method_plugin) {
     out["method"] = {{"plugin", *report.method_plugin}, {"loaded", report.method_loaded}};
@@ -75,7 +84,9 @@ nlohmann::json to_json(const InspectReport& report) {
 void print_report(const InspectReport& report) {
   for (const auto& notice : report.notices) std::cout << "note: " << notice << '\n';
   std::cout << "backbone  " << report.backbone_plugin << ", " << with_thousands(report.backbone_parameters)
-            << " parameters, " << report.site_count << " sites\n";
+            << " parameters, " << report.site_count << " sites";
+  if (report.num_classes) std::cout << ", head for the data's " << *report.num_classes << " classes";
+  std::cout << '\n';
   if (report.method_plugin) {
     std::cout << "method    " << *report.method_plugin;
     if (report.trainable) {
@@ -98,6 +109,11 @@ void print_report(const InspectReport& report) {
                     site.has_bias ? "yes" : "no", with_thousands(site.parameters)});
     parameters += site.parameters;
   }
+  if (!report.uses_sites) {
+    std::cout << "sites     none: " << *report.method_plugin << " trains the head only (of " << report.site_count
+              << " sites)\n";
+    return;
+  }
   std::cout << report.sites.size() << " of " << report.site_count << " sites selected, " << with_thousands(parameters)
             << " parameters in their weights and biases:\n";
   for (const auto& line : format_columns(rows, "  ")) std::cout << line << '\n';
@@ -106,10 +122,10 @@ void print_report(const InspectReport& report) {
 }  // namespace
 
 int run_inspect_command(const GlobalOptions& global, const InspectOptions& options) {
-  const auto [backbone, method] = model_sections(options);
+  const ModelSections sections = model_sections(options);
   const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
   warn_rejections(plugins);
-  const InspectReport report = inspect(plugins.registry, backbone, method);
+  const InspectReport report = inspect(plugins.registry, sections.backbone, sections.method, sections.data);
   if (options.json) {
     std::cout << to_json(report).dump(2) << '\n';
   } else {

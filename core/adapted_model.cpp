@@ -46,7 +46,7 @@ AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone,
   for (const auto& site : all_sites) names.push_back(site->site_name());
   std::vector<std::string> targets = section.targets;
   if (targets.empty()) targets = model.method->default_targets();
-  if (!names.empty() || !targets.empty()) {
+  if (model.method->uses_sites() && (!names.empty() || !targets.empty())) {
     model.site_names = select_sites(names, targets.empty() ? std::vector<std::string>{"**"} : targets, section.exclude);
   }
   std::vector<Site> selected;

@@ -6,10 +6,25 @@
 namespace peft {
 
 InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
-                      const std::optional<MethodSection>& method) {
+                      const std::optional<MethodSection>& method, const std::optional<InspectData>& data) {
   InspectReport report;
   report.backbone_plugin = backbone.plugin;
   BuiltBackbone built = build_backbone(registry, backbone);
+  if (data) {
+    std::optional<data::DataPlan> plan;
+    try {
+      plan = data::plan_data(data->table, data->recipe_folder, built.backbone->preprocessing(), data->seed,
+                             data->batch_size);
+    } catch (const Error& e) {
+      built.notices.push_back("the head is sized as the backbone's (" + std::to_string(built.backbone->num_classes()) +
+                              " classes): the data could not be read: " + e.what());
+    }
+    if (plan) {
+      fit_head(built, backbone, plan->train.num_classes);
+      built.notices.insert(built.notices.end(), plan->notices.begin(), plan->notices.end());
+      report.num_classes = plan->train.num_classes;
+    }
+  }
   report.notices = std::move(built.notices);
   for (const auto& parameter : built.backbone->parameters()) report.backbone_parameters += parameter.numel();
 
@@ -20,8 +35,8 @@ InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
   std::vector<std::string> selected = names;
   std::optional<AdaptedModel> model;
   if (method) {
-    report.method_plugin = method->plugin;
-    report.method_loaded = registry.methods().find(method->plugin) != nullptr;
+    if (!method->plugin.empty()) report.method_plugin = method->plugin;
+    report.method_loaded = !method->plugin.empty() && registry.methods().find(method->plugin) != nullptr;
     report.targets = method->targets;
     report.exclude = method->exclude;
     if (report.method_loaded) {
@@ -31,6 +46,7 @@ InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
       report.trainable = model->trainable_count();
       report.trainable_head = model->head_count();
       report.merge_refusal = model->method->merge_refusal();
+      report.uses_sites = model->method->uses_sites();
     } else if (!method->targets.empty() || !method->exclude.empty()) {
       selected = select_sites(names, method->targets.empty() ? std::vector<std::string>{"**"} : method->targets,
                               method->exclude);

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "data/data_plan.h"
 #include "model_builder.h"
 #include "recipe.h"
 
@@ -34,13 +36,26 @@ struct InspectReport {
   std::optional<std::int64_t> trainable;
   std::optional<std::int64_t> trainable_head;
   std::string merge_refusal;
+  /// False for a method that adapts no site (the linear probe).
+  bool uses_sites = true;
+  /// The data's class count when the head was sized for it.
+  std::optional<std::int64_t> num_classes;
   std::vector<std::string> notices;
 };
 
-/// Builds the recipe's backbone (loading its checkpoint, if any) and selects the sites its `[method]` targets
-/// (all sites when it names none); when the method's plugin is loaded, attaches it (its options checked) to count
-/// what it trains. Selector errors name the pattern and the closest sites.
+/// The data a recipe's model is inspected for: its head is sized for this data's class count, as `peft run` would.
+struct InspectData {
+  RecipeTable table;
+  std::filesystem::path recipe_folder;
+  std::uint64_t seed = 0;
+  std::int64_t batch_size = 1;
+};
+
+/// Builds the recipe's backbone (loading its checkpoint, if any), fits its head to `data`'s class count when given
+/// (a note says so, or why the data could not be read and the checkpoint's head is shown), and selects the sites
+/// its `[method]` targets (all sites when it names none); when the method's plugin is loaded, attaches it (its
+/// options checked) to count what it trains. Selector errors name the pattern and the closest sites.
 InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
-                      const std::optional<MethodSection>& method);
+                      const std::optional<MethodSection>& method, const std::optional<InspectData>& data = {});
 
 }  // namespace peft

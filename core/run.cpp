@@ -203,8 +203,9 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
     write_text_atomically(report.folder / kRecipeFile, resolved);
     write_text_atomically(report.folder / kMetricsFile, "");
   }
-  progress.message(model.method_name + " on " + std::to_string(model.site_names.size()) +
-                   " sites: " + std::to_string(report.trainable) + " trainable parameters (" +
+  const std::string where =
+      model.method->uses_sites() ? " on " + std::to_string(model.site_names.size()) + " sites: " : " (the head only): ";
+  progress.message(model.method_name + where + std::to_string(report.trainable) + " trainable parameters (" +
                    std::to_string(report.trainable_without_head) + " without the head), " +
                    std::to_string(run.plan->train.samples.size()) + " training images, " + run.device.str());
 

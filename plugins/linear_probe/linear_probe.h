@@ -7,6 +7,7 @@ namespace peft::linear_probe {
 
 class LinearProbe final : public Method {
  public:
+  bool uses_sites() const override { return false; }
   void attach(Backbone&, const std::vector<Site>&) override {}
   std::vector<TrainableTensor> trainable_tensors() override { return {}; }
   /// Only the head changes, and the head is saved with the backbone: nothing to fold.

@@ -3,6 +3,7 @@
 
 #include "support/run_command.h"
 #include "support/temp_folder.h"
+#include "support/tiny_task.h"
 
 namespace fs = std::filesystem;
 using peft::test::quoted;
@@ -110,4 +111,37 @@ CATCH_TEST_CASE("peft inspect --set overrides recipe keys") {
   CATCH_CHECK(typo.exit_code == 1);
   CATCH_CHECK_THAT(typo.err, Catch::StartsWith("peft: error: [options] --set backbone.depht [backbone]: unknown key"));
   CATCH_CHECK(run_peft("inspect --backbone vit --set backbone.depth=3").exit_code == 1);
+}
+
+CATCH_TEST_CASE("peft inspect sizes the head for the recipe's data, and says when a method trains the head only") {
+  TempFolder folder;
+  peft::test::write_tiny_task(folder / "task");
+  const std::string checkpoint = std::string(PEFT_REFERENCE_FIXTURE_DIR) + "/timm_vit_p4_s32.safetensors";
+  peft::test::write_text(folder / "recipe.toml",
+                         "schema_version = 1\n[backbone]\nplugin = \"vit\"\n"
+                         "variant = \"vit_pico_patch4_32\"\ncheckpoint = '" +
+                             checkpoint +
+                             "'\n[method]\nplugin = \"linear_probe\"\n[data]\nformat = "
+                             "\"vtab1k\"\nroot = \"task\"\n");
+  const std::string recipe = quoted(folder / "recipe.toml");
+  const auto probe = run_peft("inspect " + recipe);
+  CATCH_REQUIRE(probe.exit_code == 0);
+  const std::int64_t classes = nlohmann::json::parse(run_peft("inspect --json " + recipe).out)["num_classes"];
+  CATCH_CHECK(classes != 5);  // the data's, not the checkpoint's 5-class head
+  const std::int64_t head = 64 * classes + classes;
+  CATCH_CHECK_THAT(probe.out, Catch::Contains("head for the data's " + std::to_string(classes) + " classes"));
+  CATCH_CHECK_THAT(probe.out, Catch::Contains("linear_probe, " + std::to_string(head) + " trainable parameters"));
+  CATCH_CHECK_THAT(probe.out, Catch::Contains("sites     none: linear_probe trains the head only (of 8 sites)"));
+
+  // Flags without a method: the selection alone, no "method (not loaded ...)" line.
+  const auto flags = run_peft("inspect --backbone vit --variant vit_pico_patch4_32 --targets attn.proj");
+  CATCH_REQUIRE(flags.exit_code == 0);
+  CATCH_CHECK_THAT(flags.out, !Catch::Contains("method") && Catch::Contains("2 of 8 sites selected"));
+
+  // Data that cannot be read: the checkpoint's head, and a note saying why.
+  const auto missing = run_peft("inspect " + recipe + " --set 'data.root=\"nowhere\"'");
+  CATCH_REQUIRE(missing.exit_code == 0);
+  CATCH_CHECK_THAT(missing.out, Catch::Contains("note: the head is sized as the backbone's (5 classes): the data "
+                                                "could not be read:") &&
+                                    Catch::Contains("nowhere is not a folder"));
 }

@@ -55,6 +55,10 @@ class PEFT_API Method {
   /// The tensors this method trains. The host freezes everything else and sets `requires_grad` on these.
   virtual std::vector<TrainableTensor> trainable_tensors() = 0;
 
+  /// Whether the method adapts sites at all. A method that does not (the linear probe) gets no sites, whatever the
+  /// recipe's targets, and `peft inspect` and `peft run` say it trains the head only.
+  virtual bool uses_sites() const { return true; }
+
   /// Whether the backbone's classifier head trains too (true for every classification method here).
   virtual bool trains_head() const { return true; }
 
