@@ -1,9 +1,11 @@
 #include "recipe.h"
 
 #include <toml++/toml.h>
+#include <cctype>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 #include <sstream>
 #include <type_traits>
@@ -209,6 +211,49 @@ std::string shortest_float(double value) {
   return shortest;
 }
 
+// `text` (TOML as toml++ writes it) with every float outside strings in its shortest form: toml++ prints 17
+// significant digits, so 0.9 would read "0.90000000000000002" in a run's recipe.toml.
+std::string with_shortest_floats(const std::string& text) {
+  std::string out;
+  char quote = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (quote != 0) {
+      out += c;
+      if (c == '\\' && quote == '"' && i + 1 < text.size()) {
+        out += text[++i];
+      } else if (c == quote) {
+        quote = 0;
+      }
+      ++i;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      quote = c;
+      out += c;
+      ++i;
+      continue;
+    }
+    const bool starts_number = (std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '+') &&
+                               (i == 0 || std::strchr(" =[,{\t", text[i - 1]) != nullptr);
+    if (!starts_number) {
+      out += c;
+      ++i;
+      continue;
+    }
+    std::size_t end = i + 1;
+    while (end < text.size() && std::strchr("0123456789.eE+-_", text[end]) != nullptr) ++end;
+    const std::string token = text.substr(i, end - i);
+    if (token.find_first_of(".eE") != std::string::npos && token.find('_') == std::string::npos) {
+      out += shortest_float(std::strtod(token.c_str(), nullptr));
+    } else {
+      out += token;
+    }
+    i = end;
+  }
+  return out;
+}
+
 // [sweep]: grid = { "train.lr" = [...], ... }, tune = { train_split, eval_split }, final = { ... }, seeds = [...].
 SweepSection read_sweep(const fs::path& file, const toml::table& root, std::uint64_t seed) {
   const toml::table& table = require_table(file, root, "sweep");
@@ -316,7 +361,7 @@ std::string resolved_toml(toml::table root, const Recipe& recipe) {
   fill("output", output_option_specs());
   std::ostringstream text;
   text << root << '\n';
-  return text.str();
+  return with_shortest_floats(text.str());
 }
 
 }  // namespace

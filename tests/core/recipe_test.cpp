@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "peft/error.h"
+#include "support/run_command.h"
 #include "support/temp_folder.h"
 
 using peft::test::TempFolder;
@@ -168,6 +169,12 @@ dir = "out/run"
   }();
   CATCH_CHECK(reread.train.lr == 5e-4);
   CATCH_CHECK(reread.name == "recipe");
+  // Floats in their shortest form, as written: momentum 0.9, not toml++'s "0.90000000000000002".
+  CATCH_CHECK(peft::test::has_line(recipe.resolved_toml, "momentum = 0.9"));
+  CATCH_CHECK(peft::test::has_line(recipe.resolved_toml, R"(betas = \[ 0.9, 0.95 \])"));
+  CATCH_CHECK_THAT(recipe.resolved_toml, !Catch::Contains("0000000"));
+  CATCH_CHECK(reread.train.momentum == 0.9);
+  CATCH_CHECK(reread.train.beta2 == 0.95);
 }
 
 CATCH_TEST_CASE("out-of-range and unknown [train] values name the line, key and allowed values") {
