@@ -33,7 +33,7 @@ int run_run_command(const GlobalOptions& global, const RunCommandOptions& option
   if (!options.out.empty()) request.out = options.out;
   if (options.stop_after > 0) request.stop_after_epochs = options.stop_after;
 
-  Progress progress(std::cerr, isatty(STDERR_FILENO) != 0);
+  Progress progress = progress_on_stderr();
   install_interrupt_handlers();
   const RunReport report = run_training(plugins.registry, request, progress);
   if (report.stopped) {
@@ -48,7 +48,9 @@ int run_run_command(const GlobalOptions& global, const RunCommandOptions& option
             << " images/s)\n"
             << "  " << report.eval_split << " top-1 " << percent(report.last_eval.top1) << " (loss " << loss << ", "
             << report.last_eval.images << " images); best " << percent(report.best_top1) << " at epoch "
-            << report.best_epoch << '\n'
+            << report.best_epoch
+            << (report.eval_split == "test" ? " (on test, so not a model selection: use val200, or peft sweep)" : "")
+            << '\n'
             << "  trainable " << with_thousands(report.trainable) << " parameters ("
             << percent(static_cast<double>(report.trainable) / static_cast<double>(report.backbone_parameters))
             << " of the backbone's " << with_thousands(report.backbone_parameters) << "; "

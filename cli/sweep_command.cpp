@@ -36,7 +36,7 @@ int run_sweep_command(const GlobalOptions& global, const SweepCommandOptions& op
   }
   const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
   warn_rejections(plugins);
-  Progress progress(std::cerr, isatty(STDERR_FILENO) != 0);
+  Progress progress = progress_on_stderr();
   install_interrupt_handlers();
   const SweepReport report = run_sweep(plugins.registry, request, progress);
   std::cout << "sweep: " << report.trials << " trials (" << report.trials_run << " trained now) in "

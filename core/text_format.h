@@ -13,4 +13,11 @@ inline std::string fixed(double value, int decimals) {
   return text;
 }
 
+/// `value` in scientific notation with `decimals` digits after the point ("9.38e-03"): learning rates.
+inline std::string scientific(double value, int decimals) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*e", decimals, value);
+  return text;
+}
+
 }  // namespace peft

@@ -5,7 +5,10 @@
 
 namespace peft {
 
-Evaluation evaluate(AdaptedModel& model, data::Loader& loader, const at::Device& device) {
+Evaluation evaluate(AdaptedModel& model, data::Loader& loader, const at::Device& device,
+                    const EvaluationProgress& on_batch) {
+  const std::int64_t batches = loader.batches_per_epoch();
+  std::int64_t done = 0;
   at::NoGradGuard no_grad;
   model.train(false);
   loader.start_epoch(0);
@@ -18,6 +21,7 @@ Evaluation evaluate(AdaptedModel& model, data::Loader& loader, const at::Device&
     loss_sum += at::cross_entropy_loss(logits, labels, {}, at::Reduction::Sum).item<double>();
     correct += logits.argmax(1).eq(labels).sum().item<std::int64_t>();
     result.images += labels.size(0);
+    if (on_batch) on_batch(++done, batches);
   }
   if (result.images > 0) {
     result.top1 = static_cast<double>(correct) / static_cast<double>(result.images);

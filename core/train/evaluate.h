@@ -3,6 +3,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 
 #include "adapted_model.h"
 #include "data/loader.h"
@@ -17,7 +18,11 @@ struct Evaluation {
   std::int64_t images = 0;
 };
 
+/// Called after each evaluation batch with (batches done, batches in all).
+using EvaluationProgress = std::function<void(std::int64_t, std::int64_t)>;
+
 /// Runs `model` in evaluation mode, without gradients, over one pass of `loader` (epoch 0) on `device`.
-Evaluation evaluate(AdaptedModel& model, data::Loader& loader, const at::Device& device);
+Evaluation evaluate(AdaptedModel& model, data::Loader& loader, const at::Device& device,
+                    const EvaluationProgress& on_batch = {});
 
 }  // namespace peft

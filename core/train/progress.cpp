@@ -1,7 +1,11 @@
 #include "train/progress.h"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
+#include <iostream>
 
 namespace peft {
 
@@ -14,12 +18,34 @@ void Progress::step(const StepStatus& s) {
   const auto now = std::chrono::steady_clock::now();
   if (s.step != s.steps && now - last_draw_ < std::chrono::milliseconds(250)) return;
   last_draw_ = now;
-  char line[200];
-  std::snprintf(line, sizeof line, "epoch %lld/%lld  step %lld/%lld  loss %.4f  lr %.2e  %.0f img/s  ETA %s",
+  char line[256];
+  std::snprintf(line, sizeof line, "epoch %lld/%lld  step %lld/%lld  ETA %s  loss %.4f  lr %.2e  %.0f img/s",
                 static_cast<long long>(s.epoch), static_cast<long long>(s.epochs), static_cast<long long>(s.step),
-                static_cast<long long>(s.steps), s.loss, s.lr, s.images_per_s, format_duration(s.eta_s).c_str());
+                static_cast<long long>(s.steps), format_duration(s.eta_s).c_str(), s.loss, s.lr, s.images_per_s);
+  draw(line);
+}
+
+void Progress::status(const std::string& text, bool force) {
+  if (!terminal_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_draw_ < std::chrono::milliseconds(250)) return;
+  last_draw_ = now;
+  draw(text);
+}
+
+void Progress::draw(std::string line) {
+  // One column short of the width: a line that fills the last column wraps on some terminals.
+  if (columns_ > 1 && line.size() >= static_cast<std::size_t>(columns_))
+    line.resize(static_cast<std::size_t>(columns_ - 1));
   out_ << "\r\033[K" << line << std::flush;
   live_ = true;
+}
+
+Progress progress_on_stderr() {
+  const bool terminal = isatty(STDERR_FILENO) != 0;
+  winsize size{};
+  const int columns = terminal && ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 ? size.ws_col : 0;
+  return Progress(std::cerr, terminal, columns);
 }
 
 void Progress::message(const std::string& text) {

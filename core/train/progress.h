@@ -23,21 +23,30 @@ struct StepStatus {
 /// file, a pipe) only the plain lines given to `message`.
 class Progress {
  public:
-  Progress(std::ostream& out, bool terminal) : out_(out), terminal_(terminal) {}
+  /// `columns`: the terminal's width (0: unknown); live lines are cut to fit it, so they redraw in place instead of
+  /// wrapping onto a new line each time.
+  Progress(std::ostream& out, bool terminal, int columns = 0) : out_(out), terminal_(terminal), columns_(columns) {}
   ~Progress();
 
   void step(const StepStatus& status);
+  /// On a terminal, `text` as the live line (evaluation progress); at most a few times a second unless `force`.
+  void status(const std::string& text, bool force = false);
   /// Ends any live line and prints `text` on its own line.
   void message(const std::string& text);
 
  private:
   void clear_line();
+  void draw(std::string line);
 
   std::ostream& out_;
   bool terminal_;
+  int columns_ = 0;
   bool live_ = false;
   std::chrono::steady_clock::time_point last_draw_{};
 };
+
+/// Progress on standard error: live lines when it is a terminal (cut to its width), plain lines otherwise.
+Progress progress_on_stderr();
 
 /// "1h02m", "3m05s", "12s".
 std::string format_duration(double seconds);

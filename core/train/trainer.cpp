@@ -68,6 +68,28 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
   TrainingProgress& progress = outcome.progress;
   std::int64_t session_images = 0;
   double session_seconds = 0.0;
+  const std::int64_t eval_batches = setup.eval_loader->batches_per_epoch();
+  double eval_batch_seconds = -1.0;  // measured at the first evaluation; until then, a third of a training step
+  const auto evaluations_from = [&](std::int64_t first_epoch) {
+    std::int64_t count = 0;
+    for (std::int64_t e = first_epoch; e <= options.epochs; ++e) count += evaluation_due(options, e) ? 1 : 0;
+    return count;
+  };
+  const auto run_evaluation = [&](std::int64_t epoch) {
+    const auto eval_start = Clock::now();
+    const Evaluation evaluation =
+        evaluate(model, *setup.eval_loader, setup.device, [&](std::int64_t done, std::int64_t batches) {
+          if (setup.progress == nullptr) return;
+          const double per_batch = seconds_since(eval_start) / static_cast<double>(done);
+          setup.progress->status("epoch " + std::to_string(epoch) + "/" + std::to_string(options.epochs) +
+                                     "  evaluating " + setup.eval_split + "  batch " + std::to_string(done) + "/" +
+                                     std::to_string(batches) + "  ETA " +
+                                     format_duration(per_batch * static_cast<double>(batches - done)),
+                                 done == 1);
+        });
+    eval_batch_seconds = seconds_since(eval_start) / static_cast<double>(std::max<std::int64_t>(eval_batches, 1));
+    return evaluation;
+  };
   const InterruptScope interruptible;  // a signal from here on stops at the next step, with a checkpoint
 
   for (std::int64_t epoch = start.epoch; epoch < options.epochs; ++epoch) {
@@ -117,8 +139,11 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
       if (setup.progress != nullptr) {
         const double remaining_steps =
             static_cast<double>((options.epochs - epoch - 1) * steps_per_epoch + (steps_per_epoch - step));
+        const double step_seconds = elapsed / static_cast<double>(step);
+        const double eval_seconds = static_cast<double>(evaluations_from(epoch + 1) * eval_batches) *
+                                    (eval_batch_seconds >= 0 ? eval_batch_seconds : step_seconds / 3.0);
         setup.progress->step({epoch + 1, options.epochs, step, steps_per_epoch, loss_value, lr, rate,
-                              remaining_steps * elapsed / static_cast<double>(step)});
+                              remaining_steps * step_seconds + eval_seconds});
       }
       if (progress.global_step % options.log_every == 0) {
         append_record(setup.folder, {{"type", "train"},
@@ -162,10 +187,10 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
                    {"images_per_s", static_cast<double>(images - resumed_images) / std::max(epoch_seconds, 1e-9)}});
     std::string line = "epoch " + std::to_string(progress.epoch) + "/" + std::to_string(options.epochs) +
                        "  train loss " + fixed(progress.last_train_loss, 4) + "  top-1 " + fixed(100 * train_top1, 2) +
-                       "%  lr " + c10::str(lr);
+                       "%  lr " + scientific(lr, 2);
 
     if (evaluation_due(options, progress.epoch)) {
-      const Evaluation evaluation = evaluate(model, *setup.eval_loader, setup.device);
+      const Evaluation evaluation = run_evaluation(progress.epoch);
       outcome.last_eval = evaluation;
       outcome.last_eval_epoch = progress.epoch;
       if (evaluation.top1 > progress.best_top1) {
@@ -190,7 +215,7 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
   }
   if (!outcome.stopped && outcome.last_eval_epoch == 0) {
     // Resumed after the last epoch's checkpoint but before the run was written up: evaluate what it trained.
-    outcome.last_eval = evaluate(model, *setup.eval_loader, setup.device);
+    outcome.last_eval = run_evaluation(progress.epoch);
     outcome.last_eval_epoch = progress.epoch;
   }
   outcome.images_per_s = session_seconds > 0 ? static_cast<double>(session_images) / session_seconds : 0.0;
