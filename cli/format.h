@@ -6,11 +6,11 @@
 #include <vector>
 
 #include "plugin_loader.h"
+#include "text_format.h"
 
 namespace peft::cli {
 
-/// 86567656 → "86,567,656".
-std::string with_thousands(std::int64_t value);
+using peft::with_thousands;  // core/text_format.h: 86567656 → "86,567,656"
 
 /// 0.8731 → "87.31%".
 std::string percent(double fraction);

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -86,6 +87,11 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
   if (options.normalize != "zscore" && options.normalize != "minmax") {
     throw Error("explain", "--normalize " + options.normalize + ": expected zscore or minmax");
   }
+  if (options.images.empty() && options.per_class < 1) {
+    throw Error("explain",
+                "--per-class " + std::to_string(options.per_class) + ": expected 1 or more images per class");
+  }
+  if (options.top < 1) throw Error("explain", "--top " + std::to_string(options.top) + ": expected 1 or more maps");
   std::vector<std::string> overrides;
   if (!options.split.empty()) overrides.push_back("data.eval_split=" + options.split);
   PreparedRun run = load_run(registry, folder, true, overrides);
@@ -98,6 +104,19 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
   std::vector<std::string> explained;
   for (const auto& [name, c] : matrices) explained.push_back(name);
   ExplainReport report;
+  std::vector<std::string> all_sites;
+  for (const auto& site : model.backbone->sites()) all_sites.push_back(site->site_name());
+  for (const auto& layer : options.layers) {
+    // A layer that exists but was not adapted has no cluster maps: say which layers have them.
+    const SitePattern pattern = SitePattern::parse(layer);
+    const bool explainable =
+        std::any_of(explained.begin(), explained.end(), [&](const auto& n) { return pattern.matches(n); });
+    if (!explainable &&
+        std::any_of(all_sites.begin(), all_sites.end(), [&](const auto& n) { return pattern.matches(n); })) {
+      throw Error("explain", "--layers " + layer + ": the run's method did not adapt that layer, so it has no maps (" +
+                                 model.method_name + " explains: " + join(explained) + ")");
+    }
+  }
   report.layers = options.layers.empty() ? explained : select_sites(explained, options.layers);
   report.grid = taps->patch_grid();
   std::map<std::string, Site> sites;

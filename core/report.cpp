@@ -8,6 +8,7 @@
 
 #include "peft/atomic_file.h"
 #include "peft/error.h"
+#include "peft/strings.h"
 #include "process_pool.h"
 #include "run_files.h"
 #include "text_format.h"
@@ -28,6 +29,7 @@ struct RunRecord {
 RunRecord read_run(const fs::path& dir, const fs::path& run) {
   RunRecord record;
   record.label = fs::relative(run, dir).lexically_normal().string();
+  if (record.label == ".") record.label = fs::absolute(run).lexically_normal().filename().string();  // one run
   std::ifstream metrics(run / kMetricsFile);
   std::string line;
   while (std::getline(metrics, line)) {
@@ -102,7 +104,7 @@ std::string epoch_tics(const std::vector<RunRecord>& runs) {
 std::string curves_script(const std::vector<RunRecord>& runs) {
   std::ostringstream gp;
   gp << "set terminal pngcairo size 1400,520 font \",10\"\nset output \"curves.png\"\nset multiplot layout 1,2\n"
-        "set grid\nset key outside bottom center horizontal maxcols 3 noenhanced\nset xlabel \"epoch\"\n"
+        "set grid\nset key outside top center horizontal maxcols 3 noenhanced\nset xlabel \"epoch\"\n"
      << epoch_tics(runs) << "set title \"training loss\"\nset ylabel \"loss\"\nplot";
   std::ostringstream data;
   for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -135,7 +137,11 @@ std::string scatter_script(const std::vector<const RunRecord*>& finished) {
   // Runs of one recipe name with different methods (e.g. `--set method.plugin=...`) get a colour each.
   std::map<std::string, std::map<std::string, std::vector<const RunRecord*>>> by_name;
   for (const RunRecord* run : finished) {
-    by_name[run->summary.value("name", "")][run->summary.value("method", "")].push_back(run);
+    // Scores on different splits (a sweep's val200 trials, its test finals) are told apart in the legend.
+    const std::string split = run->summary["final"].value("split", "");
+    by_name[run->summary.value("name", "") + (split.empty() ? "" : " [" + split + "]")]
+           [run->summary.value("method", "")]
+               .push_back(run);
   }
   std::map<std::string, std::vector<const RunRecord*>> groups;
   for (const auto& [name, by_method] : by_name) {
@@ -147,7 +153,7 @@ std::string scatter_script(const std::vector<const RunRecord*>& finished) {
   std::ostringstream data;
   gp << "set terminal pngcairo size 900,600 font \",10\"\nset output \"accuracy_vs_parameters.png\"\nset grid\n"
         "set logscale x\nset format x \"10^{%L}\"\nset xlabel \"trainable parameters (with the head)\"\n"
-        "set ylabel \"final top-1 (%)\"\nset key outside right top noenhanced\n"
+        "set ylabel \"final top-1 (%) on the split in brackets\"\nset key outside right top noenhanced\n"
         "set title \"accuracy against trainable parameters\"\nplot";
   std::size_t group = 0;
   for (const auto& [name, runs] : groups) {
@@ -192,7 +198,7 @@ std::string summary_table(const std::vector<RunRecord>& runs) {
     }
     const json& s = run.summary;
     html << "<td>" << html_escape(s.value("name", "")) << "</td><td>" << html_escape(s.value("method", ""))
-         << "</td><td>" << s["trainable_parameters"].value("total", 0) << "</td><td>"
+         << "</td><td>" << with_thousands(s["trainable_parameters"].value("total", std::int64_t{0})) << "</td><td>"
          << fixed(s["trainable_parameters"].value("percent_of_backbone", 0.0), 3) << " %</td><td>"
          << fixed(s.value("adapter_bytes", 0) / 1024.0, 1) << " KiB</td><td>"
          << html_escape(s["final"].value("split", "")) << "</td><td><b>"
@@ -205,6 +211,56 @@ std::string summary_table(const std::vector<RunRecord>& runs) {
 }
 
 }  // namespace
+
+// The little markdown results.md uses (a heading, paragraphs, a table, **bold**) as HTML.
+std::string markdown_html(const std::string& markdown) {
+  const auto inline_html = [](const std::string& text) {
+    std::string escaped = html_escape(text);
+    std::string out;
+    bool bold = false;
+    for (std::size_t i = 0; i < escaped.size(); ++i) {
+      if (escaped.compare(i, 2, "**") == 0) {
+        out += bold ? "</b>" : "<b>";
+        bold = !bold;
+        ++i;
+      } else {
+        out += escaped[i];
+      }
+    }
+    return out + (bold ? "</b>" : "");
+  };
+  std::ostringstream html;
+  std::istringstream lines(markdown);
+  bool in_table = false;
+  for (std::string line; std::getline(lines, line);) {
+    const bool row = !line.empty() && line.front() == '|';
+    if (in_table && !row) html << "</table>\n";
+    if (row) {
+      if (line.find("|---") == 0) continue;
+      const bool header = !in_table;
+      if (header) html << "<table>\n";
+      in_table = true;
+      html << "<tr>";
+      const auto cells = split(line.substr(1, line.size() > 1 ? line.size() - 2 : 0), '|');
+      for (const auto& cell : cells) {
+        const auto begin = cell.find_first_not_of(' ');
+        const std::string text =
+            begin == std::string::npos ? "" : cell.substr(begin, cell.find_last_not_of(' ') - begin + 1);
+        html << (header ? "<th>" : "<td>") << inline_html(text) << (header ? "</th>" : "</td>");
+      }
+      html << "</tr>\n";
+      continue;
+    }
+    in_table = false;
+    if (line.rfind("# ", 0) == 0) {
+      html << "<h3>" << inline_html(line.substr(2)) << "</h3>\n";
+    } else if (!line.empty()) {
+      html << "<p>" << inline_html(line) << "</p>\n";
+    }
+  }
+  if (in_table) html << "</table>\n";
+  return html.str();
+}
 
 std::vector<fs::path> find_runs(const fs::path& dir) {
   if (!fs::is_directory(dir)) throw Error("report", dir.string() + " is not a folder");
@@ -258,8 +314,7 @@ ReportFiles write_report(const fs::path& dir, const ReportOptions& options) {
   }
   std::ifstream sweep_results(dir / "results.md");
   if (sweep_results) {
-    html << "<h2>Sweep results</h2>\n<pre>"
-         << html_escape(std::string(std::istreambuf_iterator<char>(sweep_results), {})) << "</pre>\n";
+    html << "<h2>Sweep results</h2>\n" << markdown_html(std::string(std::istreambuf_iterator<char>(sweep_results), {}));
   }
   html << "<h2>Runs</h2>\n" << summary_table(runs) << "</body></html>\n";
   files.html = out / "index.html";

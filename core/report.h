@@ -28,4 +28,7 @@ std::vector<std::filesystem::path> find_runs(const std::filesystem::path& dir);
 /// finished runs, `accuracy_vs_parameters.png` (final top-1 against trainable parameters, one colour per run name).
 ReportFiles write_report(const std::filesystem::path& dir, const ReportOptions& options);
 
+/// The little markdown a sweep's results.md uses (a heading, paragraphs, a table, **bold**) as HTML.
+std::string markdown_html(const std::string& markdown);
+
 }  // namespace peft

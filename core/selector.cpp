@@ -128,7 +128,19 @@ bool SitePattern::matches(const std::string& name) const {
 std::vector<std::string> closest_names(const std::string& text, const std::vector<std::string>& names,
                                        std::size_t count) {
   std::vector<std::pair<std::size_t, std::string>> scored;
-  for (const auto& name : names) scored.emplace_back(edit_distance(text, name), name);
+  // Patterns match a trailing run of segments, so a name is also compared by its tail of as many segments as the
+  // pattern has: "blocks.9.attn.proj" is one edit from blocks.5.attn.proj, whatever the prefix.
+  const std::size_t pattern_segments = split(text, '.').size();
+  for (const auto& name : names) {
+    const auto segments = split(name, '.');
+    std::string tail = name;
+    if (segments.size() > pattern_segments) {
+      tail =
+          join(std::vector<std::string>(segments.end() - static_cast<std::ptrdiff_t>(pattern_segments), segments.end()),
+               ".");
+    }
+    scored.emplace_back(std::min(edit_distance(text, name), edit_distance(text, tail)), name);
+  }
   std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> closest;
   for (std::size_t i = 0; i < scored.size() && i < count; ++i) closest.push_back(scored[i].second);

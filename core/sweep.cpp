@@ -276,8 +276,10 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
     md << "| " << join(assignments, ", ") << (assignments == report.selected ? " **(selected)**" : "") << " | "
        << by_point.at(assignments).size() << " | " << percent(top1) << " |\n";
   }
-  md << "\n**" << sweep.final_eval_split << " top-1: " << percent(report.test_top1_mean) << " ± "
-     << percent(report.test_top1_std) << " %** over " << report.test_top1.size() << " seed(s) ("
+  // One seed has no spread to report: "± 0.00" would claim a measured one.
+  const std::string spread = report.test_top1.size() > 1 ? " ± " + percent(report.test_top1_std) : "";
+  md << "\n**" << sweep.final_eval_split << " top-1: " << percent(report.test_top1_mean) << spread << " %** over "
+     << report.test_top1.size() << (report.test_top1.size() == 1 ? " seed" : " seeds") << " ("
      << join(report.selected, ", ") << ").\n";
   write_text_atomically(report.folder / "results.md", md.str());
   write_text_atomically(report.folder / "results.csv", csv.str());

@@ -6,7 +6,7 @@ namespace peft::vit {
 namespace {
 
 [[noreturn]] void bad_value(const Options& options, const std::string& key, const std::string& expected) {
-  throw Error("vit", options.context() + ": " + key + " " + expected);
+  throw Error("vit", options.context_of(key) + ": " + key + " " + expected);
 }
 
 std::string variant_names() {

@@ -7,7 +7,7 @@ namespace {
 
 void heads_divide_dim(const GiftOptions& gift, const Options& options) {
   if (gift.dim % gift.heads != 0) {
-    throw Error("gift", options.context() + ": heads = " + std::to_string(gift.heads) +
+    throw Error("gift", options.context_of("heads") + ": heads = " + std::to_string(gift.heads) +
                             ", expected a divisor of dim (" + std::to_string(gift.dim) + ")");
   }
 }

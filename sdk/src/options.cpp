@@ -102,13 +102,25 @@ Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std
   for (const auto& spec : specs) {
     if (values.count(spec.name) == 0 && spec.default_value) values.emplace(spec.name, *spec.default_value);
   }
-  return Options(default_context, std::move(values));
+  std::map<std::string, std::string> contexts;
+  for (const auto& [key, where] : key_contexts) {
+    const auto spec = std::find_if(specs.begin(), specs.end(), [&key = key](const OptionSpec& s) {
+      return s.name == key || std::find(s.aliases.begin(), s.aliases.end(), key) != s.aliases.end();
+    });
+    if (spec != specs.end()) contexts.emplace(spec->name, where);
+  }
+  return Options(default_context, std::move(values), std::move(contexts));
+}
+
+const std::string& Options::context_of(const std::string& name) const {
+  const auto found = key_contexts_.find(name);
+  return found == key_contexts_.end() ? context_ : found->second;
 }
 
 std::int64_t Options::integer_at_least(const std::string& name, std::int64_t minimum) const {
   const auto value = get<std::int64_t>(name);
   if (value < minimum) {
-    throw Error("options", context_ + ": " + name + " = " + std::to_string(value) +
+    throw Error("options", context_of(name) + ": " + name + " = " + std::to_string(value) +
                                ", expected an integer >= " + std::to_string(minimum));
   }
   return value;
@@ -117,8 +129,9 @@ std::int64_t Options::integer_at_least(const std::string& name, std::int64_t min
 double Options::number_in(const std::string& name, double low, double high) const {
   const auto value = get<double>(name);
   if (!(value >= low && value < high)) {
-    throw Error("options", context_ + ": " + name + " = " + to_string(OptionValue(value)) + ", expected a number in [" +
-                               to_string(OptionValue(low)) + ", " + to_string(OptionValue(high)) + ")");
+    throw Error("options", context_of(name) + ": " + name + " = " + to_string(OptionValue(value)) +
+                               ", expected a number in [" + to_string(OptionValue(low)) + ", " +
+                               to_string(OptionValue(high)) + ")");
   }
   return value;
 }
@@ -127,7 +140,7 @@ double Options::finite_number(const std::string& name) const {
   const auto value = get<double>(name);
   if (!std::isfinite(value)) {
     throw Error("options",
-                context_ + ": " + name + " = " + to_string(OptionValue(value)) + ", expected a finite number");
+                context_of(name) + ": " + name + " = " + to_string(OptionValue(value)) + ", expected a finite number");
   }
   return value;
 }
@@ -140,7 +153,8 @@ void check_finite(const Options& options, const std::string& key, const OptionVa
   } else if (const auto* numbers = std::get_if<std::vector<double>>(&value)) {
     for (const double number : *numbers) {
       if (!std::isfinite(number)) {
-        throw Error("options", options.context() + ": " + key + " = " + to_string(value) + ", expected finite numbers");
+        throw Error("options",
+                    options.context_of(key) + ": " + key + " = " + to_string(value) + ", expected finite numbers");
       }
     }
   }
@@ -153,7 +167,7 @@ std::string Options::one_of(const std::string& name, const std::vector<std::stri
   if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
     std::string list;
     for (const auto& item : allowed) list += (list.empty() ? "" : ", ") + item;
-    throw Error("options", context_ + ": " + name + " = \"" + value + "\", expected one of " + list);
+    throw Error("options", context_of(name) + ": " + name + " = \"" + value + "\", expected one of " + list);
   }
   return value;
 }

@@ -106,6 +106,9 @@ CATCH_TEST_CASE("recipe errors in [train] name the file, line, key and what is a
   check_user_error(run_peft(run + " --set train.lr=fast"), "lr");
   check_user_error(run_peft(run + " --set train.learning_rate=0.1"), "learning_rate");
   check_user_error(run_peft(run + " --set method.options.rank=4"), "rank");
+  // A bad plugin option given by --set is blamed on the --set, not on the recipe file.
+  check_user_error(run_peft(run + " --set method.options.r=0"),
+                   "[options] --set method.options.r [method.options]: r = 0, expected an integer >= 1");
   CATCH_CHECK_FALSE(fs::exists(folder / "r"));
 }
 

@@ -177,6 +177,15 @@ CATCH_TEST_CASE("peft explain draws a GIFT run's cluster maps as PNG sheets and 
   CATCH_CHECK(maps.at("0.blocks.0.attn.proj").sizes() == at::IntArrayRef({5, 2, 2}));
   CATCH_CHECK(maps.at("2.blocks.1.attn.proj.frozen").sizes() == at::IntArrayRef({5, 2, 2}));
 
+  // Bad requests name the flag: no images per class; a layer that exists but GIFT did not adapt.
+  const auto none = run_peft("explain " + quoted(run) + " --per-class 0");
+  CATCH_CHECK(none.exit_code == 1);
+  CATCH_CHECK_THAT(none.err, Catch::Contains("--per-class 0: expected 1 or more images per class"));
+  const auto unadapted = run_peft("explain " + quoted(run) + " --layers mlp.fc1");
+  CATCH_CHECK(unadapted.exit_code == 1);
+  CATCH_CHECK_THAT(unadapted.err, Catch::Contains("--layers mlp.fc1: the run's method did not adapt that layer") &&
+                                      Catch::Contains("gift explains: blocks.0.attn.proj, blocks.1.attn.proj"));
+
   // LoRA has no clusters to draw.
   const fs::path lora = setup(folder, "lora", "epochs = 1\n");
   CATCH_REQUIRE(run_peft("run " + quoted(lora) + " --out " + quoted(folder / "lora")).exit_code == 0);

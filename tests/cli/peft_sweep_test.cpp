@@ -76,6 +76,8 @@ CATCH_TEST_CASE("a sweep tunes without reading the test split, resumes where it 
   }
   CATCH_CHECK_THAT(read(folder / "sweep" / "results.md"),
                    Catch::Contains("(selected)") && Catch::Contains("test top-1"));
+  // One final seed: no "± 0.00" spread that was never measured.
+  CATCH_CHECK_THAT(read(folder / "sweep" / "results.md"), !Catch::Contains("±") && Catch::Contains("over 1 seed ("));
   const std::string results = read(folder / "sweep" / "results.csv");
   CATCH_CHECK_THAT(results, Catch::Contains("final,final_seed5,\"" + best_config + "\""));
 }

@@ -52,8 +52,11 @@ class PEFT_API Options {
  public:
   Options() = default;
   /// `context` names where the values came from in messages, e.g. "recipe.toml [backbone]".
-  Options(std::string context, std::map<std::string, OptionValue> values)
-      : context_(std::move(context)), values_(std::move(values)) {}
+  /// `key_contexts` names where each key was written ("recipe.toml:14 [backbone]", "--set method.options.r"), for
+  /// messages about that key; keys without one use `context`.
+  Options(std::string context, std::map<std::string, OptionValue> values,
+          std::map<std::string, std::string> key_contexts = {})
+      : context_(std::move(context)), values_(std::move(values)), key_contexts_(std::move(key_contexts)) {}
 
   bool has(const std::string& name) const { return values_.count(name) != 0; }
 
@@ -83,11 +86,14 @@ class PEFT_API Options {
   std::string one_of(const std::string& name, const std::vector<std::string>& allowed) const;
 
   const std::string& context() const { return context_; }
+  /// Where `name` was written, else the table's context.
+  const std::string& context_of(const std::string& name) const;
   const std::map<std::string, OptionValue>& values() const { return values_; }
 
  private:
   std::string context_;
   std::map<std::string, OptionValue> values_;
+  std::map<std::string, std::string> key_contexts_;
 };
 
 /// Checks `given` against `specs`: an unknown key (naming the allowed ones), a value of the wrong type (naming
