@@ -145,3 +145,27 @@ CATCH_TEST_CASE("peft inspect sizes the head for the recipe's data, and says whe
                                                 "could not be read:") &&
                                     Catch::Contains("nowhere is not a folder"));
 }
+
+CATCH_TEST_CASE("a timm hub folder is a checkpoint: config.json's architecture gives the variant") {
+  TempFolder folder;
+  const fs::path hub = folder / "vit_pico_patch4_32.fashion";
+  fs::create_directories(hub);
+  fs::copy_file(std::string(PEFT_REFERENCE_FIXTURE_DIR) + "/timm_vit_p4_s32.safetensors", hub / "model.safetensors");
+  peft::test::write_text(hub / "config.json",
+                         R"({"architecture": "vit_pico_patch4_32", "num_classes": 5, "pretrained_cfg": {"tag": "x"}})");
+  const auto result = run_peft("inspect --json --backbone vit --checkpoint " + quoted(hub));
+  CATCH_REQUIRE(result.exit_code == 0);
+  const auto report = nlohmann::json::parse(result.out);
+  CATCH_CHECK(report["site_count"] == 8);
+  CATCH_CHECK(report["backbone"]["parameters"] == 107781);  // the same as the file itself, 5-class head adopted
+
+  // The recipe's own variant wins; a wrong one is refused by the checkpoint's shapes as for a file.
+  const auto other = run_peft("inspect --backbone vit --variant vit_mini_patch4_32 --checkpoint " + quoted(hub));
+  CATCH_CHECK(other.exit_code == 1);
+  CATCH_CHECK_THAT(other.err, Catch::Contains("model.safetensors does not fit the model"));
+
+  fs::remove(hub / "config.json");
+  const auto bare = run_peft("inspect --backbone vit --checkpoint " + quoted(hub));
+  CATCH_CHECK(bare.exit_code == 1);
+  CATCH_CHECK_THAT(bare.err, Catch::Contains("is a folder without config.json (expected a timm hub folder"));
+}
