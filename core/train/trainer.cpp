@@ -105,6 +105,7 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
     progress.epoch_loss_sum = 0.0;
     progress.epoch_correct = progress.epoch_images = 0;
     setup.train_loader->start_epoch(epoch, step);
+    const std::int64_t evaluations_left = evaluations_from(epoch + 1);  // for the ETA: this epoch's and later ones
     double lr = schedule.lr(epoch, progress.global_step);
     while (auto batch = setup.train_loader->next()) {
       lr = schedule.lr(epoch, progress.global_step);
@@ -140,7 +141,7 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
         const double remaining_steps =
             static_cast<double>((options.epochs - epoch - 1) * steps_per_epoch + (steps_per_epoch - step));
         const double step_seconds = elapsed / static_cast<double>(step);
-        const double eval_seconds = static_cast<double>(evaluations_from(epoch + 1) * eval_batches) *
+        const double eval_seconds = static_cast<double>(evaluations_left * eval_batches) *
                                     (eval_batch_seconds >= 0 ? eval_batch_seconds : step_seconds / 3.0);
         setup.progress->step({epoch + 1, options.epochs, step, steps_per_epoch, loss_value, lr, rate,
                               remaining_steps * step_seconds + eval_seconds});

@@ -61,7 +61,12 @@ void write_text_atomically(const fs::path& file, std::string_view text) {
 }
 
 bool is_atomic_temporary(const fs::path& file) {
-  return file.filename().string().find(kTemporaryMarker) != std::string::npos;
+  // Exactly `<name>.tmp.<pid>`: a user's `notes.tmp.txt` in a run folder is not one of ours.
+  const std::string name = file.filename().string();
+  const auto marker = name.rfind(kTemporaryMarker);
+  if (marker == std::string::npos || marker == 0) return false;
+  const std::string pid = name.substr(marker + kTemporaryMarker.size());
+  return !pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos;
 }
 
 }  // namespace peft

@@ -53,4 +53,8 @@ CATCH_TEST_CASE("a failed atomic write leaves the previous file and removes its 
   CATCH_CHECK(files_in(folder.path()) == 2);
   CATCH_CHECK(peft::is_atomic_temporary(folder.path() / "checkpoint.safetensors.tmp.4242"));
   CATCH_CHECK_FALSE(peft::is_atomic_temporary(folder.path() / "checkpoint.safetensors"));
+  // Only peft's own pattern: a user's file that merely contains ".tmp." is never taken for one.
+  CATCH_CHECK_FALSE(peft::is_atomic_temporary(folder.path() / "notes.tmp.txt"));
+  CATCH_CHECK_FALSE(peft::is_atomic_temporary(folder.path() / "notes.tmp."));
+  CATCH_CHECK_FALSE(peft::is_atomic_temporary(folder.path() / ".tmp.42"));
 }

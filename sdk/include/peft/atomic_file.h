@@ -25,7 +25,8 @@ PEFT_API void write_file_atomically(const std::filesystem::path& file, const std
 /// `write_file_atomically` with `text` as the whole content.
 PEFT_API void write_text_atomically(const std::filesystem::path& file, std::string_view text);
 
-/// True for the name of a temporary that `write_file_atomically` leaves only when its process was killed.
+/// True for the name of a temporary that `write_file_atomically` leaves only when its process was killed: exactly
+/// `<name>.tmp.<digits>`, so that cleaning up after a crash removes nothing else.
 PEFT_API bool is_atomic_temporary(const std::filesystem::path& file);
 
 }  // namespace peft
