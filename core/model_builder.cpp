@@ -1,13 +1,13 @@
 #include "model_builder.h"
 
 #include <algorithm>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <optional>
 
+#include "hub_folder.h"
 #include "peft/error.h"
 #include "peft/safetensors.h"
 #include "peft/strings.h"
+#include "text_format.h"
 
 namespace peft {
 
@@ -35,50 +35,32 @@ std::string torch_reason(const c10::Error& error) {
   return text;
 }
 
-namespace {
-
-// A timm hub folder (what `save_pretrained` / the hub cache hold): config.json naming the architecture, and the
-// weights in model.safetensors. The architecture fills the recipe's `variant` when it sets none.
-std::filesystem::path hub_folder_weights(const std::filesystem::path& folder, BackboneSection& section,
-                                         const BackboneEntry& entry) {
-  const std::filesystem::path config_file = folder / "config.json";
-  const std::filesystem::path weights = folder / "model.safetensors";
-  std::ifstream in(config_file);
-  if (!in) {
-    throw Error("recipe", section.context + ": checkpoint " + folder.string() +
-                              " is a folder without config.json (expected a timm hub folder: config.json and "
-                              "model.safetensors, or a .safetensors file)");
-  }
-  const nlohmann::json config = nlohmann::json::parse(in, nullptr, false);
-  if (!config.is_object()) throw Error("recipe", config_file.string() + " is not a JSON object");
-  const bool has_variant = std::any_of(entry.options.begin(), entry.options.end(),
-                                       [](const OptionSpec& spec) { return spec.name == "variant"; });
-  if (config.contains("architecture") && config["architecture"].is_string() && has_variant &&
-      section.options.count("variant") == 0) {
-    section.options["variant"] = config["architecture"].get<std::string>();
-    section.option_contexts["variant"] = config_file.string() + " (architecture)";
-  }
-  if (!std::filesystem::exists(weights)) {
-    throw Error("recipe", section.context + ": checkpoint folder " + folder.string() + " has no model.safetensors");
-  }
-  return weights;
-}
-
-}  // namespace
-
 BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& given) {
   BackboneSection section = given;
   const BackboneEntry& entry = plugin_entry(registry.backbones(), section);
   std::optional<std::filesystem::path> weights = section.checkpoint;
-  if (weights && std::filesystem::is_directory(*weights)) weights = hub_folder_weights(*weights, section, entry);
+  std::optional<HubFolder> hub;
+  if (weights && std::filesystem::is_directory(*weights)) {
+    hub = read_hub_folder(*weights, section, entry);
+    weights = hub->weights;
+  }
   const Options options = resolve_options(entry.options, section.options, section.context, section.option_contexts);
   BuiltBackbone built;
   built.backbone = built_by_plugin(section, "backbone", [&] { return entry.create(options); });
+  built.preprocessing = built.backbone->preprocessing();
+  if (hub && !hub->pretrained_cfg.empty()) {
+    built.preprocessing = hub->pretrained_cfg.over(built.preprocessing);
+    const Preprocessing& p = built.preprocessing;
+    built.notices.push_back("preprocessing from " + hub->config_file.string() + ": mean " + shortest(p.mean) +
+                            ", std " + shortest(p.std) + ", " + p.interpolation + " resize, crop_pct " +
+                            shortest(p.crop_pct));
+  }
   if (weights) {
     if (!std::filesystem::exists(*weights)) {
       throw Error("recipe", section.context + ": checkpoint " + weights->string() + " does not exist");
     }
-    built.notices = built.backbone->load_checkpoint(read_safetensors(*weights));
+    const std::vector<std::string> loaded = built.backbone->load_checkpoint(read_safetensors(*weights));
+    built.notices.insert(built.notices.end(), loaded.begin(), loaded.end());
   }
   return built;
 }

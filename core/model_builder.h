@@ -17,6 +17,8 @@ namespace peft {
 /// A backbone made from a recipe's `[backbone]` table, with what loading its checkpoint had to say.
 struct BuiltBackbone {
   std::shared_ptr<Backbone> backbone;
+  /// The backbone's preprocessing, with what a hub folder's pretrained_cfg sets instead.
+  Preprocessing preprocessing;
   std::vector<std::string> notices;
 };
 
@@ -42,7 +44,7 @@ auto built_by_plugin(const PluginSection& section, const std::string& what, Buil
 }
 
 /// Makes the backbone `section` names: its options checked against the plugin's declaration, then its checkpoint
-/// (if any) read and loaded. Every problem is a peft::Error naming the recipe key or the checkpoint file.
+/// (if any) read and loaded; a folder is read as a timm hub folder (core/hub_folder.h). Every problem is a peft::Error naming the recipe key or the checkpoint file.
 BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& section);
 
 /// Makes the head fit `num_classes` (the data's): a fresh head unless the checkpoint's has that size and

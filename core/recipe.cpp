@@ -12,6 +12,7 @@
 
 #include "peft/error.h"
 #include "peft/strings.h"
+#include "text_format.h"
 
 namespace fs = std::filesystem;
 
@@ -201,14 +202,9 @@ void read_run_settings(const fs::path& file, const toml::table& root, Recipe& re
 
 // The shortest decimal text that reads back as `value`, still a TOML float ("0.0", "0.003", "1e-05").
 std::string shortest_float(double value) {
-  char text[40];
-  for (int digits = 1; digits <= 17; ++digits) {
-    std::snprintf(text, sizeof text, "%.*g", digits, value);
-    if (std::strtod(text, nullptr) == value) break;
-  }
-  std::string shortest = text;
-  if (shortest.find_first_of(".eEn") == std::string::npos) shortest += ".0";  // "n": inf and nan
-  return shortest;
+  std::string text = shortest(value);
+  if (text.find_first_of(".eEn") == std::string::npos) text += ".0";  // "n": inf and nan
+  return text;
 }
 
 // `text` (TOML as toml++ writes it) with every float outside strings in its shortest form: toml++ prints 17

@@ -34,7 +34,7 @@ PreparedRun prepare_run(const Registry& registry, Recipe recipe, std::optional<s
     run.num_classes = *num_classes;
   } else {
     if (!recipe.data) throw Error("recipe", recipe.file.string() + ": the recipe has no [data] table");
-    run.plan = data::plan_data(*recipe.data, recipe.file.parent_path(), built.backbone->preprocessing(), recipe.seed,
+    run.plan = data::plan_data(*recipe.data, recipe.file.parent_path(), built.preprocessing, recipe.seed,
                                recipe.train.batch_size);
     run.num_classes = run.plan->train.num_classes;
     if (run.plan->eval.num_classes != run.num_classes) {

@@ -40,7 +40,8 @@ const std::vector<OptionSpec>& data_option_specs() {
       {"interpolation", T::string, std::nullopt,
        "bilinear | bicubic (default: bilinear for vtab1k, else the backbone's)"},
       {"resize", T::string, std::nullopt, "direct | shorter (default: direct for vtab1k, else shorter)"},
-      {"resize_size", T::integer, std::nullopt, "shorter-side size (default: image_size / 0.875, 256 for 224)"},
+      {"resize_size", T::integer, std::nullopt,
+       "shorter-side size (default: floor(image_size / crop_pct) with the backbone's crop_pct, 256 for 224 at 0.875)"},
       {"train_crop", T::string, std::nullopt, "none | center | random (default: none for vtab1k, else random)"},
       {"eval_crop", T::string, std::nullopt, "none | center (default: none for vtab1k, else center)"},
       {"flip", T::boolean, std::nullopt, "random horizontal flip in training (default: false for vtab1k, else true)"},
@@ -80,8 +81,10 @@ DataSettings data_settings(const RecipeTable& table, const fs::path& recipe_fold
   transform.image_size = options.get_or<std::int64_t>("image_size", defaults.image_size);
   transform.interpolation = options.get_or<std::string>("interpolation", vtab ? "bilinear" : defaults.interpolation);
   transform.resize = options.get_or<std::string>("resize", vtab ? "direct" : "shorter");
+  // timm's eval transform: floor(image_size / crop_pct).
   transform.resize_size = options.get_or<std::int64_t>(
-      "resize_size", static_cast<std::int64_t>(std::lround(static_cast<double>(transform.image_size) / 0.875)));
+      "resize_size",
+      static_cast<std::int64_t>(std::floor(static_cast<double>(transform.image_size) / defaults.crop_pct)));
   transform.mean = triple(options, table, "mean", defaults.mean);
   transform.std = triple(options, table, "std", defaults.std);
   for (const char* key : {"mean", "std"}) {

@@ -159,6 +159,14 @@ CATCH_TEST_CASE("a timm hub folder is a checkpoint: config.json's architecture g
   CATCH_CHECK(report["site_count"] == 8);
   CATCH_CHECK(report["backbone"]["parameters"] == 107781);  // the same as the file itself, 5-class head adopted
 
+  // Its pretrained_cfg normalisation is what the data will use, and the user is told.
+  peft::test::write_text(hub / "config.json", R"({"architecture": "vit_pico_patch4_32",
+      "pretrained_cfg": {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}})");
+  const auto normalised = run_peft("inspect --backbone vit --checkpoint " + quoted(hub));
+  CATCH_CHECK(normalised.exit_code == 0);
+  CATCH_CHECK_THAT(normalised.out, Catch::Contains("note: preprocessing from " + (hub / "config.json").string() +
+                                                   ": mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225]"));
+
   // The recipe's own variant wins; a wrong one is refused by the checkpoint's shapes as for a file.
   const auto other = run_peft("inspect --backbone vit --variant vit_mini_patch4_32 --checkpoint " + quoted(hub));
   CATCH_CHECK(other.exit_code == 1);

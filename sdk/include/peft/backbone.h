@@ -24,6 +24,8 @@ struct Preprocessing {
   std::array<double, 3> std{0.5, 0.5, 0.5};
   /// "bilinear" or "bicubic".
   std::string interpolation = "bicubic";
+  /// Evaluation crop fraction (timm's crop_pct): images are resized to floor(image_size / crop_pct), then cropped.
+  double crop_pct = 0.875;
 };
 
 /// A pretrained model that methods adapt, made by its plugin's factory from the recipe's `[backbone]` options.

@@ -78,6 +78,22 @@ CATCH_TEST_CASE("fgvc defaults to resize 256 / random crop and flip for training
   CATCH_CHECK(plan.eval_loader.transform.crop == "center");
 }
 
+CATCH_TEST_CASE("the shorter-side resize follows the backbone's crop_pct as timm's eval transform does") {
+  TempFolder folder;
+  write_text(folder / "cub/train.json", R"({"a.jpg": 1})");
+  write_text(folder / "cub/test.json", R"({"c.jpg": 1})");
+  peft::Preprocessing defaults = vit_defaults();
+  defaults.crop_pct = 0.9;
+  const auto size_for = [&](const std::string& extra) {
+    return peft::data::plan_data(data_table(folder, "format = \"fgvc\"\nroot = \"cub\"\n" + extra), folder.path(),
+                                 defaults, 0, 8)
+        .eval_loader.transform.resize_size;
+  };
+  CATCH_CHECK(size_for("image_size = 224\n") == 248);  // floor(224 / 0.9), timm's scale_size
+  CATCH_CHECK(size_for("") == 35);                     // floor(32 / 0.9): floor, not rounding (35.6)
+  CATCH_CHECK(size_for("resize_size = 40\n") == 40);   // the recipe's own wins
+}
+
 CATCH_TEST_CASE("[data] errors name the recipe, the line and the key") {
   TempFolder folder;
   fs::create_directories(folder / "d");
