@@ -42,6 +42,7 @@ struct InspectOptions {
 
 struct MiniVtabCommandOptions {
   std::filesystem::path out;
+  bool overwrite = false;
   std::filesystem::path source = "/usr/share/datasets/fashion-mnist";
   std::uint64_t seed = 0;
   std::int64_t pretrain_images = 30000;
@@ -67,6 +68,7 @@ struct EvalCommandOptions {
 struct MergeCommandOptions {
   std::filesystem::path run;
   std::filesystem::path output;
+  bool overwrite = false;
 };
 
 struct ExplainCommandOptions {
@@ -88,6 +90,7 @@ struct SweepCommandOptions {
 struct ReportCommandOptions {
   std::filesystem::path dir;
   std::filesystem::path out;
+  bool overwrite = false;
 };
 
 /// Each returns the process exit code; user errors are thrown as peft::Error.

@@ -99,6 +99,7 @@ int run_command_line(int argc, char** argv) {
   merge_app->add_option("-o,--output", merge.output, "The merged checkpoint (safetensors)")
       ->required()
       ->type_name("FILE");
+  merge_app->add_flag("--overwrite", merge.overwrite, "Replace FILE if it exists (never an input of the run)");
 
   ExplainCommandOptions explain;
   auto* explain_app = app.add_subcommand(
@@ -123,6 +124,8 @@ int run_command_line(int argc, char** argv) {
   explain_app->add_flag("--frozen", explain.explain.frozen, "Also the maps of the frozen weights W alone");
   explain_app->add_option("-o,--out", explain.explain.out, "Output folder (default: RUN_DIR/explain)")
       ->type_name("DIR");
+  explain_app->add_flag("--overwrite", explain.explain.overwrite,
+                        "Write into a given -o folder that holds files (same names replaced, nothing removed)");
 
   SweepCommandOptions sweep;
   auto* sweep_app = app.add_subcommand(
@@ -151,6 +154,8 @@ int run_command_line(int argc, char** argv) {
       ->required()
       ->type_name("DIR");
   report_app->add_option("-o,--out", report.out, "Output folder (default: DIR/report)")->type_name("DIR");
+  report_app->add_flag("--overwrite", report.overwrite,
+                       "Write into a given -o folder that holds files (same names replaced, nothing removed)");
 
   auto* data_app = app.add_subcommand("data", "Build datasets");
   data_app->require_subcommand(1);
@@ -158,6 +163,8 @@ int run_command_line(int argc, char** argv) {
   auto* mini_vtab_app = data_app->add_subcommand(
       "mini-vtab", "Build the mini-vtab benchmark (pretraining set + 5 VTAB-style tasks) from Fashion-MNIST");
   mini_vtab_app->add_option("--out", mini_vtab.out, "Output folder")->required()->type_name("DIR");
+  mini_vtab_app->add_flag("--overwrite", mini_vtab.overwrite,
+                          "Write into an --out folder that holds files (same names replaced, nothing removed)");
   mini_vtab_app->add_option("--seed", mini_vtab.seed, "Seed: the same seed gives byte-identical files")
       ->capture_default_str();
   mini_vtab_app->add_option("--source", mini_vtab.source, "Folder with the Fashion-MNIST IDX files")

@@ -13,6 +13,7 @@ int run_mini_vtab_command(const MiniVtabCommandOptions& options) {
   data::MiniVtabOptions build;
   build.source = options.source;
   build.out = options.out;
+  build.overwrite = options.overwrite;
   build.seed = options.seed;
   build.pretrain_images = options.pretrain_images;
   build.test_images = options.test_images;

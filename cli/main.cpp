@@ -1,6 +1,7 @@
 // `peft`: turns every error into its exit code. User errors (peft::Error) print one line and exit 1; anything else
 // is a bug in peft or a plugin and exits 2; training stopped by Ctrl-C exits 130 after writing its checkpoint.
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 
 #include "command.h"
@@ -20,6 +21,11 @@ int main(int argc, char** argv) {
     return kInterrupted;
   } catch (const peft::Error& e) {
     std::cerr << "peft: error: " << e.what() << '\n';
+    return kUserError;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A folder that cannot be made or a file that cannot be read here (read-only, permissions, full): the
+    // machine's state, which the user can fix; the message names the path and the reason.
+    std::cerr << "peft: error: [files] " << e.what() << '\n';
     return kUserError;
   } catch (const std::exception& e) {
     std::cerr << "peft: internal error: " << e.what() << '\n';

@@ -1,9 +1,11 @@
 #include "adapter_file.h"
 
 #include <algorithm>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "file_fingerprint.h"
 #include "json_values.h"
 #include "peft/atomic_file.h"
 #include "peft/error.h"
@@ -38,7 +40,8 @@ void load_adapter_tensors(AdaptedModel& model, const NamedTensors& tensors, cons
   model.method->load_adapter_state(method_state, source);
 }
 
-void save_adapter(const fs::path& folder, AdaptedModel& model, const std::string& backbone_plugin) {
+void save_adapter(const fs::path& folder, AdaptedModel& model, const std::string& backbone_plugin,
+                  const std::optional<fs::path>& backbone_weights) {
   NamedTensors prefixed;
   for (auto& [name, tensor] : adapter_tensors(model)) {
     prefixed.emplace_back(kAdapterKeyPrefix + name, tensor.detach().to(at::kCPU).contiguous());
@@ -59,15 +62,40 @@ void save_adapter(const fs::path& folder, AdaptedModel& model, const std::string
 
   nlohmann::json options = nlohmann::json::object();
   for (const auto& [key, value] : model.method_options.values()) options[key] = to_json(value);
-  const nlohmann::json record{{"method", model.method_name},
-                              {"options", options},
-                              {"sites", model.site_names},
-                              {"head", model.head_names},
-                              {"backbone", backbone_plugin},
-                              {"trainable_parameters", model.trainable_count()},
-                              // The head's size lets `peft merge` rebuild the model without the dataset.
-                              {"num_classes", model.backbone->num_classes()}};
+  nlohmann::json record{{"method", model.method_name},
+                        {"options", options},
+                        {"sites", model.site_names},
+                        {"head", model.head_names},
+                        {"backbone", backbone_plugin},
+                        {"trainable_parameters", model.trainable_count()},
+                        // The head's size lets `peft merge` rebuild the model without the dataset.
+                        {"num_classes", model.backbone->num_classes()}};
+  if (backbone_weights) {
+    const FileFingerprint fingerprint = file_fingerprint(*backbone_weights);
+    record["backbone_checkpoint"] = {
+        {"path", backbone_weights->string()}, {"bytes", fingerprint.bytes}, {"hash", fingerprint.hash}};
+  }
   write_text_atomically(folder / kAdapterRecordFile, record.dump(2) + "\n");
+}
+
+void check_backbone_weights(const fs::path& folder, const std::optional<fs::path>& backbone_weights) {
+  const fs::path record_file = folder / kAdapterRecordFile;
+  std::ifstream in(record_file);
+  const nlohmann::json record = nlohmann::json::parse(in, nullptr, false);
+  if (!record.is_object() || !record.contains("backbone_checkpoint") || !backbone_weights) return;
+  const nlohmann::json& kept = record["backbone_checkpoint"];
+  if (!kept.is_object() || !kept.contains("bytes") || !kept.contains("hash")) {
+    throw Error("run", record_file.string() + ": backbone_checkpoint needs bytes and hash");
+  }
+  const FileFingerprint now = file_fingerprint(*backbone_weights);
+  const FileFingerprint then{kept["bytes"].get<std::uintmax_t>(), kept["hash"].get<std::string>()};
+  if (!(now == then)) {
+    throw Error("run", "the backbone checkpoint " + backbone_weights->string() +
+                           " is not the one this run was trained on (now " + std::to_string(now.bytes) +
+                           " bytes, hash " + now.hash + "; " + record_file.string() + " recorded " +
+                           std::to_string(then.bytes) + " bytes, hash " + then.hash +
+                           "): the adapter on other weights gives other numbers (hint: restore that file)");
+  }
 }
 
 void load_adapter(const fs::path& folder, AdaptedModel& model) {

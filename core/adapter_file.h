@@ -6,6 +6,7 @@
 //   peft_adapter.json          what peft needs to rebuild the model: method, options, sites, backbone, class count
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "adapted_model.h"
@@ -25,7 +26,15 @@ NamedTensors adapter_tensors(AdaptedModel& model);
 void load_adapter_tensors(AdaptedModel& model, const NamedTensors& tensors, const std::string& source);
 
 /// Writes the three files into `folder` (each atomically). `backbone_plugin` is recorded for `peft eval`.
-void save_adapter(const std::filesystem::path& folder, AdaptedModel& model, const std::string& backbone_plugin);
+/// `backbone_weights`, the checkpoint the backbone was loaded from, is recorded with its fingerprint so that a later
+/// `peft eval`/`merge`/`explain` can tell it has changed (check_backbone_weights).
+void save_adapter(const std::filesystem::path& folder, AdaptedModel& model, const std::string& backbone_plugin,
+                  const std::optional<std::filesystem::path>& backbone_weights = std::nullopt);
+
+/// Refuses (a peft::Error naming the file) a backbone checkpoint whose size or hash differs from the one the run in
+/// `folder` recorded: the adapter applied to other weights would give other numbers without a word.
+void check_backbone_weights(const std::filesystem::path& folder,
+                            const std::optional<std::filesystem::path>& backbone_weights);
 
 /// Loads `folder/adapter_model.safetensors` into `model`.
 void load_adapter(const std::filesystem::path& folder, AdaptedModel& model);

@@ -139,6 +139,8 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
   at::NoGradGuard no_grad;
   model.train(false);
   model.forward(batch->images.to(run.device));
+  if (!options.out.empty())
+    check_output_folder(options.out, options.overwrite, run_inputs(folder, run.recipe), "explain");
   const fs::path out = options.out.empty() ? folder / "explain" : options.out;
   fs::create_directories(out);
   NamedTensors raw;

@@ -30,8 +30,9 @@ struct ExplainOptions {
   double threshold = 0.5;
   /// Also the maps of the frozen weights W alone (rows marked "W" on the sheet).
   bool frozen = false;
-  /// Where to write (default: RUN_DIR/explain).
+  /// Where to write (default: RUN_DIR/explain). A given folder that holds files needs `overwrite`.
   std::filesystem::path out;
+  bool overwrite = false;
   /// Smallest tile side in pixels (small images are scaled up).
   std::int64_t tile = 96;
 };

@@ -13,8 +13,7 @@ InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
   if (data) {
     std::optional<data::DataPlan> plan;
     try {
-      plan = data::plan_data(data->table, data->recipe_folder, built.preprocessing, data->seed,
-                             data->batch_size);
+      plan = data::plan_data(data->table, data->recipe_folder, built.preprocessing, data->seed, data->batch_size);
     } catch (const Error& e) {
       built.notices.push_back("the head is sized as the backbone's (" + std::to_string(built.backbone->num_classes()) +
                               " classes): the data could not be read: " + e.what());

@@ -61,6 +61,7 @@ BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& gi
     }
     const std::vector<std::string> loaded = built.backbone->load_checkpoint(read_safetensors(*weights));
     built.notices.insert(built.notices.end(), loaded.begin(), loaded.end());
+    built.weights = *weights;
   }
   return built;
 }

@@ -2,8 +2,10 @@
 
 #include <c10/util/Exception.h>
 
+#include <filesystem>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,8 @@ struct BuiltBackbone {
   std::shared_ptr<Backbone> backbone;
   /// The backbone's preprocessing, with what a hub folder's pretrained_cfg sets instead.
   Preprocessing preprocessing;
+  /// The safetensors file the weights were loaded from (a hub folder's model.safetensors), if any.
+  std::optional<std::filesystem::path> weights;
   std::vector<std::string> notices;
 };
 
@@ -44,7 +48,8 @@ auto built_by_plugin(const PluginSection& section, const std::string& what, Buil
 }
 
 /// Makes the backbone `section` names: its options checked against the plugin's declaration, then its checkpoint
-/// (if any) read and loaded; a folder is read as a timm hub folder (core/hub_folder.h). Every problem is a peft::Error naming the recipe key or the checkpoint file.
+/// (if any) read and loaded; a folder is read as a timm hub folder (core/hub_folder.h). Every problem is a peft::Error
+/// naming the recipe key or the checkpoint file.
 BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& section);
 
 /// Makes the head fit `num_classes` (the data's): a fresh head unless the checkpoint's has that size and

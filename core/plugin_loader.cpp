@@ -5,9 +5,11 @@
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
+
 #include <memory>
 #include <stdexcept>
 #include <system_error>
+#include "elf_exports.h"
 
 #include "peft/error.h"
 #include "peft/plugin.h"
@@ -29,6 +31,10 @@ struct Rejected : std::runtime_error {
 constexpr int kLoadFlags = RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE;
 
 Library open_library(const fs::path& file) {
+  // Read from the file before dlopen, which would run its constructors: a library that is no plugin never runs.
+  if (const auto problem = elf_export_problem(file, PEFT_PLUGIN_ENTRY_SYMBOL)) {
+    throw Rejected("not a peft plugin: " + *problem + " (read from the file; none of its code ran)");
+  }
   auto library = std::make_shared<boost::dll::shared_library>();
   boost::dll::fs::error_code error;
   dlerror();  // clear any earlier message

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <type_traits>
 
 #include "peft/error.h"
@@ -177,6 +178,12 @@ RecipeTable read_table(const fs::path& file, const toml::table& root, const std:
   return table;
 }
 
+// More intra-op threads than this only slows a run down (and 100000 hung creating them).
+std::int64_t most_threads() {
+  const std::int64_t cores = std::max<std::int64_t>(1, std::thread::hardware_concurrency());
+  return std::min<std::int64_t>(1024, 8 * cores);
+}
+
 // Top-level scalars: seed, device, threads.
 void read_run_settings(const fs::path& file, const toml::table& root, Recipe& recipe) {
   if (const toml::node* seed = root.get("seed")) {
@@ -197,6 +204,13 @@ void read_run_settings(const fs::path& file, const toml::table& root, Recipe& re
       fail(file, *threads, "threads must be an integer >= 0 (0 = all cores)");
     }
     recipe.threads = threads->as_integer()->get();
+    const std::int64_t most = most_threads();
+    if (recipe.threads > most) {
+      fail(file, *threads,
+           "threads = " + std::to_string(recipe.threads) + " is more than " + std::to_string(most) +
+               " (8 per core of this machine's " + std::to_string(std::thread::hardware_concurrency()) +
+               ", at most 1024; 0 = all cores)");
+    }
   }
 }
 
@@ -364,18 +378,25 @@ std::string resolved_toml(toml::table root, const Recipe& recipe) {
 
 namespace {
 
-void apply_override(toml::table& root, const std::string& assignment) {
+void apply_override(toml::table& root, const std::string& assignment, const std::string& source) {
   const std::size_t equals = assignment.find('=');
   const std::string key = assignment.substr(0, equals);
   if (equals == std::string::npos || key.empty()) {
-    throw Error("recipe", "--set expects key=value (e.g. --set train.lr=5e-4), got '" + assignment + "'");
+    throw Error("recipe", source + " expects key=value (e.g. --set train.lr=5e-4), got '" + assignment + "'");
   }
-  const std::string origin = "--set " + key;
+  const std::string origin = source + " " + key;
   const std::string text = assignment.substr(equals + 1);
   toml::table parsed;
   try {
     parsed = toml::parse("value = " + text, origin);
-  } catch (const toml::parse_error&) {
+  } catch (const toml::parse_error& error) {
+    // A number TOML cannot hold (99999999999999999999) is that, not a string.
+    const bool numeric = !text.empty() && text.find_first_of("0123456789") != std::string::npos &&
+                         text.find_first_not_of("0123456789+-._eE") == std::string::npos;
+    if (numeric) {
+      throw Error("recipe",
+                  origin + ": cannot read the value '" + text + "' (" + std::string(error.description()) + ")");
+    }
     // Not TOML: a plain string, quoted so that it keeps the --set as its source.
     std::string quoted = "\"";
     for (const char c : text) {
@@ -384,9 +405,9 @@ void apply_override(toml::table& root, const std::string& assignment) {
     }
     try {
       parsed = toml::parse("value = " + quoted + "\"", origin);
-    } catch (const toml::parse_error& error) {
+    } catch (const toml::parse_error& quoted_error) {
       throw Error("recipe",
-                  origin + ": cannot read the value '" + text + "' (" + std::string(error.description()) + ")");
+                  origin + ": cannot read the value '" + text + "' (" + std::string(quoted_error.description()) + ")");
     }
   }
   const std::vector<std::string> parts = split(key, '.');
@@ -407,7 +428,9 @@ void apply_override(toml::table& root, const std::string& assignment) {
 
 }  // namespace
 
-Recipe load_recipe(const fs::path& file, const std::vector<std::string>& overrides) {
+Recipe load_recipe(const fs::path& file, const std::vector<std::string>& overrides,
+                   const std::vector<std::string>& more, const std::string& more_source) {
+  if (fs::is_directory(file)) throw Error("recipe", file.string() + " is a folder, expected a recipe file (TOML)");
   toml::table root;
   try {
     root = toml::parse_file(file.string());
@@ -416,7 +439,8 @@ Recipe load_recipe(const fs::path& file, const std::vector<std::string>& overrid
     throw Error("recipe", file.string() + ":" + std::to_string(error.source().begin.line) + ": " +
                               std::string(error.description()));
   }
-  for (const auto& assignment : overrides) apply_override(root, assignment);
+  for (const auto& assignment : overrides) apply_override(root, assignment, "--set");
+  for (const auto& assignment : more) apply_override(root, assignment, more_source);
   Recipe recipe;
   recipe.file = file;
   for (const auto& [key, node] : root) {
@@ -435,6 +459,11 @@ Recipe load_recipe(const fs::path& file, const std::vector<std::string>& overrid
   if (const toml::node* name = root.get("name")) {
     if (!name->is_string() || name->as_string()->get().empty()) fail(file, *name, "name must be a non-empty string");
     recipe.name = name->as_string()->get();
+    // It names the run folder runs/<name>: one path segment, which cannot climb out of runs/.
+    if (recipe.name == "." || recipe.name == ".." || recipe.name.find('/') != std::string::npos ||
+        recipe.name.find('\0') != std::string::npos) {
+      fail(file, *name, "name = \"" + recipe.name + "\" must be one path segment (it names the run folder runs/<name>)");
+    }
   }
   read_run_settings(file, root, recipe);
   recipe.backbone = read_backbone(file, root);

@@ -76,7 +76,10 @@ struct Recipe {
 /// Parses `file`, then applies `overrides` (`--set key=value`): `key` is a dotted path (`backbone.variant`,
 /// `method.options.r`, `train.lr`), `value` is TOML (`5e-4`, `true`, `["attn.qkv"]`, `"text"`), or taken as a plain
 /// string when it is not (`backbone.variant=vit_small_patch16_224`). A TOML syntax error, a missing or unknown key,
-/// or a value of the wrong type is a peft::Error naming the file and line, or the `--set` that gave it.
-Recipe load_recipe(const std::filesystem::path& file, const std::vector<std::string>& overrides = {});
+/// or a value of the wrong type is a peft::Error naming the file and line, or the `--set` that gave it. `more` are
+/// assignments applied after `overrides` and named `more_source` in messages (a sweep's grid: "recipe.toml [sweep]
+/// grid").
+Recipe load_recipe(const std::filesystem::path& file, const std::vector<std::string>& overrides = {},
+                   const std::vector<std::string>& more = {}, const std::string& more_source = "");
 
 }  // namespace peft

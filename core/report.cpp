@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "output_paths.h"
 #include "peft/atomic_file.h"
 #include "peft/error.h"
 #include "peft/strings.h"
@@ -280,6 +281,7 @@ ReportFiles write_report(const fs::path& dir, const ReportOptions& options) {
   const std::vector<fs::path> folders = find_runs(dir);
   if (folders.empty()) throw Error("report", "no run folders (with metrics.jsonl) at or under " + dir.string());
   const fs::path gnuplot = find_gnuplot();
+  if (!options.out.empty()) check_output_folder(options.out, options.overwrite, {}, "report");
   const fs::path out = fs::absolute(options.out.empty() ? dir / "report" : options.out);
   fs::create_directories(out);
 

@@ -9,8 +9,9 @@
 namespace peft {
 
 struct ReportOptions {
-  /// The output folder (default: DIR/report).
+  /// The output folder (default: DIR/report). A given folder that holds files needs `overwrite`.
   std::filesystem::path out;
+  bool overwrite = false;
   /// Curves are drawn for at most this many runs (a benchmark folder holds hundreds).
   std::size_t max_curves = 16;
 };

@@ -16,6 +16,9 @@
 #include "peft/error.h"
 #include "peft/safetensors.h"
 #include "peft/state_dict.h"
+#include "peft/strings.h"
+#include "run_files.h"
+#include "run_folder.h"
 #include "run_setup.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
@@ -29,22 +32,35 @@ namespace {
   throw Error("output", "run folder " + folder.string() + ": " + what);
 }
 
-// A fresh run's folder: refused when it holds anything, unless the user asked to replace it.
-void prepare_folder(const fs::path& folder, bool overwrite) {
+// A fresh run's folder, locked: a new or empty folder; a peft run folder whose run stopped before its first
+// checkpoint (nothing to lose: it starts over); or, with --overwrite, a peft run folder cleared of peft's own files.
+// Anything else is refused, and nothing is removed.
+std::unique_ptr<RunFolderLock> prepare_folder(const fs::path& folder, bool overwrite, const Recipe& recipe,
+                                              Progress& progress) {
   std::error_code error;
-  if (fs::exists(folder, error)) {
-    if (!fs::is_directory(folder)) output_error(folder, "exists and is not a folder");
-    if (!fs::is_empty(folder)) {
-      if (!overwrite) {
-        output_error(folder, "already exists (hint: peft run --resume " + folder.string() +
-                                 " to continue it, --overwrite to start over, or another [output] dir)");
-      }
-      for (const auto& entry : fs::directory_iterator(folder)) fs::remove_all(entry.path(), error);
-      if (error) output_error(folder, "cannot clear it: " + error.message());
-    }
-  }
+  if (fs::exists(folder, error) && !fs::is_directory(folder)) output_error(folder, "exists and is not a folder");
+  const bool fresh = !fs::exists(folder, error) || fs::is_empty(folder, error);
   fs::create_directories(folder, error);
   if (error) output_error(folder, "cannot create it: " + error.message());
+  if (fresh) return std::make_unique<RunFolderLock>(folder);
+  if (!is_run_folder(folder)) {
+    output_error(folder, overwrite ? std::string("is not a run folder peft made (it has no ") + kRunMarkerFile +
+                                         "); --overwrite replaces only those (choose an empty or new folder)"
+                                   : "already exists and is not a run folder (choose an empty or new folder)");
+  }
+  auto lock = std::make_unique<RunFolderLock>(folder);
+  const bool nothing_to_lose = stopped_before_checkpoint(folder);
+  if (!overwrite && !nothing_to_lose) {
+    output_error(folder, "already exists (hint: peft run --resume " + folder.string() +
+                             " to continue it, --overwrite to start over, or another [output] dir)");
+  }
+  const std::vector<std::string> kept = clear_run_folder(folder, recipe_inputs(recipe));
+  if (nothing_to_lose && !overwrite) {
+    progress.message("note: " + folder.string() +
+                     " held a run that stopped before its first checkpoint: starting over");
+  }
+  if (!kept.empty()) progress.message("note: kept what is not peft's in " + folder.string() + ": " + join(kept));
+  return lock;
 }
 
 // Keeps the metrics of completed epochs only: a resumed run appends from where its checkpoint stands.
@@ -142,6 +158,26 @@ void write_summary(const PreparedRun& run, const RunReport& report, const TrainO
 
 }  // namespace
 
+std::vector<NamedPath> recipe_inputs(const Recipe& recipe) {
+  std::vector<NamedPath> inputs{{recipe.file, "the recipe"}};
+  if (recipe.backbone.checkpoint) inputs.push_back({*recipe.backbone.checkpoint, "the backbone checkpoint"});
+  if (recipe.data && recipe.data->options.count("root") != 0) {
+    if (const auto* root = std::get_if<std::string>(&recipe.data->options.at("root"))) {
+      fs::path folder = *root;
+      if (folder.is_relative()) folder = recipe.file.parent_path() / folder;
+      inputs.push_back({folder, "the data"});
+    }
+  }
+  return inputs;
+}
+
+std::vector<NamedPath> run_inputs(const fs::path& folder, const Recipe& recipe) {
+  std::vector<NamedPath> inputs = recipe_inputs(recipe);
+  for (const char* name : kRunFiles) inputs.push_back({folder / name, std::string("the run's ") + name});
+  inputs.push_back({folder / kRunMarkerFile, std::string("the run's ") + kRunMarkerFile});
+  return inputs;
+}
+
 PreparedRun load_run(const Registry& registry, const fs::path& folder, bool with_data,
                      const std::vector<std::string>& overrides) {
   const fs::path recipe_file = folder / kRecipeFile;
@@ -160,6 +196,7 @@ PreparedRun load_run(const Registry& registry, const fs::path& folder, bool with
     num_classes = record["num_classes"].get<std::int64_t>();
   }
   PreparedRun run = prepare_run(registry, load_recipe(recipe_file, overrides), num_classes);
+  check_backbone_weights(folder, run.backbone_weights);
   load_adapter(folder, run.model);
   return run;
 }
@@ -177,7 +214,22 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   const std::string resolved = recipe.resolved_toml;
   // Everything the recipe names is checked before the run folder is touched.
   PreparedRun run = prepare_run(registry, std::move(recipe));
-  if (!request.resume) prepare_folder(report.folder, request.overwrite);
+  std::unique_ptr<RunFolderLock> lock = request.resume
+                                            ? std::make_unique<RunFolderLock>(report.folder)
+                                            : prepare_folder(report.folder, request.overwrite, run.recipe, progress);
+  // A run stopped before its first checkpoint resumes from the beginning: its recipe, a fresh start.
+  const bool resume = request.resume && fs::exists(report.folder / kCheckpointFile);
+  if (request.resume && !resume) {
+    if (!stopped_before_checkpoint(report.folder)) {
+      throw Error("run", report.folder.string() + " has no " + kCheckpointFile +
+                             " to resume from: its run wrote none ([output] checkpoint = false) and finished "
+                             "(hint: peft run --overwrite to train it again)");
+    }
+    progress.message("note: " + report.folder.string() +
+                     " has no checkpoint yet (the run stopped before its first one): starting it from the beginning "
+                     "with its " +
+                     kRecipeFile);
+  }
   for (const auto& notice : run.notices) progress.message("note: " + notice);
   AdaptedModel& model = run.model;
   report.trainable = model.trainable_count();
@@ -189,7 +241,7 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
 
   Optimizer optimizer(run.recipe.train, model.trainable);
   TrainingProgress start_at;
-  if (request.resume) {
+  if (resume) {
     start_at = load_checkpoint(report.folder / kCheckpointFile, model, optimizer);
     if (start_at.epoch >= run.recipe.train.epochs && fs::exists(report.folder / kSummaryFile)) {
       throw Error("run", report.folder.string() + " has finished all " + std::to_string(start_at.epoch) +
@@ -200,8 +252,9 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
     progress.message("resuming " + report.folder.string() + " after epoch " + std::to_string(start_at.epoch) +
                      (start_at.step_in_epoch > 0 ? ", step " + std::to_string(start_at.step_in_epoch) : ""));
   } else {
-    write_text_atomically(report.folder / kRecipeFile, resolved);
+    if (!request.resume) write_text_atomically(report.folder / kRecipeFile, resolved);
     write_text_atomically(report.folder / kMetricsFile, "");
+    remove_partial_writes(report.folder);
   }
   const std::string where =
       model.method->uses_sites() ? " on " + std::to_string(model.site_names.size()) + " sites: " : " (the head only): ";
@@ -229,7 +282,7 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   report.best_epoch = outcome.progress.best_epoch;
   report.images_per_s = outcome.images_per_s;
   if (outcome.stopped) return report;
-  save_adapter(report.folder, model, run.recipe.backbone.plugin);
+  save_adapter(report.folder, model, run.recipe.backbone.plugin, run.backbone_weights);
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   write_summary(run, report, outcome, train_loader.skipped() + eval_loader.skipped());
   return report;
@@ -243,8 +296,9 @@ EvalReport evaluate_run(const Registry& registry, const fs::path& folder, const 
   return {run.plan->eval_split, evaluate(run.model, loader, run.device)};
 }
 
-void merge_run(const Registry& registry, const fs::path& folder, const fs::path& output) {
+void merge_run(const Registry& registry, const fs::path& folder, const fs::path& output, bool overwrite) {
   PreparedRun run = load_run(registry, folder, false);
+  check_output_file(output, overwrite, run_inputs(folder, run.recipe), "merge");
   const std::string refusal = run.model.method->merge_refusal();
   if (!refusal.empty()) throw Error("merge", "method '" + run.model.method_name + "' does not merge: " + refusal);
   run.model.method->merge();

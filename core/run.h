@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "output_paths.h"
 #include "peft/registry.h"
 #include "run_setup.h"
 #include "train/evaluate.h"
@@ -64,6 +65,16 @@ EvalReport evaluate_run(const Registry& registry, const std::filesystem::path& f
 
 /// The backbone with the run's adapters merged, written as a plain backbone checkpoint (timm key names) to
 /// `output`. A method that does not merge is a peft::Error giving its reason.
-void merge_run(const Registry& registry, const std::filesystem::path& folder, const std::filesystem::path& output);
+/// `output` that exists needs `overwrite`; one that is an input of the run (its files, the backbone checkpoint, the
+/// data) is always refused.
+void merge_run(const Registry& registry, const std::filesystem::path& folder, const std::filesystem::path& output,
+               bool overwrite = false);
+
+/// What a recipe reads, for commands that must not write over it: the recipe file, the backbone checkpoint (file or
+/// hub folder), the data root.
+std::vector<NamedPath> recipe_inputs(const Recipe& recipe);
+
+/// recipe_inputs and the run folder's own files.
+std::vector<NamedPath> run_inputs(const std::filesystem::path& folder, const Recipe& recipe);
 
 }  // namespace peft

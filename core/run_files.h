@@ -10,5 +10,11 @@ inline constexpr const char* kCheckpointFile = "checkpoint.safetensors";
 inline constexpr const char* kAdapterTensorsFile = "adapter_model.safetensors";
 inline constexpr const char* kAdapterConfigFile = "adapter_config.json";
 inline constexpr const char* kAdapterRecordFile = "peft_adapter.json";
+/// Marks a folder as a run folder peft made, and is the file its lock is taken on (core/run_folder.h).
+inline constexpr const char* kRunMarkerFile = ".peft-run";
+
+/// The files of a run folder that are peft's own: what `--overwrite` may remove, and nothing else.
+inline constexpr const char* kRunFiles[] = {kRecipeFile,         kMetricsFile,       kSummaryFile,      kCheckpointFile,
+                                            kAdapterTensorsFile, kAdapterConfigFile, kAdapterRecordFile};
 
 }  // namespace peft

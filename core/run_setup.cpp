@@ -45,6 +45,7 @@ PreparedRun prepare_run(const Registry& registry, Recipe recipe, std::optional<s
   fit_head(built, recipe.backbone, run.num_classes);
   built.backbone->to(run.device);
   run.notices = std::move(built.notices);
+  run.backbone_weights = built.weights;
   if (run.plan) run.notices.insert(run.notices.end(), run.plan->notices.begin(), run.plan->notices.end());
   run.model = adapt(registry, built.backbone, *recipe.method);
   run.recipe = std::move(recipe);

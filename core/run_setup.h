@@ -25,6 +25,8 @@ struct PreparedRun {
   at::Device device = at::kCPU;
   /// What building the backbone had to say (dropped heads, new heads).
   std::vector<std::string> notices;
+  /// The safetensors file the backbone's weights came from (a hub folder's model.safetensors), if any.
+  std::optional<std::filesystem::path> backbone_weights;
 };
 
 /// "auto" → CUDA when LibTorch sees a GPU, else the CPU; "cuda" without a GPU is a peft::Error.

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <thread>
 
+#include "data/data_plan.h"
+#include "model_builder.h"
 #include "peft/atomic_file.h"
 #include "peft/error.h"
 #include "peft/strings.h"
@@ -161,6 +163,25 @@ std::vector<std::string> point_overrides(const std::vector<std::string>& assignm
   return overrides;
 }
 
+// Every grid point's recipe checked as far as it can be without the data and weights, before the sweep folder
+// exists: a misspelled grid key or a bad value is named as the grid's, not as a --set the user never gave.
+void check_grid(const Registry& registry, const SweepRequest& request, const std::vector<Trial>& trials) {
+  const std::string source = request.recipe.string() + " [sweep] grid";
+  for (std::size_t i = 0; i < trials.size(); ++i) {
+    if (i > 0 && trials[i].assignments == trials[i - 1].assignments) continue;  // another seed of the same point
+    const Recipe trial = load_recipe(request.recipe, request.overrides, trials[i].assignments, source);
+    resolve_options(plugin_entry(registry.backbones(), trial.backbone).options, trial.backbone.options,
+                    trial.backbone.context, trial.backbone.option_contexts);
+    if (trial.method) {
+      resolve_options(plugin_entry(registry.methods(), *trial.method).options, trial.method->options,
+                      trial.method->context, trial.method->option_contexts);
+    }
+    if (trial.data) {
+      data::data_settings(*trial.data, trial.file.parent_path(), Preprocessing{}, trial.seed, trial.train.batch_size);
+    }
+  }
+}
+
 // A top-1 fraction as a percentage with two decimals, without the sign ("84.60").
 std::string percent(double fraction) { return fixed(100.0 * fraction, 2); }
 
@@ -196,8 +217,9 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
   const SweepSection& sweep = *recipe.sweep;
   SweepReport report;
   report.folder = sweep_folder(request, recipe);
-  fs::create_directories(report.folder);
   const std::vector<Trial> trials = sweep_trials(sweep);
+  check_grid(registry, request, trials);
+  fs::create_directories(report.folder);
   report.trials = trials.size();
 
   // Tuning: every trial on the tuning splits; the test split is not read here.

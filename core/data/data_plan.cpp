@@ -10,6 +10,9 @@ namespace fs = std::filesystem;
 namespace peft::data {
 namespace {
 
+// Decoding threads beyond this only contend (and 100000 failed to start).
+constexpr std::int64_t kMostWorkers = 256;
+
 [[noreturn]] void bad(const RecipeTable& table, const std::string& key, const std::string& message) {
   const auto located = table.option_contexts.find(key);
   throw Error("data",
@@ -47,9 +50,11 @@ const std::vector<OptionSpec>& data_option_specs() {
       {"flip", T::boolean, std::nullopt, "random horizontal flip in training (default: false for vtab1k, else true)"},
       {"mean", T::number_list, std::nullopt, "per-channel mean (default: the backbone's)"},
       {"std", T::number_list, std::nullopt, "per-channel std (default: the backbone's)"},
-      {"workers", T::integer, std::int64_t{2}, "loader threads"},
+      {"workers", T::integer, std::int64_t{2}, "loader threads, 0 to 256"},
       {"cache", T::boolean, false, "keep decoded images in memory"},
       {"on_bad_image", T::string, std::string("error"), "error | skip"},
+      {"allow_outside_root", T::boolean, false,
+       "read images the split files place outside root (after .. and symlinks); refused by default"},
   };
   return specs;
 }
@@ -67,6 +72,7 @@ DataSettings data_settings(const RecipeTable& table, const fs::path& recipe_fold
   }
   const bool vtab = format == "vtab1k";
   settings.root = options.get<std::string>("root");
+  settings.allow_outside_root = options.get<bool>("allow_outside_root");
   if (settings.root.is_relative()) settings.root = recipe_folder / settings.root;
   if (options.has("num_classes")) {
     settings.num_classes = options.get<std::int64_t>("num_classes");
@@ -94,8 +100,13 @@ DataSettings data_settings(const RecipeTable& table, const fs::path& recipe_fold
   LoaderOptions loader;
   loader.batch_size = batch_size;
   loader.seed = seed;
-  loader.workers = static_cast<int>(options.get<std::int64_t>("workers"));
-  if (loader.workers < 0) bad(table, "workers", "must be 0 or more");
+  const std::int64_t workers = options.get<std::int64_t>("workers");
+  if (workers < 0 || workers > kMostWorkers) {
+    bad(table, "workers",
+        "= " + std::to_string(workers) + ", expected 0 to " + std::to_string(kMostWorkers) +
+            " (0: decode in the training thread)");
+  }
+  loader.workers = static_cast<int>(workers);
   loader.cache = options.get<bool>("cache");
   loader.on_bad_image = options.get<std::string>("on_bad_image");
   if (loader.on_bad_image != "error" && loader.on_bad_image != "skip") {
@@ -126,10 +137,12 @@ DataPlan plan_data(const RecipeTable& table, const fs::path& recipe_folder, cons
                    std::uint64_t seed, std::int64_t batch_size) {
   DataSettings settings = data_settings(table, recipe_folder, defaults, seed, batch_size);
   if (!fs::is_directory(settings.root)) bad(table, "root", "= " + settings.root.string() + " is not a folder");
-  const auto read = [&](const std::string& split) {
-    if (settings.format == "vtab1k") return read_vtab1k_split(settings.root, split, settings.num_classes);
-    if (settings.format == "fgvc") return read_fgvc_split(settings.root, split, settings.image_root);
-    return read_image_folder(settings.root, split);
+  const auto read = [&](const std::string& name) {
+    Split split = settings.format == "vtab1k" ? read_vtab1k_split(settings.root, name, settings.num_classes)
+                  : settings.format == "fgvc" ? read_fgvc_split(settings.root, name, settings.image_root)
+                                              : read_image_folder(settings.root, name);
+    if (!settings.allow_outside_root) check_inside_root(split, settings.root);
+    return split;
   };
   DataPlan plan;
   plan.train = read(settings.train_split);

@@ -35,6 +35,8 @@ struct DataSettings {
   std::filesystem::path root;
   std::optional<std::int64_t> num_classes;
   std::optional<std::filesystem::path> image_root;
+  /// Images the split files place outside `root` are read instead of refused.
+  bool allow_outside_root = false;
   std::string train_split;
   std::string eval_split;
   LoaderOptions train_loader;

@@ -2,13 +2,14 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
-#include <limits>
 #include <charconv>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "output_paths.h"
 #include "peft/error.h"
 
 namespace fs = std::filesystem;
@@ -25,7 +26,12 @@ std::optional<std::int64_t> dataset_toml_classes(const fs::path& task) {
   if (!fs::exists(file)) return std::nullopt;
   try {
     const toml::table table = toml::parse_file(file.string());
-    if (auto classes = table["num_classes"].value<std::int64_t>()) return *classes;
+    if (auto classes = table["num_classes"].value<std::int64_t>()) {
+      if (*classes < 1) {
+        throw Error("data", file.string() + ": num_classes = " + std::to_string(*classes) + ", expected 1 or more");
+      }
+      return *classes;
+    }
   } catch (const toml::parse_error& e) {
     throw Error("data", file.string() + ": " + std::string(e.description()));
   }
@@ -188,6 +194,16 @@ Split read_image_folder(const fs::path& root, const std::string& split_name) {
   }
   check_not_empty(split, folder);
   return split;
+}
+
+void check_inside_root(const Split& split, const fs::path& root) {
+  for (const Sample& sample : split.samples) {
+    // `..` and symlinks resolved: what the file really is, not how the list spells it.
+    if (!path_within(sample.image, root)) {
+      throw Error("data", sample.origin + ": image " + sample.image.string() + " lies outside the data root " +
+                              root.string() + " (hint: [data] allow_outside_root = true if it is meant to)");
+    }
+  }
 }
 
 }  // namespace peft::data

@@ -46,6 +46,10 @@ Split read_fgvc_split(const std::filesystem::path& root, const std::string& spli
 /// name within each.
 Split read_image_folder(const std::filesystem::path& root, const std::string& split);
 
+/// Throws a peft::Error naming the first sample (its list and line) whose image, with `..` and symlinks resolved,
+/// is not under `root`: a split file cannot make peft read `../../outside.png` or `/etc/...`.
+void check_inside_root(const Split& split, const std::filesystem::path& root);
+
 /// The number of classes of a known VTAB-1k task folder name (cifar: 100, ...), or nothing.
 std::optional<std::int64_t> vtab1k_num_classes(const std::string& task);
 

@@ -1,5 +1,8 @@
 #include "data/mini_vtab.h"
 
+#include "output_paths.h"
+#include "peft/atomic_file.h"
+
 #include <stb_image_resize.h>
 
 #include <ATen/ATen.h>
@@ -162,9 +165,9 @@ class TaskWriter {
   }
 
   void write_list(const std::string& split, const std::vector<std::string>& lines) {
-    std::ofstream out(root_ / (split + ".txt"));
-    for (const auto& line : lines) out << line << '\n';
-    if (!out) throw Error("mini-vtab", "cannot write " + (root_ / (split + ".txt")).string());
+    std::string text;
+    for (const auto& line : lines) text += line + '\n';
+    write_text_atomically(root_ / (split + ".txt"), text);
   }
 
   void finish(const MiniVtabTask& task, const std::string& group, const std::string& description, std::uint64_t seed) {
@@ -219,6 +222,8 @@ std::int64_t max_test_images(const Source& test) {
 
 std::vector<MiniVtabTask> build_mini_vtab(const MiniVtabOptions& options) {
   if (options.out.empty()) throw Error("mini-vtab", "no output folder given (--out DIR)");
+  check_output_folder(options.out, options.overwrite, {{options.source, "the Fashion-MNIST source (--source)"}},
+                      "mini-vtab");
   if (options.test_images < 1) throw Error("mini-vtab", "test_images must be positive");
   const Source train = load_source(options.source, "train");
   const Source test = load_source(options.source, "t10k");

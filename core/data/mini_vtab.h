@@ -11,6 +11,8 @@ struct MiniVtabOptions {
   /// Where Debian's dataset-fashion-mnist puts the four IDX files.
   std::filesystem::path source = "/usr/share/datasets/fashion-mnist";
   std::filesystem::path out;
+  /// Write into an `out` that holds files (replacing those of the same names; nothing else is removed).
+  bool overwrite = false;
   std::uint64_t seed = 0;
   /// Pretraining images drawn from the training images of classes 0-4 (all 30,000 by default).
   std::int64_t pretrain_images = 30000;

@@ -25,7 +25,7 @@ class Checker {
   // A number in [low, high] (or [low, high) when `open_high`).
   double number(const std::string& key, double low, double high, bool open_high = false) const {
     const auto value = options_.get<double>(key);
-    if (value < low || value > high || (open_high && value == high)) {
+    if (!(value >= low && value <= high) || (open_high && value == high)) {  // nan fails too
       fail(key, to_string(OptionValue(value)),
            "a number in [" + to_string(OptionValue(low)) + ", " + to_string(OptionValue(high)) +
                (open_high ? ")" : "]"));
@@ -110,7 +110,8 @@ TrainOptions read_train_options(const RecipeTable& table) {
   train.weight_decay = check.number("weight_decay", 0.0, 1e8);
   train.momentum = check.number("momentum", 0.0, 1.0, true);
   const auto betas = check.options().get<std::vector<double>>("betas");
-  if (betas.size() != 2 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 || betas[1] >= 1) {
+  const auto beta = [](double value) { return value >= 0 && value < 1; };  // nan is not
+  if (betas.size() != 2 || !beta(betas[0]) || !beta(betas[1])) {
     check.fail("betas", to_string(OptionValue(betas)), "two numbers in [0, 1)");
   }
   train.beta1 = betas[0];

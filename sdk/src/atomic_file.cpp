@@ -23,6 +23,9 @@ void remove_quietly(const fs::path& file) {
 }  // namespace
 
 void write_file_atomically(const fs::path& file, const std::function<void(std::ostream&)>& write) {
+  if (fs::is_directory(file)) {
+    throw Error("output", "cannot write " + file.string() + ": it is a folder (expected a file path); nothing written");
+  }
   const fs::path temporary = file.string() + std::string(kTemporaryMarker) + std::to_string(::getpid());
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);

@@ -3,7 +3,10 @@
 #include <dlfcn.h>
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
 
+#include "elf_exports.h"
 #include "peft/error.h"
 #include "peft/method.h"
 #include "peft/plugin.h"
@@ -115,7 +118,8 @@ CATCH_TEST_CASE("each broken plugin is rejected with a one-line reason naming bo
   const std::string host_api = std::to_string(PEFT_API_VERSION);
   const std::string host_size = std::to_string(sizeof(peft::PluginDescriptor));
   const Case cases[] = {
-      {"no_entry", "not a peft plugin: symbol 'peft_plugin_descriptor' missing"},
+      {"no_entry",
+       "not a peft plugin: does not export 'peft_plugin_descriptor' (read from the file; none of its code ran)"},
       {"null_descriptor", "entry point 'peft_plugin_descriptor' returned no descriptor"},
       {"api_version", "incompatible plugin API version (plugin 999, host " + host_api + ")"},
       {"struct_size", "incompatible plugin descriptor size (plugin 24 bytes, host " + host_size + " bytes)"},
@@ -146,8 +150,31 @@ CATCH_TEST_CASE("a file that is not a shared library is rejected; other file typ
   CATCH_REQUIRE(records.size() == 1);
   CATCH_CHECK(records[0].path == folder / "libnotes.so");
   CATCH_CHECK_FALSE(records[0].loaded());
-  CATCH_CHECK_THAT(records[0].reason, Catch::StartsWith("not a loadable shared library: ") &&
-                                          Catch::Contains((folder / "libnotes.so").string()));
+  CATCH_CHECK(records[0].reason == "not a peft plugin: not an ELF file (read from the file; none of its code ran)");
+}
+
+CATCH_TEST_CASE("a shared library that exports no descriptor is rejected before any of its code runs") {
+  TempFolder folder;
+  add_fixture(folder.path(), "no_entry");
+  const fs::path mark = folder / "constructor_ran";
+  ::setenv("PEFT_FIXTURE_CONSTRUCTOR_MARK", mark.c_str(), 1);
+  peft::Registry registry;
+  const auto records = peft::load_plugins(registry, {{folder.path(), false}});
+  ::unsetenv("PEFT_FIXTURE_CONSTRUCTOR_MARK");
+  CATCH_REQUIRE(records.size() == 1);
+  CATCH_CHECK_FALSE(records[0].loaded());
+  CATCH_CHECK_FALSE(fs::exists(mark));  // dlopen would have run the constructor
+  CATCH_CHECK_FALSE(is_mapped(records[0].path));
+
+  // A truncated copy (the ELF header only) is refused from its headers, not by the dynamic loader.
+  const fs::path cut = folder / "libcut.so";
+  std::ifstream in(records[0].path, std::ios::binary);
+  std::string head(64, '\0');
+  in.read(head.data(), 64);
+  peft::test::write_text(cut, head);
+  const auto problem = peft::elf_export_problem(cut, "peft_plugin_descriptor");
+  CATCH_REQUIRE(problem.has_value());
+  CATCH_CHECK(*problem == "its section headers lie past the end of the file");
 }
 
 CATCH_TEST_CASE("a duplicate name is refused naming both paths, and the first plugin stays") {

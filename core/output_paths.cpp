@@ -1,0 +1,57 @@
+#include "output_paths.h"
+
+#include "peft/error.h"
+
+namespace fs = std::filesystem;
+
+namespace peft {
+namespace {
+
+void check_not_input(const fs::path& path, const std::vector<NamedPath>& inputs, const std::string& component) {
+  for (const auto& input : inputs) {
+    if (path_within(path, input.path)) {
+      std::error_code error;
+      throw Error(component, "will not write " + path.string() + ": it is " +
+                                 (fs::equivalent(path, input.path, error) ? "" : "inside ") + input.role + " (" +
+                                 input.path.string() + "), which this command reads; choose another path");
+    }
+  }
+}
+
+}  // namespace
+
+bool path_within(const fs::path& inner, const fs::path& outer) {
+  std::error_code error;
+  const fs::path a = fs::weakly_canonical(fs::absolute(inner), error);
+  const fs::path b = fs::weakly_canonical(fs::absolute(outer), error);
+  const fs::path relative = a.lexically_relative(b);
+  return !relative.empty() && *relative.begin() != "..";
+}
+
+void check_output_file(const fs::path& file, bool overwrite, const std::vector<NamedPath>& inputs,
+                       const std::string& component) {
+  std::error_code error;
+  if (fs::is_directory(file, error)) {
+    throw Error(component, "cannot write " + file.string() + ": it is a folder (expected a file path)");
+  }
+  check_not_input(file, inputs, component);
+  if (fs::exists(file, error) && !overwrite) {
+    throw Error(component, file.string() + " exists (hint: --overwrite to replace it, or another path)");
+  }
+}
+
+void check_output_folder(const fs::path& folder, bool overwrite, const std::vector<NamedPath>& inputs,
+                         const std::string& component) {
+  std::error_code error;
+  if (fs::exists(folder, error) && !fs::is_directory(folder, error)) {
+    throw Error(component, "cannot write into " + folder.string() + ": it is a file (expected a folder)");
+  }
+  check_not_input(folder, inputs, component);
+  if (fs::is_directory(folder, error) && !fs::is_empty(folder, error) && !overwrite) {
+    throw Error(component, folder.string() +
+                               " exists and is not empty (hint: --overwrite to replace the files written there, "
+                               "nothing else is removed; or another folder)");
+  }
+}
+
+}  // namespace peft

@@ -1,0 +1,30 @@
+#pragma once
+// Where a command may write: never over what it reads, never over a user's file it was not told to replace.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace peft {
+
+/// A path a command reads, with its role for messages ("the run's backbone checkpoint").
+struct NamedPath {
+  std::filesystem::path path;
+  std::string role;
+};
+
+/// True when `inner` is `outer` or lies under it, both with `..` and symlinks resolved.
+bool path_within(const std::filesystem::path& inner, const std::filesystem::path& outer);
+
+/// The file `-o FILE` names: refused (a peft::Error from `component` saying why) when it is a folder, when it exists
+/// and `overwrite` is false, and always when it is, or lies inside, one of `inputs`.
+void check_output_file(const std::filesystem::path& file, bool overwrite, const std::vector<NamedPath>& inputs,
+                       const std::string& component);
+
+/// The folder `-o/--out DIR` names: refused when it is a file, when it holds anything and `overwrite` is false (with
+/// `overwrite`, the files the command writes replace theirs of the same name; nothing else is removed), and always
+/// when it is one of `inputs` or lies inside one.
+void check_output_folder(const std::filesystem::path& folder, bool overwrite, const std::vector<NamedPath>& inputs,
+                         const std::string& component);
+
+}  // namespace peft
