@@ -118,10 +118,12 @@ int run_command_line(int argc, char** argv) {
   explain_app->add_option("--top", explain.explain.top, "Maps per layer on a sheet (the most varied)")
       ->capture_default_str();
   explain_app
-      ->add_option("--normalize", explain.explain.normalize, "zscore (the paper's) | minmax (then zero <= threshold)")
+      ->add_option("--normalize", explain.explain.normalize,
+                   "minmax (then zero <= threshold; the official visualiser's) | zscore")
       ->capture_default_str();
   explain_app->add_option("--threshold", explain.explain.threshold, "minmax threshold")->capture_default_str();
-  explain_app->add_flag("--frozen", explain.explain.frozen, "Also the maps of the frozen weights W alone");
+  explain_app->add_flag("--frozen,!--no-frozen", explain.explain.frozen,
+                        "Also the maps of the frozen weights W alone (default; --no-frozen: W + dW only)");
   explain_app->add_option("-o,--out", explain.explain.out, "Output folder (default: RUN_DIR/explain)")
       ->type_name("DIR");
   explain_app->add_flag("--overwrite", explain.explain.overwrite,

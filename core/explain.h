@@ -24,12 +24,13 @@ struct ExplainOptions {
   std::vector<std::string> layers;
   /// Maps per layer on a sheet: the ones that vary most over the image.
   std::int64_t top = 6;
-  /// "zscore" (each map by its mean and standard deviation; the paper's) or "minmax" (min-max, then values <=
-  /// threshold set to 0; the released code's).
-  std::string normalize = "zscore";
+  /// "minmax" (min-max, then values <= threshold set to 0: the official visualiser's, the default) or "zscore"
+  /// (each map by its mean and standard deviation).
+  std::string normalize = "minmax";
   double threshold = 0.5;
-  /// Also the maps of the frozen weights W alone (rows marked "W" on the sheet).
-  bool frozen = false;
+  /// Also the maps of the frozen weights W alone (rows marked "W" on the sheet), as the official visualiser draws
+  /// pre- and post-delta.
+  bool frozen = true;
   /// Where to write (default: RUN_DIR/explain). A given folder that holds files needs `overwrite`.
   std::filesystem::path out;
   bool overwrite = false;

@@ -118,12 +118,10 @@ NamedTensors Gift::explain_matrices() {
   at::NoGradGuard no_grad;
   NamedTensors matrices;
   for (auto& group : groups_) {
-    torch::Tensor c;
-    if (options_.schema == GiftOptions::Schema::paca) {
-      group->generator->body(group->weights, &c);
-    } else {
-      c = group->generator->reduction(group->weights);
-    }
+    // The official visualiser's clusters for both schemas: the reduction's output W Pᵀ [L, d_out, d], whose d
+    // columns are directions in the layer's output space. The last PaCa block's σ(S) is not used: its entries sit
+    // near one value over the d_out rows, so Y σ(S) gave every layer one channel-sum map K times (docs/gift.md §7).
+    const torch::Tensor c = group->generator->reduction(group->weights.to(torch::kFloat32));
     for (std::size_t l = 0; l < group->site_names.size(); ++l) {
       matrices.emplace_back(group->site_names[l], c[static_cast<std::int64_t>(l)]);
     }

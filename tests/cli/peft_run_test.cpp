@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "data/image_io.h"
@@ -161,6 +162,47 @@ CATCH_TEST_CASE("a run interrupted after its last checkpoint but before its writ
   CATCH_CHECK(fs::exists(run / "adapter_model.safetensors"));
 }
 
+namespace {
+
+// |correlation| over space of every pair of maps [K, h, w] of one image: all 1 when every map is the same map.
+at::Tensor pairwise_abs_correlation(const at::Tensor& maps) {
+  at::Tensor flat = maps.flatten(1).to(at::kDouble);
+  flat = flat - flat.mean(1, true);
+  flat = flat / flat.norm(2, 1, true).clamp_min(1e-12);
+  const std::int64_t k = maps.size(0);
+  return flat.matmul(flat.t()).abs().masked_select(at::ones({k, k}, at::kBool).triu(1));
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("a GIFT run's cluster maps of one layer are not one map repeated") {
+  // Once every map of a layer was the same channel-sum map (median |correlation| 0.99998 on the quickstart), and
+  // the sheets showed one map K times. The shipped pretrained ViT-Mini (a random one has no structure to show) at
+  // 32 pixels: an 8×8 patch grid to correlate over.
+  TempFolder folder;
+  const fs::path recipe = setup(folder, "gift", "epochs = 1\n", "[method.options]\ndim = 8\nclusters = 4\n");
+  const fs::path run = folder / "run";
+  const fs::path model = fs::path(PEFT_CONFIGS_DIR) / "../models/vit_mini_patch4_32.fashion5.safetensors";
+  CATCH_REQUIRE(
+      run_peft("run " + quoted(recipe) + " --set backbone.variant=vit_mini_patch4_32 --set backbone.img_size=32" +
+               " --set backbone.checkpoint=" + quoted(model) + " --set backbone.head=new --out " + quoted(run))
+          .exit_code == 0);
+  CATCH_REQUIRE(run_peft("explain " + quoted(run) + " --per-class 2").exit_code == 0);
+  const peft::TensorFile maps = peft::read_safetensors(run / "explain" / "maps.safetensors");
+  // Per layer and row (W + ΔW, W alone): the median over the 6 images' pairs of maps.
+  std::map<std::string, std::vector<at::Tensor>> by_row;
+  for (const auto& [name, tensor] : maps.tensors) {
+    CATCH_REQUIRE(tensor.sizes() == at::IntArrayRef({8, 8, 8}));
+    by_row[name.substr(name.find('.') + 1)].push_back(pairwise_abs_correlation(tensor));
+  }
+  CATCH_CHECK(by_row.size() == 6 * 2);  // the 6 attn.proj layers, each with and without ΔW
+  for (const auto& [row, correlations] : by_row) {
+    CATCH_INFO(row);
+    CATCH_CHECK(correlations.size() == 6);
+    CATCH_CHECK(at::cat(correlations).median().item<double>() < 0.9);
+  }
+}
+
 CATCH_TEST_CASE("peft explain draws a GIFT run's cluster maps as PNG sheets and writes the raw maps") {
   TempFolder folder;
   const fs::path recipe = setup(folder, "gift", "epochs = 1\n", "[method.options]\ndim = 8\nclusters = 5\n");
@@ -174,8 +216,9 @@ CATCH_TEST_CASE("peft explain draws a GIFT run's cluster maps as PNG sheets and 
   const at::Tensor sheet = peft::data::decode_image(run / "explain" / "000_class0.png");
   CATCH_CHECK(sheet.sizes() == at::IntArrayRef({3, 4 * 96 + 5 * 2, 4 * 96 + 5 * 2}));
   const peft::TensorFile maps = peft::read_safetensors(run / "explain" / "maps.safetensors");
-  CATCH_CHECK(maps.at("0.blocks.0.attn.proj").sizes() == at::IntArrayRef({5, 2, 2}));
-  CATCH_CHECK(maps.at("2.blocks.1.attn.proj.frozen").sizes() == at::IntArrayRef({5, 2, 2}));
+  // One map per column of W Pᵀ: dim = 8 of them (the official visualiser's clusters), not the 5 PaCa clusters.
+  CATCH_CHECK(maps.at("0.blocks.0.attn.proj").sizes() == at::IntArrayRef({8, 2, 2}));
+  CATCH_CHECK(maps.at("2.blocks.1.attn.proj.frozen").sizes() == at::IntArrayRef({8, 2, 2}));
 
   // Bad requests name the flag: no images per class; a layer that exists but GIFT did not adapt.
   const auto none = run_peft("explain " + quoted(run) + " --per-class 0");

@@ -95,8 +95,8 @@ class PEFT_API Method {
   virtual void load_adapter_state(const NamedTensors& state, const std::string& source);
 
   /// The explain capability (`peft explain`): for each site it can explain, by site name, a matrix C [d_out, K]
-  /// whose K columns are directions in that site's output space (GIFT: the last PaCa block's cluster assignment
-  /// σ(S); linear schema: W Pᵀ). Maps are the site's outputs over the patch tokens times C. Default: none.
+  /// whose K columns are directions in that site's output space (GIFT, both schemas: the reduction's output W Pᵀ,
+  /// as the official visualiser). Maps are the site's outputs over the patch tokens times C. Default: none.
   virtual NamedTensors explain_matrices();
 
   /// The JSON object written as `adapter_config.json` beside the adapter tensors. Default: `{}` (the host adds the
