@@ -115,7 +115,7 @@ int run_command_line(int argc, char** argv) {
   explain_app->add_option("--layers", explain.explain.layers, "Sites to explain, as selector patterns (default: all)")
       ->type_name("PATTERN")
       ->expected(1, 1000);
-  explain_app->add_option("--top", explain.explain.top, "Maps per layer on a sheet (the most varied)")
+  explain_app->add_option("--top", explain.explain.top, "Maps per layer on a sheet (the most distinct from each other)")
       ->capture_default_str();
   explain_app
       ->add_option("--normalize", explain.explain.normalize,

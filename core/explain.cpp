@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "data/image_io.h"
@@ -60,6 +61,27 @@ std::string image_name(const data::Sample& sample, std::size_t index, bool from_
 }
 
 }  // namespace
+
+std::vector<std::int64_t> most_distinct_maps(const at::Tensor& maps, std::int64_t count) {
+  at::Tensor flat = maps.flatten(1).to(at::kDouble);
+  const at::Tensor spread = flat.std(1, false);
+  flat = flat - flat.mean(1, true);
+  flat = flat / flat.norm(2, 1, true).clamp_min(1e-12);
+  // Signed: a map lighting the other half of the image (correlation -1) is a different picture, not the same one.
+  const at::Tensor similarity = flat.matmul(flat.t());
+  const std::int64_t k = maps.size(0);
+  std::vector<std::int64_t> chosen{spread.argmax().item<std::int64_t>()};
+  // Greedy: next the map least like any chosen one (the smallest largest correlation with them).
+  at::Tensor closest = similarity[chosen.front()].clone();
+  while (static_cast<std::int64_t>(chosen.size()) < std::min(count, k)) {
+    at::Tensor candidates = closest.clone();
+    for (const std::int64_t taken : chosen) candidates[taken] = std::numeric_limits<double>::infinity();
+    const std::int64_t next = candidates.argmin().item<std::int64_t>();
+    chosen.push_back(next);
+    closest = at::maximum(closest, similarity[next]);
+  }
+  return chosen;
+}
 
 at::Tensor cluster_maps(const at::Tensor& outputs, const at::Tensor& c, std::int64_t prefix_tokens,
                         std::array<std::int64_t, 2> grid) {
@@ -184,11 +206,9 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
     const std::int64_t columns = 1 + std::min<std::int64_t>(options.top, shown.at(rows.front()).size(1));
     for (const auto& row : rows) {
       const at::Tensor maps = shown.at(row)[i];
-      // The maps that vary most over this image, by the spread of their raw values.
-      const at::Tensor order = std::get<1>(raw_rows.at(row)[i].flatten(1).std(1).sort(0, true));
+      const std::vector<std::int64_t> order = most_distinct_maps(raw_rows.at(row)[i], columns - 1);
       tiles.push_back((image * 255).round().to(at::kByte));
-      for (std::int64_t k = 0; k + 1 < columns; ++k)
-        tiles.push_back(overlay(image, maps[order[k].item<std::int64_t>()]));
+      for (const std::int64_t k : order) tiles.push_back(overlay(image, maps[k]));
     }
     const fs::path file = out / (image_name(images.samples[static_cast<std::size_t>(i)], static_cast<std::size_t>(i),
                                             !options.images.empty()) +

@@ -22,7 +22,7 @@ struct ExplainOptions {
   std::vector<std::filesystem::path> images;
   /// Selector patterns over the sites the method explains (default: all of them).
   std::vector<std::string> layers;
-  /// Maps per layer on a sheet: the ones that vary most over the image.
+  /// Maps per layer on a sheet: the most distinct ones (most_distinct_maps).
   std::int64_t top = 6;
   /// "minmax" (min-max, then values <= threshold set to 0: the official visualiser's, the default) or "zscore"
   /// (each map by its mean and standard deviation).
@@ -50,11 +50,16 @@ struct ExplainReport {
 at::Tensor cluster_maps(const at::Tensor& outputs, const at::Tensor& c, std::int64_t prefix_tokens,
                         std::array<std::int64_t, 2> grid);
 
+/// Which `count` of the maps [K, h, w] to show: first the one that varies most over space, then each time the one
+/// least like any already chosen (the smallest largest correlation with them), so a sheet shows K different maps
+/// rather than K shades of one.
+std::vector<std::int64_t> most_distinct_maps(const at::Tensor& maps, std::int64_t count);
+
 /// Each map [..., h, w] on its own, to display values in [0, 1]: "zscore" maps z ∈ [-2.5, 2.5] linearly onto
 /// [0, 1]; "minmax" scales to [0, 1] and zeroes values <= `threshold`.
 at::Tensor normalize_maps(const at::Tensor& maps, const std::string& mode, double threshold);
 
-/// Writes one sheet per image (`<name>.png`: rows = layers, first column the image, then the `top` most varied
+/// Writes one sheet per image (`<name>.png`: rows = layers, first column the image, then the `top` most distinct
 /// maps) and `maps.safetensors` (`<image>.<layer>` [K, gh, gw], raw). Errors (a method without the capability, a
 /// backbone without taps, a layer pattern matching nothing) are peft::Error naming what is missing.
 ExplainReport explain_run(const Registry& registry, const std::filesystem::path& folder, const ExplainOptions& options);

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <catch2/catch.hpp>
+#include <vector>
 
 CATCH_TEST_CASE("cluster maps put each patch token's response on the patch grid, row-major, prefix tokens dropped") {
   // A 4×4 grid behind one class token: the left half of the image answers direction 0, the right half direction 1.
@@ -26,4 +27,18 @@ CATCH_TEST_CASE("cluster maps put each patch token's response on the patch grid,
   const at::Tensor m = peft::normalize_maps(maps * 3 + 1, "minmax", 0.5);
   CATCH_CHECK(m[0][1].slice(1, 0, 2).max().item<float>() == 0.0f);
   CATCH_CHECK(m[0][1].slice(1, 2, 4).min().item<float>() == 1.0f);
+}
+
+CATCH_TEST_CASE("a sheet shows the most distinct maps: the most varied first, then each the least like those shown") {
+  // Maps 0-2 are the left half at three strengths, map 3 the right half (weaker), map 4 a single patch.
+  at::Tensor maps = at::zeros({5, 2, 2});
+  maps[0].slice(1, 0, 1).fill_(3.0);
+  maps[1].slice(1, 0, 1).fill_(2.0);
+  maps[2].slice(1, 0, 1).fill_(1.0);
+  maps[3].slice(1, 1, 2).fill_(0.5);
+  maps[4][0][0] = 0.1;
+  // Spread alone would show 0, 1, 2: one map three times. The right half (correlation -1) comes next, then the patch.
+  CATCH_CHECK(peft::most_distinct_maps(maps, 3) == std::vector<std::int64_t>{0, 3, 4});
+  CATCH_CHECK(peft::most_distinct_maps(maps, 1) == std::vector<std::int64_t>{0});
+  CATCH_CHECK(peft::most_distinct_maps(maps, 9).size() == 5);
 }

@@ -133,7 +133,7 @@ CATCH_TEST_CASE("gift marks the positional encoding and the cluster Linears as t
               std::vector<std::string>{"gift.64x64.pos_embed", "gift.64x64.blocks.0.attn.cluster.cluster.weight"});
 }
 
-CATCH_TEST_CASE("gift explains each site with the last block's sigmoid assignment (paca) or W P^T (linear)") {
+CATCH_TEST_CASE("gift explains each site with W P^T, the reduction's output, for both schemas (the official's)") {
   auto backbone = tiny_vit();
   const peft::Site proj = backbone->sites()[1];  // blocks.0.attn.proj [64, 64]
   GiftOptions linear;
@@ -156,9 +156,12 @@ CATCH_TEST_CASE("gift explains each site with the last block's sigmoid assignmen
   const peft::NamedTensors assignments = clustered.explain_matrices();
   CATCH_REQUIRE(assignments.size() == 2);
   CATCH_CHECK(assignments[1].first == "blocks.1.attn.proj");
-  CATCH_CHECK(assignments[1].second.sizes() == at::IntArrayRef({64, 5}));
-  CATCH_CHECK(assignments[1].second.min().item<float>() > 0.0f);  // a sigmoid, not a softmax over tokens
-  CATCH_CHECK(assignments[1].second.max().item<float>() < 1.0f);
+  // d = 8 columns, not the 5 PaCa clusters: W Pᵀ of that layer (its reduction bias included, as the hooked output).
+  const auto& reduction = clustered.groups()[0]->generator->reduction;
+  at::Tensor reduced = other->sites()[5]->weight.matmul(reduction->weight.t());
+  if (reduction->bias.defined()) reduced = reduced + reduction->bias;
+  CATCH_CHECK(assignments[1].second.sizes() == at::IntArrayRef({64, 8}));
+  CATCH_CHECK(at::allclose(assignments[1].second, reduced, 1e-5, 1e-6));
 }
 
 CATCH_TEST_CASE("after a step, the backbone called directly uses the new generator, not the last step's G") {
