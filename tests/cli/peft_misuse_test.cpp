@@ -9,6 +9,7 @@
 #include "support/tiny_task.h"
 
 namespace fs = std::filesystem;
+using peft::test::check_user_error;
 using peft::test::quoted;
 using peft::test::run_command;
 using peft::test::run_peft;
@@ -26,16 +27,6 @@ fs::path setup(const TempFolder& folder, const std::string& train_extra = "epoch
   return recipe;
 }
 
-// A user error: exit code 1 and one error line, the last on stderr, containing `expected`.
-void check_refused(const peft::test::CommandResult& result, const std::string& expected) {
-  CATCH_CHECK(result.exit_code == 1);
-  const std::size_t start = result.err.rfind("peft: error: ");
-  CATCH_REQUIRE(start != std::string::npos);
-  const std::string line = result.err.substr(start);
-  CATCH_CHECK_THAT(line, Catch::Contains(expected));
-  CATCH_CHECK(std::count(line.begin(), line.end(), '\n') == 1);
-}
-
 std::string contents(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -49,15 +40,15 @@ CATCH_TEST_CASE("1. --overwrite replaces only a run folder peft made, only peft'
   // A user's folder: refused, everything stays.
   write_text(folder / "victim/notes.txt", "mine");
   fs::create_directories(folder / "victim/sub");
-  check_refused(run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "victim") + " --overwrite"),
-                "is not a run folder peft made (it has no .peft-run)");
+  check_user_error(run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "victim") + " --overwrite"),
+                   "is not a run folder peft made (it has no .peft-run)");
   CATCH_CHECK(contents(folder / "victim/notes.txt") == "mine");
   CATCH_CHECK(fs::is_directory(folder / "victim/sub"));
 
   // The working directory, which holds the recipe: refused, the recipe stays.
   const auto here =
       run_command("cd " + quoted(folder.path()) + " && " + kPeft + " run recipe.toml --out . --overwrite");
-  check_refused(here, "is not a run folder peft made");
+  check_user_error(here, "is not a run folder peft made");
   CATCH_CHECK(fs::exists(recipe));
 
   // A real run folder with the user's notes in it: peft's files replaced, the notes kept and named.
@@ -75,8 +66,8 @@ CATCH_TEST_CASE("1. --overwrite replaces only a run folder peft made, only peft'
   // Even a run folder is not cleared when it holds what the run reads (here the data).
   fs::rename(folder / "task", run / "task");
   write_text(recipe, peft::test::tiny_recipe(run / "task", "lora", "epochs = 1\n"));
-  check_refused(run_peft("run " + quoted(recipe) + " --out " + quoted(run) + " --overwrite"),
-                "holds the data " + (run / "task").string() + "; --overwrite never clears it");
+  check_user_error(run_peft("run " + quoted(recipe) + " --out " + quoted(run) + " --overwrite"),
+                   "holds the data " + (run / "task").string() + "; --overwrite never clears it");
   CATCH_CHECK(fs::exists(run / "task/train800.txt"));
   CATCH_CHECK(fs::exists(run / "adapter_model.safetensors"));
 }
@@ -96,17 +87,18 @@ CATCH_TEST_CASE("2. merge never writes over an input or an existing file; eval r
   const std::string kept_backbone = contents(backbone);
   const std::string kept_adapter = contents(run / "adapter_model.safetensors");
 
-  check_refused(run_peft("merge " + quoted(run) + " -o " + quoted(backbone) + " --overwrite"),
-                "will not write " + backbone.string() + ": it is the backbone checkpoint");
-  check_refused(run_peft("merge " + quoted(run) + " -o " + quoted(run / "adapter_model.safetensors") + " --overwrite"),
-                "it is the run's adapter_model.safetensors");
+  check_user_error(run_peft("merge " + quoted(run) + " -o " + quoted(backbone) + " --overwrite"),
+                   "will not write " + backbone.string() + ": it is the backbone checkpoint");
+  check_user_error(
+      run_peft("merge " + quoted(run) + " -o " + quoted(run / "adapter_model.safetensors") + " --overwrite"),
+      "it is the run's adapter_model.safetensors");
   CATCH_CHECK(contents(backbone) == kept_backbone);
   CATCH_CHECK(contents(run / "adapter_model.safetensors") == kept_adapter);
 
   const fs::path merged = folder / "merged.safetensors";
   write_text(merged, "a user's file");
-  check_refused(run_peft("merge " + quoted(run) + " -o " + quoted(merged)),
-                merged.string() + " exists (hint: --overwrite to replace it");
+  check_user_error(run_peft("merge " + quoted(run) + " -o " + quoted(merged)),
+                   merged.string() + " exists (hint: --overwrite to replace it");
   CATCH_CHECK(contents(merged) == "a user's file");
   CATCH_CHECK(run_peft("merge " + quoted(run) + " -o " + quoted(merged) + " --overwrite").exit_code == 0);
   CATCH_CHECK(contents(merged) != "a user's file");
@@ -114,8 +106,8 @@ CATCH_TEST_CASE("2. merge never writes over an input or an existing file; eval r
   // The backbone changes under the run (another merge copied over it): eval says so instead of other numbers.
   CATCH_REQUIRE(run_peft("eval " + quoted(run)).exit_code == 0);
   fs::copy_file(merged, backbone, fs::copy_options::overwrite_existing);
-  check_refused(run_peft("eval " + quoted(run)),
-                "the backbone checkpoint " + backbone.string() + " is not the one this run was trained on");
+  check_user_error(run_peft("eval " + quoted(run)),
+                   "the backbone checkpoint " + backbone.string() + " is not the one this run was trained on");
 }
 
 CATCH_TEST_CASE("3. a run folder is locked while a peft works in it; a kill -9 leaves no stale lock") {
@@ -131,8 +123,8 @@ CATCH_TEST_CASE("3. a run folder is locked while a peft works in it; a kill -9 l
   std::string pid = contents(folder / "pid");
   pid.erase(pid.find_last_not_of('\n') + 1);
   const std::string in_use = "run folder " + run.string() + ": another peft process (PID " + pid + ") is working in it";
-  check_refused(run_peft("run " + quoted(recipe) + " --out " + quoted(run) + " --overwrite"), in_use);
-  check_refused(run_peft("run --resume " + quoted(run)), in_use);
+  check_user_error(run_peft("run " + quoted(recipe) + " --out " + quoted(run) + " --overwrite"), in_use);
+  check_user_error(run_peft("run --resume " + quoted(run)), in_use);
   CATCH_REQUIRE(
       run_command("kill -9 " + pid + "; while kill -0 " + pid + " 2>/dev/null; do sleep 0.01; done").exit_code == 0);
   // The kernel dropped the lock with the process: the run can be taken over.
@@ -170,8 +162,8 @@ CATCH_TEST_CASE("5 and 6. thread counts are bounded and no float option takes na
   TempFolder folder;
   const fs::path recipe = setup(folder);
   const std::string run = "run " + quoted(recipe) + " --out " + quoted(folder / "r") + " --set ";
-  check_refused(run_peft(run + "threads=100000"), "threads = 100000 is more than");
-  check_refused(run_peft(run + "data.workers=100000"), "workers = 100000, expected 0 to 256");
+  check_user_error(run_peft(run + "threads=100000"), "threads = 100000 is more than");
+  check_user_error(run_peft(run + "data.workers=100000"), "workers = 100000, expected 0 to 256");
   const std::pair<const char*, const char*> cases[] = {
       {"train.weight_decay=nan", "weight_decay = nan, expected a number in [0, "},
       {"train.min_lr=nan", "min_lr = nan, expected"},
@@ -185,7 +177,7 @@ CATCH_TEST_CASE("5 and 6. thread counts are bounded and no float option takes na
   };
   for (const auto& [set, expected] : cases) {
     CATCH_INFO(set);
-    check_refused(run_peft(run + set), expected);
+    check_user_error(run_peft(run + set), expected);
   }
   CATCH_CHECK_FALSE(fs::exists(folder / "r"));
 }
@@ -197,12 +189,12 @@ CATCH_TEST_CASE("7. an output that cannot be written is a one-line error, not an
   CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(run)).exit_code == 0);
   write_text(folder / "a_file", "x");
   const fs::path blocked = folder / "a_file" / "out";
-  check_refused(run_peft("report " + quoted(run) + " -o " + quoted(blocked)), blocked.string());
-  check_refused(run_peft("data mini-vtab --out " + quoted(blocked)), blocked.string());
+  check_user_error(run_peft("report " + quoted(run) + " -o " + quoted(blocked)), blocked.string());
+  check_user_error(run_peft("data mini-vtab --out " + quoted(blocked)), blocked.string());
   // A folder that holds files needs --overwrite, which replaces only what is written.
   write_text(folder / "figures/mine.txt", "mine");
-  check_refused(run_peft("report " + quoted(run) + " -o " + quoted(folder / "figures")),
-                (folder / "figures").string() + " exists and is not empty (hint: --overwrite");
+  check_user_error(run_peft("report " + quoted(run) + " -o " + quoted(folder / "figures")),
+                   (folder / "figures").string() + " exists and is not empty (hint: --overwrite");
   CATCH_CHECK(run_peft("report " + quoted(run) + " -o " + quoted(folder / "figures") + " --overwrite").exit_code == 0);
   CATCH_CHECK(contents(folder / "figures/mine.txt") == "mine");
   CATCH_CHECK(fs::exists(folder / "figures/index.html"));
@@ -216,41 +208,41 @@ CATCH_TEST_CASE("8. split files cannot reach outside the data root; a run name i
   fs::copy_file(folder / "task/images/train800/0.png", folder / "outside.png");
   const std::string run = "run " + quoted(recipe) + " --out " + quoted(folder / "r");
   write_text(list, original + "../outside.png 1\n");
-  check_refused(run_peft(run),
-                "train800.txt:49: image " + (folder / "task/../outside.png").string() + " lies outside the data root");
+  check_user_error(run_peft(run), "train800.txt:49: image " + (folder / "task/../outside.png").string() +
+                                      " lies outside the data root");
   write_text(list, original + (folder / "outside.png").string() + " 1\n");
-  check_refused(run_peft(run), "lies outside the data root");
+  check_user_error(run_peft(run), "lies outside the data root");
   fs::create_directory_symlink(folder.path(), folder / "task/images/up");
   write_text(list, original + "images/up/outside.png 1\n");
-  check_refused(run_peft(run), "lies outside the data root");
+  check_user_error(run_peft(run), "lies outside the data root");
   CATCH_CHECK(run_peft(run + " --set data.allow_outside_root=true").exit_code == 0);
 
   write_text(list, original);
-  check_refused(run_peft("run " + quoted(recipe) + " --set name=../x"), "name = \"../x\" must be one path segment");
+  check_user_error(run_peft("run " + quoted(recipe) + " --set name=../x"), "name = \"../x\" must be one path segment");
 }
 
 CATCH_TEST_CASE("10. errors name the real culprit") {
   TempFolder folder;
   const fs::path recipe = setup(folder);
-  check_refused(run_peft("run " + quoted(folder.path())),
-                folder.path().string() + " is a folder, expected a recipe file");
+  check_user_error(run_peft("run " + quoted(folder.path())),
+                   folder.path().string() + " is a folder, expected a recipe file");
 
   write_text(folder / "task/dataset.toml", "num_classes = 0\n");
-  check_refused(run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "r")),
-                (folder / "task/dataset.toml").string() + ": num_classes = 0, expected 1 or more");
+  check_user_error(run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "r")),
+                   (folder / "task/dataset.toml").string() + ": num_classes = 0, expected 1 or more");
   peft::test::write_tiny_task(folder / "task");
 
   write_text(folder / "sweep.toml", contents(recipe) + "\n[sweep]\ngrid = { \"train.lrr\" = [0.1] }\n");
-  check_refused(run_peft("sweep " + quoted(folder / "sweep.toml") + " --out " + quoted(folder / "sw")),
-                (folder / "sweep.toml").string() + " [sweep] grid train.lrr [train]: unknown key 'lrr'");
+  check_user_error(run_peft("sweep " + quoted(folder / "sweep.toml") + " --out " + quoted(folder / "sw")),
+                   (folder / "sweep.toml").string() + " [sweep] grid train.lrr [train]: unknown key 'lrr'");
   CATCH_CHECK_FALSE(fs::exists(folder / "sw"));
 
   const fs::path run = folder / "run";
   CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(run)).exit_code == 0);
   fs::create_directories(folder / "a_folder");
-  check_refused(run_peft("merge " + quoted(run) + " -o " + quoted(folder / "a_folder")),
-                "cannot write " + (folder / "a_folder").string() + ": it is a folder (expected a file path)");
+  check_user_error(run_peft("merge " + quoted(run) + " -o " + quoted(folder / "a_folder")),
+                   "cannot write " + (folder / "a_folder").string() + ": it is a folder (expected a file path)");
 
-  check_refused(run_peft("run " + quoted(recipe) + " --set train.epochs=99999999999999999999"),
-                "--set train.epochs: cannot read the value '99999999999999999999'");
+  check_user_error(run_peft("run " + quoted(recipe) + " --set train.epochs=99999999999999999999"),
+                   "--set train.epochs: cannot read the value '99999999999999999999'");
 }

@@ -9,6 +9,7 @@
 #include "support/tiny_task.h"
 
 namespace fs = std::filesystem;
+using peft::test::check_user_error;
 using peft::test::quoted;
 using peft::test::run_command;
 using peft::test::run_peft;
@@ -21,17 +22,6 @@ fs::path setup(const TempFolder& folder, const std::string& train_extra = "") {
   const fs::path recipe = folder / "recipe.toml";
   peft::test::write_text(recipe, peft::test::tiny_recipe(folder / "task", "lora", "epochs = 1\n" + train_extra));
   return recipe;
-}
-
-// A user error: exit code 1 and one error line, the last on stderr (progress lines may come before it).
-void check_user_error(const peft::test::CommandResult& result, const std::string& expected) {
-  CATCH_CHECK(result.exit_code == 1);
-  const std::size_t start = result.err.rfind("peft: error: ");
-  CATCH_REQUIRE(start != std::string::npos);
-  const std::string line = result.err.substr(start);
-  CATCH_CHECK_THAT(line, Catch::Contains(expected));
-  CATCH_CHECK(std::count(line.begin(), line.end(), '\n') == 1);
-  CATCH_CHECK(line.back() == '\n');
 }
 
 }  // namespace

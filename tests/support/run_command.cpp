@@ -2,6 +2,9 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <catch2/catch.hpp>
+
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -47,5 +50,15 @@ bool has_line(const std::string& text, const std::string& pattern) {
 }
 
 std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
+
+void check_user_error(const CommandResult& result, const std::string& expected) {
+  CATCH_CHECK(result.exit_code == 1);
+  const std::size_t start = result.err.rfind("peft: error: ");
+  CATCH_REQUIRE(start != std::string::npos);
+  const std::string line = result.err.substr(start);
+  CATCH_CHECK_THAT(line, Catch::Contains(expected));
+  CATCH_CHECK(std::count(line.begin(), line.end(), '\n') == 1);
+  CATCH_CHECK(line.back() == '\n');
+}
 
 }  // namespace peft::test

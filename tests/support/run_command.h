@@ -22,6 +22,10 @@ CommandResult run_peft(const std::string& arguments);
 /// like `(.|\n)*` over a whole output recurses once a character in libstdc++ and overflows the stack under ASan.
 bool has_line(const std::string& text, const std::string& pattern);
 
+/// Checks (Catch) that `result` is a user error: exit code 1 and one error line, the last on stderr (progress lines
+/// may come before it), containing `expected`.
+void check_user_error(const CommandResult& result, const std::string& expected);
+
 /// `path` in single quotes, for a command line.
 std::string quoted(const std::filesystem::path& path);
 
