@@ -19,6 +19,7 @@
 #include "peft/taps.h"
 #include "run.h"
 #include "selector.h"
+#include "text_format.h"
 
 namespace fs = std::filesystem;
 
@@ -58,6 +59,47 @@ std::string image_name(const data::Sample& sample, std::size_t index, bool from_
   char name[64];
   std::snprintf(name, sizeof name, "%03zu_class%lld", index, static_cast<long long>(sample.label));
   return name;
+}
+
+// The grid of tiles (`sheet`, gap 2) with what a reader needs beside it: the title above, each row's layer and
+// variant (W + dW, or W alone) on its left, and below the colour bar with its scale.
+at::Tensor labelled_sheet(const at::Tensor& grid, const std::vector<std::string>& rows, std::int64_t tile_h,
+                          std::int64_t tile_w, const std::string& title, const std::string& scale_note) {
+  constexpr std::int64_t kGap = 2;
+  constexpr std::int64_t kTop = 14;
+  constexpr std::int64_t kBottom = 26;
+  const std::array<std::uint8_t, 3> ink{0, 0, 0};
+  // A row is "<layer>" (W + dW) or "<layer> W" (W alone).
+  const auto is_frozen = [](const std::string& row) {
+    return row.size() > 2 && row.compare(row.size() - 2, 2, " W") == 0;
+  };
+  std::int64_t label_width = text_size("W + dW")[0];
+  for (const auto& row : rows) {
+    label_width = std::max(label_width, text_size(is_frozen(row) ? row.substr(0, row.size() - 2) : row)[0]);
+  }
+  label_width += 8;
+  at::Tensor canvas = at::full({3, kTop + grid.size(1) + kBottom, label_width + grid.size(2)}, 255, at::kByte);
+  canvas.slice(1, kTop, kTop + grid.size(1)).slice(2, label_width).copy_(grid);
+  draw_text(canvas, label_width + kGap, 3, title, ink);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const std::int64_t middle = kTop + kGap + static_cast<std::int64_t>(r) * (tile_h + kGap) + tile_h / 2;
+    const bool frozen = is_frozen(rows[r]);
+    const std::string layer = frozen ? rows[r].substr(0, rows[r].size() - 2) : rows[r];
+    draw_text(canvas, 4, middle - 10, layer, ink);
+    draw_text(canvas, 4, middle + 2, frozen ? "W alone" : "W + dW", ink);
+  }
+  // The colour bar under the map columns: 0 on the left, 1 on the right.
+  const std::int64_t left = label_width + kGap + tile_w + kGap;
+  const std::int64_t width = canvas.size(2) - left - kGap;
+  const std::int64_t top = kTop + grid.size(1) + 3;
+  if (width > 0) {
+    const at::Tensor bar = (jet(at::linspace(0.0, 1.0, width).unsqueeze(0).expand({8, width})) * 255).round();
+    canvas.slice(1, top, top + 8).slice(2, left, left + width).copy_(bar.to(at::kByte));
+    draw_text(canvas, left, top + 11, "0", ink);
+    draw_text(canvas, left + width - text_size("1")[0], top + 11, "1", ink);
+    draw_text(canvas, left + 12, top + 11, scale_note, ink);
+  }
+  return canvas;
 }
 
 }  // namespace
@@ -160,7 +202,7 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
 
   at::NoGradGuard no_grad;
   model.train(false);
-  model.forward(batch->images.to(run.device));
+  const at::Tensor predicted = model.forward(batch->images.to(run.device)).argmax(1).to(at::kCPU);
   if (!options.out.empty())
     check_output_folder(options.out, options.overwrite, run_inputs(folder, run.recipe), "explain");
   const fs::path out = options.out.empty() ? folder / "explain" : options.out;
@@ -208,12 +250,26 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
       const at::Tensor maps = shown.at(row)[i];
       const std::vector<std::int64_t> order = most_distinct_maps(raw_rows.at(row)[i], columns - 1);
       tiles.push_back((image * 255).round().to(at::kByte));
-      for (const std::int64_t k : order) tiles.push_back(overlay(image, maps[k]));
+      for (const std::int64_t k : order) {
+        at::Tensor tile = overlay(image, maps[k]);
+        draw_text(tile, 3, 3, "#" + std::to_string(k), {255, 255, 255}, 1, std::array<std::uint8_t, 3>{0, 0, 0});
+        tiles.push_back(tile);
+      }
     }
-    const fs::path file = out / (image_name(images.samples[static_cast<std::size_t>(i)], static_cast<std::size_t>(i),
-                                            !options.images.empty()) +
-                                 ".png");
-    data::write_png(file, sheet(tiles, static_cast<std::int64_t>(rows.size()), columns));
+    const data::Sample& sample = images.samples[static_cast<std::size_t>(i)];
+    const auto class_name = [&](std::int64_t label) {
+      const auto index = static_cast<std::size_t>(label);
+      return index < images.class_names.size() ? images.class_names[index] : std::to_string(label);
+    };
+    const std::string name = image_name(sample, static_cast<std::size_t>(i), !options.images.empty());
+    const std::string title = name + (options.images.empty() ? ": class " + class_name(sample.label) : "") +
+                              ", predicted " + class_name(predicted[i].item<std::int64_t>());
+    const std::string scale_note = options.normalize == "minmax"
+                                       ? "each map min-max, <= " + shortest(options.threshold) + " zeroed"
+                                       : "each map z-scored, -2.5 to 2.5";
+    const fs::path file = out / (name + ".png");
+    data::write_png(file, labelled_sheet(sheet(tiles, static_cast<std::int64_t>(rows.size()), columns), rows,
+                                         tiles.front().size(1), tiles.front().size(2), title, scale_note));
     report.sheets.push_back(file);
   }
   return report;

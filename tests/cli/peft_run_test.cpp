@@ -8,6 +8,7 @@
 
 #include "data/image_io.h"
 #include "data/loader.h"
+#include "heatmap.h"
 #include "peft/safetensors.h"
 #include "run.h"
 #include "run_setup.h"
@@ -212,9 +213,23 @@ CATCH_TEST_CASE("peft explain draws a GIFT run's cluster maps as PNG sheets and 
   CATCH_REQUIRE(result.exit_code == 0);
   CATCH_CHECK_THAT(result.out, Catch::Contains("3 sheets (2 layers, maps on a 2x2 patch grid)"));
 
-  // 2 layers × (W + ΔW, W alone) rows; the image and the 3 most varied maps; 8×8 images drawn at 96×96.
+  // 2 layers × (W + ΔW, W alone) rows; the image and the 3 most distinct maps; 8×8 images drawn at 96×96; a title
+  // strip above (14 px), the colour bar below (26 px), the row labels on the left (the longest layer name + 8 px).
   const at::Tensor sheet = peft::data::decode_image(run / "explain" / "000_class0.png");
-  CATCH_CHECK(sheet.sizes() == at::IntArrayRef({3, 4 * 96 + 5 * 2, 4 * 96 + 5 * 2}));
+  const std::int64_t labels = peft::text_size("blocks.0.attn.proj")[0] + 8;
+  CATCH_CHECK(sheet.sizes() == at::IntArrayRef({3, 14 + 4 * 96 + 5 * 2 + 26, labels + 4 * 96 + 5 * 2}));
+  // Ink where the labels are: the title, each row's layer name, a map's index, and the colour bar's ends.
+  const auto inked = [&](std::int64_t top, std::int64_t bottom, std::int64_t left, std::int64_t right) {
+    return (sheet.slice(1, top, bottom).slice(2, left, right) < 64).any().item<bool>();
+  };
+  CATCH_CHECK(inked(0, 14, labels, sheet.size(2)));
+  for (std::int64_t row = 0; row < 4; ++row) {
+    CATCH_CHECK(inked(14 + 2 + row * 98, 14 + 2 + row * 98 + 96, 0, labels));
+  }
+  CATCH_CHECK_FALSE(inked(14, sheet.size(1) - 26, 0, 3));  // the margin left of the labels stays white
+  const at::Tensor bar_left = sheet.slice(1, sheet.size(1) - 23, sheet.size(1) - 15).select(2, labels + 2 + 96 + 2);
+  CATCH_CHECK(bar_left[2].min().item<std::uint8_t>() > 100);  // jet's 0 end is blue
+  CATCH_CHECK(bar_left[0].max().item<std::uint8_t>() < 50);
   const peft::TensorFile maps = peft::read_safetensors(run / "explain" / "maps.safetensors");
   // One map per column of W Pᵀ: dim = 8 of them (the official visualiser's clusters), not the 5 PaCa clusters.
   CATCH_CHECK(maps.at("0.blocks.0.attn.proj").sizes() == at::IntArrayRef({8, 2, 2}));
