@@ -140,11 +140,17 @@ at::Tensor normalize_maps(const at::Tensor& maps, const std::string& mode, doubl
     const at::Tensor low = std::get<0>(flat.min(-1, true));
     const at::Tensor high = std::get<0>(flat.max(-1, true));
     at::Tensor scaled = (flat - low) / (high - low).clamp_min(1e-12);
-    scaled = scaled.masked_fill(scaled <= threshold, 0.0);
+    scaled = scaled.masked_fill(scaled < threshold, 0.0);  // "below the threshold", as the official code
     return scaled.view_as(maps);
   }
   const at::Tensor z = (flat - flat.mean(-1, true)) / flat.std(-1, true, true).clamp_min(1e-12);
   return ((z.clamp(-2.5, 2.5) + 2.5) / 5.0).view_as(maps);
+}
+
+at::Tensor display_maps(const at::Tensor& maps, std::int64_t size, const std::string& mode, double threshold) {
+  // F.interpolate(maps, size, mode="bilinear") (align_corners=False), then each map normalised over the image.
+  const at::Tensor up = at::upsample_bilinear2d(maps.to(at::kFloat), {size, size}, false);
+  return normalize_maps(up, mode, threshold);
 }
 
 ExplainReport explain_run(const Registry& registry, const fs::path& folder, const ExplainOptions& options) {
@@ -208,7 +214,8 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
   const fs::path out = options.out.empty() ? folder / "explain" : options.out;
   fs::create_directories(out);
   NamedTensors raw;
-  // Per sheet row (a layer, or "<layer> W" for the frozen weights): raw and display maps [B, K, gh, gw].
+  // Per sheet row (a layer, or "<layer> W" for the frozen weights): raw maps [B, K, gh, gw] and display maps
+  // [B, K, H, W] at the model's input size.
   std::map<std::string, at::Tensor> raw_rows;
   std::map<std::string, at::Tensor> shown;
   std::vector<std::string> rows;
@@ -222,7 +229,7 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
     for (const auto& [row, outputs] : variants) {
       const at::Tensor maps = cluster_maps(outputs, c, taps->num_prefix_tokens(), report.grid).to(at::kCPU);
       raw_rows[row] = maps;
-      shown[row] = normalize_maps(maps, options.normalize, options.threshold);
+      shown[row] = display_maps(maps, batch->images.size(2), options.normalize, options.threshold);
       rows.push_back(row);
       for (std::int64_t i = 0; i < maps.size(0); ++i) {
         raw.emplace_back(std::to_string(i) + "." + layer + (row == layer ? "" : ".frozen"), maps[i].contiguous());
@@ -265,7 +272,7 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
     const std::string title = name + (options.images.empty() ? ": class " + class_name(sample.label) : "") +
                               ", predicted " + class_name(predicted[i].item<std::int64_t>());
     const std::string scale_note = options.normalize == "minmax"
-                                       ? "each map min-max, <= " + shortest(options.threshold) + " zeroed"
+                                       ? "each map min-max, < " + shortest(options.threshold) + " zeroed"
                                        : "each map z-scored, -2.5 to 2.5";
     const fs::path file = out / (name + ".png");
     data::write_png(file, labelled_sheet(sheet(tiles, static_cast<std::int64_t>(rows.size()), columns), rows,

@@ -24,7 +24,7 @@ struct ExplainOptions {
   std::vector<std::string> layers;
   /// Maps per layer on a sheet: the most distinct ones (most_distinct_maps).
   std::int64_t top = 6;
-  /// "minmax" (min-max, then values <= threshold set to 0: the official visualiser's, the default) or "zscore"
+  /// "minmax" (min-max, then values below threshold set to 0: the official visualiser's, the default) or "zscore"
   /// (each map by its mean and standard deviation).
   std::string normalize = "minmax";
   double threshold = 0.5;
@@ -56,8 +56,13 @@ at::Tensor cluster_maps(const at::Tensor& outputs, const at::Tensor& c, std::int
 std::vector<std::int64_t> most_distinct_maps(const at::Tensor& maps, std::int64_t count);
 
 /// Each map [..., h, w] on its own, to display values in [0, 1]: "zscore" maps z ∈ [-2.5, 2.5] linearly onto
-/// [0, 1]; "minmax" scales to [0, 1] and zeroes values <= `threshold`.
+/// [0, 1]; "minmax" scales to [0, 1] and zeroes values below `threshold`.
 at::Tensor normalize_maps(const at::Tensor& maps, const std::string& mode, double threshold);
+
+/// What a sheet draws, computed as the official visualiser does: maps [B, K, gh, gw] upsampled bilinearly
+/// (align_corners = false) to `size` × `size` (the model's input), then each normalised over the image
+/// (normalize_maps; "minmax" zeroes what lies below `threshold`).
+at::Tensor display_maps(const at::Tensor& maps, std::int64_t size, const std::string& mode, double threshold);
 
 /// Writes one sheet per image (`<name>.png`: rows = layers, first column the image, then the `top` most distinct
 /// maps) and `maps.safetensors` (`<image>.<layer>` [K, gh, gw], raw). Errors (a method without the capability, a

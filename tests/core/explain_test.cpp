@@ -42,3 +42,18 @@ CATCH_TEST_CASE("a sheet shows the most distinct maps: the most varied first, th
   CATCH_CHECK(peft::most_distinct_maps(maps, 1) == std::vector<std::int64_t>{0});
   CATCH_CHECK(peft::most_distinct_maps(maps, 9).size() == 5);
 }
+
+CATCH_TEST_CASE(
+    "display maps follow the official visualiser: bilinear upsampling first, then min-max and the 0.5 cut") {
+  // A 2×2 map rising left to right. F.interpolate(size=4, mode="bilinear", align_corners=False) samples the columns at
+  // -0.25, 0.25, 0.75, 1.25 (clamped): 0, 0.25, 0.75, 1 on every row; min-max keeps them; below 0.5 becomes 0.
+  const at::Tensor maps = at::tensor({0.0f, 2.0f, 0.0f, 2.0f}).view({1, 1, 2, 2});
+  const at::Tensor shown = peft::display_maps(maps, 4, "minmax", 0.5);
+  CATCH_REQUIRE(shown.sizes() == at::IntArrayRef({1, 1, 4, 4}));
+  const at::Tensor row = at::tensor({0.0f, 0.0f, 0.75f, 1.0f});
+  for (std::int64_t r = 0; r < 4; ++r) CATCH_CHECK(at::allclose(shown[0][0][r], row));
+  // Normalising on the grid first (what peft did) would keep the 0.25 (the grid holds only 0 and 1, nothing to cut).
+  // At threshold 0.2 the 0.25 stays.
+  const at::Tensor low = peft::display_maps(maps, 4, "minmax", 0.2);
+  CATCH_CHECK(at::allclose(low[0][0][0], at::tensor({0.0f, 0.25f, 0.75f, 1.0f})));
+}
