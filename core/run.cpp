@@ -20,6 +20,7 @@
 #include "run_files.h"
 #include "run_folder.h"
 #include "run_setup.h"
+#include "text_format.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
 
@@ -258,9 +259,10 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   }
   const std::string where =
       model.method->uses_sites() ? " on " + std::to_string(model.site_names.size()) + " sites: " : " (the head only): ";
-  progress.message(model.method_name + where + std::to_string(report.trainable) + " trainable parameters (" +
-                   std::to_string(report.trainable_without_head) + " without the head), " +
-                   std::to_string(run.plan->train.samples.size()) + " training images, " + run.device.str());
+  progress.message(model.method_name + where + with_thousands(report.trainable) + " trainable parameters (" +
+                   with_thousands(report.trainable_without_head) + " without the head), " +
+                   with_thousands(static_cast<std::int64_t>(run.plan->train.samples.size())) + " training images, " +
+                   run.device.str());
 
   TrainerSetup setup;
   setup.model = &model;
