@@ -81,10 +81,13 @@ void trim_metrics(const fs::path& folder, const TrainingProgress& at) {
   write_text_atomically(folder / kMetricsFile, kept);
 }
 
-// Temporary files a killed process left half-written (their targets are intact).
+// Temporary files a killed process left half-written of peft's own files (their targets are intact); a user's
+// `notes.tmp.42` has the same shape and stays.
 void remove_partial_writes(const fs::path& folder) {
   for (const auto& entry : fs::directory_iterator(folder)) {
-    if (is_atomic_temporary(entry.path())) fs::remove(entry.path());
+    if (entry.is_regular_file() && is_atomic_temporary(entry.path()) && is_own_run_file(entry.path())) {
+      fs::remove(entry.path());
+    }
   }
 }
 

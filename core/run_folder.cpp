@@ -22,11 +22,13 @@ namespace {
   throw Error("output", "run folder " + folder.string() + ": " + why);
 }
 
-bool is_run_file(const std::string& name) {
-  return std::any_of(std::begin(kRunFiles), std::end(kRunFiles), [&](const char* file) { return name == file; });
-}
-
 }  // namespace
+
+bool is_own_run_file(const fs::path& file) {
+  std::string name = file.filename().string();
+  if (is_atomic_temporary(file)) name = name.substr(0, name.rfind(".tmp."));
+  return std::any_of(std::begin(kRunFiles), std::end(kRunFiles), [&](const char* own) { return name == own; });
+}
 
 RunFolderLock::RunFolderLock(const fs::path& folder) {
   const fs::path marker = folder / kRunMarkerFile;
@@ -78,10 +80,7 @@ std::vector<std::string> clear_run_folder(const fs::path& folder, const std::vec
   for (const auto& entry : fs::directory_iterator(folder)) {
     const std::string name = entry.path().filename().string();
     if (name == kRunMarkerFile) continue;
-    const bool ours =
-        entry.is_regular_file() &&
-        (is_run_file(name) || (is_atomic_temporary(entry.path()) && is_run_file(name.substr(0, name.rfind(".tmp.")))));
-    if (!ours) {
+    if (!entry.is_regular_file() || !is_own_run_file(entry.path())) {
       others.push_back(name + (entry.is_directory() ? "/" : ""));
       continue;
     }

@@ -24,6 +24,10 @@ class RunFolderLock {
   int descriptor_ = -1;
 };
 
+/// True when `file`'s name is one of peft's run files (kRunFiles) or a half-written temporary of one
+/// (`checkpoint.safetensors.tmp.<pid>`): the only files of a run folder peft ever removes.
+bool is_own_run_file(const std::filesystem::path& file);
+
 /// True when `folder` holds peft's run marker.
 bool is_run_folder(const std::filesystem::path& folder);
 

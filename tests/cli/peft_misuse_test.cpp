@@ -55,12 +55,14 @@ CATCH_TEST_CASE("1. --overwrite replaces only a run folder peft made, only peft'
   const fs::path run = folder / "run";
   CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(run)).exit_code == 0);
   write_text(run / "notes.txt", "mine");
+  write_text(run / "notes.tmp.42", "mine");  // shaped like peft's temporaries, but of no file of peft's
   fs::create_directories(run / "plots");
   const auto again = run_peft("run " + quoted(recipe) + " --out " + quoted(run) + " --overwrite");
   CATCH_REQUIRE(again.exit_code == 0);
-  CATCH_CHECK_THAT(again.err,
-                   Catch::Contains("note: kept what is not peft's in " + run.string() + ": notes.txt, plots/"));
+  CATCH_CHECK_THAT(again.err, Catch::Contains("note: kept what is not peft's in " + run.string() +
+                                              ": notes.tmp.42, notes.txt, plots/"));
   CATCH_CHECK(contents(run / "notes.txt") == "mine");
+  CATCH_CHECK(contents(run / "notes.tmp.42") == "mine");
   CATCH_CHECK(fs::exists(run / "summary.json"));
 
   // Even a run folder is not cleared when it holds what the run reads (here the data).
@@ -151,11 +153,15 @@ CATCH_TEST_CASE("4. a run that failed before its first checkpoint can be rerun o
   fs::remove(run / "checkpoint.safetensors");
   fs::remove(run / "adapter_model.safetensors");
   fs::remove(run / "summary.json");
+  write_text(run / "notes.tmp.42", "mine");
+  write_text(run / "metrics.jsonl.tmp.42", "half-written by a killed peft");
   const auto resumed = run_peft("run --resume " + quoted(run));
   CATCH_CHECK(resumed.exit_code == 0);
   CATCH_CHECK_THAT(resumed.err, Catch::Contains("has no checkpoint yet (the run stopped before its first one): "
                                                 "starting it from the beginning with its recipe.toml"));
   CATCH_CHECK(fs::exists(run / "summary.json"));
+  CATCH_CHECK(contents(run / "notes.tmp.42") == "mine");
+  CATCH_CHECK_FALSE(fs::exists(run / "metrics.jsonl.tmp.42"));
 }
 
 CATCH_TEST_CASE("5 and 6. thread counts are bounded and no float option takes nan or inf") {
