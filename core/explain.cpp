@@ -61,32 +61,31 @@ std::string image_name(const data::Sample& sample, std::size_t index, bool from_
   return name;
 }
 
+// A row of a sheet: one layer's maps over W + ΔW, or over W alone (`frozen`), for every image [B, K, gh, gw].
+struct SheetRow {
+  std::string layer;
+  bool frozen = false;
+  at::Tensor maps;
+};
+
 // The grid of tiles (`sheet`, gap 2) with what a reader needs beside it: the title above, each row's layer and
 // variant (W + dW, or W alone) on its left, and below the colour bar with its scale.
-at::Tensor labelled_sheet(const at::Tensor& grid, const std::vector<std::string>& rows, std::int64_t tile_h,
+at::Tensor labelled_sheet(const at::Tensor& grid, const std::vector<SheetRow>& rows, std::int64_t tile_h,
                           std::int64_t tile_w, const std::string& title, const std::string& scale_note) {
   constexpr std::int64_t kGap = 2;
   constexpr std::int64_t kTop = 14;
   constexpr std::int64_t kBottom = 26;
   const std::array<std::uint8_t, 3> ink{0, 0, 0};
-  // A row is "<layer>" (W + dW) or "<layer> W" (W alone).
-  const auto is_frozen = [](const std::string& row) {
-    return row.size() > 2 && row.compare(row.size() - 2, 2, " W") == 0;
-  };
   std::int64_t label_width = text_size("W + dW")[0];
-  for (const auto& row : rows) {
-    label_width = std::max(label_width, text_size(is_frozen(row) ? row.substr(0, row.size() - 2) : row)[0]);
-  }
+  for (const auto& row : rows) label_width = std::max(label_width, text_size(row.layer)[0]);
   label_width += 8;
   at::Tensor canvas = at::full({3, kTop + grid.size(1) + kBottom, label_width + grid.size(2)}, 255, at::kByte);
   canvas.slice(1, kTop, kTop + grid.size(1)).slice(2, label_width).copy_(grid);
   draw_text(canvas, label_width + kGap, 3, title, ink);
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const std::int64_t middle = kTop + kGap + static_cast<std::int64_t>(r) * (tile_h + kGap) + tile_h / 2;
-    const bool frozen = is_frozen(rows[r]);
-    const std::string layer = frozen ? rows[r].substr(0, rows[r].size() - 2) : rows[r];
-    draw_text(canvas, 4, middle - 10, layer, ink);
-    draw_text(canvas, 4, middle + 2, frozen ? "W alone" : "W + dW", ink);
+    draw_text(canvas, 4, middle - 10, rows[r].layer, ink);
+    draw_text(canvas, 4, middle + 2, rows[r].frozen ? "W alone" : "W + dW", ink);
   }
   // The colour bar under the map columns: 0 on the left, 1 on the right.
   const std::int64_t left = label_width + kGap + tile_w + kGap;
@@ -214,25 +213,19 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
   const fs::path out = options.out.empty() ? folder / "explain" : options.out;
   fs::create_directories(out);
   NamedTensors raw;
-  // Per sheet row (a layer, or "<layer> W" for the frozen weights): raw maps [B, K, gh, gw] and display maps
-  // [B, K, H, W] at the model's input size.
-  std::map<std::string, at::Tensor> raw_rows;
-  std::map<std::string, at::Tensor> shown;
-  std::vector<std::string> rows;
+  std::vector<SheetRow> rows;
   for (const auto& layer : report.layers) {
     Site& site = sites.at(layer);
     const at::Tensor x = probes[layer]->input;
     const at::Tensor c =
         std::find_if(matrices.begin(), matrices.end(), [&](const auto& m) { return m.first == layer; })->second;
-    std::vector<std::pair<std::string, at::Tensor>> variants{{layer, site->forward(x)}};
-    if (options.frozen) variants.emplace_back(layer + " W", at::linear(x, site->weight, site->bias));
-    for (const auto& [row, outputs] : variants) {
+    std::vector<std::pair<bool, at::Tensor>> variants{{false, site->forward(x)}};
+    if (options.frozen) variants.emplace_back(true, at::linear(x, site->weight, site->bias));
+    for (const auto& [frozen, outputs] : variants) {
       const at::Tensor maps = cluster_maps(outputs, c, taps->num_prefix_tokens(), report.grid).to(at::kCPU);
-      raw_rows[row] = maps;
-      shown[row] = display_maps(maps, batch->images.size(2), options.normalize, options.threshold);
-      rows.push_back(row);
+      rows.push_back({layer, frozen, maps});
       for (std::int64_t i = 0; i < maps.size(0); ++i) {
-        raw.emplace_back(std::to_string(i) + "." + layer + (row == layer ? "" : ".frozen"), maps[i].contiguous());
+        raw.emplace_back(std::to_string(i) + "." + layer + (frozen ? ".frozen" : ""), maps[i].contiguous());
       }
     }
     site->detach(probes[layer].get());
@@ -252,13 +245,17 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
             .squeeze(0)
             .clamp(0, 1);
     std::vector<at::Tensor> tiles;
-    const std::int64_t columns = 1 + std::min<std::int64_t>(options.top, shown.at(rows.front()).size(1));
+    const std::int64_t columns = 1 + std::min<std::int64_t>(options.top, rows.front().maps.size(1));
     for (const auto& row : rows) {
-      const at::Tensor maps = shown.at(row)[i];
-      const std::vector<std::int64_t> order = most_distinct_maps(raw_rows.at(row)[i], columns - 1);
+      const std::vector<std::int64_t> order = most_distinct_maps(row.maps[i], columns - 1);
+      // Upsampled and normalised for this image's shown maps only: all maps of all images at the input size would
+      // take B·K·H·W floats a row (gigabytes for ViT-B on 100 classes).
+      const at::Tensor shown = display_maps(row.maps[i].index_select(0, at::tensor(order)).unsqueeze(0),
+                                            batch->images.size(2), options.normalize, options.threshold)[0];
       tiles.push_back((image * 255).round().to(at::kByte));
-      for (const std::int64_t k : order) {
-        at::Tensor tile = overlay(image, maps[k]);
+      for (std::size_t j = 0; j < order.size(); ++j) {
+        const std::int64_t k = order[j];
+        at::Tensor tile = overlay(image, shown[static_cast<std::int64_t>(j)]);
         draw_text(tile, 3, 3, "#" + std::to_string(k), {255, 255, 255}, 1, std::array<std::uint8_t, 3>{0, 0, 0});
         tiles.push_back(tile);
       }

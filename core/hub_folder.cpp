@@ -14,13 +14,6 @@ using nlohmann::json;
 namespace peft {
 namespace {
 
-const OptionSpec* find_spec(const BackboneEntry& entry, const std::string& key) {
-  const auto spec = std::find_if(entry.options.begin(), entry.options.end(), [&](const OptionSpec& s) {
-    return s.name == key || std::find(s.aliases.begin(), s.aliases.end(), key) != s.aliases.end();
-  });
-  return spec == entry.options.end() ? nullptr : &*spec;
-}
-
 bool recipe_sets(const BackboneSection& section, const OptionSpec& spec) {
   if (section.options.count(spec.name) != 0) return true;
   return std::any_of(spec.aliases.begin(), spec.aliases.end(),
@@ -93,7 +86,7 @@ class ConfigReader {
       section.option_contexts[spec.name] = file_.string() + " (" + key + ")";
     };
     if (config_.contains("architecture") && config_["architecture"].is_string()) {
-      if (const OptionSpec* spec = find_spec(entry, "variant")) {
+      if (const OptionSpec* spec = find_option_spec(entry.options, "variant")) {
         fill(*spec, config_["architecture"].get<std::string>(), "architecture");
       }
     }
@@ -102,7 +95,7 @@ class ConfigReader {
       if (!args.is_object()) bad("model_args", args, "an object of model options");
       for (const auto& [key, value] : args.items()) {
         if (value.is_null()) continue;
-        const OptionSpec* spec = find_spec(entry, key);
+        const OptionSpec* spec = find_option_spec(entry.options, key);
         if (spec == nullptr) {
           throw Error("recipe", file_.string() + ": model_args." + key + " is not an option of the " + entry.name +
                                     " backbone (see peft list --options " + entry.name + ")");
@@ -121,7 +114,7 @@ class ConfigReader {
           size[1] != size[2]) {
         bad(key_of("input_size"), size, expected);
       }
-      if (const OptionSpec* spec = find_spec(entry, "img_size")) {
+      if (const OptionSpec* spec = find_option_spec(entry.options, "img_size")) {
         fill(*spec, size[1].get<std::int64_t>(), key_of("input_size"));
       }
     }

@@ -20,12 +20,18 @@ void check_not_input(const fs::path& path, const std::vector<NamedPath>& inputs,
 
 }  // namespace
 
-bool path_within(const fs::path& inner, const fs::path& outer) {
+fs::path resolved_path(const fs::path& path) {
   std::error_code error;
-  const fs::path a = fs::weakly_canonical(fs::absolute(inner), error);
-  const fs::path b = fs::weakly_canonical(fs::absolute(outer), error);
-  const fs::path relative = a.lexically_relative(b);
+  return fs::weakly_canonical(fs::absolute(path), error);
+}
+
+bool resolved_within(const fs::path& inner, const fs::path& outer) {
+  const fs::path relative = inner.lexically_relative(outer);
   return !relative.empty() && *relative.begin() != "..";
+}
+
+bool path_within(const fs::path& inner, const fs::path& outer) {
+  return resolved_within(resolved_path(inner), resolved_path(outer));
 }
 
 void check_output_file(const fs::path& file, bool overwrite, const std::vector<NamedPath>& inputs,

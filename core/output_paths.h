@@ -13,6 +13,12 @@ struct NamedPath {
   std::string role;
 };
 
+/// `path` absolute, with `..` and symlinks resolved as far as it exists.
+std::filesystem::path resolved_path(const std::filesystem::path& path);
+
+/// True when `inner` is `outer` or lies under it; both already resolved_path()s.
+bool resolved_within(const std::filesystem::path& inner, const std::filesystem::path& outer);
+
 /// True when `inner` is `outer` or lies under it, both with `..` and symlinks resolved.
 bool path_within(const std::filesystem::path& inner, const std::filesystem::path& outer);
 

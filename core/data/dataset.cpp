@@ -197,9 +197,10 @@ Split read_image_folder(const fs::path& root, const std::string& split_name) {
 }
 
 void check_inside_root(const Split& split, const fs::path& root) {
+  const fs::path base = resolved_path(root);  // once, not once a sample
   for (const Sample& sample : split.samples) {
     // `..` and symlinks resolved: what the file really is, not how the list spells it.
-    if (!path_within(sample.image, root)) {
+    if (!resolved_within(resolved_path(sample.image), base)) {
       throw Error("data", sample.origin + ": image " + sample.image.string() + " lies outside the data root " +
                               root.string() + " (hint: [data] allow_outside_root = true if it is meant to)");
     }

@@ -74,6 +74,13 @@ std::string to_string(const OptionValue& value) {
   return std::visit([](const auto& v) { return value_text(v); }, value);
 }
 
+const OptionSpec* find_option_spec(const std::vector<OptionSpec>& specs, const std::string& key) {
+  const auto spec = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& s) {
+    return s.name == key || std::find(s.aliases.begin(), s.aliases.end(), key) != s.aliases.end();
+  });
+  return spec == specs.end() ? nullptr : &*spec;
+}
+
 Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std::string, OptionValue>& given,
                         const std::string& default_context, const std::map<std::string, std::string>& key_contexts) {
   std::map<std::string, OptionValue> values;
@@ -82,10 +89,8 @@ Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std
     const OptionValue& value = entry.second;
     const auto located = key_contexts.find(name);
     const std::string& context = located == key_contexts.end() ? default_context : located->second;
-    const auto spec = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& s) {
-      return s.name == name || std::find(s.aliases.begin(), s.aliases.end(), name) != s.aliases.end();
-    });
-    if (spec == specs.end()) {
+    const OptionSpec* spec = find_option_spec(specs, name);
+    if (spec == nullptr) {
       throw Error("options", context + ": unknown key '" + name + "', expected one of: " + join_names(specs));
     }
     if (values.count(spec->name) != 0) {
@@ -104,10 +109,7 @@ Options resolve_options(const std::vector<OptionSpec>& specs, const std::map<std
   }
   std::map<std::string, std::string> contexts;
   for (const auto& [key, where] : key_contexts) {
-    const auto spec = std::find_if(specs.begin(), specs.end(), [&key = key](const OptionSpec& s) {
-      return s.name == key || std::find(s.aliases.begin(), s.aliases.end(), key) != s.aliases.end();
-    });
-    if (spec != specs.end()) contexts.emplace(spec->name, where);
+    if (const OptionSpec* spec = find_option_spec(specs, key)) contexts.emplace(spec->name, where);
   }
   return Options(default_context, std::move(values), std::move(contexts));
 }

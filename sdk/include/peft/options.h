@@ -96,6 +96,9 @@ class PEFT_API Options {
   std::map<std::string, std::string> key_contexts_;
 };
 
+/// The spec `key` names, as its name or one of its aliases; nullptr when none does.
+PEFT_API const OptionSpec* find_option_spec(const std::vector<OptionSpec>& specs, const std::string& key);
+
 /// Checks `given` against `specs`: an unknown key (naming the allowed ones), a value of the wrong type (naming
 /// the expected type), or an option given under two of its names is a peft::Error; integers are accepted where
 /// numbers are expected; an alias is stored under the option's name; defaults fill the rest.
