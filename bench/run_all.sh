@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates bench/RESULTS.md from scratch: installs what the benchmarks need, builds peft, builds mini-vtab, runs
 # every benchmark in turn (mini-vtab accuracy table, ViT-B/16 step ratios, C++ against Python, PaCa scaling,
-# fraction of sgemm peak) and writes their tables with the date, the machine and the exact commands. Run it on an
-# otherwise idle machine; about an hour on 2 cores. The mini-vtab runs are kept in runs/bench-mini-vtab (delete it
-# to retrain them; an interrupted table resumes).
+# fraction of sgemm peak, how alike GIFT's cluster maps are) and writes their tables with the date, the machine and
+# the exact commands. Run it on an otherwise idle machine; about an hour on 2 cores. The mini-vtab runs are kept in
+# runs/bench-mini-vtab (delete it to retrain them; an interrupted table resumes).
 #
 #   bench/run_all.sh
 #   BENCH_QUICK=1 bench/run_all.sh   (a few minutes: 1 task, 1 seed, 1 epoch, 1 round; writes
@@ -41,6 +41,7 @@ bench method_step build/bin/method_step --variant vit_base_patch16_224 --batch 8
 bench cpp_vs_python bench/cpp_vs_python.sh "$rounds"
 bench paca_scaling build/bin/paca_scaling --rounds "$((rounds + 2))"
 bench peak_fraction build/bin/peak_fraction --batch 8 --steps "$steps" --rounds "$rounds"
+bench cluster_maps bench/cluster_maps.sh "$runs" "$plot"
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 memory=$(free -g | awk '/^Mem:/ {print $2}')
@@ -109,6 +110,30 @@ peak; a ViT-B/16 step's FLOPs are counted from the architecture (matrix products
 
 PEAK
   section peak_fraction
+  cat <<'MAPS'
+
+## 6. Are GIFT's cluster maps different maps?
+
+`bench/cluster_maps.sh runs/bench-mini-vtab`: `peft explain --per-class 2` on the quickstart run
+(`configs/quickstart.toml`, 20 epochs) and on each task's gift-paca seed-0 run of section 1, then, over the images
+and every pair of the 32 maps of one layer, the median |correlation over space| (`bench/map_correlation.py`; 1 would
+be one map repeated). "per layer" is the range of the six layers' medians. Before the maps were computed as the
+official visualiser does (W Pᵀ columns), every layer's maps had median |r| 0.999998 or more (docs/gift.md §7).
+
+MAPS
+  section cluster_maps
+  cat <<'SHEETS'
+
+The first test image's sheet of each run (first and last layer, W + dW and W alone; each map min-max, below 0.5 zeroed):
+
+| quickstart | novel | rotation |
+|---|---|---|
+| ![](results/cluster_maps_quickstart.png) | ![](results/cluster_maps_novel.png) | ![](results/cluster_maps_rotation.png) |
+
+| location | count | inverted |
+|---|---|---|
+| ![](results/cluster_maps_location.png) | ![](results/cluster_maps_count.png) | ![](results/cluster_maps_inverted.png) |
+SHEETS
 } >"$results.tmp"
 mv "$results.tmp" "$results"
 echo "wrote $results ($(((SECONDS - start) / 60)) min)" >&2

@@ -119,12 +119,19 @@ int run_command_line(int argc, char** argv) {
       ->capture_default_str();
   explain_app
       ->add_option("--normalize", explain.explain.normalize,
-                   "minmax (then zero <= threshold; the official visualiser's) | zscore")
+                   "minmax (then zero what is below the threshold; the official visualiser's) | zscore")
       ->capture_default_str();
   explain_app->add_option("--threshold", explain.explain.threshold, "minmax threshold")->capture_default_str();
   explain_app->add_flag("--frozen,!--no-frozen", explain.explain.frozen,
                         "Also the maps of the frozen weights W alone (default; --no-frozen: W + dW only)");
-  explain_app->add_option("-o,--out", explain.explain.out, "Output folder (default: RUN_DIR/explain)")
+  explain_app
+      ->add_option("--epochs", explain.explain.epochs,
+                   "Cluster development: the same maps from each kept epoch's adapter ([output] keep_epochs), "
+                   "'all' or a list like 0,5,20; a sheet per image and layer, rows = epochs (W + dW)")
+      ->type_name("all|LIST");
+  explain_app
+      ->add_option("-o,--out", explain.explain.out,
+                   "Output folder (default: RUN_DIR/explain, RUN_DIR/explain/epochs with --epochs)")
       ->type_name("DIR");
   explain_app->add_flag("--overwrite", explain.explain.overwrite,
                         "Write into a given -o folder that holds files (same names replaced, nothing removed)");

@@ -1,6 +1,7 @@
 #include "adapter_file.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -40,13 +41,57 @@ void load_adapter_tensors(AdaptedModel& model, const NamedTensors& tensors, cons
   model.method->load_adapter_state(method_state, source);
 }
 
-void save_adapter(const fs::path& folder, AdaptedModel& model, const std::string& backbone_plugin,
-                  const std::optional<fs::path>& backbone_weights) {
+namespace {
+
+// adapter_tensors() under Hugging Face peft's key names, on the CPU, as the files hold them.
+NamedTensors prefixed_adapter_tensors(AdaptedModel& model) {
   NamedTensors prefixed;
   for (auto& [name, tensor] : adapter_tensors(model)) {
     prefixed.emplace_back(kAdapterKeyPrefix + name, tensor.detach().to(at::kCPU).contiguous());
   }
-  write_safetensors(folder / kAdapterTensorsFile, prefixed, {{"format", "pt"}});
+  return prefixed;
+}
+
+// Reads what prefixed_adapter_tensors() wrote to `file` back into `model`.
+void load_adapter_file(const fs::path& file, AdaptedModel& model) {
+  if (!fs::exists(file)) throw Error("adapter", file.string() + " does not exist");
+  const TensorFile loaded = read_safetensors(file);
+  NamedTensors tensors;
+  const std::string prefix = kAdapterKeyPrefix;
+  for (const auto& [name, tensor] : loaded.tensors) {
+    tensors.emplace_back(name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name, tensor);
+  }
+  load_adapter_tensors(model, tensors, file.string());
+}
+
+constexpr const char* kEpochPrefix = "epoch-";
+constexpr const char* kEpochSuffix = ".safetensors";
+
+// The epoch of a file named as epoch_adapter_file names them, or nothing.
+std::optional<std::int64_t> epoch_of(const fs::path& file) {
+  const std::string name = file.filename().string();
+  const std::string prefix = kEpochPrefix;
+  const std::string suffix = kEpochSuffix;
+  if (name.size() <= prefix.size() + suffix.size() || name.rfind(prefix, 0) != 0 ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return std::nullopt;
+  }
+  const std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  if (digits.size() < 3 || digits.size() > 9 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  const std::int64_t epoch = std::stoll(digits);
+  // Only the one spelling epoch_adapter_file gives (epoch-005, not epoch-0005).
+  if (epoch_adapter_file("", epoch).filename() != name) return std::nullopt;
+  return epoch;
+}
+
+}  // namespace
+
+void save_adapter(const fs::path& folder, AdaptedModel& model, const std::string& backbone_plugin,
+                  const std::optional<fs::path>& backbone_weights) {
+  write_safetensors(folder / kAdapterTensorsFile, prefixed_adapter_tensors(model), {{"format", "pt"}});
 
   nlohmann::json config = nlohmann::json::parse(model.method->adapter_config_json(), nullptr, false);
   if (!config.is_object()) throw Error(model.method_name, "adapter_config_json() is not a JSON object");
@@ -99,15 +144,43 @@ void check_backbone_weights(const fs::path& folder, const std::optional<fs::path
 }
 
 void load_adapter(const fs::path& folder, AdaptedModel& model) {
-  const fs::path file = folder / kAdapterTensorsFile;
-  if (!fs::exists(file)) throw Error("adapter", file.string() + " does not exist");
-  const TensorFile loaded = read_safetensors(file);
-  NamedTensors tensors;
-  const std::string prefix = kAdapterKeyPrefix;
-  for (const auto& [name, tensor] : loaded.tensors) {
-    tensors.emplace_back(name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name, tensor);
+  load_adapter_file(folder / kAdapterTensorsFile, model);
+}
+
+fs::path epoch_adapter_file(const fs::path& folder, std::int64_t epoch) {
+  char name[48];
+  std::snprintf(name, sizeof name, "%s%03lld%s", kEpochPrefix, static_cast<long long>(epoch), kEpochSuffix);
+  return folder / kEpochsFolder / name;
+}
+
+bool is_epoch_adapter_file(const fs::path& file) {
+  std::string name = file.filename().string();
+  if (is_atomic_temporary(file)) name = name.substr(0, name.rfind(".tmp."));
+  return epoch_of(name).has_value();
+}
+
+void save_epoch_adapter(const fs::path& folder, AdaptedModel& model, std::int64_t epoch) {
+  std::error_code error;
+  fs::create_directories(folder / kEpochsFolder, error);
+  if (error) throw Error("output", "cannot create " + (folder / kEpochsFolder).string() + ": " + error.message());
+  write_safetensors(epoch_adapter_file(folder, epoch), prefixed_adapter_tensors(model),
+                    {{"format", "pt"}, {"epoch", std::to_string(epoch)}});
+}
+
+std::vector<std::int64_t> kept_epochs(const fs::path& folder) {
+  std::vector<std::int64_t> epochs;
+  std::error_code error;
+  if (!fs::is_directory(folder / kEpochsFolder, error)) return epochs;
+  for (const auto& entry : fs::directory_iterator(folder / kEpochsFolder)) {
+    if (!entry.is_regular_file()) continue;
+    if (const auto epoch = epoch_of(entry.path())) epochs.push_back(*epoch);
   }
-  load_adapter_tensors(model, tensors, file.string());
+  std::sort(epochs.begin(), epochs.end());
+  return epochs;
+}
+
+void load_epoch_adapter(const fs::path& folder, std::int64_t epoch, AdaptedModel& model) {
+  load_adapter_file(epoch_adapter_file(folder, epoch), model);
 }
 
 }  // namespace peft

@@ -5,9 +5,11 @@
 //   adapter_config.json        the method's config (LoRA: peft's LoraConfig, with modules_to_save = the head)
 //   peft_adapter.json          what peft needs to rebuild the model: method, options, sites, backbone, class count
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "adapted_model.h"
 #include "peft/named_tensors.h"
@@ -38,5 +40,21 @@ void check_backbone_weights(const std::filesystem::path& folder,
 
 /// Loads `folder/adapter_model.safetensors` into `model`.
 void load_adapter(const std::filesystem::path& folder, AdaptedModel& model);
+
+/// `folder/epochs/epoch-005.safetensors`: the adapter tensors (keys as in adapter_model.safetensors) a run with
+/// `[output] keep_epochs` keeps after epoch 5; epoch 0 is the adapter before training.
+std::filesystem::path epoch_adapter_file(const std::filesystem::path& folder, std::int64_t epoch);
+
+/// True when `file` is named as epoch_adapter_file names them (or is a half-written temporary of one).
+bool is_epoch_adapter_file(const std::filesystem::path& file);
+
+/// Writes epoch_adapter_file(folder, epoch) atomically.
+void save_epoch_adapter(const std::filesystem::path& folder, AdaptedModel& model, std::int64_t epoch);
+
+/// The epochs whose adapters `folder` keeps, in order (empty when the run kept none).
+std::vector<std::int64_t> kept_epochs(const std::filesystem::path& folder);
+
+/// Loads epoch_adapter_file(folder, epoch) into `model`; strict, errors name the file.
+void load_epoch_adapter(const std::filesystem::path& folder, std::int64_t epoch, AdaptedModel& model);
 
 }  // namespace peft

@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 
+#include "adapter_file.h"
 #include "data/image_io.h"
 #include "data/loader.h"
 #include "heatmap.h"
@@ -61,31 +62,41 @@ std::string image_name(const data::Sample& sample, std::size_t index, bool from_
   return name;
 }
 
-// A row of a sheet: one layer's maps over W + ΔW, or over W alone (`frozen`), for every image [B, K, gh, gw].
-struct SheetRow {
+// One layer's maps for every image [B, K, gh, gw], over W + ΔW or over W alone (`frozen`).
+struct LayerMaps {
   std::string layer;
   bool frozen = false;
   at::Tensor maps;
 };
 
-// The grid of tiles (`sheet`, gap 2) with what a reader needs beside it: the title above, each row's layer and
-// variant (W + dW, or W alone) on its left, and below the colour bar with its scale.
+// A row of a sheet: one image's maps [K, gh, gw], the columns to show (`order`), and the two lines on its left.
+struct SheetRow {
+  std::string label;
+  std::string note;
+  at::Tensor maps;
+  std::vector<std::int64_t> order;
+};
+
+// The grid of tiles (`sheet`, gap 2) with what a reader needs beside it: the title above, each row's label and note
+// on its left, and below the colour bar with its scale.
 at::Tensor labelled_sheet(const at::Tensor& grid, const std::vector<SheetRow>& rows, std::int64_t tile_h,
                           std::int64_t tile_w, const std::string& title, const std::string& scale_note) {
   constexpr std::int64_t kGap = 2;
   constexpr std::int64_t kTop = 14;
   constexpr std::int64_t kBottom = 26;
   const std::array<std::uint8_t, 3> ink{0, 0, 0};
-  std::int64_t label_width = text_size("W + dW")[0];
-  for (const auto& row : rows) label_width = std::max(label_width, text_size(row.layer)[0]);
+  std::int64_t label_width = 0;
+  for (const auto& row : rows) {
+    label_width = std::max({label_width, text_size(row.label)[0], text_size(row.note)[0]});
+  }
   label_width += 8;
   at::Tensor canvas = at::full({3, kTop + grid.size(1) + kBottom, label_width + grid.size(2)}, 255, at::kByte);
   canvas.slice(1, kTop, kTop + grid.size(1)).slice(2, label_width).copy_(grid);
   draw_text(canvas, label_width + kGap, 3, title, ink);
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const std::int64_t middle = kTop + kGap + static_cast<std::int64_t>(r) * (tile_h + kGap) + tile_h / 2;
-    draw_text(canvas, 4, middle - 10, rows[r].layer, ink);
-    draw_text(canvas, 4, middle + 2, rows[r].frozen ? "W alone" : "W + dW", ink);
+    draw_text(canvas, 4, middle - 10, rows[r].label, ink);
+    draw_text(canvas, 4, middle + 2, rows[r].note, ink);
   }
   // The colour bar under the map columns: 0 on the left, 1 on the right.
   const std::int64_t left = label_width + kGap + tile_w + kGap;
@@ -99,6 +110,71 @@ at::Tensor labelled_sheet(const at::Tensor& grid, const std::vector<SheetRow>& r
     draw_text(canvas, left + 12, top + 11, scale_note, ink);
   }
   return canvas;
+}
+
+// Writes one sheet: each row the image, then its shown maps over it, each marked with its cluster index.
+void write_sheet(const fs::path& file, const at::Tensor& image, const std::vector<SheetRow>& rows,
+                 const std::string& title, const ExplainOptions& options) {
+  const std::int64_t size = image.size(1);
+  std::vector<at::Tensor> tiles;
+  std::int64_t columns = 1;
+  for (const auto& row : rows) columns = std::max<std::int64_t>(columns, 1 + row.order.size());
+  const at::Tensor image_tile = (image * 255).round().to(at::kByte);
+  for (const auto& row : rows) {
+    // Upsampled and normalised for the shown maps only: all maps of all images at the input size would take
+    // B·K·H·W floats a row (gigabytes for ViT-B on 100 classes).
+    const at::Tensor shown = display_maps(row.maps.index_select(0, at::tensor(row.order)).unsqueeze(0), size,
+                                          options.normalize, options.threshold)[0];
+    tiles.push_back(image_tile);
+    for (std::size_t j = 0; j < row.order.size(); ++j) {
+      at::Tensor tile = overlay(image, shown[static_cast<std::int64_t>(j)]);
+      draw_text(tile, 3, 3, "#" + std::to_string(row.order[j]), {255, 255, 255}, 1,
+                std::array<std::uint8_t, 3>{0, 0, 0});
+      tiles.push_back(tile);
+    }
+    for (std::int64_t j = 1 + static_cast<std::int64_t>(row.order.size()); j < columns; ++j) {
+      tiles.push_back(at::full_like(image_tile, 255));
+    }
+  }
+  const std::string scale_note = options.normalize == "minmax"
+                                     ? "each map min-max, < " + shortest(options.threshold) + " zeroed"
+                                     : "each map z-scored, -2.5 to 2.5";
+  data::write_png(file, labelled_sheet(sheet(tiles, static_cast<std::int64_t>(rows.size()), columns), rows,
+                                       image_tile.size(1), image_tile.size(2), title, scale_note));
+}
+
+// The epochs `--epochs` names ("all", or numbers with commas), each one the run kept.
+std::vector<std::int64_t> chosen_epochs(const fs::path& folder, const std::string& text) {
+  const std::vector<std::int64_t> kept = kept_epochs(folder);
+  if (kept.empty()) {
+    throw Error("explain", "--epochs " + text + ": " + folder.string() +
+                               " kept no per-epoch adapters (train it with [output] keep_epochs = true)");
+  }
+  if (text == "all") return kept;
+  std::vector<std::int64_t> chosen;
+  std::string compact = text;
+  compact.erase(std::remove(compact.begin(), compact.end(), ' '), compact.end());
+  for (const auto& word : split(compact, ',')) {
+    std::size_t used = 0;
+    long long epoch = -1;
+    try {
+      epoch = std::stoll(word, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (word.empty() || used != word.size() || epoch < 0) {
+      throw Error("explain",
+                  "--epochs " + text + ": '" + word + "' is not an epoch (expected all, or numbers like 0,5,10)");
+    }
+    if (std::find(kept.begin(), kept.end(), epoch) == kept.end()) {
+      throw Error("explain", "--epochs " + text + ": the run kept no adapter of epoch " + word + " (" +
+                                 (folder / kEpochsFolder).string() + " has epochs " + std::to_string(kept.front()) +
+                                 " to " + std::to_string(kept.back()) + ")");
+    }
+    if (std::find(chosen.begin(), chosen.end(), epoch) == chosen.end()) chosen.push_back(epoch);
+  }
+  std::sort(chosen.begin(), chosen.end());
+  return chosen;
 }
 
 }  // namespace
@@ -204,31 +280,58 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
   loader.start_epoch(0);
   const auto batch = loader.next();
   if (!batch) throw Error("explain", "no images to explain");
+  const std::vector<std::int64_t> epochs =
+      options.epochs.empty() ? std::vector<std::int64_t>{} : chosen_epochs(folder, options.epochs);
 
-  at::NoGradGuard no_grad;
-  model.train(false);
-  const at::Tensor predicted = model.forward(batch->images.to(run.device)).argmax(1).to(at::kCPU);
   if (!options.out.empty())
     check_output_folder(options.out, options.overwrite, run_inputs(folder, run.recipe), "explain");
-  const fs::path out = options.out.empty() ? folder / "explain" : options.out;
+  const fs::path out = !options.out.empty() ? options.out
+                       : epochs.empty()     ? folder / "explain"
+                                            : folder / "explain" / "epochs";
   fs::create_directories(out);
-  NamedTensors raw;
-  std::vector<SheetRow> rows;
-  for (const auto& layer : report.layers) {
-    Site& site = sites.at(layer);
-    const at::Tensor x = probes[layer]->input;
-    const at::Tensor c =
-        std::find_if(matrices.begin(), matrices.end(), [&](const auto& m) { return m.first == layer; })->second;
-    std::vector<std::pair<bool, at::Tensor>> variants{{false, site->forward(x)}};
-    if (options.frozen) variants.emplace_back(true, at::linear(x, site->weight, site->bias));
-    for (const auto& [frozen, outputs] : variants) {
-      const at::Tensor maps = cluster_maps(outputs, c, taps->num_prefix_tokens(), report.grid).to(at::kCPU);
-      rows.push_back({layer, frozen, maps});
-      for (std::int64_t i = 0; i < maps.size(0); ++i) {
-        raw.emplace_back(std::to_string(i) + "." + layer + (frozen ? ".frozen" : ""), maps[i].contiguous());
+
+  // The maps of every explained layer for the model as it stands: its predictions, then W + ΔW (and W alone).
+  at::NoGradGuard no_grad;
+  model.train(false);
+  const auto maps_now = [&](bool frozen_too, at::Tensor& predicted) {
+    predicted = model.forward(batch->images.to(run.device)).argmax(1).to(at::kCPU);
+    const NamedTensors clusters = model.method->explain_matrices();
+    std::vector<LayerMaps> rows;
+    for (const auto& layer : report.layers) {
+      Site& site = sites.at(layer);
+      const at::Tensor x = probes[layer]->input;
+      const at::Tensor c =
+          std::find_if(clusters.begin(), clusters.end(), [&](const auto& m) { return m.first == layer; })->second;
+      std::vector<std::pair<bool, at::Tensor>> variants{{false, site->forward(x)}};
+      if (frozen_too) variants.emplace_back(true, at::linear(x, site->weight, site->bias));
+      for (const auto& [frozen, outputs] : variants) {
+        rows.push_back({layer, frozen, cluster_maps(outputs, c, taps->num_prefix_tokens(), report.grid).to(at::kCPU)});
       }
     }
-    site->detach(probes[layer].get());
+    return rows;
+  };
+  std::vector<at::Tensor> predictions;
+  std::vector<std::vector<LayerMaps>> states;  // one per epoch, or the finished run's alone
+  if (epochs.empty()) {
+    predictions.emplace_back();
+    states.push_back(maps_now(options.frozen, predictions.back()));
+  }
+  for (const std::int64_t epoch : epochs) {
+    load_epoch_adapter(folder, epoch, model);
+    predictions.emplace_back();
+    states.push_back(maps_now(false, predictions.back()));
+  }
+  for (const auto& layer : report.layers) sites.at(layer)->detach(probes[layer].get());
+
+  NamedTensors raw;
+  for (std::size_t e = 0; e < states.size(); ++e) {
+    for (const auto& row : states[e]) {
+      const std::string suffix =
+          (row.frozen ? ".frozen" : "") + (epochs.empty() ? std::string() : ".epoch" + std::to_string(epochs[e]));
+      for (std::int64_t i = 0; i < row.maps.size(0); ++i) {
+        raw.emplace_back(std::to_string(i) + "." + row.layer + suffix, row.maps[i].contiguous());
+      }
+    }
   }
   report.maps = out / "maps.safetensors";
   write_safetensors(report.maps, raw, {{"format", "pt"}, {"layers", join(report.layers)}});
@@ -238,43 +341,44 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
   const at::Tensor std = at::tensor(std::vector<double>(transform.std.begin(), transform.std.end())).view({3, 1, 1});
   const std::int64_t size = batch->images.size(2);
   const std::int64_t scale = std::max<std::int64_t>(1, (options.tile + size - 1) / size);
+  const auto class_name = [&](std::int64_t label) {
+    const auto index = static_cast<std::size_t>(label);
+    return index < images.class_names.size() ? images.class_names[index] : std::to_string(label);
+  };
   for (std::int64_t i = 0; i < batch->images.size(0); ++i) {
     const at::Tensor image =
         at::upsample_bilinear2d((batch->images[i] * std + mean).clamp(0, 1).to(at::kFloat).unsqueeze(0),
                                 {size * scale, size * scale}, false)
             .squeeze(0)
             .clamp(0, 1);
-    std::vector<at::Tensor> tiles;
-    const std::int64_t columns = 1 + std::min<std::int64_t>(options.top, rows.front().maps.size(1));
-    for (const auto& row : rows) {
-      const std::vector<std::int64_t> order = most_distinct_maps(row.maps[i], columns - 1);
-      // Upsampled and normalised for this image's shown maps only: all maps of all images at the input size would
-      // take B·K·H·W floats a row (gigabytes for ViT-B on 100 classes).
-      const at::Tensor shown = display_maps(row.maps[i].index_select(0, at::tensor(order)).unsqueeze(0),
-                                            batch->images.size(2), options.normalize, options.threshold)[0];
-      tiles.push_back((image * 255).round().to(at::kByte));
-      for (std::size_t j = 0; j < order.size(); ++j) {
-        const std::int64_t k = order[j];
-        at::Tensor tile = overlay(image, shown[static_cast<std::int64_t>(j)]);
-        draw_text(tile, 3, 3, "#" + std::to_string(k), {255, 255, 255}, 1, std::array<std::uint8_t, 3>{0, 0, 0});
-        tiles.push_back(tile);
-      }
-    }
     const data::Sample& sample = images.samples[static_cast<std::size_t>(i)];
-    const auto class_name = [&](std::int64_t label) {
-      const auto index = static_cast<std::size_t>(label);
-      return index < images.class_names.size() ? images.class_names[index] : std::to_string(label);
-    };
     const std::string name = image_name(sample, static_cast<std::size_t>(i), !options.images.empty());
-    const std::string title = name + (options.images.empty() ? ": class " + class_name(sample.label) : "") +
-                              ", predicted " + class_name(predicted[i].item<std::int64_t>());
-    const std::string scale_note = options.normalize == "minmax"
-                                       ? "each map min-max, < " + shortest(options.threshold) + " zeroed"
-                                       : "each map z-scored, -2.5 to 2.5";
-    const fs::path file = out / (name + ".png");
-    data::write_png(file, labelled_sheet(sheet(tiles, static_cast<std::int64_t>(rows.size()), columns), rows,
-                                         tiles.front().size(1), tiles.front().size(2), title, scale_note));
-    report.sheets.push_back(file);
+    const std::string about = name + (options.images.empty() ? ": class " + class_name(sample.label) : "");
+    const auto predicted = [&](std::size_t state) { return class_name(predictions[state][i].item<std::int64_t>()); };
+    if (epochs.empty()) {
+      std::vector<SheetRow> rows;
+      for (const auto& row : states.front()) {
+        rows.push_back(
+            {row.layer, row.frozen ? "W alone" : "W + dW", row.maps[i], most_distinct_maps(row.maps[i], options.top)});
+      }
+      const fs::path file = out / (name + ".png");
+      write_sheet(file, image, rows, about + ", predicted " + predicted(0), options);
+      report.sheets.push_back(file);
+      continue;
+    }
+    // The development view: one sheet per layer, a row per epoch, the same clusters in every row (the last epoch's
+    // most distinct ones), so that each column follows one cluster through training.
+    for (std::size_t l = 0; l < report.layers.size(); ++l) {
+      const std::vector<std::int64_t> order = most_distinct_maps(states.back()[l].maps[i], options.top);
+      std::vector<SheetRow> rows;
+      for (std::size_t e = 0; e < states.size(); ++e) {
+        rows.push_back(
+            {"epoch " + std::to_string(epochs[e]), "predicted " + predicted(e), states[e][l].maps[i], order});
+      }
+      const fs::path file = out / (name + "." + report.layers[l] + ".png");
+      write_sheet(file, image, rows, about + ", " + report.layers[l] + " (W + dW)", options);
+      report.sheets.push_back(file);
+    }
   }
   return report;
 }

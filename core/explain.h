@@ -31,6 +31,10 @@ struct ExplainOptions {
   /// Also the maps of the frozen weights W alone (rows marked "W" on the sheet), as the official visualiser draws
   /// pre- and post-delta.
   bool frozen = true;
+  /// The cluster-development view: "all", or epochs with commas ("0,5,20"), of the adapters a run kept with
+  /// `[output] keep_epochs`; empty: the finished run only. Rows are then epochs (W + ΔW), one sheet per image and
+  /// layer, in RUN_DIR/explain/epochs by default.
+  std::string epochs;
   /// Where to write (default: RUN_DIR/explain). A given folder that holds files needs `overwrite`.
   std::filesystem::path out;
   bool overwrite = false;
@@ -65,7 +69,9 @@ at::Tensor normalize_maps(const at::Tensor& maps, const std::string& mode, doubl
 at::Tensor display_maps(const at::Tensor& maps, std::int64_t size, const std::string& mode, double threshold);
 
 /// Writes one sheet per image (`<name>.png`: rows = layers, first column the image, then the `top` most distinct
-/// maps) and `maps.safetensors` (`<image>.<layer>` [K, gh, gw], raw). Errors (a method without the capability, a
+/// maps) and `maps.safetensors` (`<image>.<layer>[.frozen]` [K, gh, gw], raw). With `epochs`: one sheet per image
+/// and layer (`<name>.<layer>.png`: a row per epoch, the same clusters in each, the last epoch's most distinct), raw
+/// maps `<image>.<layer>.epoch<N>`. Errors (a method without the capability, a
 /// backbone without taps, a layer pattern matching nothing) are peft::Error naming what is missing.
 ExplainReport explain_run(const Registry& registry, const std::filesystem::path& folder, const ExplainOptions& options);
 

@@ -84,11 +84,15 @@ void trim_metrics(const fs::path& folder, const TrainingProgress& at) {
 // Temporary files a killed process left half-written of peft's own files (their targets are intact); a user's
 // `notes.tmp.42` has the same shape and stays.
 void remove_partial_writes(const fs::path& folder) {
-  for (const auto& entry : fs::directory_iterator(folder)) {
-    if (entry.is_regular_file() && is_atomic_temporary(entry.path()) && is_own_run_file(entry.path())) {
-      fs::remove(entry.path());
+  const auto remove_in = [](const fs::path& where, bool (*own)(const fs::path&)) {
+    for (const auto& entry : fs::directory_iterator(where)) {
+      if (entry.is_regular_file() && is_atomic_temporary(entry.path()) && own(entry.path())) fs::remove(entry.path());
     }
-  }
+  };
+  remove_in(folder, is_own_run_file);
+  std::error_code error;
+  const fs::path epochs = folder / kEpochsFolder;
+  if (fs::is_directory(epochs, error) && !fs::is_symlink(epochs, error)) remove_in(epochs, is_epoch_adapter_file);
 }
 
 Recipe recipe_of(const RunRequest& request) {
@@ -178,6 +182,7 @@ std::vector<NamedPath> recipe_inputs(const Recipe& recipe) {
 std::vector<NamedPath> run_inputs(const fs::path& folder, const Recipe& recipe) {
   std::vector<NamedPath> inputs = recipe_inputs(recipe);
   for (const char* name : kRunFiles) inputs.push_back({folder / name, std::string("the run's ") + name});
+  inputs.push_back({folder / kEpochsFolder, std::string("the run's per-epoch adapters ") + kEpochsFolder + "/"});
   inputs.push_back({folder / kRunMarkerFile, std::string("the run's ") + kRunMarkerFile});
   return inputs;
 }
@@ -276,6 +281,7 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   setup.device = run.device;
   setup.folder = report.folder;
   setup.write_checkpoints = run.recipe.output.checkpoint;
+  setup.keep_epochs = run.recipe.output.keep_epochs;
   setup.stop_after_epochs = request.stop_after_epochs;
   setup.progress = &progress;
   const TrainOutcome outcome = train(setup, optimizer, start_at);

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "adapter_file.h"
 #include "output_paths.h"
 #include "peft/atomic_file.h"
 #include "peft/error.h"
@@ -20,6 +21,25 @@ namespace {
 
 [[noreturn]] void refuse(const fs::path& folder, const std::string& why) {
   throw Error("output", "run folder " + folder.string() + ": " + why);
+}
+
+// Removes the per-epoch adapters peft kept in `folder/epochs` and, once empty, the folder; what else it holds stays
+// and is added to `others` ("epochs/notes.txt").
+void clear_epochs_folder(const fs::path& folder, std::vector<std::string>& others) {
+  const fs::path epochs = folder / kEpochsFolder;
+  std::error_code error;
+  bool emptied = true;
+  for (const auto& entry : fs::directory_iterator(epochs)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file() || !is_epoch_adapter_file(entry.path())) {
+      others.push_back(std::string(kEpochsFolder) + "/" + name + (entry.is_directory() ? "/" : ""));
+      emptied = false;
+      continue;
+    }
+    fs::remove(entry.path(), error);
+    if (error) refuse(folder, "cannot remove " + std::string(kEpochsFolder) + "/" + name + ": " + error.message());
+  }
+  if (emptied) fs::remove(epochs, error);
 }
 
 }  // namespace
@@ -80,6 +100,10 @@ std::vector<std::string> clear_run_folder(const fs::path& folder, const std::vec
   for (const auto& entry : fs::directory_iterator(folder)) {
     const std::string name = entry.path().filename().string();
     if (name == kRunMarkerFile) continue;
+    if (name == kEpochsFolder && entry.is_directory() && !entry.is_symlink()) {
+      clear_epochs_folder(folder, others);
+      continue;
+    }
     if (!entry.is_regular_file() || !is_own_run_file(entry.path())) {
       others.push_back(name + (entry.is_directory() ? "/" : ""));
       continue;

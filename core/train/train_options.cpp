@@ -96,6 +96,8 @@ const std::vector<OptionSpec>& output_option_specs() {
   static const std::vector<OptionSpec> specs{
       {"dir", T::string, std::nullopt, "the run folder, relative to the working directory (default: runs/<name>)"},
       {"checkpoint", T::boolean, true, "write a resumable checkpoint after every epoch"},
+      {"keep_epochs", T::boolean, false,
+       "keep the adapter after every epoch (and epoch 0, before training) in epochs/, for peft explain --epochs"},
   };
   return specs;
 }
@@ -139,6 +141,7 @@ OutputOptions read_output_options(const RecipeTable& table) {
   output.dir = check.options().get_or<std::string>("dir", "");
   if (check.options().has("dir") && output.dir.empty()) check.fail("dir", "\"\"", "a folder path");
   output.checkpoint = check.options().get<bool>("checkpoint");
+  output.keep_epochs = check.options().get<bool>("keep_epochs");
   return output;
 }
 

@@ -46,6 +46,8 @@ struct OutputOptions {
   std::string dir;
   /// Write a resumable checkpoint after every epoch.
   bool checkpoint = true;
+  /// Keep the adapter after every epoch (and before the first) in `epochs/`, for `peft explain --epochs`.
+  bool keep_epochs = false;
 };
 
 const std::vector<OptionSpec>& train_option_specs();

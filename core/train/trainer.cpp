@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "adapter_file.h"
 #include "peft/error.h"
 #include "run_files.h"
 #include "text_format.h"
@@ -91,6 +92,8 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
     return evaluation;
   };
   const InterruptScope interruptible;  // a signal from here on stops at the next step, with a checkpoint
+  // The adapter before training, where a cluster-development view starts (a resumed run has it already).
+  if (setup.keep_epochs && start.epoch == 0 && start.step_in_epoch == 0) save_epoch_adapter(setup.folder, model, 0);
 
   for (std::int64_t epoch = start.epoch; epoch < options.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
@@ -208,6 +211,8 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
               fixed(evaluation.loss, 4);
     }
     if (setup.progress != nullptr) setup.progress->message(line);
+    // Before the checkpoint: a run killed between the two writes this epoch's adapter again, equal, on resume.
+    if (setup.keep_epochs) save_epoch_adapter(setup.folder, model, progress.epoch);
     if (setup.write_checkpoints) save_checkpoint(setup.folder / kCheckpointFile, model, optimizer, progress);
     if (setup.stop_after_epochs && progress.epoch >= *setup.stop_after_epochs && progress.epoch < options.epochs) {
       outcome.stopped = true;

@@ -27,6 +27,8 @@ struct TrainerSetup {
   at::Device device = at::kCPU;
   std::filesystem::path folder;
   bool write_checkpoints = true;
+  /// Also keep the adapter after every epoch, and before the first (save_epoch_adapter).
+  bool keep_epochs = false;
   /// Stop (with a checkpoint) once this many epochs are complete, to resume later.
   std::optional<std::int64_t> stop_after_epochs;
   Progress* progress = nullptr;

@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "adapter_file.h"
 #include "data/image_io.h"
 #include "data/loader.h"
 #include "heatmap.h"
@@ -101,7 +102,8 @@ CATCH_TEST_CASE("peft run trains LoRA into a run folder whose adapter is in Hugg
 CATCH_TEST_CASE("a run stopped after an epoch and resumed ends exactly as an uninterrupted one") {
   TempFolder folder;
   const fs::path recipe = setup(folder, "lora", "lr = 0.005\n", "[method.options]\nlora_dropout = 0.1\n");
-  const std::string drop_path = " --set backbone.drop_path=0.2";  // randomness in training that resuming must replay
+  // Randomness in training that resuming must replay; and per-epoch adapters, which must come out the same.
+  const std::string drop_path = " --set backbone.drop_path=0.2 --set output.keep_epochs=true";
   CATCH_REQUIRE(run_peft("run " + quoted(recipe) + drop_path + " --out " + quoted(folder / "whole")).exit_code == 0);
 
   const auto stopped =
@@ -114,6 +116,37 @@ CATCH_TEST_CASE("a run stopped after an epoch and resumed ends exactly as an uni
   CATCH_CHECK_THAT(resumed.err, Catch::Contains("resuming") && Catch::Contains("after epoch 1"));
 
   peft::test::check_same_run(folder / "whole", folder / "parts");
+  // epoch-000 (before training) to epoch-003, equal in both; the last is the run's adapter; each epoch differs.
+  CATCH_CHECK(peft::kept_epochs(folder / "parts") == std::vector<std::int64_t>{0, 1, 2, 3});
+  std::vector<peft::TensorFile> epochs;
+  for (std::int64_t epoch = 0; epoch <= 3; ++epoch) {
+    epochs.push_back(peft::read_safetensors(peft::epoch_adapter_file(folder / "parts", epoch)));
+    const peft::TensorFile whole = peft::read_safetensors(peft::epoch_adapter_file(folder / "whole", epoch));
+    CATCH_REQUIRE(whole.tensors.size() == epochs.back().tensors.size());
+    for (std::size_t i = 0; i < whole.tensors.size(); ++i) {
+      CATCH_CHECK(at::equal(whole.tensors[i].second, epochs.back().tensors[i].second));
+    }
+  }
+  const peft::TensorFile final_adapter = peft::read_safetensors(folder / "parts" / "adapter_model.safetensors");
+  const auto same = [](const peft::TensorFile& a, const peft::TensorFile& b) {
+    for (std::size_t i = 0; i < a.tensors.size(); ++i) {
+      if (a.tensors[i].first != b.tensors[i].first || !at::equal(a.tensors[i].second, b.tensors[i].second)) {
+        return false;
+      }
+    }
+    return a.tensors.size() == b.tensors.size();
+  };
+  CATCH_CHECK(same(epochs[3], final_adapter));
+  for (std::size_t e = 0; e < 3; ++e) CATCH_CHECK_FALSE(same(epochs[e], epochs[e + 1]));
+
+  // --overwrite removes them, and nothing a user put beside them.
+  peft::test::write_text(folder / "parts" / "epochs" / "notes.txt", "mine");
+  const auto again = run_peft("run " + quoted(recipe) + drop_path + " --set train.epochs=1 --out " +
+                              quoted(folder / "parts") + " --overwrite");
+  CATCH_REQUIRE(again.exit_code == 0);
+  CATCH_CHECK_THAT(again.err, Catch::Contains("kept what is not peft's") && Catch::Contains("epochs/notes.txt"));
+  CATCH_CHECK(peft::kept_epochs(folder / "parts") == std::vector<std::int64_t>{0, 1});
+  CATCH_CHECK(fs::exists(folder / "parts" / "epochs" / "notes.txt"));
 }
 
 CATCH_TEST_CASE("peft merge writes a plain backbone checkpoint that gives the adapted model's logits") {
@@ -250,4 +283,52 @@ CATCH_TEST_CASE("peft explain draws a GIFT run's cluster maps as PNG sheets and 
   const auto refused = run_peft("explain " + quoted(folder / "lora"));
   CATCH_CHECK(refused.exit_code == 1);
   CATCH_CHECK_THAT(refused.err, Catch::Contains("method 'lora' has no cluster maps to explain"));
+}
+
+CATCH_TEST_CASE("peft explain --epochs draws the same clusters from each kept epoch's adapter") {
+  TempFolder folder;
+  const fs::path recipe =
+      setup(folder, "gift", "epochs = 2\n", "[method.options]\ndim = 8\nclusters = 5\n[output]\nkeep_epochs = true\n");
+  const fs::path run = folder / "run";
+  CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(run)).exit_code == 0);
+  const auto result = run_peft("explain " + quoted(run) + " --epochs all --top 3");
+  CATCH_REQUIRE(result.exit_code == 0);
+  // 3 classes × 2 layers; rows are epochs 0, 1, 2.
+  CATCH_CHECK_THAT(result.out, Catch::Contains("6 sheets (2 layers") && Catch::Contains("explain/epochs"));
+  const at::Tensor sheet = peft::data::decode_image(run / "explain" / "epochs" / "000_class0.blocks.1.attn.proj.png");
+  CATCH_CHECK(sheet.size(1) == 14 + 3 * 96 + 4 * 2 + 26);
+
+  // Each row is its epoch's adapter: the last equals the finished run's maps, and training moved them.
+  CATCH_REQUIRE(run_peft("explain " + quoted(run) + " --no-frozen").exit_code == 0);
+  const peft::TensorFile finished = peft::read_safetensors(run / "explain" / "maps.safetensors");
+  const peft::TensorFile by_epoch = peft::read_safetensors(run / "explain" / "epochs" / "maps.safetensors");
+  for (const std::string layer : {"blocks.0.attn.proj", "blocks.1.attn.proj"}) {
+    CATCH_INFO(layer);
+    const at::Tensor last = by_epoch.at("1." + layer + ".epoch2");
+    CATCH_CHECK(at::allclose(last, finished.at("1." + layer)));
+    CATCH_CHECK_FALSE(at::allclose(by_epoch.at("1." + layer + ".epoch0"), last, 1e-3, 1e-5));
+    CATCH_CHECK_FALSE(at::allclose(by_epoch.at("1." + layer + ".epoch1"), last, 1e-3, 1e-5));
+  }
+  const auto chosen = run_peft("explain " + quoted(run) + " --epochs 2,0 --layers blocks.0.attn.proj --overwrite -o " +
+                               quoted(folder / "two"));
+  CATCH_REQUIRE(chosen.exit_code == 0);
+  CATCH_CHECK(peft::data::decode_image(folder / "two" / "002_class2.blocks.0.attn.proj.png").size(1) ==
+              14 + 2 * 96 + 3 * 2 + 26);
+
+  // An epoch the run did not keep, a word that is not an epoch, and a run that kept none are named.
+  const auto missing = run_peft("explain " + quoted(run) + " --epochs 0,7");
+  CATCH_CHECK(missing.exit_code == 1);
+  CATCH_CHECK_THAT(missing.err, Catch::Contains("--epochs 0,7: the run kept no adapter of epoch 7") &&
+                                    Catch::Contains("has epochs 0 to 2"));
+  const auto word = run_peft("explain " + quoted(run) + " --epochs last");
+  CATCH_CHECK(word.exit_code == 1);
+  CATCH_CHECK_THAT(word.err, Catch::Contains("'last' is not an epoch (expected all, or numbers like 0,5,10)"));
+  const fs::path plain = folder / "plain";
+  CATCH_REQUIRE(
+      run_peft("run " + quoted(recipe) + " --set output.keep_epochs=false --set train.epochs=1 --out " + quoted(plain))
+          .exit_code == 0);
+  CATCH_CHECK_FALSE(fs::exists(plain / "epochs"));
+  const auto none = run_peft("explain " + quoted(plain) + " --epochs all");
+  CATCH_CHECK(none.exit_code == 1);
+  CATCH_CHECK_THAT(none.err, Catch::Contains("kept no per-epoch adapters (train it with [output] keep_epochs = true)"));
 }
