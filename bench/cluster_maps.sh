@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bench 6: are GIFT's cluster maps different maps? For the quickstart run and for the seed-0 gift-paca run of each
-# mini-vtab task (bench 1's, bench/mini_vtab.sh), `peft explain --per-class 2`, then
+# mini-vtab task (bench 1's, bench/mini_vtab.sh, which trains those missing), `peft explain --per-class 2`, then
 # the median over images and pairs of maps of one layer of |correlation over space| (bench/map_correlation.py), for
 # the W + dW maps and the W-alone maps. Copies one sheet per run (its first test image, the first and the last
 # layer) to PLOTS/cluster_maps_<run>.png.
@@ -25,13 +25,11 @@ quick=()
 if [[ ! -f $quickstart/summary.json ]]; then
   $peft run configs/quickstart.toml --out "$quickstart" --overwrite "${quick[@]}" >"$quickstart.log" 2>&1
 fi
+# bench 1's gift-paca seed-0 runs; bench/mini_vtab.sh trains those missing (all of them kept after run_all.sh).
+TRAIN_ONLY=1 METHODS=gift-paca SEEDS=0 TASKS="$tasks" bench/mini_vtab.sh "$runs"
 pairs=("quickstart=$quickstart")
 for task in $tasks; do
   folder=$runs/gift-paca/$task/seed0
-  if [[ ! -f $folder/summary.json ]]; then
-    echo "cluster_maps.sh: $folder missing: train it with TASKS=$task SEEDS=0 bench/mini_vtab.sh $runs" >&2
-    exit 1
-  fi
   pairs+=("$task=$folder")
 done
 

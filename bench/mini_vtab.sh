@@ -7,6 +7,8 @@
 #
 #   bench/mini_vtab.sh [OUT]        (default runs/bench-mini-vtab; needs build/bin/peft and data/mini-vtab)
 #   JOBS=2 SEEDS="0 1 2" EPOCHS=6 TASKS="novel rotation location count inverted" bench/mini_vtab.sh
+#   METHODS="gift-paca lora-attn.proj" bench/mini_vtab.sh      (only these rows of the table below)
+#   TRAIN_ONLY=1 bench/mini_vtab.sh                               (train what is missing; no report, no table)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +17,7 @@ jobs=${JOBS:-2}
 seeds=${SEEDS:-0 1 2}
 epochs=${EPOCHS:-6}
 tasks=${TASKS:-novel rotation location count inverted}
+only=${METHODS:-}
 peft=build/bin/peft
 
 # name | plugin | targets (TOML, "" = the method's default) | options (TOML inline table) | lr
@@ -36,6 +39,15 @@ methods=(
 # One line per run: its folder, then its `peft run` arguments, tab-separated.
 commands=$(mktemp)
 trap 'rm -f "$commands"' EXIT
+if [[ -n $only ]]; then
+  chosen=()
+  for method in "${methods[@]}"; do
+    [[ " $only " == *" ${method%%|*} "* ]] && chosen+=("$method")
+  done
+  ((${#chosen[@]} > 0)) || { echo "mini_vtab.sh: METHODS='$only' names none of: ${methods[*]%%|*}" >&2; exit 1; }
+  methods=("${chosen[@]}")
+fi
+
 for task in $tasks; do
   for method in "${methods[@]}"; do
     IFS='|' read -r name plugin targets options lr <<<"$method"
@@ -70,6 +82,7 @@ xargs -d '\n' -P "$jobs" -I{} bash -c 'IFS=$'"'"'\t'"'"' read -r -a a <<<"$1"; r
 elapsed=$((SECONDS - start))
 echo "mini_vtab.sh: trained $pending runs in ${elapsed}s" >&2
 
+[[ -n ${TRAIN_ONLY:-} ]] && exit 0
 $peft report "$out" >/dev/null
 /usr/bin/python3 bench/mini_vtab_table.py "$out" --epochs "$epochs" --seconds "$elapsed" --runs "$pending" \
   --methods "$(printf '%s\n' "${methods[@]}")" | tee "$out/table.md"
