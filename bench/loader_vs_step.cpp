@@ -14,12 +14,14 @@
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "data/mini_vtab.h"
+#include "memory_reuse.h"
 #include "model_builder.h"
 #include "plugin_loader.h"
 
 using peft::bench::seconds_since;
 
 int main(int argc, char** argv) {
+  peft::keep_freed_memory();  // as the peft command does
   int workers = 2;
   std::int64_t batch = 8;
   int batches = 20;

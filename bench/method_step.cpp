@@ -5,6 +5,7 @@
 // (unmerged, and merged where it merges) relative to the plain frozen backbone's.
 // Usage: method_step [--variant vit_mini_patch4_32] [--batch 64] [--steps 5] [--rounds 3]
 //                    [--methods linear_probe,bitfit,lora,full,gift] [--targets attn.proj] [--option gift.dim=48]...
+//                    [--threads N (default: all cores)]
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
@@ -18,6 +19,7 @@
 
 #include "adapted_model.h"
 #include "bench_util.h"
+#include "memory_reuse.h"
 #include "model_builder.h"
 #include "peft/strings.h"
 #include "plugin_loader.h"
@@ -40,10 +42,12 @@ struct Bench {
 }  // namespace
 
 int main(int argc, char** argv) {
+  peft::keep_freed_memory();  // as the peft command does
   std::string variant = "vit_mini_patch4_32";
   std::int64_t batch = 64;
   int steps = 5;
   int rounds = 3;
+  int threads = static_cast<int>(std::thread::hardware_concurrency());  // as the trainer does by default
   std::vector<std::string> methods{"linear_probe", "bitfit", "lora", "full", "gift"};
   std::vector<std::string> targets;
   std::map<std::string, std::map<std::string, peft::OptionValue>> options;  // method → option → value
@@ -54,6 +58,7 @@ int main(int argc, char** argv) {
     if (flag == "--batch") batch = std::stoll(value);
     if (flag == "--steps") steps = std::stoi(value);
     if (flag == "--rounds") rounds = std::stoi(value);
+    if (flag == "--threads") threads = std::stoi(value);
     if (flag == "--methods") methods = peft::split(value, ',');
     if (flag == "--targets") targets = peft::split(value, ',');
     if (flag == "--option") {  // method.key=integer
@@ -62,7 +67,7 @@ int main(int argc, char** argv) {
       options[value.substr(0, dot)][value.substr(dot + 1, equals - dot - 1)] = std::stoll(value.substr(equals + 1));
     }
   }
-  at::set_num_threads(static_cast<int>(std::thread::hardware_concurrency()));  // as the trainer does
+  at::set_num_threads(threads);
   const peft::PluginSet plugins = peft::discover_plugins({}, true);
   const peft::BackboneSection backbone = peft::bench::vit_section(variant);
   const std::int64_t size = peft::build_backbone(plugins.registry, backbone).backbone->preprocessing().image_size;

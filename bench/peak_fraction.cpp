@@ -16,6 +16,7 @@
 
 #include "adapted_model.h"
 #include "bench_util.h"
+#include "memory_reuse.h"
 #include "model_builder.h"
 #include "plugin_loader.h"
 
@@ -51,6 +52,7 @@ double sgemm_rate(std::int64_t m, std::int64_t k, std::int64_t n, int rounds) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  peft::keep_freed_memory();  // as the peft command does
   std::int64_t batch = 8;
   int steps = 2;
   int rounds = 3;

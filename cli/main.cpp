@@ -6,11 +6,13 @@
 
 #include "command.h"
 #include "exit_code.h"
+#include "memory_reuse.h"
 #include "peft/error.h"
 #include "train/interrupt.h"
 
 int main(int argc, char** argv) {
   using namespace peft::cli;
+  peft::keep_freed_memory();
   // Writing past a file size limit (ulimit -f) then fails with EFBIG, reported like a full disk, instead of killing
   // peft half-way through a file.
   std::signal(SIGXFSZ, SIG_IGN);

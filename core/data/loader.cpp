@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "data/image_io.h"
+#include "data/worker_threads.h"
 #include "peft/error.h"
 
 namespace peft::data {
@@ -97,6 +98,7 @@ Batch Loader::make_batch(std::int64_t epoch, std::int64_t batch) {
 }
 
 void Loader::work() {
+  use_one_thread_here();
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     changed_.wait(lock, [&] {

@@ -1,12 +1,15 @@
 #include "data/loader.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <catch2/catch.hpp>
 #include <set>
+#include <thread>
 
 #include "data/dataset.h"
 #include "data/image_io.h"
+#include "data/worker_threads.h"
 #include "peft/error.h"
 #include "support/images.h"
 #include "support/temp_folder.h"
@@ -160,4 +163,20 @@ CATCH_TEST_CASE("a NOAH-layout VTAB-1k folder with a spaced path, a palette PNG,
   CATCH_CHECK(at::equal(batch->labels, at::tensor({101, 0, 5}, at::kLong)));
   CATCH_CHECK(loader.skipped() == 1);
   CATCH_CHECK_FALSE(loader.next().has_value());
+}
+
+CATCH_TEST_CASE("a loader worker's tensor work runs on one thread, and the training threads keep their count") {
+  const int before = at::get_num_threads();
+  at::set_num_threads(2);
+  int in_worker = 0;
+  int in_other_thread = 0;
+  std::thread([&] {
+    peft::data::use_one_thread_here();
+    in_worker = at::get_num_threads();
+  }).join();
+  std::thread([&] { in_other_thread = at::get_num_threads(); }).join();
+  CATCH_CHECK(in_worker == 1);
+  CATCH_CHECK(in_other_thread == 2);
+  CATCH_CHECK(at::get_num_threads() == 2);
+  at::set_num_threads(before);
 }
