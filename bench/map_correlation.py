@@ -5,29 +5,22 @@ for the W-alone maps, with the range of the per-layer medians. 1.0 means every m
 
   bench/map_correlation.py NAME=RUN/explain/maps.safetensors [NAME=...]
 """
-import json
 import math
 import statistics
 import struct
 import sys
 
+from safetensors_file import read_safetensors
 
-def read_safetensors(path):
-    """{name: (shape, flat list of floats)} for the F32 tensors of a safetensors file."""
-    with open(path, "rb") as f:
-        (length,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(length))
-        data = f.read()
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        if entry["dtype"] != "F32":
-            raise SystemExit(f"{path}: {name} is {entry['dtype']}, expected F32")
-        begin, end = entry["data_offsets"]
-        count = (end - begin) // 4
-        tensors[name] = (entry["shape"], struct.unpack(f"<{count}f", data[begin:end]))
-    return tensors
+
+def read_maps(path):
+    """{name: (shape, flat tuple of floats)} for the F32 tensors of a safetensors file."""
+    maps = {}
+    for name, (dtype, shape, raw) in read_safetensors(path).items():
+        if dtype != "F32":
+            raise SystemExit(f"{path}: {name} is {dtype}, expected F32")
+        maps[name] = (shape, struct.unpack(f"<{len(raw) // 4}f", raw))
+    return maps
 
 
 def pairwise_abs_correlations(shape, values):
@@ -48,7 +41,7 @@ def summary(path):
     """Maps per layer, and {"W + dW" | "W alone": (median, lowest layer median, highest layer median, layers)}."""
     by_layer = {}
     maps = 0
-    for name, (shape, values) in read_safetensors(path).items():
+    for name, (shape, values) in read_maps(path).items():
         maps = shape[0]
         # `<image>.<layer>[.frozen]`
         layer = name.split(".", 1)[1]

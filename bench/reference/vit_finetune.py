@@ -15,10 +15,10 @@ Usage: vit_finetune.py --method lora-qkv --checkpoint FILE --data TASK_FOLDER [-
                        [--epochs 6] [--batch 64] [--lr 5e-3] [--seed 0]
 """
 import argparse
-import json
 import math
-import struct
+import sys
 import time
+from pathlib import Path
 
 START = time.perf_counter()
 
@@ -27,21 +27,17 @@ import torch.nn.functional as F  # noqa: E402
 from PIL import Image  # noqa: E402
 from torch import nn  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from safetensors_file import read_safetensors  # noqa: E402
 
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        (length,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(length))
-        data = bytearray(f.read())
+
+def load_tensors(path):
+    """The F32 tensors of a safetensors file, by name."""
     tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        if entry["dtype"] != "F32":
-            raise SystemExit(f"{path}: {name} is {entry['dtype']}, expected F32")
-        begin, end = entry["data_offsets"]
-        tensors[name] = torch.frombuffer(data, dtype=torch.float32, count=(end - begin) // 4,
-                                         offset=begin).reshape(entry["shape"]).clone()
+    for name, (dtype, shape, raw) in read_safetensors(path).items():
+        if dtype != "F32":
+            raise SystemExit(f"{path}: {name} is {dtype}, expected F32")
+        tensors[name] = torch.frombuffer(bytearray(raw), dtype=torch.float32).reshape(shape)
     return tensors
 
 
@@ -179,7 +175,7 @@ class SplitDataset(torch.utils.data.Dataset):  # a VTAB-1k split file: "<image> 
 
 def build(method, checkpoint, classes):
     model = VisionTransformer(32, 4, 128, 6, 4, classes)
-    state = {k: v for k, v in read_safetensors(checkpoint).items() if not k.startswith("head.")}
+    state = {k: v for k, v in load_tensors(checkpoint).items() if not k.startswith("head.")}
     missing, unexpected = model.load_state_dict(state, strict=False)
     assert set(missing) == {"head.weight", "head.bias"} and not unexpected, (missing, unexpected)
     no_decay = {"pos_embed", "cls_token"}
