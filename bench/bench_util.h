@@ -55,7 +55,7 @@ struct TimedModel {
   void train_step(const at::Tensor& images, const at::Tensor& labels) {
     model->train(true);
     optimizer->zero_grad();
-    at::cross_entropy_loss(model->forward(images), labels).backward();
+    at::cross_entropy_loss(model->logits({{keys::images, images}}), labels).backward();
     optimizer->step(1e-4);
   }
 
@@ -63,7 +63,7 @@ struct TimedModel {
   void eval_forward(const at::Tensor& images) {
     at::NoGradGuard no_grad;
     model->train(false);
-    model->forward(images);
+    model->forward({{keys::images, images}});
   }
 
   std::unique_ptr<AdaptedModel> model;

@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
   at::set_num_threads(threads);
   const peft::PluginSet plugins = peft::discover_plugins({}, true);
   const peft::BackboneSection backbone = peft::bench::vit_section(variant);
-  const std::int64_t size = peft::build_backbone(plugins.registry, backbone).backbone->preprocessing().image_size;
+  const std::int64_t size =
+      peft::build_backbone(plugins.registry, backbone).backbone->image_input()->preprocessing().image_size;
   at::manual_seed(0);
   const at::Tensor images = at::randn({batch, 3, size, size});
   const at::Tensor labels = at::randint(0, 5, {batch});
@@ -92,7 +93,7 @@ int main(int argc, char** argv) {
   std::vector<double> plain_eval_s;
   const auto plain_forward = [&] {
     at::NoGradGuard no_grad;
-    plain->forward(images);
+    plain->forward({{peft::keys::images, images}});
   };
   plain_forward();
   for (auto& b : benches) {  // warm-up

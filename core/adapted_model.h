@@ -29,7 +29,9 @@ struct AdaptedModel {
   /// Names in `trainable` that belong to the head.
   std::vector<std::string> head_names;
 
-  at::Tensor forward(const at::Tensor& images) { return method->forward(*backbone, images); }
+  Outputs forward(const Batch& batch) { return method->forward(*backbone, batch); }
+  /// `forward`'s logits.
+  at::Tensor logits(const Batch& batch) { return forward(batch).at(keys::logits); }
   void train(bool training) { method->train(*backbone, training); }
 
   std::int64_t trainable_count() const;

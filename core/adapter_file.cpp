@@ -107,14 +107,15 @@ void save_adapter(const fs::path& folder, AdaptedModel& model, const std::string
 
   nlohmann::json options = nlohmann::json::object();
   for (const auto& [key, value] : model.method_options.values()) options[key] = to_json(value);
-  nlohmann::json record{{"method", model.method_name},
-                        {"options", options},
-                        {"sites", model.site_names},
-                        {"head", model.head_names},
-                        {"backbone", backbone_plugin},
-                        {"trainable_parameters", model.trainable_count()},
-                        // The head's size lets `peft merge` rebuild the model without the dataset.
-                        {"num_classes", model.backbone->num_classes()}};
+  nlohmann::json record{
+      {"method", model.method_name},
+      {"options", options},
+      {"sites", model.site_names},
+      {"head", model.head_names},
+      {"backbone", backbone_plugin},
+      {"trainable_parameters", model.trainable_count()},
+      // The head's size lets `peft merge` rebuild the model without the dataset.
+      {"num_classes", model.backbone->classifier() != nullptr ? model.backbone->classifier()->num_classes() : 0}};
   if (backbone_weights) {
     const FileFingerprint fingerprint = file_fingerprint(*backbone_weights);
     record["backbone_checkpoint"] = {

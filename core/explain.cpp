@@ -242,7 +242,9 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
   PreparedRun run = load_run(registry, folder, true, overrides);
   AdaptedModel& model = run.model;
   TransformerTaps* taps = model.backbone->taps();
-  if (taps == nullptr) throw Error("explain", "the backbone offers no transformer taps (a patch grid) to map onto");
+  if (taps == nullptr || !taps->patch_grid()) {
+    throw Error("explain", "backbone '" + model.backbone->name() + "' has no grid of image patches to map onto");
+  }
   NamedTensors matrices = model.method->explain_matrices();
   if (matrices.empty()) throw Error("explain", "method '" + model.method_name + "' has no cluster maps to explain");
 
@@ -263,7 +265,7 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
     }
   }
   report.layers = options.layers.empty() ? explained : select_sites(explained, options.layers);
-  report.grid = taps->patch_grid();
+  report.grid = *taps->patch_grid();
   std::map<std::string, Site> sites;
   for (const auto& site : model.backbone->sites()) sites.emplace(site->site_name(), site);
   std::map<std::string, std::shared_ptr<Probe>> probes;
@@ -294,7 +296,7 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
   at::NoGradGuard no_grad;
   model.train(false);
   const auto maps_now = [&](bool frozen_too, at::Tensor& predicted) {
-    predicted = model.forward(batch->images.to(run.device)).argmax(1).to(at::kCPU);
+    predicted = model.logits(batch->to(run.device)).argmax(1).to(at::kCPU);
     const NamedTensors clusters = model.method->explain_matrices();
     std::vector<LayerMaps> rows;
     for (const auto& layer : report.layers) {
@@ -339,15 +341,15 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
   const auto& transform = loader_options.transform;
   const at::Tensor mean = at::tensor(std::vector<double>(transform.mean.begin(), transform.mean.end())).view({3, 1, 1});
   const at::Tensor std = at::tensor(std::vector<double>(transform.std.begin(), transform.std.end())).view({3, 1, 1});
-  const std::int64_t size = batch->images.size(2);
+  const std::int64_t size = batch->at(keys::images).size(2);
   const std::int64_t scale = std::max<std::int64_t>(1, (options.tile + size - 1) / size);
   const auto class_name = [&](std::int64_t label) {
     const auto index = static_cast<std::size_t>(label);
     return index < images.class_names.size() ? images.class_names[index] : std::to_string(label);
   };
-  for (std::int64_t i = 0; i < batch->images.size(0); ++i) {
+  for (std::int64_t i = 0; i < batch->at(keys::images).size(0); ++i) {
     const at::Tensor image =
-        at::upsample_bilinear2d((batch->images[i] * std + mean).clamp(0, 1).to(at::kFloat).unsqueeze(0),
+        at::upsample_bilinear2d((batch->at(keys::images)[i] * std + mean).clamp(0, 1).to(at::kFloat).unsqueeze(0),
                                 {size * scale, size * scale}, false)
             .squeeze(0)
             .clamp(0, 1);

@@ -47,7 +47,7 @@ BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& gi
   const Options options = resolve_options(entry.options, section.options, section.context, section.option_contexts);
   BuiltBackbone built;
   built.backbone = built_by_plugin(section, "backbone", [&] { return entry.create(options); });
-  built.preprocessing = built.backbone->preprocessing();
+  if (const ImageInput* images = built.backbone->image_input()) built.preprocessing = images->preprocessing();
   if (hub && !hub->pretrained_cfg.empty()) {
     built.preprocessing = hub->pretrained_cfg.over(built.preprocessing);
     const Preprocessing& p = built.preprocessing;
@@ -78,8 +78,9 @@ void fit_head(BuiltBackbone& built, const BackboneSection& section, std::int64_t
                                 " classes (hint: remove it, or set it to " + std::to_string(num_classes) + ")");
     }
   }
-  if (section.head == "new" || built.backbone->num_classes() != num_classes) {
-    built.backbone->reset_classifier(num_classes);
+  ClassifierHead& head = require_classifier(*built.backbone, "image_classification");
+  if (section.head == "new" || head.num_classes() != num_classes) {
+    head.reset_classifier(num_classes);
     built.notices.push_back("a new head for " + std::to_string(num_classes) + " classes");
   }
 }

@@ -55,7 +55,7 @@ void check_recipe(const peft::Recipe& recipe) {
     peft::BackboneSection backbone = recipe.backbone;
     backbone.checkpoint.reset();
     built = peft::build_backbone(registry, backbone);
-    const peft::Preprocessing preprocessing = built->backbone->preprocessing();
+    const peft::Preprocessing preprocessing = built->backbone->image_input()->preprocessing();
     const peft::AdaptedModel model = peft::adapt(registry, built->backbone, *recipe.method);
     CATCH_CHECK(model.trainable_count() > 0);
     known = built_models.emplace(key, preprocessing).first;

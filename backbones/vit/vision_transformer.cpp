@@ -77,6 +77,12 @@ void VisionTransformer::reset_classifier(std::int64_t num_classes) {
   head_ = head_ ? replace_module("head", head) : register_module("head", head);
 }
 
+Outputs VisionTransformer::forward(const Batch& batch) {
+  torch::Tensor hidden = forward_features(batch.at(keys::images));
+  torch::Tensor logits = forward_head(hidden);
+  return {{keys::hidden, std::move(hidden)}, {keys::logits, std::move(logits)}};
+}
+
 torch::Tensor VisionTransformer::forward_features(const torch::Tensor& images) {
   TORCH_CHECK(images.dim() == 4 && images.size(1) == config_.in_chans && images.size(2) == config_.img_size &&
                   images.size(3) == config_.img_size,

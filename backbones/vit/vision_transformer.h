@@ -11,18 +11,26 @@
 
 namespace peft::vit {
 
-class VisionTransformer final : public Backbone, public TransformerTaps {
+class VisionTransformer final : public Backbone, public ImageInput, public ClassifierHead, public TransformerTaps {
  public:
   explicit VisionTransformer(VitConfig config);
 
-  torch::Tensor forward_features(const torch::Tensor& images) override;
-  torch::Tensor pre_logits(const torch::Tensor& features) override;
-  torch::Tensor forward_head(const torch::Tensor& features) override;
+  std::vector<std::string> inputs() const override { return {keys::images}; }
+  /// `images` → `hidden` (forward_features) and `logits` (forward_head).
+  Outputs forward(const Batch& batch) override;
+
+  /// timm's entry points: images [B, C, H, W] → the tokens after the final norm [B, N, D] → the pooled
+  /// representation the head reads [B, D] → logits [B, num_classes].
+  torch::Tensor forward_features(const torch::Tensor& images);
+  torch::Tensor pre_logits(const torch::Tensor& features);
+  torch::Tensor forward_head(const torch::Tensor& features);
   std::int64_t num_classes() const override { return config_.num_classes; }
   void reset_classifier(std::int64_t num_classes) override;
   NamedTensors head_parameters() override;
   std::vector<std::string> no_weight_decay() const override { return {"pos_embed", "cls_token"}; }
   std::vector<Site> sites() override;
+  ImageInput* image_input() override { return this; }
+  ClassifierHead* classifier() override { return this; }
   TransformerTaps* taps() override { return this; }
   std::vector<std::string> load_checkpoint(const TensorFile& checkpoint) override;
   Preprocessing preprocessing() const override;
@@ -30,7 +38,9 @@ class VisionTransformer final : public Backbone, public TransformerTaps {
   std::int64_t num_blocks() const override { return config_.depth; }
   std::int64_t embed_dim() const override { return config_.embed_dim; }
   std::int64_t num_prefix_tokens() const override { return config_.num_prefix_tokens(); }
-  std::array<std::int64_t, 2> patch_grid() const override { return {config_.grid_size(), config_.grid_size()}; }
+  std::optional<std::array<std::int64_t, 2>> patch_grid() const override {
+    return std::array<std::int64_t, 2>{config_.grid_size(), config_.grid_size()};
+  }
 
   const VitConfig& config() const { return config_; }
 

@@ -94,7 +94,8 @@ Batch Loader::make_batch(std::int64_t epoch, std::int64_t batch) {
     labels.push_back(split_.samples[index].label);
   }
   const std::int64_t size = options_.transform.image_size;
-  return {images.empty() ? at::empty({0, 3, size, size}) : at::stack(images), at::tensor(labels, at::kLong)};
+  return {{keys::images, images.empty() ? at::empty({0, 3, size, size}) : at::stack(images)},
+          {keys::labels, at::tensor(labels, at::kLong)}};
 }
 
 void Loader::work() {

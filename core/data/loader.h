@@ -14,6 +14,7 @@
 
 #include "data/dataset.h"
 #include "data/transforms.h"
+#include "peft/batch.h"
 
 namespace peft::data {
 
@@ -36,13 +37,8 @@ struct LoaderOptions {
   TransformOptions transform;
 };
 
-/// A batch: images [B, 3, S, S] float, labels [B] int64.
-struct Batch {
-  at::Tensor images;
-  at::Tensor labels;
-};
-
-/// Decodes, transforms and batches a split in worker threads, in a fixed order per (seed, epoch).
+/// Decodes, transforms and batches a split in worker threads, in a fixed order per (seed, epoch). Batches hold
+/// `images` [B, 3, S, S] float and `labels` [B] int64.
 class Loader {
  public:
   Loader(Split split, LoaderOptions options);

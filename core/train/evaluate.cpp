@@ -16,8 +16,9 @@ Evaluation evaluate(AdaptedModel& model, data::Loader& loader, const at::Device&
   std::int64_t correct = 0;
   Evaluation result;
   while (auto batch = loader.next()) {
-    const at::Tensor labels = batch->labels.to(device);
-    const at::Tensor logits = model.forward(batch->images.to(device));
+    const Batch on_device = batch->to(device);
+    const at::Tensor& labels = on_device.at(keys::labels);
+    const at::Tensor logits = model.logits(on_device);
     loss_sum += at::cross_entropy_loss(logits, labels, {}, at::Reduction::Sum).item<double>();
     correct += logits.argmax(1).eq(labels).sum().item<std::int64_t>();
     result.images += labels.size(0);

@@ -112,8 +112,9 @@ TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProg
     double lr = schedule.lr(epoch, progress.global_step);
     while (auto batch = setup.train_loader->next()) {
       lr = schedule.lr(epoch, progress.global_step);
-      const at::Tensor labels = batch->labels.to(setup.device);
-      const at::Tensor logits = model.forward(batch->images.to(setup.device));
+      const Batch on_device = batch->to(setup.device);
+      const at::Tensor& labels = on_device.at(keys::labels);
+      const at::Tensor logits = model.logits(on_device);
       at::Tensor loss = at::cross_entropy_loss(logits, labels, {}, at::Reduction::Mean, -100, options.label_smoothing);
       if (const at::Tensor extra = model.method->extra_loss(); extra.defined()) loss = loss + extra;
       const double loss_value = loss.item<double>();

@@ -83,11 +83,11 @@ std::vector<TrainableTensor> Gift::trainable_tensors() {
   return tensors;
 }
 
-at::Tensor Gift::forward(Backbone& backbone, const at::Tensor& images) {
+Outputs Gift::forward(Backbone& backbone, const Batch& batch) {
   for (auto& group : groups_) {
     if (!group->merged) group->generate();
   }
-  return backbone.forward(images);
+  return backbone.forward(batch);
 }
 
 void Gift::merge() {

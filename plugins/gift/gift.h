@@ -62,7 +62,7 @@ class Gift final : public Method {
   void attach(Backbone& backbone, const std::vector<Site>& sites) override;
   std::vector<TrainableTensor> trainable_tensors() override;
   /// Generates G for every group once, then runs the backbone, whose sites reuse it.
-  at::Tensor forward(Backbone& backbone, const at::Tensor& images) override;
+  Outputs forward(Backbone& backbone, const Batch& batch) override;
   std::string merge_refusal() const override { return {}; }
   /// W ← W + ΔW (computed in float32, cast to W's dtype); unmerge restores W exactly.
   void merge() override;

@@ -122,36 +122,37 @@ class HookScope {
 
 }  // namespace
 
-at::Tensor Toast::forward(Backbone& backbone, const at::Tensor& images) {
+Outputs Toast::forward(Backbone& backbone, const Batch& batch) {
   TransformerHooks& hooks = backbone.taps()->hooks();
   const HookScope scope(hooks);
-  std::vector<at::Tensor> inputs;
-  std::vector<at::Tensor> outputs;
+  std::vector<at::Tensor> block_inputs;
+  std::vector<at::Tensor> block_outputs;
   if (options_.variational_loss > 0 && at::GradMode::is_enabled()) {
     hooks.block_output = [&](std::int64_t, const at::Tensor& in, const at::Tensor& out) {
-      inputs.push_back(in.detach());
-      outputs.push_back(out.detach());
+      block_inputs.push_back(in.detach());
+      block_outputs.push_back(out.detach());
     };
   }
   at::Tensor first_pass;
   {
     at::NoGradGuard no_grad;  // pass 1 reads the frozen backbone only
-    first_pass = backbone.forward_features(images);
+    first_pass = backbone.forward(batch).at(keys::hidden);
   }
   hooks.block_output = nullptr;
   const std::vector<at::Tensor> td = top_down->signals(first_pass);
   hooks.value_input = [&](std::int64_t block) { return td[static_cast<std::size_t>(block)]; };
-  const at::Tensor logits = backbone.forward(images);
+  Outputs outputs = backbone.forward(batch);
+  const at::Tensor& logits = outputs.at(keys::logits);
   hooks.value_input = nullptr;
   extra_loss_ = at::Tensor();
-  if (!inputs.empty()) {
+  if (!block_inputs.empty()) {
     at::Tensor loss = at::zeros({}, logits.options());
-    for (std::size_t l = 0; l < inputs.size(); ++l) {
-      loss = loss + torch::nn::functional::mse_loss(top_down->decoders[l]->first(outputs[l]), inputs[l]);
+    for (std::size_t l = 0; l < block_inputs.size(); ++l) {
+      loss = loss + torch::nn::functional::mse_loss(top_down->decoders[l]->first(block_outputs[l]), block_inputs[l]);
     }
     extra_loss_ = loss * options_.variational_loss;
   }
-  return logits;
+  return outputs;
 }
 
 }  // namespace peft::toast

@@ -50,7 +50,7 @@ class Toast final : public Method {
   std::vector<TrainableTensor> trainable_tensors() override;
   void train(Backbone& backbone, bool training) override;
   /// Pass 1 (frozen), token selection and feedback, pass 2 with each block's values steered; logits of pass 2.
-  at::Tensor forward(Backbone& backbone, const at::Tensor& images) override;
+  Outputs forward(Backbone& backbone, const Batch& batch) override;
   at::Tensor extra_loss() override { return extra_loss_; }
   /// The whole top-down path (decoders, prompt, T, and LoRA in lite mode), whatever trains.
   NamedTensors adapter_state() override;

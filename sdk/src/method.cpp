@@ -10,7 +10,7 @@ Method::~Method() = default;
 
 void Method::train(Backbone& backbone, bool training) { backbone.train(training); }
 
-at::Tensor Method::forward(Backbone& backbone, const at::Tensor& images) { return backbone.forward(images); }
+Outputs Method::forward(Backbone& backbone, const Batch& batch) { return backbone.forward(batch); }
 
 at::Tensor Method::extra_loss() { return {}; }
 

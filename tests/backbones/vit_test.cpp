@@ -7,6 +7,7 @@
 #include "peft/error.h"
 #include "peft/safetensors.h"
 #include "peft/state_dict.h"
+#include "support/batches.h"
 #include "support/builtin_plugins.h"
 
 namespace fs = std::filesystem;
@@ -61,11 +62,12 @@ CATCH_TEST_CASE("vit reproduces timm's features, pre-logits and logits from timm
   CATCH_CHECK(vit->load_checkpoint(checkpoint()).empty());
   vit->eval();
   torch::NoGradGuard no_grad;
-  const at::Tensor features = vit->forward_features(io().at("input"));
-  CATCH_CHECK(relative_error(features, io().at("features")) <= 1e-5);
-  CATCH_CHECK(relative_error(vit->pre_logits(features), io().at("pre_logits")) <= 1e-5);
-  CATCH_CHECK(relative_error(vit->forward_head(features), io().at("logits")) <= 1e-5);
-  CATCH_CHECK(relative_error(vit->forward(io().at("input")), io().at("logits")) <= 1e-5);
+  const peft::Outputs outputs = vit->forward(peft::test::image_batch(io().at("input")));
+  CATCH_CHECK(outputs.names() == std::vector<std::string>{"hidden", "logits"});
+  CATCH_CHECK(relative_error(outputs.at(peft::keys::hidden), io().at("features")) <= 1e-5);
+  CATCH_CHECK(relative_error(outputs.at(peft::keys::logits), io().at("logits")) <= 1e-5);
+  vit->classifier()->reset_classifier(0);  // the logits are then the pooled features the head read
+  CATCH_CHECK(relative_error(vit->logits(peft::test::image_batch(io().at("input"))), io().at("pre_logits")) <= 1e-5);
 }
 
 CATCH_TEST_CASE("a checkpoint for another image size gets timm's resampled position embedding") {
@@ -78,7 +80,8 @@ CATCH_TEST_CASE("a checkpoint for another image size gets timm's resampled posit
   CATCH_CHECK(relative_error(parameter(*vit, "pos_embed"), io().at("pos_embed_resized")) <= 1e-5);
   vit->eval();
   torch::NoGradGuard no_grad;
-  CATCH_CHECK(relative_error(vit->forward(io().at("input_resized")), io().at("logits_resized")) <= 1e-5);
+  CATCH_CHECK(relative_error(vit->logits(peft::test::image_batch(io().at("input_resized"))),
+                             io().at("logits_resized")) <= 1e-5);
 }
 
 CATCH_TEST_CASE("vit parameter names are timm's and its sites are every block's four Linears") {
@@ -122,9 +125,9 @@ CATCH_TEST_CASE("a head of another size is adopted unless the recipe asks for it
   auto options = fixture_options();
   options.erase("num_classes");
   auto adopted = make_backbone("vit", options);
-  CATCH_CHECK(adopted->num_classes() == 1000);
+  CATCH_CHECK(adopted->classifier()->num_classes() == 1000);
   CATCH_CHECK(adopted->load_checkpoint(checkpoint()).empty());
-  CATCH_CHECK(adopted->num_classes() == 5);
+  CATCH_CHECK(adopted->classifier()->num_classes() == 5);
   CATCH_CHECK(at::equal(parameter(*adopted, "head.weight"), checkpoint().at("head.weight")));
 
   options["num_classes"] = std::int64_t{10};
@@ -132,10 +135,10 @@ CATCH_TEST_CASE("a head of another size is adopted unless the recipe asks for it
   const auto notices = fresh->load_checkpoint(checkpoint());
   CATCH_REQUIRE(notices.size() == 1);
   CATCH_CHECK(notices[0] == "checkpoint head has 5 classes, the recipe asks for 10: the head starts fresh");
-  CATCH_CHECK(fresh->num_classes() == 10);
+  CATCH_CHECK(fresh->classifier()->num_classes() == 10);
   CATCH_CHECK(at::equal(parameter(*fresh, "norm.weight"), checkpoint().at("norm.weight")));
   torch::NoGradGuard no_grad;
-  CATCH_CHECK(fresh->forward(io().at("input")).sizes() == at::IntArrayRef({2, 10}));
+  CATCH_CHECK(fresh->logits(peft::test::image_batch(io().at("input"))).sizes() == at::IntArrayRef({2, 10}));
 }
 
 CATCH_TEST_CASE("reset_classifier replaces the head; 0 removes it and logits are the pooled features") {
@@ -143,10 +146,10 @@ CATCH_TEST_CASE("reset_classifier replaces the head; 0 removes it and logits are
   vit->load_checkpoint(checkpoint());
   vit->eval();
   torch::NoGradGuard no_grad;
-  vit->reset_classifier(3);
-  CATCH_CHECK(vit->forward(io().at("input")).sizes() == at::IntArrayRef({2, 3}));
-  vit->reset_classifier(0);
-  CATCH_CHECK(relative_error(vit->forward(io().at("input")), io().at("pre_logits")) <= 1e-5);
+  vit->classifier()->reset_classifier(3);
+  CATCH_CHECK(vit->logits(peft::test::image_batch(io().at("input"))).sizes() == at::IntArrayRef({2, 3}));
+  vit->classifier()->reset_classifier(0);
+  CATCH_CHECK(relative_error(vit->logits(peft::test::image_batch(io().at("input"))), io().at("pre_logits")) <= 1e-5);
   CATCH_CHECK_FALSE(parameter(*vit, "head.weight").defined());
 }
 
@@ -159,7 +162,7 @@ CATCH_TEST_CASE("the taps report the transformer's shape and their hooks reach i
   CATCH_CHECK(taps.num_blocks() == 2);
   CATCH_CHECK(taps.embed_dim() == 64);
   CATCH_CHECK(taps.num_prefix_tokens() == 1);
-  CATCH_CHECK(taps.patch_grid() == std::array<std::int64_t, 2>{8, 8});
+  CATCH_CHECK(taps.patch_grid() == std::optional<std::array<std::int64_t, 2>>{{8, 8}});
 
   const at::Tensor input = io().at("input");
   std::vector<std::int64_t> seen;
@@ -169,20 +172,21 @@ CATCH_TEST_CASE("the taps report the transformer's shape and their hooks reach i
     CATCH_CHECK(in.sizes() == out.sizes());
     seen.push_back(index);
   };
-  CATCH_CHECK(relative_error(vit->forward(input), io().at("logits")) <= 1e-5);  // neutral hooks change nothing
+  CATCH_CHECK(relative_error(vit->logits(peft::test::image_batch(input)), io().at("logits")) <=
+              1e-5);  // neutral hooks change nothing
   CATCH_CHECK(seen == std::vector<std::int64_t>{0, 1});
 
   // V(td) includes the value bias, so even td = 0 moves the values (TOAST's definition).
   taps.hooks().value_input = [](std::int64_t index) { return index == 1 ? at::zeros({2, 65, 64}) : at::Tensor(); };
-  CATCH_CHECK(relative_error(vit->forward(input), io().at("logits")) > 1e-3);
+  CATCH_CHECK(relative_error(vit->logits(peft::test::image_batch(input)), io().at("logits")) > 1e-3);
   taps.hooks() = {};
-  CATCH_CHECK(relative_error(vit->forward(input), io().at("logits")) <= 1e-5);
+  CATCH_CHECK(relative_error(vit->logits(peft::test::image_batch(input)), io().at("logits")) <= 1e-5);
 }
 
 CATCH_TEST_CASE("named variants fix the architecture and explicit fields override them") {
   const auto tiny = make_backbone("vit", {{"variant", std::string("vit_pico_patch4_32")}});
   CATCH_CHECK(tiny->sites().size() == 8);
-  CATCH_CHECK(tiny->preprocessing().image_size == 32);
+  CATCH_CHECK(tiny->image_input()->preprocessing().image_size == 32);
   const auto deeper =
       make_backbone("vit", {{"variant", std::string("vit_pico_patch4_32")}, {"depth", std::int64_t{3}}});
   CATCH_CHECK(deeper->sites().size() == 12);
@@ -222,12 +226,12 @@ CATCH_TEST_CASE("drop-path changes training outputs per sample and leaves evalua
   vit->load_checkpoint(checkpoint());
   torch::NoGradGuard no_grad;
   vit->eval();
-  CATCH_CHECK(relative_error(vit->forward(io().at("input")), io().at("logits")) <= 1e-5);
+  CATCH_CHECK(relative_error(vit->logits(peft::test::image_batch(io().at("input"))), io().at("logits")) <= 1e-5);
   vit->train();
   at::manual_seed(0);
-  const at::Tensor first = vit->forward(io().at("input"));
+  const at::Tensor first = vit->logits(peft::test::image_batch(io().at("input")));
   at::manual_seed(1);
-  const at::Tensor second = vit->forward(io().at("input"));
+  const at::Tensor second = vit->logits(peft::test::image_batch(io().at("input")));
   CATCH_CHECK_FALSE(at::allclose(first, second));
 }
 
@@ -241,9 +245,10 @@ CATCH_TEST_CASE("avg pooling averages the patch tokens and puts the norm after p
   CATCH_CHECK(std::count(names.begin(), names.end(), "norm.weight") == 0);
   vit->eval();
   torch::NoGradGuard no_grad;
-  const at::Tensor features = vit->forward_features(io().at("input"));
-  const at::Tensor pooled = features.slice(1, 1).mean(1);
+  vit->classifier()->reset_classifier(0);  // the logits are the pooled features
+  const peft::Outputs outputs = vit->forward(peft::test::image_batch(io().at("input")));
+  const at::Tensor pooled = outputs.at(peft::keys::hidden).slice(1, 1).mean(1);
   const at::Tensor normed =
       at::layer_norm(pooled, {64}, parameter(*vit, "fc_norm.weight"), parameter(*vit, "fc_norm.bias"), 1e-6);
-  CATCH_CHECK(relative_error(vit->pre_logits(features), normed) <= 1e-6);
+  CATCH_CHECK(relative_error(outputs.at(peft::keys::logits), normed) <= 1e-6);
 }

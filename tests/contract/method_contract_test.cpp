@@ -12,6 +12,7 @@
 #include "adapter_file.h"
 #include "peft/error.h"
 #include "peft/strings.h"
+#include "support/batches.h"
 #include "support/builtin_plugins.h"
 #include "support/mlp_backbone.h"
 #include "support/temp_folder.h"
@@ -59,7 +60,7 @@ AdaptedModel adapted(const BackboneCase& c, const std::string& method, std::uint
 at::Tensor logits(AdaptedModel& model, const at::Tensor& images) {
   at::NoGradGuard no_grad;
   model.train(false);
-  return model.forward(images);
+  return model.logits(peft::test::image_batch(images));
 }
 
 // Moves every trainable tensor away from its start, as training would (LoRA's B leaves zero).
@@ -94,7 +95,8 @@ CATCH_TEST_CASE("every method keeps the contract on a tiny ViT and on an MLP wit
           auto plain = backbone_from(c, 1);
           plain->eval();
           at::NoGradGuard no_grad;
-          CATCH_CHECK(at::allclose(logits(model, c.images), plain->forward(c.images), 1e-5, 1e-6));
+          CATCH_CHECK(
+              at::allclose(logits(model, c.images), plain->logits(peft::test::image_batch(c.images)), 1e-5, 1e-6));
         }
 
         // Only the method's tensors (and the head) get gradients.
@@ -102,7 +104,7 @@ CATCH_TEST_CASE("every method keeps the contract on a tiny ViT and on an MLP wit
         for (const auto& t : model.trainable) trainable.insert(t.tensor.unsafeGetTensorImpl());
         CATCH_CHECK(!model.trainable.empty());
         model.train(true);
-        model.forward(c.images).pow(2).mean().backward();
+        model.logits(peft::test::image_batch(c.images)).pow(2).mean().backward();
         for (const auto& item : model.backbone->named_parameters()) {
           const bool trains = trainable.count(item.value().unsafeGetTensorImpl()) != 0;
           CATCH_CHECK(item.value().requires_grad() == trains);

@@ -56,7 +56,7 @@ CATCH_TEST_CASE("a hub folder's pretrained_cfg replaces the backbone's preproces
       "pretrained_cfg": {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "crop_pct": 0.9,
                          "input_size": [3, 32, 32], "num_classes": 5, "tag": "fashion"}})");
   const peft::BuiltBackbone built = peft::build_backbone(peft::test::builtin_registry(), vit_section(hub));
-  const peft::Preprocessing own = built.backbone->preprocessing();
+  const peft::Preprocessing own = built.backbone->image_input()->preprocessing();
   CATCH_CHECK(built.preprocessing.mean == std::array<double, 3>{0.485, 0.456, 0.406});
   CATCH_CHECK(built.preprocessing.std == std::array<double, 3>{0.229, 0.224, 0.225});
   CATCH_CHECK(built.preprocessing.crop_pct == 0.9);

@@ -9,6 +9,7 @@
 #include "peft/backbone.h"
 #include "peft/safetensors.h"
 #include "peft/state_dict.h"
+#include "support/batches.h"
 #include "support/builtin_plugins.h"
 
 namespace {
@@ -100,7 +101,7 @@ CATCH_TEST_CASE(
   CATCH_REQUIRE(gift.groups().size() == 4);
   const at::Tensor images = at::randn({2, 3, 8, 8});
 
-  gift.forward(*backbone, images).pow(2).mean().backward();
+  gift.forward(*backbone, peft::test::image_batch(images)).at(peft::keys::logits).pow(2).mean().backward();
   for (const auto& group : gift.groups()) CATCH_CHECK(group->generator->body_calls() == 1);
 
   // Step 0: Q = 0, so only Q has a gradient; the rest sits behind it.
@@ -114,7 +115,7 @@ CATCH_TEST_CASE(
       if (t.name.find("recovery") != std::string::npos) t.tensor.normal_(0, 0.1);  // as after a step
     }
   }
-  gift.forward(*backbone, images).pow(2).mean().backward();
+  gift.forward(*backbone, peft::test::image_batch(images)).at(peft::keys::logits).pow(2).mean().backward();
   CATCH_CHECK(generator->body_calls() == 2);
   CATCH_CHECK(generator->reduction->weight.grad().abs().sum().item<double>() > 0);
   CATCH_CHECK(generator->blocks[0]->attn->cluster->weight.grad().abs().sum().item<double>() > 0);
@@ -172,24 +173,24 @@ CATCH_TEST_CASE("after a step, the backbone called directly uses the new generat
   peft::gift::Gift gift(options);
   gift.attach(*backbone, backbone->sites());
   const at::Tensor images = at::randn({2, 3, 8, 8});
-  gift.forward(*backbone, images).pow(2).mean().backward();
+  gift.forward(*backbone, peft::test::image_batch(images)).at(peft::keys::logits).pow(2).mean().backward();
   {
     at::NoGradGuard no_grad;  // a step: every generator parameter moves in place
     for (auto& t : gift.trainable_tensors()) t.tensor.add_(at::randn_like(t.tensor), 0.1);
   }
-  const at::Tensor direct = backbone->forward(images);
-  const at::Tensor through_method = gift.forward(*backbone, images);
+  const at::Tensor direct = backbone->logits(peft::test::image_batch(images));
+  const at::Tensor through_method = gift.forward(*backbone, peft::test::image_batch(images)).at(peft::keys::logits);
   CATCH_CHECK(at::allclose(direct, through_method, 1e-6, 1e-6));
   {
     at::NoGradGuard no_grad;
-    CATCH_CHECK(at::allclose(backbone->forward(images), through_method, 1e-6, 1e-6));
+    CATCH_CHECK(at::allclose(backbone->logits(peft::test::image_batch(images)), through_method, 1e-6, 1e-6));
   }
 
   // Two micro-batches before one step (gradient accumulation), the backbone called directly: each forward pass
   // gets a G of its own, so the second backward does not run through the first's freed graph.
   for (auto& t : gift.trainable_tensors()) t.tensor.mutable_grad() = at::Tensor();
-  backbone->forward(images).pow(2).mean().backward();
+  backbone->logits(peft::test::image_batch(images)).pow(2).mean().backward();
   const at::Tensor once = gift.groups()[0]->generator->recovery->weight.grad().clone();
-  CATCH_CHECK_NOTHROW(backbone->forward(images).pow(2).mean().backward());
+  CATCH_CHECK_NOTHROW(backbone->logits(peft::test::image_batch(images)).pow(2).mean().backward());
   CATCH_CHECK(at::allclose(gift.groups()[0]->generator->recovery->weight.grad(), once * 2, 1e-5, 1e-7));
 }

@@ -8,6 +8,7 @@
 #include "peft/backbone.h"
 #include "peft/safetensors.h"
 #include "peft/taps.h"
+#include "support/batches.h"
 #include "support/builtin_plugins.h"
 
 namespace {
@@ -43,8 +44,9 @@ CATCH_TEST_CASE("toast reproduces the official TOAST ViT: pass-1 logits and the 
   model.train(false);
   at::NoGradGuard no_grad;
   const at::Tensor input = fixture.at("input");
-  CATCH_CHECK(peft::test::relative_error(vit->forward(input), fixture.at("logits_pass1")) <= 1e-5);
-  CATCH_CHECK(peft::test::relative_error(model.forward(input), fixture.at("logits")) <= 1e-5);
+  CATCH_CHECK(peft::test::relative_error(vit->logits(peft::test::image_batch(input)), fixture.at("logits_pass1")) <=
+              1e-5);
+  CATCH_CHECK(peft::test::relative_error(model.logits(peft::test::image_batch(input)), fixture.at("logits")) <= 1e-5);
   CATCH_CHECK(model.method->forward_passes() == 2);
 }
 
@@ -72,7 +74,7 @@ CATCH_TEST_CASE("vpt deep inserts n prompts after the class token and replaces t
     model.train(true);
     CATCH_CHECK_FALSE(vit->is_training());  // the backbone stays in evaluation mode
     const at::Tensor images = at::randn({2, 3, 32, 32});
-    model.forward(images).sum().backward();
+    model.logits(peft::test::image_batch(images)).sum().backward();
     CATCH_REQUIRE(block_inputs.size() == 2);
     const at::Tensor prompts = model.trainable[0].tensor;  // [blocks or 1, 3, 64]
     for (std::size_t block = 0; block < 2; ++block) {
@@ -94,11 +96,12 @@ CATCH_TEST_CASE("a toast pass that throws leaves no hook behind, and the next pa
   model.train(true);
   peft::TransformerHooks& hooks = vit->taps()->hooks();
   // 28×28 images do not fit the 32×32 position embedding: pass 1 throws with the variational hook installed.
-  CATCH_CHECK_THROWS(model.forward(at::randn({2, 3, 28, 28})));
+  CATCH_CHECK_THROWS(model.logits(peft::test::image_batch(at::randn({2, 3, 28, 28}))));
   CATCH_CHECK_FALSE(static_cast<bool>(hooks.block_output));
   CATCH_CHECK_FALSE(static_cast<bool>(hooks.value_input));
   const at::Tensor images = at::randn({2, 3, 32, 32});
-  CATCH_CHECK(model.forward(images).sizes() == vit->forward(images).sizes());
+  CATCH_CHECK(model.logits(peft::test::image_batch(images)).sizes() ==
+              vit->logits(peft::test::image_batch(images)).sizes());
   CATCH_CHECK(model.method->extra_loss().defined());
   CATCH_CHECK_FALSE(static_cast<bool>(hooks.block_output));
 }

@@ -17,15 +17,10 @@ class TestMethod final : public peft::Method {
 // Only its identity matters here.
 class TestBackbone final : public peft::Backbone {
  public:
-  torch::Tensor forward_features(const torch::Tensor& images) override { return images; }
-  torch::Tensor pre_logits(const torch::Tensor& features) override { return features; }
-  torch::Tensor forward_head(const torch::Tensor& features) override { return features; }
-  std::int64_t num_classes() const override { return 0; }
-  void reset_classifier(std::int64_t) override {}
-  peft::NamedTensors head_parameters() override { return {}; }
+  std::vector<std::string> inputs() const override { return {peft::keys::images}; }
+  peft::Outputs forward(const peft::Batch& batch) override { return {{peft::keys::logits, batch.at("images")}}; }
   std::vector<peft::Site> sites() override { return {}; }
   std::vector<std::string> load_checkpoint(const peft::TensorFile&) override { return {}; }
-  peft::Preprocessing preprocessing() const override { return {}; }
 };
 
 peft::MethodEntry method_entry(const std::string& name, const std::string& origin = "") {

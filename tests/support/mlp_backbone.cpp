@@ -11,8 +11,8 @@ MlpBackbone::MlpBackbone()
       fc2_(register_module("fc2", Site("fc2", 16, 16))),
       head_(register_module("head", torch::nn::Linear(16, 3))) {}
 
-torch::Tensor MlpBackbone::forward_features(const torch::Tensor& images) {
-  return fc2_(torch::nn::functional::gelu(fc1_(images.flatten(1))));
+Outputs MlpBackbone::forward(const Batch& batch) {
+  return {{keys::logits, head_(fc2_(torch::nn::functional::gelu(fc1_(batch.at(keys::images).flatten(1)))))}};
 }
 
 void MlpBackbone::reset_classifier(std::int64_t num_classes) {

@@ -1,6 +1,17 @@
 #pragma once
 /// \file
-/// The interface a backbone plugin implements (ViT, ...): a torch module with timm's entry points.
+/// The interface a backbone plugin implements (ViT, ...): a torch module that reads named inputs from a batch and
+/// returns named outputs, with optional capabilities for what only some models have.
+///
+///     std::vector<std::string> inputs() const override { return {peft::keys::images}; }
+///     peft::Outputs forward(const peft::Batch& batch) override {
+///       const at::Tensor hidden = encode(batch.at(peft::keys::images));
+///       return {{peft::keys::hidden, hidden}, {peft::keys::logits, head(pool(hidden))}};
+///     }
+///
+/// Capabilities, each nullptr unless the backbone has it: `image_input()` (how images must be prepared),
+/// `classifier()` (a classification head that can be resized or removed), `taps()` (transformer hooks for VPT and
+/// TOAST).
 
 #include <torch/nn/module.h>
 
@@ -9,6 +20,7 @@
 #include <vector>
 
 #include "peft/api.h"
+#include "peft/batch.h"
 #include "peft/fwd.h"
 #include "peft/named_tensors.h"
 #include "peft/safetensors.h"
@@ -28,42 +40,71 @@ struct Preprocessing {
   double crop_pct = 0.875;
 };
 
+/// Capability of a backbone that reads `images` [B, C, H, W].
+class PEFT_API ImageInput {
+ public:
+  ImageInput() = default;
+  ImageInput(const ImageInput&) = delete;
+  ImageInput& operator=(const ImageInput&) = delete;
+  virtual ~ImageInput();
+
+  virtual Preprocessing preprocessing() const = 0;
+};
+
+/// Capability of a backbone whose `logits` come from a classification head over a pooled representation.
+class PEFT_API ClassifierHead {
+ public:
+  ClassifierHead() = default;
+  ClassifierHead(const ClassifierHead&) = delete;
+  ClassifierHead& operator=(const ClassifierHead&) = delete;
+  virtual ~ClassifierHead();
+
+  /// Classes the head predicts (0: no head, the logits are the pooled features).
+  virtual std::int64_t num_classes() const = 0;
+  /// Replaces the head with a freshly initialised one for `num_classes` (0: no head).
+  virtual void reset_classifier(std::int64_t num_classes) = 0;
+};
+
 /// A pretrained model that methods adapt, made by its plugin's factory from the recipe's `[backbone]` options.
 ///
-/// Parameter names follow timm (`blocks.0.attn.qkv.weight`), so timm checkpoints load as they are.
+/// Parameter names follow the checkpoints the backbone reads (timm's `blocks.0.attn.qkv.weight`), so those load as
+/// they are.
 class PEFT_API Backbone : public torch::nn::Module {
  public:
   ~Backbone() override;
 
-  /// Images [B, C, H, W] → features; for a transformer, the tokens after the final norm [B, N, D].
-  virtual torch::Tensor forward_features(const torch::Tensor& images) = 0;
-  /// Features → the pooled representation the head reads [B, D] (timm's pre_logits).
-  virtual torch::Tensor pre_logits(const torch::Tensor& features) = 0;
-  /// Features → logits [B, num_classes].
-  virtual torch::Tensor forward_head(const torch::Tensor& features) = 0;
-  /// Images → logits.
-  torch::Tensor forward(const torch::Tensor& images) { return forward_head(forward_features(images)); }
+  /// The batch entries `forward` reads (`images`; `input_ids`, `attention_mask`). A task whose batches lack one is
+  /// refused before training starts.
+  virtual std::vector<std::string> inputs() const = 0;
+  /// The batch → `logits`, and `hidden` (the tokens after the final norm) where the backbone has them.
+  virtual Outputs forward(const Batch& batch) = 0;
 
-  virtual std::int64_t num_classes() const = 0;
-  /// Replaces the head with a freshly initialised one for `num_classes` (0: no head, logits are pre_logits).
-  virtual void reset_classifier(std::int64_t num_classes) = 0;
-
-  /// The classifier head's parameters by name (`head.weight`, `head.bias`); empty without a head.
-  virtual NamedTensors head_parameters() = 0;
+  /// The output head's parameters by name (`head.weight`, `head.bias`; an LM head's `lm_head.weight`); empty without
+  /// one. Whether they train is the task's and the method's call.
+  virtual NamedTensors head_parameters() { return {}; }
   /// Names of parameters that take no weight decay when they train (timm's `no_weight_decay()`: position
   /// embeddings, class token).
   virtual std::vector<std::string> no_weight_decay() const { return {}; }
 
   /// Every adaptable layer, in forward order.
   virtual std::vector<Site> sites() = 0;
-  /// The transformer taps, or nullptr when this backbone has none.
-  virtual TransformerTaps* taps() { return nullptr; }
 
-  /// Loads `checkpoint` (timm key names). Throws peft::Error listing every missing, unexpected and mis-shaped key
-  /// at once. Returns notices for the user, e.g. that a head of another size was dropped.
+  /// Loads `checkpoint` (the backbone's key names). Throws peft::Error listing every missing, unexpected and
+  /// mis-shaped key at once. Returns notices for the user, e.g. that a head of another size was dropped.
   virtual std::vector<std::string> load_checkpoint(const TensorFile& checkpoint) = 0;
 
-  virtual Preprocessing preprocessing() const = 0;
+  /// The capabilities; nullptr when the backbone does not have it.
+  virtual ImageInput* image_input() { return nullptr; }
+  virtual ClassifierHead* classifier() { return nullptr; }
+  virtual TransformerTaps* taps() { return nullptr; }
+
+  /// `forward`'s logits.
+  at::Tensor logits(const Batch& batch) { return forward(batch).at(keys::logits); }
 };
+
+/// The capability of `backbone`, or a peft::Error saying that `component` needs it ("[vpt] needs a backbone that
+/// reads images, got backbone ... which reads input_ids, attention_mask").
+PEFT_API ImageInput& require_image_input(Backbone& backbone, const std::string& component);
+PEFT_API ClassifierHead& require_classifier(Backbone& backbone, const std::string& component);
 
 }  // namespace peft

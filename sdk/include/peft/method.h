@@ -4,7 +4,7 @@
 ///
 /// The host builds the backbone, selects the sites the recipe's `targets` name, and hands both to `attach`. From
 /// then on it trains exactly the tensors `trainable_tensors` returns (plus the backbone's head when `trains_head`),
-/// calls `forward` for logits, and saves `adapter_state` as the adapter file:
+/// calls `forward` for the outputs of each batch, and saves `adapter_state` as the adapter file:
 ///
 ///     class Scale final : public peft::Method {
 ///      public:
@@ -12,7 +12,8 @@
 ///       std::vector<peft::TrainableTensor> trainable_tensors() override { return {{"scale", scale_}}; }
 ///     };
 ///
-/// Header cost matters: this includes only `<ATen/core/Tensor.h>`; implementations include `peft/backbone.h`.
+/// Header cost matters: this includes only `<ATen/core/Tensor.h>` and `peft/batch.h`; implementations include
+/// `peft/backbone.h`.
 
 #include <ATen/core/Tensor.h>
 
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "peft/api.h"
+#include "peft/batch.h"
 #include "peft/fwd.h"
 #include "peft/named_tensors.h"
 
@@ -75,8 +77,9 @@ class PEFT_API Method {
   /// Training or evaluation mode. Default: the backbone follows (its dropout and drop-path run in training).
   virtual void train(Backbone& backbone, bool training);
 
-  /// The adapted model's logits for `images`. Default: `backbone.forward(images)` (the sites apply the adapters).
-  virtual at::Tensor forward(Backbone& backbone, const at::Tensor& images);
+  /// The adapted model's outputs for `batch` (`logits`, and what else the backbone returns). Default:
+  /// `backbone.forward(batch)` (the sites apply the adapters).
+  virtual Outputs forward(Backbone& backbone, const Batch& batch);
 
   /// A loss term the last `forward` adds to the task loss, or an undefined tensor (the default).
   virtual at::Tensor extra_loss();

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "peft/api.h"
@@ -44,8 +45,9 @@ class PEFT_API TransformerTaps {
   virtual std::int64_t embed_dim() const = 0;
   /// Tokens before the patch tokens (the class token): 1 for a ViT with a class token.
   virtual std::int64_t num_prefix_tokens() const = 0;
-  /// Patch tokens along height and width.
-  virtual std::array<std::int64_t, 2> patch_grid() const = 0;
+  /// Patch tokens along height and width, for a backbone whose tokens lie on an image grid (ViT); nothing for
+  /// one whose tokens do not (text).
+  virtual std::optional<std::array<std::int64_t, 2>> patch_grid() const { return std::nullopt; }
 
   TransformerHooks& hooks() { return hooks_; }
   const TransformerHooks& hooks() const { return hooks_; }

@@ -50,8 +50,8 @@ std::vector<at::Tensor> epoch_of(Loader& loader, std::int64_t epoch) {
   loader.start_epoch(epoch);
   std::vector<at::Tensor> parts;
   while (auto batch = loader.next()) {
-    parts.push_back(batch->images);
-    parts.push_back(batch->labels.to(at::kFloat));
+    parts.push_back(batch->at(peft::keys::images));
+    parts.push_back(batch->at(peft::keys::labels).to(at::kFloat));
   }
   return parts;
 }
@@ -93,12 +93,12 @@ CATCH_TEST_CASE("an epoch holds every sample once, in batches of batch_size") {
   std::vector<std::int64_t> sizes;
   std::multiset<int> firsts;  // each image's first pixel identifies it: 10·i
   while (auto batch = loader.next()) {
-    sizes.push_back(batch->images.size(0));
-    CATCH_CHECK(batch->images.sizes().slice(1) == at::IntArrayRef({3, 6, 6}));
-    for (std::int64_t b = 0; b < batch->images.size(0); ++b) {
-      const int first = static_cast<int>(std::lround(batch->images[b][0][0][0].item<float>() * 255));
+    sizes.push_back(batch->at(peft::keys::images).size(0));
+    CATCH_CHECK(batch->at(peft::keys::images).sizes().slice(1) == at::IntArrayRef({3, 6, 6}));
+    for (std::int64_t b = 0; b < batch->at(peft::keys::images).size(0); ++b) {
+      const int first = static_cast<int>(std::lround(batch->at(peft::keys::images)[b][0][0][0].item<float>() * 255));
       firsts.insert(first);
-      CATCH_CHECK(batch->labels[b].item<std::int64_t>() == (first / 10) % 3);
+      CATCH_CHECK(batch->at(peft::keys::labels)[b].item<std::int64_t>() == (first / 10) % 3);
     }
   }
   CATCH_CHECK(sizes == std::vector<std::int64_t>{4, 4, 2});
@@ -130,7 +130,7 @@ CATCH_TEST_CASE("a bad image stops the loader with its path, or is skipped and c
   for (int epoch = 0; epoch < 2; ++epoch) {
     loader.start_epoch(epoch);
     std::int64_t images = 0;
-    while (auto batch = loader.next()) images += batch->images.size(0);
+    while (auto batch = loader.next()) images += batch->at(peft::keys::images).size(0);
     CATCH_CHECK(images == 5);
   }
   CATCH_CHECK(loader.skipped() == 2);
@@ -159,8 +159,8 @@ CATCH_TEST_CASE("a NOAH-layout VTAB-1k folder with a spaced path, a palette PNG,
   loader.start_epoch(0);
   const auto batch = loader.next();
   CATCH_REQUIRE(batch.has_value());
-  CATCH_CHECK(batch->images.sizes() == at::IntArrayRef({3, 3, 8, 8}));
-  CATCH_CHECK(at::equal(batch->labels, at::tensor({101, 0, 5}, at::kLong)));
+  CATCH_CHECK(batch->at(peft::keys::images).sizes() == at::IntArrayRef({3, 3, 8, 8}));
+  CATCH_CHECK(at::equal(batch->at(peft::keys::labels), at::tensor({101, 0, 5}, at::kLong)));
   CATCH_CHECK(loader.skipped() == 1);
   CATCH_CHECK_FALSE(loader.next().has_value());
 }

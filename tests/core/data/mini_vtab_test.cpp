@@ -208,11 +208,11 @@ CATCH_TEST_CASE("the loader reads a mini-vtab task: grey PNGs become normalised 
   std::int64_t images = 0;
   at::Tensor counts = at::zeros({4}, at::kLong);
   while (auto batch = loader.next()) {
-    CATCH_CHECK(batch->images.sizes().slice(1) == at::IntArrayRef({3, 32, 32}));
-    CATCH_CHECK(batch->images.min().item<float>() >= -1.0f);  // (0 - 0.5) / 0.5
-    CATCH_CHECK(batch->images.max().item<float>() <= 1.0f);
-    counts += at::bincount(batch->labels, {}, 4);
-    images += batch->images.size(0);
+    CATCH_CHECK(batch->at(peft::keys::images).sizes().slice(1) == at::IntArrayRef({3, 32, 32}));
+    CATCH_CHECK(batch->at(peft::keys::images).min().item<float>() >= -1.0f);  // (0 - 0.5) / 0.5
+    CATCH_CHECK(batch->at(peft::keys::images).max().item<float>() <= 1.0f);
+    counts += at::bincount(batch->at(peft::keys::labels), {}, 4);
+    images += batch->at(peft::keys::images).size(0);
   }
   CATCH_CHECK(images == 200);
   CATCH_CHECK(at::equal(counts, at::full({4}, 50, at::kLong)));

@@ -1,0 +1,76 @@
+#include "peft/batch.h"
+
+#include <algorithm>
+
+#include "peft/error.h"
+#include "peft/strings.h"
+
+namespace peft {
+
+TensorDict::TensorDict(std::string kind, std::initializer_list<Entry> entries) : kind_(std::move(kind)) {
+  for (const auto& [name, tensor] : entries) set(name, tensor);
+}
+
+void TensorDict::set(const std::string& name, at::Tensor tensor) {
+  for (auto& entry : entries_) {
+    if (entry.first == name) {
+      entry.second = std::move(tensor);
+      return;
+    }
+  }
+  entries_.emplace_back(name, std::move(tensor));
+}
+
+bool TensorDict::has(std::string_view name) const {
+  return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& entry) { return entry.first == name; });
+}
+
+const at::Tensor& TensorDict::at(std::string_view name) const {
+  for (const auto& entry : entries_) {
+    if (entry.first == name) return entry.second;
+  }
+  throw Error(kind_ == "batch" ? "data" : "backbone",
+              "no '" + std::string(name) + "' in the " + kind_ + " (present: " + names_text() + ")");
+}
+
+at::Tensor TensorDict::get(std::string_view name) const {
+  for (const auto& entry : entries_) {
+    if (entry.first == name) return entry.second;
+  }
+  return {};
+}
+
+void TensorDict::erase(std::string_view name) {
+  entries_.erase(
+      std::remove_if(entries_.begin(), entries_.end(), [&](const Entry& entry) { return entry.first == name; }),
+      entries_.end());
+}
+
+std::vector<std::string> TensorDict::names() const {
+  std::vector<std::string> names;
+  for (const auto& entry : entries_) names.push_back(entry.first);
+  return names;
+}
+
+std::string TensorDict::names_text() const { return entries_.empty() ? "nothing" : join(names(), ", "); }
+
+std::int64_t TensorDict::size() const {
+  for (const auto& entry : entries_) {
+    if (entry.second.defined() && entry.second.dim() > 0) return entry.second.size(0);
+  }
+  return 0;
+}
+
+void TensorDict::to_device(const c10::Device& device) {
+  for (auto& entry : entries_) {
+    if (entry.second.defined()) entry.second = entry.second.to(device);
+  }
+}
+
+Batch Batch::to(const c10::Device& device) const {
+  Batch moved = *this;
+  moved.to_device(device);
+  return moved;
+}
+
+}  // namespace peft
