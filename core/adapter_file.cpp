@@ -154,11 +154,7 @@ fs::path epoch_adapter_file(const fs::path& folder, std::int64_t epoch) {
   return folder / kEpochsFolder / name;
 }
 
-bool is_epoch_adapter_file(const fs::path& file) {
-  std::string name = file.filename().string();
-  if (is_atomic_temporary(file)) name = name.substr(0, name.rfind(".tmp."));
-  return epoch_of(name).has_value();
-}
+bool is_epoch_adapter_file(const fs::path& file) { return epoch_of(atomic_target_name(file)).has_value(); }
 
 void save_epoch_adapter(const fs::path& folder, AdaptedModel& model, std::int64_t epoch) {
   std::error_code error;

@@ -45,8 +45,7 @@ void clear_epochs_folder(const fs::path& folder, std::vector<std::string>& other
 }  // namespace
 
 bool is_own_run_file(const fs::path& file) {
-  std::string name = file.filename().string();
-  if (is_atomic_temporary(file)) name = name.substr(0, name.rfind(".tmp."));
+  const std::string name = atomic_target_name(file);
   return std::any_of(std::begin(kRunFiles), std::end(kRunFiles), [&](const char* own) { return name == own; });
 }
 

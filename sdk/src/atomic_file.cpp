@@ -72,4 +72,9 @@ bool is_atomic_temporary(const fs::path& file) {
   return !pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos;
 }
 
+std::string atomic_target_name(const fs::path& file) {
+  const std::string name = file.filename().string();
+  return is_atomic_temporary(file) ? name.substr(0, name.rfind(kTemporaryMarker)) : name;
+}
+
 }  // namespace peft

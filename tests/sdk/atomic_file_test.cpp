@@ -58,4 +58,9 @@ CATCH_TEST_CASE("a failed atomic write leaves the previous file and removes its 
   CATCH_CHECK_FALSE(peft::is_atomic_temporary(folder.path() / "notes.tmp.txt"));
   CATCH_CHECK_FALSE(peft::is_atomic_temporary(folder.path() / "notes.tmp."));
   CATCH_CHECK_FALSE(peft::is_atomic_temporary(folder.path() / ".tmp.42"));
+  // The file a temporary stands for; any other name is its own.
+  CATCH_CHECK(peft::atomic_target_name(folder.path() / "summary.json.tmp.4242") == "summary.json");
+  CATCH_CHECK(peft::atomic_target_name(folder.path() / "a.tmp.1.tmp.77") == "a.tmp.1");
+  CATCH_CHECK(peft::atomic_target_name(folder.path() / "notes.tmp.txt") == "notes.tmp.txt");
+  CATCH_CHECK(peft::atomic_target_name(folder.path() / "summary.json") == "summary.json");
 }

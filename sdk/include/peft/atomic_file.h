@@ -29,4 +29,8 @@ PEFT_API void write_text_atomically(const std::filesystem::path& file, std::stri
 /// `<name>.tmp.<digits>`, so that cleaning up after a crash removes nothing else.
 PEFT_API bool is_atomic_temporary(const std::filesystem::path& file);
 
+/// The name of the file `file` stands for: without its `.tmp.<digits>` when it is such a temporary
+/// (`summary.json.tmp.4242` → `summary.json`), else its own name.
+PEFT_API std::string atomic_target_name(const std::filesystem::path& file);
+
 }  // namespace peft
