@@ -9,6 +9,7 @@
 #include "support/builtin_plugins.h"
 #include "support/temp_folder.h"
 #include "support/tiny_task.h"
+#include "support/token_backbone.h"
 
 namespace {
 
@@ -40,4 +41,29 @@ CATCH_TEST_CASE("peft merge refuses a method that does not merge, with its reaso
   CATCH_CHECK_THROWS_WITH(peft::merge_run(registry, folder / "run", folder / "merged.safetensors"),
                           "[merge] method 'head_only' does not merge: this method does not implement merge");
   CATCH_CHECK_FALSE(std::filesystem::exists(folder / "merged.safetensors"));
+}
+
+CATCH_TEST_CASE("a recipe whose task does not fit its backbone is a one-line error naming both") {
+  peft::Registry registry = peft::test::builtin_registry();
+  registry.add_backbone({"token_test", "a backbone over token ids",
+                         [](const peft::Options&) { return std::make_shared<peft::test::TokenBackbone>(); }});
+  peft::test::TempFolder folder;
+  peft::test::write_tiny_task(folder / "task");
+  std::string recipe = peft::test::tiny_recipe(folder / "task", "lora");
+  const auto vit = recipe.find("plugin = \"vit\"\nvariant = \"vit_pico_patch4_32\"\nimg_size = 8\n");
+  CATCH_REQUIRE(vit != std::string::npos);
+  recipe.replace(vit, std::string("plugin = \"vit\"\nvariant = \"vit_pico_patch4_32\"\nimg_size = 8\n").size(),
+                 "plugin = \"token_test\"\n");
+  peft::test::write_text(folder / "recipe.toml", recipe);
+  peft::RunRequest request;
+  request.recipe = folder / "recipe.toml";
+  request.out = folder / "run";
+  std::ostringstream log;
+  peft::Progress progress(log, false);
+  CATCH_CHECK_THROWS_WITH(
+      peft::run_training(registry, request, progress),
+      Catch::Contains("backbone 'token_test' reads input_ids, attention_mask and has no classification head, but the "
+                      "task, image classification, gives it images and fits a classifier head") &&
+          Catch::StartsWith("[recipe] " + (folder / "recipe.toml").string()));
+  CATCH_CHECK_FALSE(std::filesystem::exists(folder / "run" / "summary.json"));
 }

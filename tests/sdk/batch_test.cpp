@@ -6,19 +6,9 @@
 #include "peft/backbone.h"
 #include "peft/batch.h"
 #include "peft/error.h"
+#include "support/token_backbone.h"
 
 namespace {
-
-// A backbone over token ids: no image input, no classifier head, no taps.
-class TokenBackbone final : public peft::Backbone {
- public:
-  std::vector<std::string> inputs() const override { return {peft::keys::input_ids, peft::keys::attention_mask}; }
-  peft::Outputs forward(const peft::Batch& batch) override {
-    return {{peft::keys::logits, batch.at(peft::keys::input_ids).to(at::kFloat)}};
-  }
-  std::vector<peft::Site> sites() override { return {}; }
-  std::vector<std::string> load_checkpoint(const peft::TensorFile&) override { return {}; }
-};
 
 std::string message_of(const std::function<void()>& call) {
   try {
@@ -59,7 +49,7 @@ CATCH_TEST_CASE("reading a name a batch or outputs lack names it and what there 
 }
 
 CATCH_TEST_CASE("a backbone without a capability says so when something needs it") {
-  TokenBackbone backbone;
+  peft::test::TokenBackbone backbone;
   CATCH_CHECK(backbone.image_input() == nullptr);
   CATCH_CHECK(backbone.classifier() == nullptr);
   CATCH_CHECK(backbone.taps() == nullptr);
@@ -69,6 +59,6 @@ CATCH_TEST_CASE("a backbone without a capability says so when something needs it
   CATCH_CHECK(message_of([&] { peft::require_classifier(backbone, "image_classification"); }) ==
               "[image_classification] needs a backbone with a classification head, got backbone '" + backbone.name() +
                   "' without one");
-  const peft::Batch batch{{peft::keys::input_ids, at::arange(6).view({2, 3})}};
-  CATCH_CHECK(backbone.logits(batch).sizes() == at::IntArrayRef({2, 3}));
+  const peft::Batch batch{{peft::keys::input_ids, at::arange(6).view({2, 3}) % 4}};
+  CATCH_CHECK(backbone.logits(batch).sizes() == at::IntArrayRef({2, 3, 4}));
 }
