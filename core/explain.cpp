@@ -341,18 +341,18 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
   const auto& transform = loader_options.transform;
   const at::Tensor mean = at::tensor(std::vector<double>(transform.mean.begin(), transform.mean.end())).view({3, 1, 1});
   const at::Tensor std = at::tensor(std::vector<double>(transform.std.begin(), transform.std.end())).view({3, 1, 1});
-  const std::int64_t size = batch->at(keys::images).size(2);
+  const at::Tensor& pixels = batch->at(keys::images);
+  const std::int64_t size = pixels.size(2);
   const std::int64_t scale = std::max<std::int64_t>(1, (options.tile + size - 1) / size);
   const auto class_name = [&](std::int64_t label) {
     const auto index = static_cast<std::size_t>(label);
     return index < images.class_names.size() ? images.class_names[index] : std::to_string(label);
   };
-  for (std::int64_t i = 0; i < batch->at(keys::images).size(0); ++i) {
-    const at::Tensor image =
-        at::upsample_bilinear2d((batch->at(keys::images)[i] * std + mean).clamp(0, 1).to(at::kFloat).unsqueeze(0),
-                                {size * scale, size * scale}, false)
-            .squeeze(0)
-            .clamp(0, 1);
+  for (std::int64_t i = 0; i < pixels.size(0); ++i) {
+    const at::Tensor image = at::upsample_bilinear2d((pixels[i] * std + mean).clamp(0, 1).to(at::kFloat).unsqueeze(0),
+                                                     {size * scale, size * scale}, false)
+                                 .squeeze(0)
+                                 .clamp(0, 1);
     const data::Sample& sample = images.samples[static_cast<std::size_t>(i)];
     const std::string name = image_name(sample, static_cast<std::size_t>(i), !options.images.empty());
     const std::string about = name + (options.images.empty() ? ": class " + class_name(sample.label) : "");

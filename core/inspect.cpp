@@ -11,14 +11,14 @@ InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
   report.backbone_plugin = backbone.plugin;
   BuiltBackbone built = build_backbone(registry, backbone);
   if (data) {
+    check_image_classification(built, backbone);
     std::optional<data::DataPlan> plan;
     try {
       plan = data::plan_data(data->table, data->recipe_folder, built.preprocessing, data->seed, data->batch_size);
     } catch (const Error& e) {
-      built.notices.push_back(
-          "the head is sized as the backbone's (" +
-          std::to_string(built.backbone->classifier() != nullptr ? built.backbone->classifier()->num_classes() : 0) +
-          " classes): the data could not be read: " + e.what());
+      built.notices.push_back("the head is sized as the backbone's (" +
+                              std::to_string(built.backbone->classifier()->num_classes()) +
+                              " classes): the data could not be read: " + e.what());
     }
     if (plan) {
       fit_head(built, backbone, plan->train.num_classes);

@@ -7,7 +7,6 @@
 #include <thread>
 
 #include "peft/error.h"
-#include "peft/strings.h"
 
 namespace peft {
 
@@ -31,13 +30,7 @@ PreparedRun prepare_run(const Registry& registry, Recipe recipe, std::optional<s
   if (!recipe.method) throw Error("recipe", recipe.file.string() + ": the recipe has no [method] table");
 
   BuiltBackbone built = build_backbone(registry, recipe.backbone);
-  // Image classification, today's one task, feeds images and fits a classifier head.
-  if (built.backbone->image_input() == nullptr || built.backbone->classifier() == nullptr) {
-    throw Error("recipe", recipe.backbone.context + ": backbone '" + recipe.backbone.plugin + "' reads " +
-                              join(built.backbone->inputs(), ", ") +
-                              (built.backbone->classifier() == nullptr ? " and has no classification head" : "") +
-                              ", but the task, image classification, gives it images and fits a classifier head");
-  }
+  check_image_classification(built, recipe.backbone);
   if (num_classes) {
     run.num_classes = *num_classes;
   } else {

@@ -13,8 +13,9 @@ void Vpt::attach(Backbone& backbone, const std::vector<Site>&) {
   TransformerTaps& taps = require_taps(backbone, "vpt");
   const std::int64_t dim = taps.embed_dim();
   const auto grid = taps.patch_grid();
-  if (!grid)
+  if (!grid) {
     throw Error("vpt", "needs a transformer whose tokens are image patches, got backbone '" + backbone.name() + "'");
+  }
   const std::int64_t patch = require_image_input(backbone, "vpt").preprocessing().image_size / (*grid)[0];
   // VPT's init: uniform(±√(6 / (3·p² + D))), p the patch size.
   const double bound = std::sqrt(6.0 / static_cast<double>(3 * patch * patch + dim));

@@ -7,37 +7,37 @@
 
 namespace peft {
 
-TensorDict::TensorDict(std::string kind, std::initializer_list<Entry> entries) : kind_(std::move(kind)) {
+TensorDict::TensorDict(std::string kind, std::string component, std::initializer_list<Entry> entries)
+    : kind_(std::move(kind)), component_(std::move(component)) {
   for (const auto& [name, tensor] : entries) set(name, tensor);
 }
 
-void TensorDict::set(const std::string& name, at::Tensor tensor) {
-  for (auto& entry : entries_) {
-    if (entry.first == name) {
-      entry.second = std::move(tensor);
-      return;
-    }
-  }
-  entries_.emplace_back(name, std::move(tensor));
+std::size_t TensorDict::index_of(std::string_view name) const {
+  const auto found =
+      std::find_if(entries_.begin(), entries_.end(), [&](const Entry& entry) { return entry.first == name; });
+  return static_cast<std::size_t>(found - entries_.begin());
 }
 
-bool TensorDict::has(std::string_view name) const {
-  return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& entry) { return entry.first == name; });
+void TensorDict::set(const std::string& name, at::Tensor tensor) {
+  const std::size_t index = index_of(name);
+  if (index < entries_.size()) {
+    entries_[index].second = std::move(tensor);
+  } else {
+    entries_.emplace_back(name, std::move(tensor));
+  }
 }
+
+bool TensorDict::has(std::string_view name) const { return index_of(name) < entries_.size(); }
 
 const at::Tensor& TensorDict::at(std::string_view name) const {
-  for (const auto& entry : entries_) {
-    if (entry.first == name) return entry.second;
-  }
-  throw Error(kind_ == "batch" ? "data" : "backbone",
-              "no '" + std::string(name) + "' in the " + kind_ + " (present: " + names_text() + ")");
+  const std::size_t index = index_of(name);
+  if (index < entries_.size()) return entries_[index].second;
+  throw Error(component_, "no '" + std::string(name) + "' in the " + kind_ + " (present: " + names_text() + ")");
 }
 
 at::Tensor TensorDict::get(std::string_view name) const {
-  for (const auto& entry : entries_) {
-    if (entry.first == name) return entry.second;
-  }
-  return {};
+  const std::size_t index = index_of(name);
+  return index < entries_.size() ? entries_[index].second : at::Tensor();
 }
 
 void TensorDict::erase(std::string_view name) {

@@ -13,6 +13,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include <cstddef>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -39,13 +40,14 @@ inline constexpr const char* logits = "logits";
 inline constexpr const char* hidden = "hidden";
 }  // namespace keys
 
-/// Tensors by name, in the order they were set. `kind` names the collection in messages ("batch", "outputs").
+/// Tensors by name, in the order they were set. `kind` names the collection in messages ("batch"), `component`
+/// is the peft::Error's component ("data").
 class PEFT_API TensorDict {
  public:
   using Entry = std::pair<std::string, at::Tensor>;
 
-  explicit TensorDict(std::string kind) : kind_(std::move(kind)) {}
-  TensorDict(std::string kind, std::initializer_list<Entry> entries);
+  TensorDict(std::string kind, std::string component) : kind_(std::move(kind)), component_(std::move(component)) {}
+  TensorDict(std::string kind, std::string component, std::initializer_list<Entry> entries);
 
   /// Sets `name` to `tensor`, replacing a tensor of that name.
   void set(const std::string& name, at::Tensor tensor);
@@ -71,15 +73,19 @@ class PEFT_API TensorDict {
   void to_device(const c10::Device& device);
 
  private:
+  /// The index of the entry called `name`; entries_.size() when there is none.
+  std::size_t index_of(std::string_view name) const;
+
   std::string kind_;
+  std::string component_;
   std::vector<Entry> entries_;
 };
 
 /// What one step reads: the loader's tensors by name.
 class PEFT_API Batch : public TensorDict {
  public:
-  Batch() : TensorDict("batch") {}
-  Batch(std::initializer_list<Entry> entries) : TensorDict("batch", entries) {}
+  Batch() : TensorDict("batch", "data") {}
+  Batch(std::initializer_list<Entry> entries) : TensorDict("batch", "data", entries) {}
   /// A copy with every tensor on `device`.
   Batch to(const c10::Device& device) const;
 };
@@ -87,8 +93,8 @@ class PEFT_API Batch : public TensorDict {
 /// What a backbone's forward returns: `logits` always, `hidden` where the backbone has token states.
 class PEFT_API Outputs : public TensorDict {
  public:
-  Outputs() : TensorDict("backbone's outputs") {}
-  Outputs(std::initializer_list<Entry> entries) : TensorDict("backbone's outputs", entries) {}
+  Outputs() : TensorDict("backbone's outputs", "backbone") {}
+  Outputs(std::initializer_list<Entry> entries) : TensorDict("backbone's outputs", "backbone", entries) {}
 };
 
 }  // namespace peft
