@@ -12,6 +12,7 @@
 
 #include "bench_util.h"
 #include "data/dataset.h"
+#include "data/image_dataset.h"
 #include "data/loader.h"
 #include "data/mini_vtab.h"
 #include "memory_reuse.h"
@@ -41,8 +42,11 @@ int main(int argc, char** argv) {
   peft::data::LoaderOptions options;
   options.batch_size = batch;
   options.workers = workers;
-  options.transform.image_size = 224;
-  peft::data::Loader loader(peft::data::read_vtab1k_split(folder / "novel", "train800val200"), options);
+  peft::data::ImageOptions images_224;
+  images_224.transform.image_size = 224;
+  peft::data::Loader loader(std::make_shared<peft::data::ImageDataset>(
+                                peft::data::read_vtab1k_split(folder / "novel", "train800val200"), images_224),
+                            options);
   loader.start_epoch(0);
   loader.next();  // warm-up
   auto start = std::chrono::steady_clock::now();

@@ -1,4 +1,3 @@
-#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -7,6 +6,7 @@
 #include "format.h"
 #include "plugin_loader.h"
 #include "run.h"
+#include "train/metrics_log.h"
 
 namespace peft::cli {
 
@@ -15,19 +15,14 @@ int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& opti
   warn_rejections(plugins);
   const EvalReport report = evaluate_run(plugins.registry, options.run, options.split);
   if (options.json) {
-    const nlohmann::json out{{"run", options.run.string()},
-                             {"split", report.split},
-                             {"top1", report.evaluation.top1},
-                             {"loss", report.evaluation.loss},
-                             {"images", report.evaluation.images}};
+    nlohmann::json out{
+        {"run", options.run.string()}, {"split", report.split}, {report.unit, report.evaluation.examples}};
+    put_metrics(out, report.evaluation.values);
     std::cout << out.dump(2) << '\n';
     return kSuccess;
   }
-  char line[160];
-  std::snprintf(line, sizeof line, "%s top-1 %.2f%%  loss %.4f  (%lld images)", report.split.c_str(),
-                100.0 * report.evaluation.top1, report.evaluation.loss,
-                static_cast<long long>(report.evaluation.images));
-  std::cout << line << '\n';
+  std::cout << report.split << " " << metrics_text(report.metrics, report.evaluation.values) << "  ("
+            << report.evaluation.examples << " " << report.unit << ")\n";
   return kSuccess;
 }
 

@@ -25,9 +25,9 @@ ModelSections model_sections(const InspectOptions& options) {
   std::optional<InspectData> data;
   if (!options.recipe.empty()) {
     Recipe recipe = load_recipe(options.recipe, options.overrides);
-    backbone = std::move(recipe.backbone);
-    method = std::move(recipe.method);
-    if (recipe.data) data = InspectData{*recipe.data, recipe.file.parent_path(), recipe.seed, recipe.train.batch_size};
+    backbone = recipe.backbone;
+    method = recipe.method;
+    if (recipe.data) data = InspectData{std::move(recipe)};
   } else {
     if (options.backbone.empty()) {
       throw Error("inspect",
@@ -68,6 +68,7 @@ nlohmann::json to_json(const InspectReport& report) {
                      {"sites", sites},
                      {"selected_site_parameters", selected_parameters},
                      {"notices", report.notices},
+                     {"task", report.task ? nlohmann::json(*report.task) : nlohmann::json()},
                      {"num_classes", report.num_classes ? nlohmann::json(*report.num_classes) : nlohmann::json()}};
   out["method"] = nullptr;
   if (report.method_plugin) {

@@ -19,11 +19,16 @@ const std::vector<OptionSpec>* declared_options(const PluginSet& plugins, const 
   if (!record.loaded()) return nullptr;
   if (record.kind == "method") {
     if (const auto* entry = plugins.registry.methods().find(record.name)) return &entry->options;
+  } else if (record.kind == "task") {
+    if (const auto* entry = plugins.registry.tasks().find(record.name)) return &entry->options;
   } else if (const auto* entry = plugins.registry.backbones().find(record.name)) {
     return &entry->options;
   }
   return nullptr;
 }
+
+// Where a task comes from: its plugin's path, or the host itself.
+std::string task_origin(const TaskEntry& entry) { return entry.origin.empty() ? "built in" : entry.origin; }
 
 std::string default_text(const OptionSpec& spec) {
   return spec.default_value ? to_string(*spec.default_value) : "(unset)";
@@ -72,12 +77,19 @@ nlohmann::json to_json(const PluginSet& plugins) {
     if (const auto* specs = declared_options(plugins, record)) item["options"] = to_json(*specs);
     records.push_back(std::move(item));
   }
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const auto& entry : plugins.registry.tasks().entries()) {
+    tasks.push_back({{"name", entry.name},
+                     {"summary", entry.summary},
+                     {"origin", task_origin(entry)},
+                     {"data_keys", to_json(entry.options)}});
+  }
   nlohmann::json folders = nlohmann::json::array();
   for (const auto& folder : plugins.folders) folders.push_back(folder.path.string());
   nlohmann::json recipe = nlohmann::json::object();
   for (const auto& table : recipe_key_tables())
     recipe[table.table.empty() ? "(top level)" : table.table] = to_json(table.keys, table.table_keys);
-  return {{"plugins", records}, {"search_path", folders}, {"recipe", recipe}};
+  return {{"plugins", records}, {"tasks", tasks}, {"search_path", folders}, {"recipe", recipe}};
 }
 
 void print_table(const PluginSet& plugins) {
@@ -101,7 +113,12 @@ void print_table(const PluginSet& plugins) {
             << loaded << " loaded, " << plugins.records.size() - static_cast<std::size_t>(loaded)
             << " rejected\nsearched:";
   for (const auto& folder : plugins.folders) std::cout << ' ' << folder.path.string();
-  std::cout << "\n(add folders with PEFT_PLUGIN_PATH=dir1:dir2 or --plugin-path DIR)\n";
+  std::cout << "\n(add folders with PEFT_PLUGIN_PATH=dir1:dir2 or --plugin-path DIR)\n\ntasks (recipe key task):\n";
+  std::vector<std::vector<std::string>> tasks;
+  for (const auto& entry : plugins.registry.tasks().entries()) {
+    tasks.push_back({entry.name, entry.summary, "(" + task_origin(entry) + ")"});
+  }
+  for (const auto& line : format_columns(tasks, "  ")) std::cout << line << '\n';
 }
 
 }  // namespace
@@ -114,8 +131,12 @@ void print_options(const PluginSet& plugins) {
   for (const auto& record : plugins.records) {
     const auto* specs = declared_options(plugins, record);
     if (specs == nullptr) continue;
+    if (record.kind == "task") continue;  // with the built-in tasks, below
     const std::string where = record.kind == "method" ? "[method.options]" : "[backbone]";
     print_keys(record.kind + " '" + record.name + "' options (" + where + "):", *specs);
+  }
+  for (const auto& entry : plugins.registry.tasks().entries()) {
+    print_keys("task '" + entry.name + "' keys ([data]):", entry.options);
   }
 }
 

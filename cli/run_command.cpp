@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -10,6 +11,7 @@
 #include "plugin_loader.h"
 #include "run.h"
 #include "train/interrupt.h"
+#include "train/metrics_log.h"
 
 namespace peft::cli {
 
@@ -41,13 +43,14 @@ int run_run_command(const GlobalOptions& global, const RunCommandOptions& option
               << report.folder.string() << '\n';
     return kSuccess;
   }
-  char loss[32];
-  std::snprintf(loss, sizeof loss, "%.4f", report.last_eval.loss);
+  const MetricSpec& primary = *std::find_if(report.metrics.begin(), report.metrics.end(),
+                                            [&](const MetricSpec& spec) { return spec.name == report.primary_metric; });
   std::cout << "done: " << report.folder.string() << " (" << report.epochs_done << " epochs, "
-            << format_duration(report.wall_seconds) << ", " << static_cast<long long>(report.images_per_s)
-            << " images/s)\n"
-            << "  " << report.eval_split << " top-1 " << percent(report.last_eval.top1) << " (loss " << loss << ", "
-            << report.last_eval.images << " images); best " << percent(report.best_top1) << " at epoch "
+            << format_duration(report.wall_seconds) << ", " << static_cast<long long>(report.examples_per_s) << " "
+            << report.unit << "/s)\n"
+            << "  " << report.eval_split << " " << metrics_text(report.metrics, report.last_eval.values) << " ("
+            << report.last_eval.examples << " " << report.unit << "); best " << primary.shown() << " "
+            << (report.best_value ? metric_text(primary, *report.best_value) : std::string("-")) << " at epoch "
             << report.best_epoch
             << (report.eval_split == "test" ? " (on test, so not a model selection: use val200, or peft sweep)" : "")
             << '\n'

@@ -10,6 +10,7 @@
 #include "plugin_loader.h"
 #include "sweep.h"
 #include "train/interrupt.h"
+#include "train/metrics_log.h"
 
 namespace peft::cli {
 
@@ -40,9 +41,10 @@ int run_sweep_command(const GlobalOptions& global, const SweepCommandOptions& op
   install_interrupt_handlers();
   const SweepReport report = run_sweep(plugins.registry, request, progress);
   std::cout << "sweep: " << report.trials << " trials (" << report.trials_run << " trained now) in "
-            << report.folder.string() << "\n  selected " << join(report.selected) << " (val top-1 "
-            << percent(report.selected_val_top1) << ")\n  final top-1 " << percent(report.test_top1_mean) << " over "
-            << report.test_top1.size() << " seed(s); results.md, results.csv, selected.toml\n";
+            << report.folder.string() << "\n  selected " << join(report.selected) << " (tuning "
+            << report.metric.shown() << " " << metric_text(report.metric, report.selected_value) << ")\n  final "
+            << report.metric.shown() << " " << metric_text(report.metric, report.final_mean) << " over "
+            << report.final_values.size() << " seed(s); results.md, results.csv, selected.toml\n";
   return kSuccess;
 }
 

@@ -33,7 +33,8 @@ std::int64_t AdaptedModel::backbone_count() const {
   return total;
 }
 
-AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone, const MethodSection& section) {
+AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone, const MethodSection& section,
+                   bool head_may_train) {
   const MethodEntry& entry = plugin_entry(registry.methods(), section);
   AdaptedModel model;
   model.backbone = std::move(backbone);
@@ -67,11 +68,16 @@ AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone,
     }
     model.trainable.push_back(std::move(trainable));
   }
-  if (model.method->trains_head()) {
+  if (head_may_train && model.method->trains_head()) {
     for (auto& [name, tensor] : model.backbone->head_parameters()) {
       model.head_names.push_back(name);
       if (seen.insert(name).second) model.trainable.push_back({name, tensor, true});
     }
+  }
+  if (model.trainable.empty() && !head_may_train) {
+    throw Error(section.plugin, section.context + ": method '" + section.plugin +
+                                    "' trains nothing here: it trains only the head, and the task keeps the "
+                                    "backbone's own head frozen");
   }
   for (auto& trainable : model.trainable) trainable.tensor.set_requires_grad(true);
   return model;

@@ -41,7 +41,9 @@ struct AdaptedModel {
 
 /// Attaches the method `section` names to `backbone`: resolves its options against the plugin's declaration, selects
 /// the sites its targets name (the method's default targets when none, else all sites; a pattern that matches nothing
-/// is a peft::Error listing the closest names), attaches, then freezes everything but the trainable tensors.
-AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone, const MethodSection& section);
+/// is a peft::Error listing the closest names), attaches, then freezes everything but the trainable tensors. The
+/// backbone's head trains with the method when `head_may_train` (a new classifier head) and the method trains heads.
+AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone, const MethodSection& section,
+                   bool head_may_train = true);
 
 }  // namespace peft

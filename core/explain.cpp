@@ -9,6 +9,7 @@
 #include <map>
 
 #include "adapter_file.h"
+#include "data/image_dataset.h"
 #include "data/image_io.h"
 #include "data/loader.h"
 #include "heatmap.h"
@@ -274,11 +275,15 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
     sites.at(layer)->attach(probes[layer]);
   }
 
-  const data::Split images = chosen_images(run.plan->eval, options);
-  data::LoaderOptions loader_options = run.plan->eval_loader;
+  const auto* eval_images = dynamic_cast<const data::ImageDataset*>(run.data->data.eval.get());
+  if (eval_images == nullptr) {
+    throw Error("explain", "needs a run of an image task; " + folder.string() + " ran task '" + run.task.name + "'");
+  }
+  const data::Split images = chosen_images(eval_images->split(), options);
+  data::LoaderOptions loader_options = run.data->eval_loader;
   loader_options.workers = 0;
   loader_options.batch_size = static_cast<std::int64_t>(images.samples.size());
-  data::Loader loader(images, loader_options);
+  data::Loader loader(std::make_shared<data::ImageDataset>(images, eval_images->options()), loader_options);
   loader.start_epoch(0);
   const auto batch = loader.next();
   if (!batch) throw Error("explain", "no images to explain");
@@ -338,7 +343,7 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
   report.maps = out / "maps.safetensors";
   write_safetensors(report.maps, raw, {{"format", "pt"}, {"layers", join(report.layers)}});
 
-  const auto& transform = loader_options.transform;
+  const auto& transform = eval_images->options().transform;
   const at::Tensor mean = at::tensor(std::vector<double>(transform.mean.begin(), transform.mean.end())).view({3, 1, 1});
   const at::Tensor std = at::tensor(std::vector<double>(transform.std.begin(), transform.std.end())).view({3, 1, 1});
   const at::Tensor& pixels = batch->at(keys::images);

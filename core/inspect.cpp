@@ -1,7 +1,9 @@
 #include "inspect.h"
 
 #include "adapted_model.h"
+#include "peft/backbone.h"
 #include "selector.h"
+#include "task_setup.h"
 
 namespace peft {
 
@@ -10,20 +12,29 @@ InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
   InspectReport report;
   report.backbone_plugin = backbone.plugin;
   BuiltBackbone built = build_backbone(registry, backbone);
+  bool new_head = true;
   if (data) {
-    check_image_classification(built, backbone);
-    std::optional<data::DataPlan> plan;
+    Recipe recipe = data->recipe;
+    recipe.backbone = backbone;
+    const ChosenTask task = choose_task(registry, recipe, *built.backbone);
+    report.task = task.name;
+    new_head = task.task->head_policy() == HeadPolicy::new_classifier;
+    std::optional<RunData> read;
     try {
-      plan = data::plan_data(data->table, data->recipe_folder, built.preprocessing, data->seed, data->batch_size);
+      read = read_run_data(task, recipe, built);
     } catch (const Error& e) {
-      built.notices.push_back("the head is sized as the backbone's (" +
-                              std::to_string(built.backbone->classifier()->num_classes()) +
-                              " classes): the data could not be read: " + e.what());
+      const std::string what = new_head
+                                   ? "the head is sized as the backbone's (" +
+                                         std::to_string(built.backbone->classifier()->num_classes()) + " classes): "
+                                   : std::string();
+      built.notices.push_back(what + "the data could not be read: " + e.what());
     }
-    if (plan) {
-      fit_head(built, backbone, plan->train.num_classes);
-      built.notices.insert(built.notices.end(), plan->notices.begin(), plan->notices.end());
-      report.num_classes = plan->train.num_classes;
+    if (read) {
+      if (new_head) {
+        fit_head(built, backbone, read->data.num_classes);
+        report.num_classes = read->data.num_classes;
+      }
+      built.notices.insert(built.notices.end(), read->data.notices.begin(), read->data.notices.end());
     }
   }
   report.notices = std::move(built.notices);
@@ -42,7 +53,7 @@ InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
     report.exclude = method->exclude;
     if (report.method_loaded) {
       // The method knows its default targets and counts what it trains; attaching changes nothing listed below.
-      model = adapt(registry, built.backbone, *method);
+      model = adapt(registry, built.backbone, *method, new_head);
       selected = model->site_names;
       report.trainable = model->trainable_count();
       report.trainable_head = model->head_count();

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "data/data_plan.h"
 #include "model_builder.h"
 #include "recipe.h"
 
@@ -38,17 +37,16 @@ struct InspectReport {
   std::string merge_refusal;
   /// False for a method that adapts no site (the linear probe).
   bool uses_sites = true;
-  /// The data's class count when the head was sized for it.
+  /// The recipe's task, when inspected with its data, and the data's class count when a new head was sized for it.
+  std::optional<std::string> task;
   std::optional<std::int64_t> num_classes;
   std::vector<std::string> notices;
 };
 
-/// The data a recipe's model is inspected for: its head is sized for this data's class count, as `peft run` would.
+/// The recipe whose task and data a model is inspected for: a new classifier head is sized for the data's class
+/// count, as `peft run` would.
 struct InspectData {
-  RecipeTable table;
-  std::filesystem::path recipe_folder;
-  std::uint64_t seed = 0;
-  std::int64_t batch_size = 1;
+  Recipe recipe;
 };
 
 /// Builds the recipe's backbone (loading its checkpoint, if any), fits its head to `data`'s class count when given

@@ -66,14 +66,6 @@ BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& gi
   return built;
 }
 
-void check_image_classification(const BuiltBackbone& built, const BackboneSection& section) {
-  Backbone& backbone = *built.backbone;
-  if (backbone.image_input() != nullptr && backbone.classifier() != nullptr) return;
-  throw Error("recipe", section.context + ": backbone '" + section.plugin + "' reads " + join(backbone.inputs(), ", ") +
-                            (backbone.classifier() == nullptr ? " and has no classification head" : "") +
-                            ", but the task, image classification, gives it images and fits a classifier head");
-}
-
 void fit_head(BuiltBackbone& built, const BackboneSection& section, std::int64_t num_classes) {
   {
     const auto given = section.options.find("num_classes");

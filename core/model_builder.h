@@ -52,11 +52,6 @@ auto built_by_plugin(const PluginSection& section, const std::string& what, Buil
 /// naming the recipe key or the checkpoint file.
 BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& section);
 
-/// Throws a one-line peft::Error naming `section` when the backbone cannot do image classification (today's one
-/// task): it must read images and have a classifier head. Called before any data is planned, so that a backbone
-/// without image input never gets default preprocessing.
-void check_image_classification(const BuiltBackbone& built, const BackboneSection& section);
-
 /// Makes the head fit `num_classes` (the data's): a fresh head unless the checkpoint's has that size and
 /// `head = "keep"`. A `num_classes` option that disagrees is a peft::Error naming where it was written.
 void fit_head(BuiltBackbone& built, const BackboneSection& section, std::int64_t num_classes);

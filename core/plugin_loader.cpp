@@ -13,6 +13,7 @@
 
 #include "peft/error.h"
 #include "peft/plugin.h"
+#include "tasks/image_classification.h"
 
 namespace fs = std::filesystem;
 
@@ -71,9 +72,11 @@ std::string kind_name(PluginKind kind) {
       return "method";
     case PluginKind::backbone:
       return "backbone";
+    case PluginKind::task:
+      return "task";
   }
   throw Rejected("unknown plugin kind " + std::to_string(static_cast<std::uint32_t>(kind)) +
-                 ", expected 1 (method) or 2 (backbone)");
+                 ", expected 1 (method), 2 (backbone) or 3 (task)");
 }
 
 // Checks the descriptor field by field, in the order the API promises, filling `record` as it goes.
@@ -167,6 +170,7 @@ std::string describe_registered(const Registry& staged) {
   };
   append(staged.methods());
   append(staged.backbones());
+  append(staged.tasks());
   return names.empty() ? "nothing" : names;
 }
 
@@ -176,15 +180,18 @@ void admit(const fs::path& file, Registry& registry, PluginRecord& record) {
   check_descriptor(descriptor, record);
 
   Registry staged = register_into_staging(descriptor);
-  const bool one_entry = staged.methods().entries().size() + staged.backbones().entries().size() == 1;
-  const bool declared_found = record.kind == "method" ? staged.methods().find(record.name) != nullptr
-                                                      : staged.backbones().find(record.name) != nullptr;
+  const bool one_entry =
+      staged.methods().entries().size() + staged.backbones().entries().size() + staged.tasks().entries().size() == 1;
+  const bool declared_found = record.kind == "method"     ? staged.methods().find(record.name) != nullptr
+                              : record.kind == "backbone" ? staged.backbones().find(record.name) != nullptr
+                                                          : staged.tasks().find(record.name) != nullptr;
   if (!one_entry || !declared_found) {
     throw Rejected("plugin declares " + record.kind + " '" + record.name + "' but registered " +
                    describe_registered(staged));
   }
   adopt(staged.methods(), registry.methods(), library, file);
   adopt(staged.backbones(), registry.backbones(), library, file);
+  adopt(staged.tasks(), registry.tasks(), library, file);
 }
 
 }  // namespace
@@ -248,6 +255,7 @@ std::vector<PluginRecord> load_plugins(Registry& registry, const std::vector<Plu
 
 PluginSet discover_plugins(const std::vector<fs::path>& extra_folders, bool strict) {
   PluginSet set;
+  register_builtin_tasks(set.registry);
   set.folders = plugin_search_path(extra_folders);
   set.records = load_plugins(set.registry, set.folders);
   if (strict) require_no_rejections(set.records);

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "peft/error.h"
+#include "peft/registry.h"
 #include "peft/strings.h"
 #include "text_format.h"
 
@@ -22,8 +23,8 @@ namespace {
 
 // The tables and keys a recipe may have at its top level; the model tables are read here, the rest by their
 // commands.
-const std::set<std::string> kTopLevelKeys{"schema_version", "name", "seed",  "device", "threads", "backbone",
-                                          "method",         "data", "train", "output", "sweep"};
+const std::set<std::string> kTopLevelKeys{"schema_version", "name",   "seed", "device", "threads", "task",
+                                          "backbone",       "method", "data", "train",  "output",  "sweep"};
 
 std::string location(const fs::path& file, const toml::node& node) {
   // Values from --set carry the override as their source path.
@@ -184,8 +185,15 @@ std::int64_t most_threads() {
   return std::min<std::int64_t>(1024, 8 * cores);
 }
 
-// Top-level scalars: seed, device, threads.
+// Top-level scalars: seed, device, threads, task.
 void read_run_settings(const fs::path& file, const toml::table& root, Recipe& recipe) {
+  if (const toml::node* task = root.get("task")) {
+    if (!task->is_string() || !is_valid_plugin_name(task->as_string()->get())) {
+      fail(file, *task, "task must be a task name such as \"image_classification\" (peft list shows the tasks)");
+    }
+    recipe.task = task->as_string()->get();
+    recipe.task_context = location(file, *task) + " task";
+  }
   if (const toml::node* seed = root.get("seed")) {
     if (!seed->is_integer() || seed->as_integer()->get() < 0) fail(file, *seed, "seed must be an integer >= 0");
     recipe.seed = static_cast<std::uint64_t>(seed->as_integer()->get());
@@ -264,7 +272,8 @@ std::string with_shortest_floats(const std::string& text) {
   return out;
 }
 
-// [sweep]: grid = { "train.lr" = [...], ... }, tune = { train_split, eval_split }, final = { ... }, seeds = [...].
+// [sweep]: grid = { "train.lr" = [...], ... }, tune = { train_split, eval_split }, final = { ... }, seeds = [...],
+// metric = "top1".
 SweepSection read_sweep(const fs::path& file, const toml::table& root, std::uint64_t seed) {
   const toml::table& table = require_table(file, root, "sweep");
   SweepSection sweep;
@@ -312,8 +321,14 @@ SweepSection read_sweep(const fs::path& file, const toml::table& root, std::uint
         fail(file, node, "[sweep] seeds must be a non-empty list of integers");
       }
       for (const auto& value : *array) sweep.seeds.push_back(value.as_integer()->get());
+    } else if (name == "metric") {
+      if (!node.is_string() || !is_valid_plugin_name(node.as_string()->get())) {
+        fail(file, node, "[sweep] metric must name one of the task's metrics, e.g. \"top1\"");
+      }
+      sweep.metric = node.as_string()->get();
+      sweep.metric_context = location(file, node) + " [sweep] metric";
     } else {
-      fail(file, node, "[sweep] unknown key '" + name + "', expected grid, tune, final, seeds");
+      fail(file, node, "[sweep] unknown key '" + name + "', expected grid, tune, final, seeds, metric");
     }
   }
   if (sweep.grid.empty()) throw Error("recipe", file.string() + ": [sweep] needs a grid = { \"train.lr\" = [...] }");
@@ -462,7 +477,8 @@ Recipe load_recipe(const fs::path& file, const std::vector<std::string>& overrid
     // It names the run folder runs/<name>: one path segment, which cannot climb out of runs/.
     if (recipe.name == "." || recipe.name == ".." || recipe.name.find('/') != std::string::npos ||
         recipe.name.find('\0') != std::string::npos) {
-      fail(file, *name, "name = \"" + recipe.name + "\" must be one path segment (it names the run folder runs/<name>)");
+      fail(file, *name,
+           "name = \"" + recipe.name + "\" must be one path segment (it names the run folder runs/<name>)");
     }
   }
   read_run_settings(file, root, recipe);

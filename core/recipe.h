@@ -47,6 +47,9 @@ struct SweepSection {
   std::string final_eval_split = "test";
   /// Seeds every configuration runs with (default: the recipe's seed).
   std::vector<std::int64_t> seeds;
+  /// The metric that selects the configuration (default: the task's primary one), and where it was written.
+  std::string metric;
+  std::string metric_context;
 };
 
 /// A TOML recipe (`schema_version = 1`). `[train]` and `[output]` are checked here; the plugin tables and `[data]`
@@ -60,6 +63,10 @@ struct Recipe {
   std::string device = "auto";
   /// Intra-op threads; 0 = all cores.
   std::int64_t threads = 0;
+  /// `task = "..."`: what the run learns (a registered task); empty: image_classification for a backbone that reads
+  /// images. `task_context` says where it was written.
+  std::string task;
+  std::string task_context;
   BackboneSection backbone;
   std::optional<MethodSection> method;
   /// The `[data]` table (see data/data_plan.h for its keys).

@@ -46,6 +46,34 @@ RunRecord read_run(const fs::path& dir, const fs::path& run) {
   return record;
 }
 
+// The metric a report plots and tabulates: the primary metric of the first finished run (top-1 for image
+// classification, and for runs written before summaries named their metrics).
+struct ReportMetric {
+  std::string name = "top1";
+  std::string label = "top-1";
+  bool percent = true;
+
+  // A value as plotted (percentages ×100) and as shown in the table ("84.60 %", "12.3456").
+  double plotted(double value) const { return percent ? 100.0 * value : value; }
+  std::string text(double value) const { return percent ? fixed(100.0 * value, 2) + " %" : fixed(value, 4); }
+  std::string axis() const { return label + (percent ? " (%)" : ""); }
+};
+
+ReportMetric report_metric(const std::vector<RunRecord>& runs) {
+  ReportMetric metric;
+  for (const auto& run : runs) {
+    if (run.summary.is_null() || !run.summary.contains("primary_metric")) continue;
+    metric.name = run.summary.value("primary_metric", metric.name);
+    metric.label = metric.name == "top1" ? "top-1" : metric.name;
+    metric.percent = false;
+    for (const auto& spec : run.summary.value("metrics", json::array())) {
+      if (spec.value("name", "") == metric.name) metric.percent = spec.value("percent", false);
+    }
+    break;
+  }
+  return metric;
+}
+
 std::string gnuplot_string(const std::string& text) {
   std::string quoted = "\"";
   for (const char c : text) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
@@ -101,8 +129,8 @@ std::string epoch_tics(const std::vector<RunRecord>& runs) {
   return epochs <= 20 ? "set xtics 1\n" : "set format x \"%.0f\"\n";
 }
 
-// Training loss per epoch (left) and evaluation top-1 per epoch (right), one colour per run.
-std::string curves_script(const std::vector<RunRecord>& runs) {
+// Training loss per epoch (left) and the evaluation metric per epoch (right), one colour per run.
+std::string curves_script(const std::vector<RunRecord>& runs, const ReportMetric& metric) {
   std::ostringstream gp;
   gp << "set terminal pngcairo size 1400,520 font \",10\"\nset output \"curves.png\"\nset multiplot layout 1,2\n"
         "set grid\nset key outside top center horizontal maxcols 3 noenhanced\nset xlabel \"epoch\"\n"
@@ -115,26 +143,29 @@ std::string curves_script(const std::vector<RunRecord>& runs) {
     data << "e\n";
   }
   gp << '\n'
-     << data.str() << "set title \"top-1 (%): evaluation (points), training (dashed)\"\n"
-     << "set ylabel \"top-1 (%)\"\nplot";
+     << data.str() << "set title \"" << metric.axis() << ": evaluation (points), training (dashed)\"\n"
+     << "set ylabel \"" << metric.axis() << "\"\nplot";
   data.str("");
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const std::string split = runs[i].evals.empty() ? "" : runs[i].evals.front().value("split", "");
     gp << (i ? "," : "") << " '-' using 1:2 with linespoints lw 2 pt 7 lc " << colour(i) << " title "
        << gnuplot_string(runs[i].label + (split.empty() ? "" : " (" + split + ")"))
        << ", '-' using 1:2 with lines dt 2 lc " << colour(i) << " notitle";
-    for (const auto& e : runs[i].evals) data << e.value("epoch", 0) << ' ' << 100.0 * e.value("top1", 0.0) << '\n';
+    for (const auto& e : runs[i].evals) {
+      data << e.value("epoch", 0) << ' ' << metric.plotted(e.value(metric.name, 0.0)) << '\n';
+    }
     data << "e\n";
-    for (const auto& e : runs[i].epochs)
-      data << e.value("epoch", 0) << ' ' << 100.0 * e.value("train_top1", 0.0) << '\n';
+    for (const auto& e : runs[i].epochs) {
+      data << e.value("epoch", 0) << ' ' << metric.plotted(e.value("train_" + metric.name, 0.0)) << '\n';
+    }
     data << "e\n";
   }
   gp << '\n' << data.str() << "unset multiplot\n";
   return gp.str();
 }
 
-// Final top-1 against trainable parameters (log scale), one colour per run name (a method's recipe).
-std::string scatter_script(const std::vector<const RunRecord*>& finished) {
+// The final metric against trainable parameters (log scale), one colour per run name (a method's recipe).
+std::string scatter_script(const std::vector<const RunRecord*>& finished, const ReportMetric& metric) {
   // Runs of one recipe name with different methods (e.g. `--set method.plugin=...`) get a colour each.
   std::map<std::string, std::map<std::string, std::vector<const RunRecord*>>> by_name;
   for (const RunRecord* run : finished) {
@@ -154,8 +185,9 @@ std::string scatter_script(const std::vector<const RunRecord*>& finished) {
   std::ostringstream data;
   gp << "set terminal pngcairo size 900,600 font \",10\"\nset output \"accuracy_vs_parameters.png\"\nset grid\n"
         "set logscale x\nset format x \"10^{%L}\"\nset xlabel \"trainable parameters (with the head)\"\n"
-        "set ylabel \"final top-1 (%) on the split in brackets\"\nset key outside right top noenhanced\n"
-        "set title \"accuracy against trainable parameters\"\nplot";
+        "set ylabel \"final "
+     << metric.axis() << " on the split in brackets\"\nset key outside right top noenhanced\nset title \""
+     << metric.label << " against trainable parameters\"\nplot";
   std::size_t group = 0;
   for (const auto& [name, runs] : groups) {
     gp << (group ? "," : "") << " '-' using 1:2 with points pt 7 ps 1.3 lc " << colour(group) << " title "
@@ -163,7 +195,7 @@ std::string scatter_script(const std::vector<const RunRecord*>& finished) {
     ++group;
     for (const RunRecord* run : runs) {
       data << run->summary["trainable_parameters"].value("total", 0) << ' '
-           << 100.0 * run->summary["final"].value("top1", 0.0) << '\n';
+           << metric.plotted(run->summary["final"].value(metric.name, 0.0)) << '\n';
     }
     data << "e\n";
   }
@@ -186,11 +218,26 @@ void draw(const fs::path& gnuplot, const fs::path& out, const std::string& name,
   fs::remove(log);
 }
 
-std::string summary_table(const std::vector<RunRecord>& runs) {
+// The training rate a summary's timing records, whatever its task calls an example (train_images_per_s, ...).
+double examples_per_s(const json& timing) {
+  for (const auto& [key, value] : timing.items()) {
+    if (key.rfind("train_", 0) == 0 && key.size() > 12 && key.compare(key.size() - 6, 6, "_per_s") == 0) {
+      return value.get<double>();
+    }
+  }
+  return 0.0;
+}
+
+std::string summary_table(const std::vector<RunRecord>& runs, const ReportMetric& metric) {
   std::ostringstream html;
   html << "<table>\n<tr><th>run</th><th>name</th><th>method</th><th>trainable (with head)</th>"
-          "<th>% of backbone</th><th>adapter file</th><th>eval split</th><th>final top-1</th><th>best top-1 "
-          "(epoch)</th><th>epochs</th><th>train images/s</th><th>wall</th></tr>\n";
+          "<th>% of backbone</th><th>adapter file</th><th>eval split</th><th>final "
+       << html_escape(metric.label) << "</th><th>best " << html_escape(metric.label)
+       << " (epoch)</th><th>epochs</th><th>train examples/s</th><th>wall</th></tr>\n";
+  const auto value_text = [&](const json& table) {
+    return table.contains(metric.name) && table[metric.name].is_number() ? metric.text(table[metric.name].get<double>())
+                                                                         : std::string("-");
+  };
   for (const auto& run : runs) {
     html << "<tr><td>" << html_escape(run.label) << "</td>";
     if (run.summary.is_null()) {
@@ -202,10 +249,9 @@ std::string summary_table(const std::vector<RunRecord>& runs) {
          << "</td><td>" << with_thousands(s["trainable_parameters"].value("total", std::int64_t{0})) << "</td><td>"
          << fixed(s["trainable_parameters"].value("percent_of_backbone", 0.0), 3) << " %</td><td>"
          << fixed(s.value("adapter_bytes", 0) / 1024.0, 1) << " KiB</td><td>"
-         << html_escape(s["final"].value("split", "")) << "</td><td><b>"
-         << fixed(100.0 * s["final"].value("top1", 0.0), 2) << " %</b></td><td>"
-         << fixed(100.0 * s["best"].value("top1", 0.0), 2) << " % (" << s["best"].value("epoch", 0) << ")</td><td>"
-         << s.value("epochs", 0) << "</td><td>" << fixed(s["timing"].value("train_images_per_s", 0.0), 0) << "</td><td>"
+         << html_escape(s["final"].value("split", "")) << "</td><td><b>" << value_text(s["final"]) << "</b></td><td>"
+         << value_text(s["best"]) << " (" << s["best"].value("epoch", 0) << ")</td><td>" << s.value("epochs", 0)
+         << "</td><td>" << fixed(examples_per_s(s["timing"]), 0) << "</td><td>"
          << fixed(s["timing"].value("wall_seconds", 0.0), 1) << " s</td></tr>\n";
   }
   return html.str() + "</table>\n";
@@ -291,6 +337,7 @@ ReportFiles write_report(const fs::path& dir, const ReportOptions& options) {
   for (const auto& run : runs) {
     if (!run.summary.is_null()) finished.push_back(&run);
   }
+  const ReportMetric metric = report_metric(runs);
   ReportFiles files;
   files.runs = runs.size();
   std::ostringstream html;
@@ -301,7 +348,7 @@ ReportFiles write_report(const fs::path& dir, const ReportOptions& options) {
        << html_escape(fs::absolute(dir).lexically_normal().string()) << ": " << runs.size() << " run(s), "
        << finished.size() << " finished.</p>\n";
   if (runs.size() <= options.max_curves) {
-    draw(gnuplot, out, "curves", curves_script(runs));
+    draw(gnuplot, out, "curves", curves_script(runs, metric));
     files.plots.push_back(out / "curves.png");
     html << "<h2>Training curves</h2>\n<img src=\"curves.png\" alt=\"training curves\">\n";
   } else {
@@ -309,7 +356,7 @@ ReportFiles write_report(const fs::path& dir, const ReportOptions& options) {
          << "folder for them.</p>\n";
   }
   if (finished.size() >= 2) {
-    draw(gnuplot, out, "accuracy_vs_parameters", scatter_script(finished));
+    draw(gnuplot, out, "accuracy_vs_parameters", scatter_script(finished, metric));
     files.plots.push_back(out / "accuracy_vs_parameters.png");
     html << "<h2>Accuracy against trainable parameters</h2>\n<img src=\"accuracy_vs_parameters.png\" "
             "alt=\"accuracy against trainable parameters\">\n";
@@ -318,7 +365,7 @@ ReportFiles write_report(const fs::path& dir, const ReportOptions& options) {
   if (sweep_results) {
     html << "<h2>Sweep results</h2>\n" << markdown_html(std::string(std::istreambuf_iterator<char>(sweep_results), {}));
   }
-  html << "<h2>Runs</h2>\n" << summary_table(runs) << "</body></html>\n";
+  html << "<h2>Runs</h2>\n" << summary_table(runs, metric) << "</body></html>\n";
   files.html = out / "index.html";
   write_text_atomically(files.html, html.str());
   return files;

@@ -25,8 +25,10 @@ struct ReportFiles {
 /// The run folders (those holding `metrics.jsonl`) at or under `dir`, in path order.
 std::vector<std::filesystem::path> find_runs(const std::filesystem::path& dir);
 
-/// Writes `index.html`, `curves.png` (training loss, training and evaluation top-1 per epoch) and, with two or more
-/// finished runs, `accuracy_vs_parameters.png` (final top-1 against trainable parameters, one colour per run name).
+/// Writes `index.html`, `curves.png` (training loss, and the training and evaluation metric per epoch) and, with two
+/// or more finished runs, `accuracy_vs_parameters.png` (the final metric against trainable parameters, one colour
+/// per run name). The metric is the first finished run's primary one (summary.json `primary_metric`; top-1 for
+/// image classification).
 ReportFiles write_report(const std::filesystem::path& dir, const ReportOptions& options);
 
 /// The little markdown a sweep's results.md uses (a heading, paragraphs, a table, **bold**) as HTML.

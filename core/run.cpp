@@ -22,6 +22,7 @@
 #include "run_setup.h"
 #include "text_format.h"
 #include "train/checkpoint.h"
+#include "train/metrics_log.h"
 #include "train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -120,28 +121,41 @@ nlohmann::json versions() {
   return {{"peft", PEFT_SDK_VERSION}, {"plugin_api", PEFT_API_VERSION}, {"torch", tag.get("torch")}};
 }
 
+// The task's metrics as summary.json lists them.
+nlohmann::json metric_specs(const std::vector<MetricSpec>& specs) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const MetricSpec& spec : specs) {
+    list.push_back({{"name", spec.name}, {"higher_is_better", spec.higher_is_better}, {"percent", spec.percent}});
+  }
+  return list;
+}
+
 void write_summary(const PreparedRun& run, const RunReport& report, const TrainOutcome& outcome, std::int64_t skipped) {
   const AdaptedModel& model = run.model;
+  nlohmann::json final_eval{{"epoch", outcome.last_eval_epoch},
+                            {"split", report.eval_split},
+                            {report.unit, report.last_eval.examples},
+                            {"train_loss", outcome.progress.last_train_loss}};
+  put_metrics(final_eval, report.last_eval.values);
+  nlohmann::json best{{"epoch", report.best_epoch}, {"metric", report.primary_metric}};
+  best[report.primary_metric] = report.best_value ? nlohmann::json(*report.best_value) : nlohmann::json();
   nlohmann::json options = nlohmann::json::object();
   for (const auto& [key, value] : model.method_options.values()) options[key] = to_json(value);
   const std::string refusal = model.method->merge_refusal();
   const double backbone = static_cast<double>(report.backbone_parameters);
   const nlohmann::json summary{
       {"name", run.recipe.name},
+      {"task", run.task.name},
+      {"primary_metric", report.primary_metric},
+      {"metrics", metric_specs(report.metrics)},
       {"backbone", run.recipe.backbone.plugin},
       {"method", model.method_name},
       {"method_options", options},
       {"sites", model.site_names.size()},
       {"num_classes", run.num_classes},
       {"epochs", report.epochs_done},
-      {"final",
-       {{"epoch", outcome.last_eval_epoch},
-        {"split", report.eval_split},
-        {"top1", report.last_eval.top1},
-        {"loss", report.last_eval.loss},
-        {"images", report.last_eval.images},
-        {"train_loss", outcome.progress.last_train_loss}}},
-      {"best", {{"epoch", report.best_epoch}, {"top1", report.best_top1}}},
+      {"final", final_eval},
+      {"best", best},
       {"trainable_parameters",
        {{"total", report.trainable},
         {"without_head", report.trainable_without_head},
@@ -155,9 +169,9 @@ void write_summary(const PreparedRun& run, const RunReport& report, const TrainO
       {"timing",
        {{"wall_seconds", report.wall_seconds},
         {"train_seconds", outcome.progress.train_seconds},
-        {"train_images_per_s", report.images_per_s}}},
+        {"train_" + report.unit + "_per_s", report.examples_per_s}}},
       {"peak_memory_mb", peak_memory_mb()},
-      {"skipped_images", skipped},
+      {"skipped_" + report.unit, skipped},
       {"device", run.device.str()},
       {"threads", at::get_num_threads()},
       {"versions", versions()}};
@@ -244,9 +258,13 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   report.trainable = model.trainable_count();
   report.trainable_without_head = report.trainable - model.head_count();
   report.backbone_parameters = model.backbone_count();
-  data::Loader train_loader(run.plan->train, run.plan->train_loader);
-  data::Loader eval_loader(run.plan->eval, run.plan->eval_loader);
-  report.eval_split = run.plan->eval_split;
+  const Task& task = *run.task.task;
+  data::Loader train_loader(run.data->data.train, run.data->train_loader);
+  data::Loader eval_loader(run.data->data.eval, run.data->eval_loader);
+  report.eval_split = run.data->data.eval_split;
+  report.metrics = task.metrics();
+  report.primary_metric = task.primary_metric();
+  report.unit = task.unit();
 
   Optimizer optimizer(run.recipe.train, model.trainable);
   TrainingProgress start_at;
@@ -269,11 +287,11 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
       model.method->uses_sites() ? " on " + std::to_string(model.site_names.size()) + " sites: " : " (the head only): ";
   progress.message(model.method_name + where + with_thousands(report.trainable) + " trainable parameters (" +
                    with_thousands(report.trainable_without_head) + " without the head), " +
-                   with_thousands(static_cast<std::int64_t>(run.plan->train.samples.size())) + " training images, " +
-                   run.device.str());
+                   with_thousands(run.data->data.train->size()) + " training " + report.unit + ", " + run.device.str());
 
   TrainerSetup setup;
   setup.model = &model;
+  setup.task = &task;
   setup.train_loader = &train_loader;
   setup.eval_loader = &eval_loader;
   setup.eval_split = report.eval_split;
@@ -289,9 +307,9 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   report.stopped = outcome.stopped;
   report.epochs_done = outcome.progress.epoch;
   report.last_eval = outcome.last_eval;
-  report.best_top1 = outcome.progress.best_top1;
+  report.best_value = outcome.progress.best_value;
   report.best_epoch = outcome.progress.best_epoch;
-  report.images_per_s = outcome.images_per_s;
+  report.examples_per_s = outcome.examples_per_s;
   if (outcome.stopped) return report;
   save_adapter(report.folder, model, run.recipe.backbone.plugin, run.backbone_weights);
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -303,8 +321,9 @@ EvalReport evaluate_run(const Registry& registry, const fs::path& folder, const 
   std::vector<std::string> overrides;
   if (!split.empty()) overrides.push_back("data.eval_split=" + split);
   PreparedRun run = load_run(registry, folder, true, overrides);
-  data::Loader loader(run.plan->eval, run.plan->eval_loader);
-  return {run.plan->eval_split, evaluate(run.model, loader, run.device)};
+  const Task& task = *run.task.task;
+  data::Loader loader(run.data->data.eval, run.data->eval_loader);
+  return {run.data->data.eval_split, task.metrics(), task.unit(), evaluate(run.model, task, loader, run.device)};
 }
 
 void merge_run(const Registry& registry, const fs::path& folder, const fs::path& output, bool overwrite) {

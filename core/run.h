@@ -34,14 +34,19 @@ struct RunReport {
   bool stopped = false;
   std::int64_t epochs_done = 0;
   std::string eval_split;
+  /// The task's metrics, its primary one and what an example is ("images").
+  std::vector<MetricSpec> metrics;
+  std::string primary_metric;
+  std::string unit;
   Evaluation last_eval;
-  double best_top1 = -1.0;
+  /// The best evaluation of the primary metric and its epoch (-1 when none ran).
+  std::optional<double> best_value;
   std::int64_t best_epoch = -1;
   std::int64_t trainable = 0;
   std::int64_t trainable_without_head = 0;
   std::int64_t backbone_parameters = 0;
   double wall_seconds = 0.0;
-  double images_per_s = 0.0;
+  double examples_per_s = 0.0;
 };
 
 /// Trains the recipe into its run folder: `recipe.toml` (resolved), `metrics.jsonl`, `checkpoint.safetensors` after
@@ -59,6 +64,8 @@ PreparedRun load_run(const Registry& registry, const std::filesystem::path& fold
 /// split).
 struct EvalReport {
   std::string split;
+  std::vector<MetricSpec> metrics;
+  std::string unit;
   Evaluation evaluation;
 };
 EvalReport evaluate_run(const Registry& registry, const std::filesystem::path& folder, const std::string& split);

@@ -30,25 +30,20 @@ PreparedRun prepare_run(const Registry& registry, Recipe recipe, std::optional<s
   if (!recipe.method) throw Error("recipe", recipe.file.string() + ": the recipe has no [method] table");
 
   BuiltBackbone built = build_backbone(registry, recipe.backbone);
-  check_image_classification(built, recipe.backbone);
+  run.task = choose_task(registry, recipe, *built.backbone);
   if (num_classes) {
     run.num_classes = *num_classes;
   } else {
-    if (!recipe.data) throw Error("recipe", recipe.file.string() + ": the recipe has no [data] table");
-    run.plan = data::plan_data(*recipe.data, recipe.file.parent_path(), built.preprocessing, recipe.seed,
-                               recipe.train.batch_size);
-    run.num_classes = run.plan->train.num_classes;
-    if (run.plan->eval.num_classes != run.num_classes) {
-      throw Error("data", recipe.data->context + ": the training split has " + std::to_string(run.num_classes) +
-                              " classes but the evaluation split " + std::to_string(run.plan->eval.num_classes));
-    }
+    run.data = read_run_data(run.task, recipe, built);
+    run.num_classes = run.data->data.num_classes;
   }
-  fit_head(built, recipe.backbone, run.num_classes);
+  const bool new_head = run.task.task->head_policy() == HeadPolicy::new_classifier;
+  if (new_head) fit_head(built, recipe.backbone, run.num_classes);
   built.backbone->to(run.device);
   run.notices = std::move(built.notices);
   run.backbone_weights = built.weights;
-  if (run.plan) run.notices.insert(run.notices.end(), run.plan->notices.begin(), run.plan->notices.end());
-  run.model = adapt(registry, built.backbone, *recipe.method);
+  if (run.data) run.notices.insert(run.notices.end(), run.data->data.notices.begin(), run.data->data.notices.end());
+  run.model = adapt(registry, built.backbone, *recipe.method, new_head);
   run.recipe = std::move(recipe);
   return run;
 }

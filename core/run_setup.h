@@ -8,18 +8,19 @@
 #include <vector>
 
 #include "adapted_model.h"
-#include "data/data_plan.h"
 #include "model_builder.h"
 #include "recipe.h"
+#include "task_setup.h"
 
 namespace peft {
 
-/// A recipe made ready to train or evaluate: threads and seed set, backbone built on its device, head fitted to
-/// the data, method attached.
+/// A recipe made ready to train or evaluate: threads and seed set, backbone built on its device, task chosen, head
+/// fitted to the data, method attached.
 struct PreparedRun {
   Recipe recipe;
-  /// The data the recipe's [data] describes (absent when prepared without data).
-  std::optional<data::DataPlan> plan;
+  ChosenTask task;
+  /// The data the recipe's [data] describes, read by the task (absent when prepared without data).
+  std::optional<RunData> data;
   AdaptedModel model;
   std::int64_t num_classes = 0;
   at::Device device = at::kCPU;
@@ -32,8 +33,8 @@ struct PreparedRun {
 /// "auto" → CUDA when LibTorch sees a GPU, else the CPU; "cuda" without a GPU is a peft::Error.
 at::Device resolve_device(const std::string& device);
 
-/// Prepares `recipe`. `num_classes` replaces the data when given (merging needs no dataset); otherwise the recipe
-/// must have [data], whose splits are read here.
+/// Prepares `recipe`. `num_classes` replaces the data when given (merging needs no dataset; it sizes a new classifier
+/// head); otherwise the recipe must have [data], whose splits the task reads here.
 PreparedRun prepare_run(const Registry& registry, Recipe recipe,
                         std::optional<std::int64_t> num_classes = std::nullopt);
 

@@ -8,7 +8,6 @@
 #include <sstream>
 #include <thread>
 
-#include "data/data_plan.h"
 #include "model_builder.h"
 #include "peft/atomic_file.h"
 #include "peft/error.h"
@@ -16,6 +15,8 @@
 #include "process_pool.h"
 #include "run.h"
 #include "run_files.h"
+#include "task_setup.h"
+#include "tasks/image_classification.h"
 #include "text_format.h"
 #include "train/interrupt.h"
 
@@ -34,12 +35,17 @@ std::string trial_name(std::size_t index) {
   return name;
 }
 
-std::optional<double> finished_top1(const fs::path& run) {
+// The finished run's final value of `metric`, from its summary.json; nothing while it has not finished.
+std::optional<double> finished_value(const fs::path& run, const MetricSpec& metric) {
   std::ifstream in(run / kSummaryFile);
   if (!in) return std::nullopt;
   const auto summary = nlohmann::json::parse(in, nullptr, false);
   if (!summary.is_object()) return std::nullopt;
-  return summary["final"]["top1"].get<double>();
+  const auto& final_eval = summary["final"];
+  if (!final_eval.is_object() || !final_eval.contains(metric.name) || !final_eval[metric.name].is_number()) {
+    throw Error("sweep", (run / kSummaryFile).string() + " has no final " + metric.name);
+  }
+  return final_eval[metric.name].get<double>();
 }
 
 // A run the sweep needs: a trial or a final.
@@ -50,9 +56,9 @@ struct SweepRun {
 };
 
 // Trains `run` in this process unless it finished already; continues it from its checkpoint when it stopped.
-double run_or_resume(const Registry& registry, const fs::path& recipe, const SweepRun& run, Progress& progress,
-                     std::size_t& trained) {
-  if (auto done = finished_top1(run.folder)) return *done;
+double run_or_resume(const Registry& registry, const fs::path& recipe, const SweepRun& run, const MetricSpec& metric,
+                     Progress& progress, std::size_t& trained) {
+  if (auto done = finished_value(run.folder, metric)) return *done;
   progress.message("sweep: " + run.label);
   RunRequest request;
   if (fs::exists(run.folder / kCheckpointFile)) {
@@ -66,7 +72,7 @@ double run_or_resume(const Registry& registry, const fs::path& recipe, const Swe
   try {
     const RunReport report = run_training(registry, request, progress);
     ++trained;
-    return report.last_eval.top1;
+    return report.last_eval.value(metric.name);
   } catch (const Interrupted&) {
     throw Interrupted(run.folder.filename().string() +
                       " wrote its checkpoint; rerun the same peft sweep command to continue");
@@ -92,10 +98,10 @@ ChildCommand child_command(const SweepRequest& request, const SweepRun& run, std
 
 // Trains the unfinished runs `request.jobs` at a time as child processes, each with its share of the threads.
 void run_as_children(const SweepRequest& request, const Recipe& recipe, const std::vector<SweepRun>& runs,
-                     const fs::path& logs, Progress& progress, std::size_t& trained) {
+                     const MetricSpec& metric, const fs::path& logs, Progress& progress, std::size_t& trained) {
   std::vector<const SweepRun*> pending;
   for (const auto& run : runs) {
-    if (!finished_top1(run.folder)) pending.push_back(&run);
+    if (!finished_value(run.folder, metric)) pending.push_back(&run);
   }
   if (pending.empty()) return;
   const std::int64_t cores =
@@ -131,14 +137,16 @@ void run_as_children(const SweepRequest& request, const Recipe& recipe, const st
   }
 }
 
-// Each run's top-1 on its eval split, training those that have not finished.
+// Each run's value of `metric` on its eval split, training those that have not finished.
 std::vector<double> run_all(const Registry& registry, const SweepRequest& request, const Recipe& recipe,
-                            const std::vector<SweepRun>& runs, const fs::path& folder, Progress& progress,
-                            std::size_t& trained) {
-  std::vector<double> top1;
-  if (request.jobs > 1) run_as_children(request, recipe, runs, folder / "logs", progress, trained);
-  for (const auto& run : runs) top1.push_back(run_or_resume(registry, request.recipe, run, progress, trained));
-  return top1;
+                            const std::vector<SweepRun>& runs, const MetricSpec& metric, const fs::path& folder,
+                            Progress& progress, std::size_t& trained) {
+  std::vector<double> values;
+  if (request.jobs > 1) run_as_children(request, recipe, runs, metric, folder / "logs", progress, trained);
+  for (const auto& run : runs) {
+    values.push_back(run_or_resume(registry, request.recipe, run, metric, progress, trained));
+  }
+  return values;
 }
 
 std::string quote_for_shell(const std::string& text) {
@@ -163,6 +171,28 @@ std::vector<std::string> point_overrides(const std::vector<std::string>& assignm
   return overrides;
 }
 
+// The task the sweep's runs have, known without building the backbone: the recipe's, else image classification (a
+// backbone that reads no images is refused by the first run, as by peft run).
+ChosenTask sweep_task(const Registry& registry, const Recipe& recipe) {
+  ChosenTask chosen;
+  chosen.name = recipe.task.empty() ? kImageClassification : recipe.task;
+  chosen.entry = registry.tasks().find(chosen.name);
+  if (chosen.entry == nullptr) {
+    throw Error("recipe", recipe.task_context + ": task = '" + chosen.name +
+                              "' is not a loaded task, expected one of: " + join(registry.tasks().names()));
+  }
+  chosen.task = chosen.entry->create(Options());
+  return chosen;
+}
+
+// The metric that selects the configuration: [sweep] metric, else the task's primary one.
+MetricSpec sweep_metric(const Registry& registry, const Recipe& recipe) {
+  const ChosenTask chosen = sweep_task(registry, recipe);
+  const SweepSection& sweep = *recipe.sweep;
+  return sweep.metric.empty() ? find_metric(*chosen.task, chosen.task->primary_metric(), "task " + chosen.name)
+                              : find_metric(*chosen.task, sweep.metric, sweep.metric_context);
+}
+
 // Every grid point's recipe checked as far as it can be without the data and weights, before the sweep folder
 // exists: a misspelled grid key or a bad value is named as the grid's, not as a --set the user never gave.
 void check_grid(const Registry& registry, const SweepRequest& request, const std::vector<Trial>& trials) {
@@ -176,14 +206,15 @@ void check_grid(const Registry& registry, const SweepRequest& request, const std
       resolve_options(plugin_entry(registry.methods(), *trial.method).options, trial.method->options,
                       trial.method->context, trial.method->option_contexts);
     }
-    if (trial.data) {
-      data::data_settings(*trial.data, trial.file.parent_path(), Preprocessing{}, trial.seed, trial.train.batch_size);
-    }
+    if (trial.data) check_data_table(sweep_task(registry, trial), trial);
   }
 }
 
-// A top-1 fraction as a percentage with two decimals, without the sign ("84.60").
-std::string percent(double fraction) { return fixed(100.0 * fraction, 2); }
+// A value of `metric` as results.md shows it: a percentage with two decimals, without the sign ("84.60"), or a
+// number with four.
+std::string shown(const MetricSpec& metric, double value) {
+  return metric.percent ? fixed(100.0 * value, 2) : fixed(value, 4);
+}
 
 }  // namespace
 
@@ -218,6 +249,8 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
   SweepReport report;
   report.folder = sweep_folder(request, recipe);
   const std::vector<Trial> trials = sweep_trials(sweep);
+  report.metric = sweep_metric(registry, recipe);
+  const MetricSpec& metric = report.metric;
   check_grid(registry, request, trials);
   fs::create_directories(report.folder);
   report.trials = trials.size();
@@ -225,7 +258,7 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
   // Tuning: every trial on the tuning splits; the test split is not read here.
   std::map<std::vector<std::string>, std::vector<double>> by_point;
   std::ostringstream csv;
-  csv << "phase,trial,config,seed,split,top1\n";
+  csv << "phase,trial,config,seed,split," << metric.name << "\n";
   std::vector<SweepRun> tuning;
   for (const auto& trial : trials) {
     std::vector<std::string> overrides = request.overrides;
@@ -236,12 +269,12 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
   std::vector<double> tuned;
   if (request.collect) {
     for (const auto& run : tuning) {
-      const auto done = finished_top1(run.folder);
+      const auto done = finished_value(run.folder, metric);
       if (!done) throw Error("sweep", "--collect: " + run.folder.string() + " has not finished (no summary.json)");
       tuned.push_back(*done);
     }
   } else {
-    tuned = run_all(registry, request, recipe, tuning, report.folder, progress, report.trials_run);
+    tuned = run_all(registry, request, recipe, tuning, metric, report.folder, progress, report.trials_run);
   }
   for (std::size_t i = 0; i < trials.size(); ++i) {
     by_point[trials[i].assignments].push_back(tuned[i]);
@@ -249,21 +282,22 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
         << sweep.tune_eval_split << "," << tuned[i] << "\n";
   }
 
-  // Each grid point's mean validation top-1 over its seeds, in grid order; the best is selected (the first wins ties).
+  // Each grid point's mean validation value over its seeds, in grid order; the best in the metric's direction is
+  // selected (the first wins ties).
   std::vector<std::pair<std::vector<std::string>, double>> points;
   for (const auto& trial : trials) {
     if (points.empty() || points.back().first != trial.assignments) {
       points.emplace_back(trial.assignments, mean(by_point.at(trial.assignments)));
     }
   }
-  double best = -1.0;
-  for (const auto& [assignments, top1] : points) {
-    if (top1 > best) {
-      best = top1;
+  std::optional<double> best;
+  for (const auto& [assignments, value] : points) {
+    if (!best || metric.better(value, *best)) {
+      best = value;
       report.selected = assignments;
     }
   }
-  report.selected_val_top1 = best;
+  report.selected_value = *best;
 
   // The final runs: the selected configuration on the final splits, one per seed.
   std::vector<SweepRun> finals;
@@ -276,32 +310,36 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
                       "final run, seed " + std::to_string(seed) + " (" + join(report.selected) + ")"});
   }
   std::size_t finals_run = 0;
-  report.test_top1 = run_all(registry, request, recipe, finals, report.folder, progress, finals_run);
+  report.final_values = run_all(registry, request, recipe, finals, metric, report.folder, progress, finals_run);
   for (std::size_t i = 0; i < finals.size(); ++i) {
     csv << "final," << finals[i].folder.filename().string() << ",\"" << join(report.selected, " ") << "\","
-        << sweep.seeds[i] << "," << sweep.final_eval_split << "," << report.test_top1[i] << "\n";
+        << sweep.seeds[i] << "," << sweep.final_eval_split << "," << report.final_values[i] << "\n";
   }
   fs::copy_file(report.folder / ("final_seed" + std::to_string(sweep.seeds.front())) / kRecipeFile,
                 report.folder / "selected.toml", fs::copy_options::overwrite_existing);
 
-  report.test_top1_mean = mean(report.test_top1);
+  const std::vector<double>& finals_values = report.final_values;
+  report.final_mean = mean(finals_values);
   double variance = 0.0;
-  for (const double v : report.test_top1) variance += (v - report.test_top1_mean) * (v - report.test_top1_mean);
-  report.test_top1_std =
-      report.test_top1.size() > 1 ? std::sqrt(variance / static_cast<double>(report.test_top1.size() - 1)) : 0.0;
+  for (const double v : finals_values) variance += (v - report.final_mean) * (v - report.final_mean);
+  report.final_std =
+      finals_values.size() > 1 ? std::sqrt(variance / static_cast<double>(finals_values.size() - 1)) : 0.0;
+  const std::string name = metric.shown();
+  const std::string unit = metric.percent ? " %" : "";
   std::ostringstream md;
   md << "# Sweep of " << request.recipe.string() << "\n\nTuned on " << sweep.tune_train_split << " → "
-     << sweep.tune_eval_split << "; the best mean " << sweep.tune_eval_split << " top-1 rerun on "
-     << sweep.final_train_split << " → " << sweep.final_eval_split << ".\n\n| configuration | seeds | "
-     << sweep.tune_eval_split << " top-1 (mean) |\n|---|---|---|\n";
-  for (const auto& [assignments, top1] : points) {
+     << sweep.tune_eval_split << "; the best mean " << sweep.tune_eval_split << " " << name << " ("
+     << (metric.higher_is_better ? "higher" : "lower") << " is better) rerun on " << sweep.final_train_split << " → "
+     << sweep.final_eval_split << ".\n\n| configuration | seeds | " << sweep.tune_eval_split << " " << name
+     << " (mean) |\n|---|---|---|\n";
+  for (const auto& [assignments, value] : points) {
     md << "| " << join(assignments, ", ") << (assignments == report.selected ? " **(selected)**" : "") << " | "
-       << by_point.at(assignments).size() << " | " << percent(top1) << " |\n";
+       << by_point.at(assignments).size() << " | " << shown(metric, value) << " |\n";
   }
   // One seed has no spread to report: "± 0.00" would claim a measured one.
-  const std::string spread = report.test_top1.size() > 1 ? " ± " + percent(report.test_top1_std) : "";
-  md << "\n**" << sweep.final_eval_split << " top-1: " << percent(report.test_top1_mean) << spread << " %** over "
-     << report.test_top1.size() << (report.test_top1.size() == 1 ? " seed" : " seeds") << " ("
+  const std::string spread = finals_values.size() > 1 ? " ± " + shown(metric, report.final_std) : "";
+  md << "\n**" << sweep.final_eval_split << " " << name << ": " << shown(metric, report.final_mean) << spread << unit
+     << "** over " << finals_values.size() << (finals_values.size() == 1 ? " seed" : " seeds") << " ("
      << join(report.selected, ", ") << ").\n";
   write_text_atomically(report.folder / "results.md", md.str());
   write_text_atomically(report.folder / "results.csv", csv.str());

@@ -1,7 +1,8 @@
 #pragma once
 // `peft sweep`: the VTAB-1k protocol in one command. Every configuration of the recipe's [sweep] grid trains on the
-// tuning splits (train800 → val200) for each seed; the best mean validation top-1 is rerun on the final splits
-// (train800val200 → test). The test split is read by the final runs only.
+// tuning splits (train800 → val200) for each seed; the best mean validation value of the selection metric (the
+// task's primary one unless [sweep] metric names another; top-1 for image classification) is rerun on the final
+// splits (train800val200 → test). The test split is read by the final runs only.
 
 #include <cstdint>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "peft/registry.h"
+#include "peft/task.h"
 #include "recipe.h"
 #include "train/progress.h"
 
@@ -47,12 +49,15 @@ struct SweepReport {
   std::filesystem::path folder;
   std::size_t trials = 0;
   std::size_t trials_run = 0;  // trained by this call (the rest were done already)
+  /// The metric that selected the configuration.
+  MetricSpec metric;
   std::vector<std::string> selected;
-  double selected_val_top1 = 0.0;
-  std::vector<double> test_top1;  // one per seed
-  double test_top1_mean = 0.0;
-  /// Sample standard deviation over the seeds (0 for one seed).
-  double test_top1_std = 0.0;
+  /// The selected configuration's mean tuning value.
+  double selected_value = 0.0;
+  /// The final runs' values, one per seed, their mean and sample standard deviation (0 for one seed).
+  std::vector<double> final_values;
+  double final_mean = 0.0;
+  double final_std = 0.0;
 };
 
 /// Runs (or resumes) the sweep; writes `results.md`, `results.csv` and `selected.toml` into its folder.

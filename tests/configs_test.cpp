@@ -10,6 +10,7 @@
 #include "model_builder.h"
 #include "recipe.h"
 #include "support/builtin_plugins.h"
+#include "support/image_data.h"
 
 namespace fs = std::filesystem;
 
@@ -60,9 +61,9 @@ void check_recipe(const peft::Recipe& recipe) {
     CATCH_CHECK(model.trainable_count() > 0);
     known = built_models.emplace(key, preprocessing).first;
   }
-  const peft::data::DataSettings data = peft::data::data_settings(*recipe.data, recipe.file.parent_path(),
-                                                                  known->second, recipe.seed, recipe.train.batch_size);
-  CATCH_CHECK(data.train_loader.transform.image_size == known->second.image_size);
+  const peft::data::DataSettings data = peft::data::data_settings(
+      peft::test::image_data_request(*recipe.data, recipe.file.parent_path(), &known->second, recipe.seed));
+  CATCH_CHECK(data.train_images.transform.image_size == known->second.image_size);
   if (data.num_classes) CATCH_CHECK(*data.num_classes >= 1);
 }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "peft/backbone.h"
 #include "peft/error.h"
 #include "peft/option_table.h"
 
@@ -10,26 +11,19 @@ namespace fs = std::filesystem;
 namespace peft::data {
 namespace {
 
-// Decoding threads beyond this only contend (and 100000 failed to start).
-constexpr std::int64_t kMostWorkers = 256;
-
-[[noreturn]] void bad(const RecipeTable& table, const std::string& key, const std::string& message) {
-  const auto located = table.option_contexts.find(key);
-  throw Error("data",
-              (located == table.option_contexts.end() ? table.context : located->second) + ": " + key + " " + message);
-}
-
-std::array<double, 3> triple(const Options& options, const RecipeTable& table, const std::string& key,
+std::array<double, 3> triple(const DataRequest& request, const std::string& key,
                              const std::array<double, 3>& fallback) {
-  if (!options.has(key)) return fallback;
-  const auto values = options.get<std::vector<double>>(key);
-  if (values.size() != 3) bad(table, key, "must have 3 values (one per channel), got " + std::to_string(values.size()));
+  if (!request.options.has(key)) return fallback;
+  const auto values = request.options.get<std::vector<double>>(key);
+  if (values.size() != 3) {
+    request.fail(key, "must have 3 values (one per channel), got " + std::to_string(values.size()));
+  }
   return {values[0], values[1], values[2]};
 }
 
 }  // namespace
 
-const std::vector<OptionSpec>& data_option_specs() {
+const std::vector<OptionSpec>& image_data_option_specs() {
   using T = OptionType;
   static const std::vector<OptionSpec> specs{
       {"format", T::string, std::nullopt, "vtab1k | fgvc | imagefolder"},
@@ -50,7 +44,6 @@ const std::vector<OptionSpec>& data_option_specs() {
       {"flip", T::boolean, std::nullopt, "random horizontal flip in training (default: false for vtab1k, else true)"},
       {"mean", T::number_list, std::nullopt, "per-channel mean (default: the backbone's)"},
       {"std", T::number_list, std::nullopt, "per-channel std (default: the backbone's)"},
-      {"workers", T::integer, std::int64_t{2}, "loader threads, 0 to 256"},
       {"cache", T::boolean, false, "keep decoded images in memory"},
       {"on_bad_image", T::string, std::string("error"), "error | skip"},
       {"allow_outside_root", T::boolean, false,
@@ -59,25 +52,25 @@ const std::vector<OptionSpec>& data_option_specs() {
   return specs;
 }
 
-DataSettings data_settings(const RecipeTable& table, const fs::path& recipe_folder, const Preprocessing& defaults,
-                           std::uint64_t seed, std::int64_t batch_size) {
-  const Options options = resolve_options(data_option_specs(), table.options, table.context, table.option_contexts);
-  if (!options.has("format")) bad(table, "format", "is missing, expected vtab1k, fgvc or imagefolder");
-  if (!options.has("root")) bad(table, "root", "is missing, expected the dataset folder");
+DataSettings data_settings(const DataRequest& request) {
+  const Options& options = request.options;
+  const Preprocessing defaults = request.preprocessing != nullptr ? *request.preprocessing : Preprocessing{};
+  if (!options.has("format")) request.fail("format", "is missing, expected vtab1k, fgvc or imagefolder");
+  if (!options.has("root")) request.fail("root", "is missing, expected the dataset folder");
   DataSettings settings;
   settings.format = options.get<std::string>("format");
   const std::string& format = settings.format;
   if (format != "vtab1k" && format != "fgvc" && format != "imagefolder") {
-    bad(table, "format", "= '" + format + "', expected vtab1k, fgvc or imagefolder");
+    request.fail("format", "= '" + format + "', expected vtab1k, fgvc or imagefolder");
   }
   const bool vtab = format == "vtab1k";
-  settings.root = options.get<std::string>("root");
+  settings.root = request.path("root");
   settings.allow_outside_root = options.get<bool>("allow_outside_root");
-  if (settings.root.is_relative()) settings.root = recipe_folder / settings.root;
   if (options.has("num_classes")) {
     settings.num_classes = options.get<std::int64_t>("num_classes");
-    if (*settings.num_classes < 1)
-      bad(table, "num_classes", "= " + std::to_string(*settings.num_classes) + ", expected 1 or more");
+    if (*settings.num_classes < 1) {
+      request.fail("num_classes", "= " + std::to_string(*settings.num_classes) + ", expected 1 or more");
+    }
   }
   if (options.has("image_root")) settings.image_root = settings.root / options.get<std::string>("image_root");
   settings.train_split = options.get_or<std::string>("train_split", vtab ? "train800val200" : "train");
@@ -91,52 +84,41 @@ DataSettings data_settings(const RecipeTable& table, const fs::path& recipe_fold
   transform.resize_size = options.get_or<std::int64_t>(
       "resize_size",
       static_cast<std::int64_t>(std::floor(static_cast<double>(transform.image_size) / defaults.crop_pct)));
-  transform.mean = triple(options, table, "mean", defaults.mean);
-  transform.std = triple(options, table, "std", defaults.std);
+  transform.mean = triple(request, "mean", defaults.mean);
+  transform.std = triple(request, "std", defaults.std);
   for (const char* key : {"mean", "std"}) {
     if (options.has(key)) detail::check_finite(options, key, options.values().at(key));
   }
 
-  LoaderOptions loader;
-  loader.batch_size = batch_size;
-  loader.seed = seed;
-  const std::int64_t workers = options.get<std::int64_t>("workers");
-  if (workers < 0 || workers > kMostWorkers) {
-    bad(table, "workers",
-        "= " + std::to_string(workers) + ", expected 0 to " + std::to_string(kMostWorkers) +
-            " (0: decode in the training thread)");
-  }
-  loader.workers = static_cast<int>(workers);
-  loader.cache = options.get<bool>("cache");
-  loader.on_bad_image = options.get<std::string>("on_bad_image");
-  if (loader.on_bad_image != "error" && loader.on_bad_image != "skip") {
-    bad(table, "on_bad_image", "= '" + loader.on_bad_image + "', expected error or skip");
+  ImageOptions images;
+  images.seed = request.seed;
+  images.cache = options.get<bool>("cache");
+  images.on_bad_image = options.get<std::string>("on_bad_image");
+  if (images.on_bad_image != "error" && images.on_bad_image != "skip") {
+    request.fail("on_bad_image", "= '" + images.on_bad_image + "', expected error or skip");
   }
 
-  settings.train_loader = loader;
-  settings.train_loader.transform = transform;
-  settings.train_loader.transform.crop = options.get_or<std::string>("train_crop", vtab ? "none" : "random");
-  settings.train_loader.transform.flip = options.get_or<bool>("flip", !vtab);
-  settings.eval_loader = loader;
-  settings.eval_loader.shuffle = false;
-  settings.eval_loader.transform = transform;
-  settings.eval_loader.transform.crop = options.get_or<std::string>("eval_crop", vtab ? "none" : "center");
-  if (settings.eval_loader.transform.crop == "random") {
-    bad(table, "eval_crop", "cannot be random (evaluation is fixed)");
-  }
+  settings.train_images = images;
+  settings.train_images.transform = transform;
+  settings.train_images.transform.crop = options.get_or<std::string>("train_crop", vtab ? "none" : "random");
+  settings.train_images.transform.flip = options.get_or<bool>("flip", !vtab);
+  settings.eval_images = images;
+  settings.eval_images.transform = transform;
+  settings.eval_images.transform.crop = options.get_or<std::string>("eval_crop", vtab ? "none" : "center");
+  if (settings.eval_images.transform.crop == "random")
+    request.fail("eval_crop", "cannot be random (evaluation is fixed)");
   try {
-    validate(settings.train_loader.transform);
-    validate(settings.eval_loader.transform);
+    validate(settings.train_images.transform);
+    validate(settings.eval_images.transform);
   } catch (const Error& e) {
-    throw Error("data", table.context + ": " + std::string(e.what()).substr(std::string("[data] ").size()));
+    throw Error("data", options.context() + ": " + std::string(e.what()).substr(std::string("[data] ").size()));
   }
   return settings;
 }
 
-DataPlan plan_data(const RecipeTable& table, const fs::path& recipe_folder, const Preprocessing& defaults,
-                   std::uint64_t seed, std::int64_t batch_size) {
-  DataSettings settings = data_settings(table, recipe_folder, defaults, seed, batch_size);
-  if (!fs::is_directory(settings.root)) bad(table, "root", "= " + settings.root.string() + " is not a folder");
+DataPlan plan_data(const DataRequest& request) {
+  DataSettings settings = data_settings(request);
+  if (!fs::is_directory(settings.root)) request.fail("root", "= " + settings.root.string() + " is not a folder");
   const auto read = [&](const std::string& name) {
     Split split = settings.format == "vtab1k" ? read_vtab1k_split(settings.root, name, settings.num_classes)
                   : settings.format == "fgvc" ? read_fgvc_split(settings.root, name, settings.image_root)
@@ -155,8 +137,8 @@ DataPlan plan_data(const RecipeTable& table, const fs::path& recipe_folder, cons
   plan.eval = read(settings.eval_split);
   plan.train_split = settings.train_split;
   plan.eval_split = settings.eval_split;
-  plan.train_loader = std::move(settings.train_loader);
-  plan.eval_loader = std::move(settings.eval_loader);
+  plan.train_images = std::move(settings.train_images);
+  plan.eval_images = std::move(settings.eval_images);
   return plan;
 }
 

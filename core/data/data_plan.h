@@ -1,4 +1,5 @@
 #pragma once
+// The `[data]` table of image classification: which image dataset, its splits, and how its images are prepared.
 
 #include <cstdint>
 #include <filesystem>
@@ -7,29 +8,28 @@
 #include <vector>
 
 #include "data/dataset.h"
-#include "data/loader.h"
-#include "peft/backbone.h"
+#include "data/image_dataset.h"
 #include "peft/options.h"
-#include "recipe.h"
+#include "peft/task.h"
 
 namespace peft::data {
 
-/// The keys of a recipe's `[data]` table: format, root, splits, transforms, loader settings.
-const std::vector<OptionSpec>& data_option_specs();
+/// The `[data]` keys of image classification: format, root, splits, transforms, image loading.
+const std::vector<OptionSpec>& image_data_option_specs();
 
-/// The splits and loader settings a `[data]` table describes.
+/// The splits an image `[data]` table describes and how each is prepared.
 struct DataPlan {
   Split train;
   Split eval;
   std::string train_split;
   std::string eval_split;
-  LoaderOptions train_loader;
-  LoaderOptions eval_loader;
+  ImageOptions train_images;
+  ImageOptions eval_images;
   /// What the user should know about how the data was read (a class count inferred from the labels).
   std::vector<std::string> notices;
 };
 
-/// What a `[data]` table says, checked, without touching the file system.
+/// What an image `[data]` table says, checked, without touching the file system.
 struct DataSettings {
   std::string format;
   std::filesystem::path root;
@@ -39,20 +39,19 @@ struct DataSettings {
   bool allow_outside_root = false;
   std::string train_split;
   std::string eval_split;
-  LoaderOptions train_loader;
-  LoaderOptions eval_loader;
+  ImageOptions train_images;
+  ImageOptions eval_images;
 };
 
-/// Checks every value of the `[data]` table and fills in the format's defaults (below); a bad value is a peft::Error
-/// naming the file, line and key. Nothing is read from disk.
-DataSettings data_settings(const RecipeTable& table, const std::filesystem::path& recipe_folder,
-                           const Preprocessing& defaults, std::uint64_t seed, std::int64_t batch_size);
+/// Checks every value of the request's options and fills in the format's defaults (below), with the backbone's
+/// preprocessing (Preprocessing{} when the request has none); a bad value is a peft::Error naming the file, line and
+/// key. Nothing is read from disk.
+DataSettings data_settings(const DataRequest& request);
 
-/// Reads the `[data]` table: its splits (paths relative to `recipe_folder`) and the transforms of each, with the
-/// benchmark's defaults for the format (VTAB: resize straight to the model size, bilinear, no augmentation; FGVC and
+/// Reads the splits (paths relative to the recipe's folder) and the transforms of each, with the benchmark's
+/// defaults for the format (VTAB: resize straight to the model size, bilinear, no augmentation; FGVC and
 /// ImageFolder: shorter side to 256/224 of the size, random crop and flip for training, centre crop for evaluation)
 /// and the backbone's image size, mean and std unless the table sets them. Errors name the file, line and key.
-DataPlan plan_data(const RecipeTable& table, const std::filesystem::path& recipe_folder, const Preprocessing& defaults,
-                   std::uint64_t seed, std::int64_t batch_size);
+DataPlan plan_data(const DataRequest& request);
 
 }  // namespace peft::data

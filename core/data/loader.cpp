@@ -4,19 +4,15 @@
 
 #include <numeric>
 
-#include "data/image_io.h"
+#include "data/random.h"
 #include "data/worker_threads.h"
 #include "peft/error.h"
 
 namespace peft::data {
 
-Loader::Loader(Split split, LoaderOptions options) : split_(std::move(split)), options_(std::move(options)) {
+Loader::Loader(std::shared_ptr<peft::Dataset> dataset, LoaderOptions options)
+    : dataset_(std::move(dataset)), options_(std::move(options)) {
   if (options_.batch_size <= 0) throw Error("data", "batch_size must be positive");
-  if (options_.on_bad_image != "error" && options_.on_bad_image != "skip") {
-    throw Error("data", "data.on_bad_image = '" + options_.on_bad_image + "', expected error or skip");
-  }
-  validate(options_.transform);
-  if (options_.cache) cache_.resize(split_.samples.size());
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work(); });
 }
 
@@ -33,12 +29,12 @@ void Loader::stop_workers() {
 }
 
 std::int64_t Loader::batches_per_epoch() const {
-  const auto count = static_cast<std::int64_t>(split_.samples.size());
+  const std::int64_t count = dataset_->size();
   return options_.drop_last ? count / options_.batch_size : (count + options_.batch_size - 1) / options_.batch_size;
 }
 
 void Loader::start_epoch(std::int64_t epoch, std::int64_t first_batch) {
-  std::vector<std::size_t> order(split_.samples.size());
+  std::vector<std::size_t> order(static_cast<std::size_t>(dataset_->size()));
   std::iota(order.begin(), order.end(), 0);
   if (options_.shuffle) {
     Random random = Random::for_item(options_.seed, 0, static_cast<std::uint64_t>(epoch));
@@ -56,19 +52,6 @@ void Loader::start_epoch(std::int64_t epoch, std::int64_t first_batch) {
   changed_.notify_all();
 }
 
-at::Tensor Loader::load_image(std::size_t index) {
-  if (options_.cache) {
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    if (cache_[index].defined()) return cache_[index];
-  }
-  at::Tensor image = decode_image(split_.samples[index].image);
-  if (options_.cache) {
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    cache_[index] = image;
-  }
-  return image;
-}
-
 Batch Loader::make_batch(std::int64_t epoch, std::int64_t batch) {
   std::vector<std::size_t> indices;
   {
@@ -78,24 +61,14 @@ Batch Loader::make_batch(std::int64_t epoch, std::int64_t batch) {
     indices.assign(order_.begin() + static_cast<std::ptrdiff_t>(begin),
                    order_.begin() + static_cast<std::ptrdiff_t>(end));
   }
-  std::vector<at::Tensor> images;
-  std::vector<std::int64_t> labels;
+  std::vector<Batch> examples;
+  examples.reserve(indices.size());
   for (const std::size_t index : indices) {
-    at::Tensor image;
-    try {
-      image = load_image(index);
-    } catch (const Error&) {
-      if (options_.on_bad_image == "error") throw;
-      ++skipped_;
-      continue;
+    if (auto example = dataset_->example(static_cast<std::int64_t>(index), epoch)) {
+      examples.push_back(std::move(*example));
     }
-    Random random = Random::for_item(options_.seed, static_cast<std::uint64_t>(epoch) + 1, index);
-    images.push_back(apply_transforms(image, options_.transform, random));
-    labels.push_back(split_.samples[index].label);
   }
-  const std::int64_t size = options_.transform.image_size;
-  return {{keys::images, images.empty() ? at::empty({0, 3, size, size}) : at::stack(images)},
-          {keys::labels, at::tensor(labels, at::kLong)}};
+  return dataset_->collate(std::move(examples));
 }
 
 void Loader::work() {

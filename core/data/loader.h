@@ -2,46 +2,39 @@
 
 #include <ATen/core/Tensor.h>
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
-#include "data/dataset.h"
-#include "data/transforms.h"
 #include "peft/batch.h"
+#include "peft/dataset.h"
 
 namespace peft::data {
 
+/// How a dataset becomes batches.
 struct LoaderOptions {
   std::int64_t batch_size = 32;
   bool shuffle = true;
   /// Drop a last batch smaller than batch_size.
   bool drop_last = false;
-  /// Threads that decode and transform; 0 does the work on the calling thread.
+  /// Threads that make examples; 0 does the work on the calling thread.
   int workers = 2;
   /// Batches prepared ahead of the consumer.
   int prefetch = 4;
-  /// Order and augmentation are a function of (seed, epoch, sample): the same for the same seed, whatever the
-  /// number of workers.
+  /// The order is a function of (seed, epoch): the same for the same seed, whatever the number of workers.
   std::uint64_t seed = 0;
-  /// Keep decoded images in memory after their first use (small splits).
-  bool cache = false;
-  /// "error": a missing or corrupt image stops with its path; "skip": it is left out and counted.
-  std::string on_bad_image = "error";
-  TransformOptions transform;
 };
 
-/// Decodes, transforms and batches a split in worker threads, in a fixed order per (seed, epoch). Batches hold
-/// `images` [B, 3, S, S] float and `labels` [B] int64.
+/// Makes a dataset's examples and collates them into batches in worker threads, in a fixed order per (seed, epoch).
 class Loader {
  public:
-  Loader(Split split, LoaderOptions options);
+  Loader(std::shared_ptr<peft::Dataset> dataset, LoaderOptions options);
   ~Loader();
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
@@ -54,9 +47,9 @@ class Loader {
   std::optional<Batch> next();
 
   std::int64_t batches_per_epoch() const;
-  /// Images skipped so far (on_bad_image = "skip").
-  std::int64_t skipped() const { return skipped_.load(); }
-  const Split& split() const { return split_; }
+  /// Examples the dataset left out so far (on_bad_image = "skip").
+  std::int64_t skipped() const { return dataset_->skipped(); }
+  const peft::Dataset& dataset() const { return *dataset_; }
 
  private:
   struct Result {
@@ -64,16 +57,12 @@ class Loader {
     std::exception_ptr error;
   };
   Batch make_batch(std::int64_t epoch, std::int64_t batch);
-  at::Tensor load_image(std::size_t index);
   void work();
   void stop_workers();
 
-  Split split_;
+  std::shared_ptr<peft::Dataset> dataset_;
   LoaderOptions options_;
   std::vector<std::size_t> order_;
-  std::vector<at::Tensor> cache_;
-  std::mutex cache_mutex_;
-  std::atomic<std::int64_t> skipped_{0};
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -4,7 +4,6 @@
 #include <ATen/core/Generator.h>
 
 #include <mutex>
-#include <sstream>
 
 #include "adapter_file.h"
 #include "peft/error.h"
@@ -19,20 +18,6 @@ const std::string kModel = "model.";
 const std::string kOptimizer = "optimizer.";
 const std::string kRng = "rng.cpu";
 
-std::string metadata(const TensorFile& file, const std::string& key) {
-  const auto found = file.metadata.find(key);
-  if (found == file.metadata.end()) throw Error("checkpoint", file.source + ": metadata '" + key + "' is missing");
-  return found->second;
-}
-
-// Round-trips exactly (std::to_string keeps 6 decimals).
-std::string exact(double value) {
-  std::ostringstream text;
-  text.precision(17);
-  text << value;
-  return text.str();
-}
-
 }  // namespace
 
 void save_checkpoint(const fs::path& file, AdaptedModel& model, const Optimizer& optimizer,
@@ -45,18 +30,9 @@ void save_checkpoint(const fs::path& file, AdaptedModel& model, const Optimizer&
     std::lock_guard<std::mutex> lock(generator.mutex());
     tensors.emplace_back(kRng, generator.get_state());
   }
-  write_safetensors(file, tensors,
-                    {{"format", "pt"},
-                     {"epoch", std::to_string(progress.epoch)},
-                     {"global_step", std::to_string(progress.global_step)},
-                     {"best_top1", exact(progress.best_top1)},
-                     {"best_epoch", std::to_string(progress.best_epoch)},
-                     {"train_seconds", exact(progress.train_seconds)},
-                     {"last_train_loss", exact(progress.last_train_loss)},
-                     {"step_in_epoch", std::to_string(progress.step_in_epoch)},
-                     {"epoch_loss_sum", exact(progress.epoch_loss_sum)},
-                     {"epoch_correct", std::to_string(progress.epoch_correct)},
-                     {"epoch_images", std::to_string(progress.epoch_images)}});
+  std::map<std::string, std::string> metadata = progress_fields(progress);
+  metadata["format"] = "pt";
+  write_safetensors(file, tensors, metadata);
 }
 
 TrainingProgress load_checkpoint(const fs::path& file, AdaptedModel& model, Optimizer& optimizer) {
@@ -85,24 +61,7 @@ TrainingProgress load_checkpoint(const fs::path& file, AdaptedModel& model, Opti
     std::lock_guard<std::mutex> lock(generator.mutex());
     generator.set_state(*rng);
   }
-  TrainingProgress progress;
-  try {
-    progress.epoch = std::stoll(metadata(loaded, "epoch"));
-    progress.global_step = std::stoll(metadata(loaded, "global_step"));
-    progress.best_top1 = std::stod(metadata(loaded, "best_top1"));
-    progress.best_epoch = std::stoll(metadata(loaded, "best_epoch"));
-    progress.train_seconds = std::stod(metadata(loaded, "train_seconds"));
-    progress.last_train_loss = std::stod(metadata(loaded, "last_train_loss"));
-    if (loaded.metadata.count("step_in_epoch") != 0) {  // checkpoints written mid-epoch (on Ctrl-C)
-      progress.step_in_epoch = std::stoll(metadata(loaded, "step_in_epoch"));
-      progress.epoch_loss_sum = std::stod(metadata(loaded, "epoch_loss_sum"));
-      progress.epoch_correct = std::stoll(metadata(loaded, "epoch_correct"));
-      progress.epoch_images = std::stoll(metadata(loaded, "epoch_images"));
-    }
-  } catch (const std::logic_error&) {
-    throw Error("checkpoint", file.string() + ": unreadable progress metadata");
-  }
-  return progress;
+  return progress_from_fields(loaded.metadata, file.string());
 }
 
 }  // namespace peft

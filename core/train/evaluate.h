@@ -7,22 +7,25 @@
 
 #include "adapted_model.h"
 #include "data/loader.h"
+#include "peft/task.h"
 
 namespace peft {
 
+/// One pass over an evaluation split: the task's metric values and how many examples they cover.
 struct Evaluation {
-  /// Fraction of images whose highest logit is their label.
-  double top1 = 0.0;
-  /// Mean cross-entropy (no label smoothing).
-  double loss = 0.0;
-  std::int64_t images = 0;
+  MetricValues values;
+  std::int64_t examples = 0;
+
+  /// The value of `name` (0 when the task does not report it).
+  double value(const std::string& name) const { return metric_value(values, name).value_or(0.0); }
 };
 
 /// Called after each evaluation batch with (batches done, batches in all).
 using EvaluationProgress = std::function<void(std::int64_t, std::int64_t)>;
 
-/// Runs `model` in evaluation mode, without gradients, over one pass of `loader` (epoch 0) on `device`.
-Evaluation evaluate(AdaptedModel& model, data::Loader& loader, const at::Device& device,
+/// Runs `model` in evaluation mode, without gradients, over one pass of `loader` (epoch 0) on `device`, measuring
+/// each batch with `task` (Pass::eval).
+Evaluation evaluate(AdaptedModel& model, const Task& task, data::Loader& loader, const at::Device& device,
                     const EvaluationProgress& on_batch = {});
 
 }  // namespace peft

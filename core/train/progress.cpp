@@ -19,9 +19,11 @@ void Progress::step(const StepStatus& s) {
   if (s.step != s.steps && now - last_draw_ < std::chrono::milliseconds(250)) return;
   last_draw_ = now;
   char line[256];
-  std::snprintf(line, sizeof line, "epoch %lld/%lld  step %lld/%lld  ETA %s  loss %.4f  lr %.2e  %.0f img/s",
+  const std::string unit = s.unit == "images" ? "img" : s.unit;
+  std::snprintf(line, sizeof line, "epoch %lld/%lld  step %lld/%lld  ETA %s  loss %.4f  lr %.2e  %.0f %s/s",
                 static_cast<long long>(s.epoch), static_cast<long long>(s.epochs), static_cast<long long>(s.step),
-                static_cast<long long>(s.steps), format_duration(s.eta_s).c_str(), s.loss, s.lr, s.images_per_s);
+                static_cast<long long>(s.steps), format_duration(s.eta_s).c_str(), s.loss, s.lr, s.examples_per_s,
+                unit.c_str());
   draw(line);
 }
 

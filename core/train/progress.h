@@ -15,8 +15,11 @@ struct StepStatus {
   std::int64_t steps = 0;
   double loss = 0.0;
   double lr = 0.0;
-  double images_per_s = 0.0;
+  /// Training examples per second.
+  double examples_per_s = 0.0;
   double eta_s = 0.0;
+  /// What an example is ("images": shown as img/s).
+  std::string unit = "images";
 };
 
 /// Progress of long work: on a terminal one line that updates in place (a few times a second); elsewhere (a log

@@ -9,10 +9,12 @@
 
 #include "adapted_model.h"
 #include "data/loader.h"
+#include "peft/task.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
 #include "train/progress.h"
 #include "train/train_options.h"
+#include "train/training_progress.h"
 
 namespace peft {
 
@@ -20,6 +22,7 @@ namespace peft {
 /// checkpoint.
 struct TrainerSetup {
   AdaptedModel* model = nullptr;
+  const Task* task = nullptr;
   data::Loader* train_loader = nullptr;
   data::Loader* eval_loader = nullptr;
   std::string eval_split;
@@ -39,16 +42,17 @@ struct TrainOutcome {
   /// The last evaluation and its epoch (1-based; 0 when none ran).
   Evaluation last_eval;
   std::int64_t last_eval_epoch = 0;
-  /// Training images per second over this session's steps.
-  double images_per_s = 0.0;
+  /// Training examples per second over this session's steps.
+  double examples_per_s = 0.0;
   /// True when stop_after_epochs ended the run before its last epoch.
   bool stopped = false;
 };
 
 /// Trains from `start` (a fresh TrainingProgress, or one read back from a checkpoint) to the last epoch: AdamW or
 /// SGD, warm-up + cosine schedule per epoch or step, label smoothing, gradient clipping, the method's extra loss,
-/// evaluation every `eval_every` epochs. A non-finite loss stops with a peft::Error naming the epoch and step; the
-/// last checkpoint on disk is then the last good one.
+/// evaluation every `eval_every` epochs, the best epoch by the task's primary metric. A non-finite loss stops with a
+/// peft::Error naming the epoch and step; the last checkpoint on disk is then the last good one. A signal stops after
+/// the current step with a checkpoint there (Interrupted).
 TrainOutcome train(const TrainerSetup& setup, Optimizer& optimizer, TrainingProgress start);
 
 }  // namespace peft

@@ -58,5 +58,6 @@ std::vector<std::string> RegistryTable<Interface>::names() const {
 
 template class RegistryTable<Method>;
 template class RegistryTable<Backbone>;
+template class RegistryTable<Task>;
 
 }  // namespace peft

@@ -156,6 +156,7 @@ CATCH_TEST_CASE("peft list --options shows each plugin's declared recipe keys; -
   CATCH_CHECK(peft::test::has_line(text.out, R"(  num_classes +integer +\(unset\) +head size.*)"));
   CATCH_CHECK(peft::test::has_line(text.out, R"(  drop_path +number +0 +stochastic depth.*\(also: drop_path_rate\))"));
   CATCH_CHECK_THAT(text.out, Catch::Contains("method 'gift' options ([method.options]):"));
+  CATCH_CHECK_THAT(text.out, Catch::Contains("task 'image_classification' keys ([data]):"));
   // Every recipe key, not only the plugins': the top level, [data], [train], [output], [sweep].
   CATCH_CHECK(
       peft::test::has_line(text.out, R"(  num_classes +integer +\(unset\) +vtab1k classes.*largest label \+ 1\))"));
@@ -176,6 +177,10 @@ CATCH_TEST_CASE("peft list --options shows each plugin's declared recipe keys; -
                                             {"doc", "named architecture, e.g. vit_base_patch16_224 (see README)"}}));
   CATCH_CHECK(options[9]["default"] == "true");  // qkv_bias
   CATCH_CHECK(options[17]["aliases"] == nlohmann::json::array({"drop_path_rate"}));
-  CATCH_CHECK(json["recipe"]["data"][4]["name"] == "num_classes");
+  CATCH_CHECK(json["recipe"]["data"][0]["name"] == "workers");
+  CATCH_REQUIRE(json["tasks"].size() == 1);
+  CATCH_CHECK(json["tasks"][0]["name"] == "image_classification");
+  CATCH_CHECK(json["tasks"][0]["origin"] == "built in");
+  CATCH_CHECK(json["tasks"][0]["data_keys"][4]["name"] == "num_classes");
   CATCH_CHECK(json["recipe"]["train"][0]["name"] == "epochs");
 }

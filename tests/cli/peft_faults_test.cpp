@@ -56,6 +56,7 @@ CATCH_TEST_CASE("Ctrl-C writes a checkpoint at the current step and exits 130; -
   CATCH_CHECK_FALSE(fs::exists(run / "summary.json"));
 
   const auto resumed = run_peft("run --resume " + quoted(run));
+  CATCH_INFO(resumed.err);
   CATCH_REQUIRE(resumed.exit_code == 0);
   CATCH_CHECK_THAT(resumed.err, Catch::Contains("resuming"));
   peft::test::check_same_run(folder / "whole", run);

@@ -172,7 +172,7 @@ CATCH_TEST_CASE("peft merge writes a plain backbone checkpoint that gives the ad
 
   peft::PreparedRun adapted = peft::load_run(peft::test::builtin_registry(), run, true);
   adapted.model.train(false);
-  data::Loader loader(adapted.plan->eval, adapted.plan->eval_loader);
+  data::Loader loader(adapted.data->data.eval, adapted.data->eval_loader);
   loader.start_epoch(0);
   const auto batch = loader.next();
   CATCH_REQUIRE(batch.has_value());

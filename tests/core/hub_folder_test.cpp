@@ -9,6 +9,7 @@
 #include "model_builder.h"
 #include "peft/error.h"
 #include "support/builtin_plugins.h"
+#include "support/image_data.h"
 #include "support/temp_folder.h"
 
 namespace fs = std::filesystem;
@@ -74,11 +75,11 @@ CATCH_TEST_CASE("a hub folder's pretrained_cfg replaces the backbone's preproces
   write_text(folder / "recipe.toml",
              "schema_version = 1\n[backbone]\nplugin = \"vit\"\n[data]\nformat = \"fgvc\"\n"
              "root = \"cub\"\nstd = [0.3, 0.3, 0.3]\n");
-  const auto plan =
-      peft::data::plan_data(*peft::load_recipe(folder / "recipe.toml").data, folder.path(), built.preprocessing, 0, 8);
-  CATCH_CHECK(plan.eval_loader.transform.mean == std::array<double, 3>{0.485, 0.456, 0.406});
-  CATCH_CHECK(plan.eval_loader.transform.std == std::array<double, 3>{0.3, 0.3, 0.3});
-  CATCH_CHECK(plan.eval_loader.transform.resize_size == 35);  // floor(32 / 0.9)
+  const auto plan = peft::data::plan_data(peft::test::image_data_request(
+      *peft::load_recipe(folder / "recipe.toml").data, folder.path(), &built.preprocessing));
+  CATCH_CHECK(plan.eval_images.transform.mean == std::array<double, 3>{0.485, 0.456, 0.406});
+  CATCH_CHECK(plan.eval_images.transform.std == std::array<double, 3>{0.3, 0.3, 0.3});
+  CATCH_CHECK(plan.eval_images.transform.resize_size == 35);  // floor(32 / 0.9)
 
   // timm's older single-table config.json holds the data keys at the top.
   const fs::path legacy = hub_folder(folder, R"({"architecture": "vit_pico_patch4_32", "interpolation": "bilinear",

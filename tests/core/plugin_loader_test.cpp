@@ -125,7 +125,7 @@ CATCH_TEST_CASE("each broken plugin is rejected with a one-line reason naming bo
       {"struct_size", "incompatible plugin descriptor size (plugin 24 bytes, host " + host_size + " bytes)"},
       {"torch_version", std::string("plugin built against LibTorch 9.9.9, host uses LibTorch ") + TORCH_VERSION},
       {"compiler", std::string("plugin compiled by msvc-1938, host by ") + PEFT_COMPILER + " (incompatible C++ ABI)"},
-      {"bad_kind", "unknown plugin kind 7, expected 1 (method) or 2 (backbone)"},
+      {"bad_kind", "unknown plugin kind 7, expected 1 (method), 2 (backbone) or 3 (task)"},
       {"bad_name", "invalid plugin name 'Bad-Name', expected [a-z][a-z0-9_]* of at most 64 characters"},
       {"registration_throws", "registration threw: fixture registration failed on purpose"},
       {"misregistered", "plugin declares method 'fixture_method' but registered method 'other_name'"},

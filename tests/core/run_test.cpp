@@ -60,10 +60,22 @@ CATCH_TEST_CASE("a recipe whose task does not fit its backbone is a one-line err
   request.out = folder / "run";
   std::ostringstream log;
   peft::Progress progress(log, false);
+  // No task named: the default, image classification, is for backbones that read images.
+  CATCH_CHECK_THROWS_WITH(peft::run_training(registry, request, progress),
+                          "[recipe] " + (folder / "recipe.toml").string() +
+                              ": backbone 'token_test' reads input_ids, attention_mask, so the recipe must name its "
+                              "task (task = \"...\", one of: image_classification)");
+  // Named, it is refused for what the backbone lacks.
+  peft::test::write_text(folder / "recipe.toml", "task = \"image_classification\"\n" + recipe);
   CATCH_CHECK_THROWS_WITH(
       peft::run_training(registry, request, progress),
-      Catch::Contains("backbone 'token_test' reads input_ids, attention_mask and has no classification head, but the "
-                      "task, image classification, gives it images and fits a classifier head") &&
-          Catch::StartsWith("[recipe] " + (folder / "recipe.toml").string()));
-  CATCH_CHECK_FALSE(std::filesystem::exists(folder / "run" / "summary.json"));
+      "[recipe] " + (folder / "recipe.toml").string() +
+          ":1 task: backbone 'token_test' does not fit task 'image_classification': it reads input_ids, "
+          "attention_mask and has no classification head; image classification gives it images and fits a "
+          "classifier head");
+  peft::test::write_text(folder / "recipe.toml", "task = \"captioning\"\n" + recipe);
+  CATCH_CHECK_THROWS_WITH(peft::run_training(registry, request, progress),
+                          Catch::EndsWith(":1 task: task = 'captioning' is not a loaded task, expected one of: "
+                                          "image_classification"));
+  CATCH_CHECK_FALSE(std::filesystem::exists(folder / "run"));
 }

@@ -5,12 +5,14 @@
 #include "peft/backbone.h"
 #include "peft/error.h"
 #include "plugin_loader.h"
+#include "tasks/image_classification.h"
 
 namespace peft::test {
 
 const Registry& builtin_registry() {
   static const Registry registry = [] {
     Registry loaded;
+    register_builtin_tasks(loaded);
     for (const auto& record : load_plugins(loaded, {{PEFT_BUILTIN_PLUGIN_DIR, false}})) {
       if (!record.loaded())
         throw Error("test", "built-in plugin rejected: " + record.path.string() + ": " + record.reason);

@@ -22,7 +22,8 @@ std::vector<nlohmann::json> metric_records(const fs::path& run) {
   std::string line;
   while (std::getline(in, line)) {
     auto record = nlohmann::json::parse(line);
-    for (const char* key : {"images_per_s", "seconds"}) record.erase(key);
+    record.erase("seconds");
+    for (const auto& key : {"images_per_s", "sequences_per_s", "examples_per_s"}) record.erase(key);
     kept.push_back(record);
   }
   return kept;

@@ -9,7 +9,7 @@ namespace peft::test {
 
 nlohmann::json read_json(const std::filesystem::path& file);
 
-/// metrics.jsonl's records without their timings (`seconds`, `images_per_s`), in order.
+/// metrics.jsonl's records without their timings (`seconds`, `images_per_s` and the other units' rates), in order.
 std::vector<nlohmann::json> metric_records(const std::filesystem::path& run);
 
 /// Checks (Catch) that two finished runs hold the same final and best evaluation, identical adapter tensors and the

@@ -10,6 +10,8 @@ namespace peft {
 
 class PEFT_API Method;
 class PEFT_API Backbone;
+class PEFT_API Task;
+class PEFT_API Dataset;
 class Site;
 
 }  // namespace peft

@@ -28,7 +28,7 @@
 namespace peft {
 
 /// What a plugin provides.
-enum class PluginKind : std::uint32_t { method = 1, backbone = 2 };
+enum class PluginKind : std::uint32_t { method = 1, backbone = 2, task = 3 };
 
 /// The descriptor a plugin's entry point returns. The first two fields keep their place in every API version, so
 /// any host can read them from any plugin.
@@ -38,7 +38,7 @@ struct PluginDescriptor {
   /// sizeof(PluginDescriptor) as the plugin saw it; checked second.
   std::uint32_t struct_size;
   PluginKind kind;
-  /// The method or backbone name the plugin registers (`[a-z][a-z0-9_]*`).
+  /// The method, backbone or task name the plugin registers (`[a-z][a-z0-9_]*`).
   const char* name;
   /// The plugin's own version, free text without spaces (e.g. "1.2.0").
   const char* version;

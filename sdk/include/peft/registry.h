@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// The registry: the methods and backbones known to this process, by name.
+/// The registry: the methods, backbones and tasks known to this process, by name.
 ///
 /// There is no global registry. The host makes one and passes it to each plugin's registration function, which
 /// adds exactly the entry its descriptor declares:
@@ -25,7 +25,7 @@
 
 namespace peft {
 
-/// One registered method or backbone.
+/// One registered method, backbone or task.
 template <class Interface>
 struct RegistryEntry {
   using Factory = std::function<std::shared_ptr<Interface>(const Options&)>;
@@ -54,7 +54,7 @@ struct RegistryEntry {
   /// Makes a new instance from options resolved against `options`. Objects made by a plugin keep that plugin's
   /// library loaded.
   Factory create;
-  /// The options the factory accepts: the keys of the recipe table.
+  /// The options the factory accepts: the keys of the recipe table (a task's: the `[data]` keys it reads).
   std::vector<OptionSpec> options;
   /// Where the entry came from: the plugin's path, set by the loader (empty for entries added in-process).
   std::string origin;
@@ -62,8 +62,9 @@ struct RegistryEntry {
 
 using MethodEntry = RegistryEntry<Method>;
 using BackboneEntry = RegistryEntry<Backbone>;
+using TaskEntry = RegistryEntry<Task>;
 
-/// Names of one kind ("method", "backbone") mapped to their entries, in registration order.
+/// Names of one kind ("method", "backbone", "task") mapped to their entries, in registration order.
 template <class Interface>
 class PEFT_API RegistryTable {
  public:
@@ -89,26 +90,31 @@ class PEFT_API RegistryTable {
   std::vector<RegistryEntry<Interface>> entries_;
 };
 
-/// The methods and backbones of one process (or, while a plugin registers, of one plugin).
+/// The methods, backbones and tasks of one process (or, while a plugin registers, of one plugin).
 class PEFT_API Registry {
  public:
   void add_method(MethodEntry entry) { methods_.add(std::move(entry)); }
   void add_backbone(BackboneEntry entry) { backbones_.add(std::move(entry)); }
+  void add_task(TaskEntry entry) { tasks_.add(std::move(entry)); }
 
   RegistryTable<Method>& methods() { return methods_; }
   const RegistryTable<Method>& methods() const { return methods_; }
   RegistryTable<Backbone>& backbones() { return backbones_; }
   const RegistryTable<Backbone>& backbones() const { return backbones_; }
+  RegistryTable<Task>& tasks() { return tasks_; }
+  const RegistryTable<Task>& tasks() const { return tasks_; }
 
  private:
   RegistryTable<Method> methods_{"method"};
   RegistryTable<Backbone> backbones_{"backbone"};
+  RegistryTable<Task> tasks_{"task"};
 };
 
-/// True when `name` can name a plugin, method or backbone: `[a-z][a-z0-9_]*`, at most 64 characters.
+/// True when `name` can name a plugin, method, backbone or task: `[a-z][a-z0-9_]*`, at most 64 characters.
 PEFT_API bool is_valid_plugin_name(std::string_view name);
 
 extern template class RegistryTable<Method>;
 extern template class RegistryTable<Backbone>;
+extern template class RegistryTable<Task>;
 
 }  // namespace peft

@@ -1,8 +1,12 @@
 #include "data/data_plan.h"
 
+#include "peft/backbone.h"
+
 #include <catch2/catch.hpp>
 
 #include "peft/error.h"
+#include "recipe.h"
+#include "support/image_data.h"
 #include "support/temp_folder.h"
 
 namespace fs = std::filesystem;
@@ -28,7 +32,8 @@ peft::RecipeTable data_table(const TempFolder& folder, const std::string& data) 
 
 std::string error_of(const TempFolder& folder, const std::string& data) {
   try {
-    peft::data::plan_data(data_table(folder, data), folder.path(), vit_defaults(), 0, 8);
+    const peft::Preprocessing defaults = vit_defaults();
+    peft::data::plan_data(peft::test::image_data_request(data_table(folder, data), folder.path(), &defaults));
   } catch (const peft::Error& e) {
     return e.what();
   }
@@ -41,41 +46,47 @@ CATCH_TEST_CASE("a vtab1k [data] table follows the VTAB protocol with the backbo
   TempFolder folder;
   write_text(folder / "tasks/dtd/train800val200.txt", "a.png 1\nb.png 2\n");
   write_text(folder / "tasks/dtd/test.txt", "c.png 3\n");
-  const auto plan = peft::data::plan_data(data_table(folder, "format = \"vtab1k\"\nroot = \"tasks/dtd\"\n"),
-                                          folder.path(), vit_defaults(), 7, 16);
+  const peft::Preprocessing defaults = vit_defaults();
+  const peft::RecipeTable table = data_table(folder, "format = \"vtab1k\"\nroot = \"tasks/dtd\"\n");
+  const auto plan = peft::data::plan_data(peft::test::image_data_request(table, folder.path(), &defaults, 7));
   CATCH_CHECK(plan.train.samples.size() == 2);
   CATCH_CHECK(plan.eval.samples.size() == 1);
   CATCH_CHECK(plan.train.num_classes == 47);
-  const auto& train = plan.train_loader;
-  CATCH_CHECK(train.batch_size == 16);
+  const auto loaders = peft::data::read_data_table(table, peft::data::image_data_option_specs(), folder.path(), 7);
+  const peft::data::LoaderOptions train_loader = peft::data::train_loader_options(loaders, 16, 7);
+  CATCH_CHECK(train_loader.batch_size == 16);
+  CATCH_CHECK(train_loader.seed == 7);
+  CATCH_CHECK(train_loader.shuffle);
+  CATCH_CHECK(train_loader.workers == 2);
+  CATCH_CHECK_FALSE(peft::data::eval_loader_options(loaders, 16, 7).shuffle);
+  const auto& train = plan.train_images;
   CATCH_CHECK(train.seed == 7);
-  CATCH_CHECK(train.shuffle);
-  CATCH_CHECK_FALSE(plan.eval_loader.shuffle);
   CATCH_CHECK(train.transform.image_size == 32);
   CATCH_CHECK(train.transform.resize == "direct");
   CATCH_CHECK(train.transform.interpolation == "bilinear");
   CATCH_CHECK(train.transform.crop == "none");
   CATCH_CHECK_FALSE(train.transform.flip);
   CATCH_CHECK(train.transform.mean == std::array<double, 3>{0.1, 0.2, 0.3});
-  CATCH_CHECK(plan.eval_loader.transform.crop == "none");
+  CATCH_CHECK(plan.eval_images.transform.crop == "none");
 }
 
 CATCH_TEST_CASE("fgvc defaults to resize 256 / random crop and flip for training, centre crop for evaluation") {
   TempFolder folder;
   write_text(folder / "cub/train.json", R"({"a.jpg": 1, "b.jpg": 2})");
   write_text(folder / "cub/test.json", R"({"c.jpg": 2})");
-  const auto plan = peft::data::plan_data(
+  const peft::Preprocessing defaults = vit_defaults();
+  const auto plan = peft::data::plan_data(peft::test::image_data_request(
       data_table(folder, "format = \"fgvc\"\nroot = \"cub\"\nimage_size = 224\nmean = [0.5, 0.5, 0.5]\n"),
-      folder.path(), vit_defaults(), 0, 8);
+      folder.path(), &defaults));
   CATCH_CHECK(plan.train.num_classes == 2);
-  CATCH_CHECK(plan.train_loader.transform.resize == "shorter");
-  CATCH_CHECK(plan.train_loader.transform.resize_size == 256);
-  CATCH_CHECK(plan.train_loader.transform.crop == "random");
-  CATCH_CHECK(plan.train_loader.transform.flip);
-  CATCH_CHECK(plan.train_loader.transform.interpolation == "bicubic");  // the backbone's
-  CATCH_CHECK(plan.train_loader.transform.mean == std::array<double, 3>{0.5, 0.5, 0.5});
-  CATCH_CHECK(plan.train_loader.transform.std == std::array<double, 3>{0.4, 0.5, 0.6});
-  CATCH_CHECK(plan.eval_loader.transform.crop == "center");
+  CATCH_CHECK(plan.train_images.transform.resize == "shorter");
+  CATCH_CHECK(plan.train_images.transform.resize_size == 256);
+  CATCH_CHECK(plan.train_images.transform.crop == "random");
+  CATCH_CHECK(plan.train_images.transform.flip);
+  CATCH_CHECK(plan.train_images.transform.interpolation == "bicubic");  // the backbone's
+  CATCH_CHECK(plan.train_images.transform.mean == std::array<double, 3>{0.5, 0.5, 0.5});
+  CATCH_CHECK(plan.train_images.transform.std == std::array<double, 3>{0.4, 0.5, 0.6});
+  CATCH_CHECK(plan.eval_images.transform.crop == "center");
 }
 
 CATCH_TEST_CASE("the shorter-side resize follows the backbone's crop_pct as timm's eval transform does") {
@@ -85,9 +96,10 @@ CATCH_TEST_CASE("the shorter-side resize follows the backbone's crop_pct as timm
   peft::Preprocessing defaults = vit_defaults();
   defaults.crop_pct = 0.9;
   const auto size_for = [&](const std::string& extra) {
-    return peft::data::plan_data(data_table(folder, "format = \"fgvc\"\nroot = \"cub\"\n" + extra), folder.path(),
-                                 defaults, 0, 8)
-        .eval_loader.transform.resize_size;
+    return peft::data::plan_data(
+               peft::test::image_data_request(data_table(folder, "format = \"fgvc\"\nroot = \"cub\"\n" + extra),
+                                              folder.path(), &defaults))
+        .eval_images.transform.resize_size;
   };
   CATCH_CHECK(size_for("image_size = 224\n") == 248);  // floor(224 / 0.9), timm's scale_size
   CATCH_CHECK(size_for("") == 35);                     // floor(32 / 0.9): floor, not rounding (35.6)
@@ -122,8 +134,9 @@ CATCH_TEST_CASE("a task nothing names gets its class count from the training lab
   TempFolder folder;
   write_text(folder / "mine/train800val200.txt", "a.png 0\nb.png 9\n");
   write_text(folder / "mine/test.txt", "c.png 3\n");
-  const auto plan = peft::data::plan_data(data_table(folder, "format = \"vtab1k\"\nroot = \"mine\"\n"), folder.path(),
-                                          vit_defaults(), 0, 8);
+  const peft::Preprocessing defaults = vit_defaults();
+  const auto plan = peft::data::plan_data(peft::test::image_data_request(
+      data_table(folder, "format = \"vtab1k\"\nroot = \"mine\"\n"), folder.path(), &defaults));
   CATCH_CHECK(plan.train.num_classes == 10);
   CATCH_CHECK(plan.eval.num_classes == 10);
   CATCH_REQUIRE(plan.notices.size() == 1);

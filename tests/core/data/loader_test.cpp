@@ -11,12 +11,15 @@
 #include "data/image_io.h"
 #include "data/worker_threads.h"
 #include "peft/error.h"
+#include "support/image_data.h"
 #include "support/images.h"
 #include "support/temp_folder.h"
 
 namespace fs = std::filesystem;
+using peft::data::ImageOptions;
 using peft::data::Loader;
 using peft::data::LoaderOptions;
+using peft::test::image_dataset;
 using peft::test::TempFolder;
 
 namespace {
@@ -37,6 +40,13 @@ LoaderOptions options_with(int workers) {
   LoaderOptions options;
   options.batch_size = 4;
   options.workers = workers;
+  options.seed = 11;
+  return options;
+}
+
+// Random crops and flips, so that batches show their augmentation.
+ImageOptions augmented() {
+  ImageOptions options;
   options.seed = 11;
   options.transform.image_size = 4;
   options.transform.resize = "shorter";
@@ -69,9 +79,9 @@ bool same(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b) {
 CATCH_TEST_CASE("the loader gives the same batches for a seed, whatever the number of workers") {
   TempFolder folder;
   const auto split = make_split(folder, 10);
-  Loader inline_loader(split, options_with(0));
-  Loader threaded(split, options_with(2));
-  Loader again(split, options_with(3));
+  Loader inline_loader(image_dataset(split, augmented()), options_with(0));
+  Loader threaded(image_dataset(split, augmented()), options_with(2));
+  Loader again(image_dataset(split, augmented()), options_with(3));
   const auto reference = epoch_of(inline_loader, 0);
   CATCH_CHECK(same(reference, epoch_of(threaded, 0)));
   CATCH_CHECK(same(reference, epoch_of(again, 0)));
@@ -83,11 +93,11 @@ CATCH_TEST_CASE("an epoch holds every sample once, in batches of batch_size") {
   TempFolder folder;
   const auto split = make_split(folder, 10);
   LoaderOptions options = options_with(2);
-  options.transform = {};
-  options.transform.image_size = 6;
-  options.transform.mean = {0, 0, 0};
-  options.transform.std = {1, 1, 1};
-  Loader loader(split, options);
+  ImageOptions plain;
+  plain.transform.image_size = 6;
+  plain.transform.mean = {0, 0, 0};
+  plain.transform.std = {1, 1, 1};
+  Loader loader(image_dataset(split, plain), options);
   CATCH_CHECK(loader.batches_per_epoch() == 3);
   loader.start_epoch(0);
   std::vector<std::int64_t> sizes;
@@ -105,7 +115,7 @@ CATCH_TEST_CASE("an epoch holds every sample once, in batches of batch_size") {
   CATCH_CHECK(firsts == std::multiset<int>{0, 10, 20, 30, 40, 50, 60, 70, 80, 90});
 
   options.drop_last = true;
-  Loader dropping(split, options);
+  Loader dropping(image_dataset(split, plain), options);
   CATCH_CHECK(dropping.batches_per_epoch() == 2);
 }
 
@@ -113,9 +123,10 @@ CATCH_TEST_CASE("a bad image stops the loader with its path, or is skipped and c
   TempFolder folder;
   auto split = make_split(folder, 6);
   peft::test::write_text(split.samples[3].image, "corrupt");
-  LoaderOptions options = options_with(2);
+  const LoaderOptions options = options_with(2);
+  ImageOptions images = augmented();
   {
-    Loader loader(split, options);
+    Loader loader(image_dataset(split, images), options);
     loader.start_epoch(0);
     CATCH_CHECK_THROWS_WITH(
         [&] {
@@ -124,18 +135,18 @@ CATCH_TEST_CASE("a bad image stops the loader with its path, or is skipped and c
         }(),
         Catch::Contains("image 3.png: cannot decode"));
   }
-  options.on_bad_image = "skip";
-  options.cache = true;
-  Loader loader(split, options);
+  images.on_bad_image = "skip";
+  images.cache = true;
+  Loader loader(image_dataset(split, images), options);
   for (int epoch = 0; epoch < 2; ++epoch) {
     loader.start_epoch(epoch);
-    std::int64_t images = 0;
-    while (auto batch = loader.next()) images += batch->at(peft::keys::images).size(0);
-    CATCH_CHECK(images == 5);
+    std::int64_t seen = 0;
+    while (auto batch = loader.next()) seen += batch->at(peft::keys::images).size(0);
+    CATCH_CHECK(seen == 5);
   }
   CATCH_CHECK(loader.skipped() == 2);
-  options.on_bad_image = "ignore";
-  CATCH_CHECK_THROWS_WITH(Loader(split, options), Catch::Contains("expected error or skip"));
+  images.on_bad_image = "ignore";
+  CATCH_CHECK_THROWS_WITH(image_dataset(split, images), Catch::Contains("expected error or skip"));
 }
 
 CATCH_TEST_CASE("a NOAH-layout VTAB-1k folder with a spaced path, a palette PNG, a JPEG and a corrupt file loads") {
@@ -152,10 +163,12 @@ CATCH_TEST_CASE("a NOAH-layout VTAB-1k folder with a spaced path, a palette PNG,
   options.batch_size = 8;
   options.workers = 2;
   options.shuffle = false;
-  options.on_bad_image = "skip";
-  options.transform.image_size = 8;
-  Loader loader(peft::data::read_vtab1k_split(task, "train800"), options);
-  CATCH_CHECK(loader.split().num_classes == 102);  // the known VTAB-1k task
+  ImageOptions images;
+  images.on_bad_image = "skip";
+  images.transform.image_size = 8;
+  const auto dataset = image_dataset(peft::data::read_vtab1k_split(task, "train800"), images);
+  Loader loader(dataset, options);
+  CATCH_CHECK(dataset->split().num_classes == 102);  // the known VTAB-1k task
   loader.start_epoch(0);
   const auto batch = loader.next();
   CATCH_REQUIRE(batch.has_value());

@@ -10,8 +10,10 @@
 
 #include "data/dataset.h"
 #include "data/idx.h"
+#include "data/image_dataset.h"
 #include "data/image_io.h"
 #include "data/loader.h"
+#include "support/image_data.h"
 #include "support/temp_folder.h"
 
 namespace fs = std::filesystem;
@@ -202,8 +204,12 @@ CATCH_TEST_CASE("the loader reads a mini-vtab task: grey PNGs become normalised 
   peft::data::LoaderOptions options;
   options.batch_size = 100;
   options.workers = 2;
-  options.transform.image_size = 32;
-  peft::data::Loader loader(peft::data::read_vtab1k_split(shared_build().out.path() / "rotation", "val200"), options);
+  peft::data::ImageOptions images_32;
+  images_32.transform.image_size = 32;
+  peft::data::Loader loader(
+      peft::test::image_dataset(peft::data::read_vtab1k_split(shared_build().out.path() / "rotation", "val200"),
+                                images_32),
+      options);
   loader.start_epoch(0);
   std::int64_t images = 0;
   at::Tensor counts = at::zeros({4}, at::kLong);

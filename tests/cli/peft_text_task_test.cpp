@@ -1,0 +1,148 @@
+// A task other than image classification, end to end through `peft run`, `eval` and `sweep`: the `tiny_lm` backbone
+// and the `next_token` task come as plugins (tests/fixtures/text), the metrics are the task's (perplexity, lower is
+// better), and the backbone's LM head stays frozen.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <fstream>
+
+#include "peft/safetensors.h"
+#include "support/run_command.h"
+#include "support/run_folder.h"
+#include "support/temp_folder.h"
+
+namespace fs = std::filesystem;
+using peft::test::quoted;
+using peft::test::run_peft;
+using peft::test::TempFolder;
+using peft::test::write_text;
+
+namespace {
+
+// Sequences that count up modulo 16 from a start, of 4 to 9 tokens: the next token is always the current plus one,
+// which the tiny LM can learn.
+std::string counting(int count, int offset) {
+  std::string text;
+  for (int i = 0; i < count; ++i) {
+    const int start = (7 * i + offset) % 16;
+    const int length = 4 + (i + offset) % 6;
+    for (int t = 0; t < length; ++t) text += std::to_string((start + t) % 16) + (t + 1 < length ? " " : "\n");
+  }
+  return text;
+}
+
+// The data in `folder`/tokens and a LoRA recipe on the tiny LM; returns the recipe.
+fs::path write_text_recipe(const TempFolder& folder, const std::string& extra = "") {
+  write_text(folder / "tokens/train.txt", counting(48, 0));
+  write_text(folder / "tokens/val.txt", counting(16, 3));
+  write_text(folder / "tokens/test.txt", counting(16, 5));
+  const fs::path recipe = folder / "recipe.toml";
+  write_text(recipe, R"(schema_version = 1
+task = "next_token"
+seed = 3
+threads = 1
+[backbone]
+plugin = "tiny_lm"
+[method]
+plugin = "lora"
+targets = ["proj"]
+[method.options]
+r = 4
+lora_alpha = 8
+[data]
+root = "tokens"
+workers = 0
+[train]
+epochs = 6
+batch_size = 8
+lr = 0.2
+warmup_epochs = 0
+eval_every = 1
+)" + extra);
+  return recipe;
+}
+
+std::string read_file(const fs::path& file) {
+  std::ifstream in(file);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string with_text_plugins(const std::string& arguments) {
+  return "--plugin-path " + quoted(PEFT_TEXT_PLUGIN_DIR) + " " + arguments;
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("a text task trains through peft run: its metrics, its direction, its frozen LM head") {
+  TempFolder folder;
+  const fs::path recipe = write_text_recipe(folder);
+  const fs::path run = folder / "run";
+  const auto trained = run_peft(with_text_plugins("run " + quoted(recipe) + " --out " + quoted(run)));
+  CATCH_INFO(trained.err);
+  CATCH_REQUIRE(trained.exit_code == 0);
+  CATCH_CHECK_THAT(trained.out, Catch::Contains("val perplexity ") && Catch::Contains(" sequences)"));
+
+  const auto summary = peft::test::read_json(run / "summary.json");
+  CATCH_CHECK(summary["task"] == "next_token");
+  CATCH_CHECK(summary["primary_metric"] == "perplexity");
+  CATCH_CHECK(summary["metrics"][0] ==
+              nlohmann::json({{"name", "perplexity"}, {"higher_is_better", false}, {"percent", false}}));
+  CATCH_CHECK(summary["final"]["sequences"] == 16);
+  CATCH_CHECK(summary["trainable_parameters"]["head"] == 0);  // the LM head stays as loaded
+  CATCH_CHECK(summary["timing"].contains("train_sequences_per_s"));
+
+  // Perplexity per evaluation, from metrics.jsonl: it falls, and the best epoch is the lowest one.
+  std::vector<double> perplexity;
+  for (const auto& record : peft::test::metric_records(run)) {
+    if (record["type"] == "eval") {
+      perplexity.push_back(record["perplexity"].get<double>());
+      CATCH_CHECK(std::abs(std::log(record["perplexity"].get<double>()) - record["loss"].get<double>()) < 1e-9);
+      CATCH_CHECK(record["token_accuracy"].get<double>() >= 0.0);
+    }
+    if (record["type"] == "epoch") CATCH_CHECK(record.contains("train_perplexity"));
+  }
+  CATCH_REQUIRE(perplexity.size() == 6);
+  CATCH_CHECK(perplexity.back() < 0.5 * perplexity.front());
+  const auto lowest = std::min_element(perplexity.begin(), perplexity.end());
+  CATCH_CHECK(summary["best"]["metric"] == "perplexity");
+  CATCH_CHECK(summary["best"]["perplexity"] == *lowest);
+  CATCH_CHECK(summary["best"]["epoch"] == 1 + (lowest - perplexity.begin()));
+
+  // Only LoRA's tensors are in the adapter: no LM head.
+  const peft::TensorFile adapter = peft::read_safetensors(run / "adapter_model.safetensors");
+  for (const auto& [name, tensor] : adapter.tensors) CATCH_CHECK(name.find("lora") != std::string::npos);
+
+  // peft eval reports the same metrics on another split.
+  const auto evaluated = run_peft(with_text_plugins("eval " + quoted(run) + " --split test --json"));
+  CATCH_REQUIRE(evaluated.exit_code == 0);
+  const auto json = nlohmann::json::parse(evaluated.out);
+  CATCH_CHECK(json["split"] == "test");
+  CATCH_CHECK(json["sequences"] == 16);
+  CATCH_CHECK(json.contains("perplexity"));
+  CATCH_CHECK(json.contains("token_accuracy"));
+}
+
+CATCH_TEST_CASE("a sweep over a text task selects by its primary metric in its direction: the lowest perplexity") {
+  TempFolder folder;
+  // lr 1e-6 leaves the model about where it started; lr 0.2 lowers the perplexity. A sweep that kept the higher
+  // value would pick lr 1e-6.
+  const fs::path recipe =
+      write_text_recipe(folder,
+                        "[sweep]\ngrid = { \"train.lr\" = [1e-6, 0.2] }\ntune = { train_split = \"train\", "
+                        "eval_split = \"val\" }\nfinal = { train_split = \"train\", eval_split = \"test\" }\n");
+  const auto swept = run_peft(with_text_plugins("sweep " + quoted(recipe) + " --out " + quoted(folder / "sweep")));
+  CATCH_INFO(swept.err);
+  CATCH_REQUIRE(swept.exit_code == 0);
+  CATCH_CHECK_THAT(swept.out, Catch::Contains("selected train.lr=0.2 (tuning perplexity "));
+  std::ifstream csv(folder / "sweep" / "results.csv");
+  std::string header;
+  std::getline(csv, header);
+  CATCH_CHECK(header == "phase,trial,config,seed,split,perplexity");
+
+  // [sweep] metric picks another of the task's metrics; one it does not report is refused before any trial.
+  write_text(recipe, read_file(recipe) + "metric = \"bleu\"\n");
+  const auto refused = run_peft(with_text_plugins("sweep " + quoted(recipe) + " --out " + quoted(folder / "other")));
+  peft::test::check_user_error(refused,
+                               "[sweep] metric: metric 'bleu' is not one the task reports, expected one of: "
+                               "perplexity, loss, token_accuracy");
+  CATCH_CHECK_FALSE(fs::exists(folder / "other"));
+}
