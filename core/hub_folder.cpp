@@ -149,7 +149,9 @@ Preprocessing PretrainedCfg::over(Preprocessing defaults) const {
 HubFolder read_hub_folder(const fs::path& folder, BackboneSection& section, const BackboneEntry& entry) {
   HubFolder hub;
   hub.config_file = folder / "config.json";
-  hub.weights = folder / "model.safetensors";
+  // Sharded (Hugging Face's index and its shards) or one file.
+  hub.weights = fs::exists(folder / "model.safetensors.index.json") ? folder / "model.safetensors.index.json"
+                                                                    : folder / "model.safetensors";
   std::ifstream in(hub.config_file);
   if (!in) {
     throw Error("recipe", section.context + ": checkpoint " + folder.string() +
@@ -162,7 +164,8 @@ HubFolder read_hub_folder(const fs::path& folder, BackboneSection& section, cons
   reader.fill_options(section, entry);
   hub.pretrained_cfg = reader.pretrained_cfg();
   if (!fs::exists(hub.weights)) {
-    throw Error("recipe", section.context + ": checkpoint folder " + folder.string() + " has no model.safetensors");
+    throw Error("recipe", section.context + ": checkpoint folder " + folder.string() +
+                              " has no model.safetensors (nor model.safetensors.index.json and its shards)");
   }
   return hub;
 }

@@ -23,8 +23,9 @@ struct PretrainedCfg {
 };
 
 /// A timm hub folder (what `save_pretrained`, `push_to_hub` and the hub cache hold): config.json and
-/// model.safetensors.
+/// model.safetensors, or Hugging Face's sharded layout (model.safetensors.index.json and the shards it names).
 struct HubFolder {
+  /// model.safetensors, or the index of the shards (what the run's adapter record fingerprints).
   std::filesystem::path weights;
   std::filesystem::path config_file;
   PretrainedCfg pretrained_cfg;

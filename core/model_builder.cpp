@@ -59,7 +59,7 @@ BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& gi
     if (!std::filesystem::exists(*weights)) {
       throw Error("recipe", section.context + ": checkpoint " + weights->string() + " does not exist");
     }
-    const std::vector<std::string> loaded = built.backbone->load_checkpoint(read_safetensors(*weights));
+    const std::vector<std::string> loaded = built.backbone->load_checkpoint(CheckpointSource::open(*weights));
     built.notices.insert(built.notices.end(), loaded.begin(), loaded.end());
     built.weights = *weights;
   }

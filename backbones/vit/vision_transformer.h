@@ -32,7 +32,7 @@ class VisionTransformer final : public Backbone, public ImageInput, public Class
   ImageInput* image_input() override { return this; }
   ClassifierHead* classifier() override { return this; }
   TransformerTaps* taps() override { return this; }
-  std::vector<std::string> load_checkpoint(const TensorFile& checkpoint) override;
+  std::vector<std::string> load_checkpoint(const CheckpointSource& checkpoint) override;
   Preprocessing preprocessing() const override;
 
   std::int64_t num_blocks() const override { return config_.depth; }

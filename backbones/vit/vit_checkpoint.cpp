@@ -34,7 +34,8 @@ torch::Tensor resample_pos_embed(const torch::Tensor& pos_embed, std::int64_t gr
   return torch::cat({prefix, patches}, 1);
 }
 
-std::vector<std::string> VisionTransformer::load_checkpoint(const TensorFile& checkpoint) {
+std::vector<std::string> VisionTransformer::load_checkpoint(const CheckpointSource& source) {
+  const TensorFile checkpoint = source.read_all();  // a ViT's checkpoint is small enough to handle whole
   std::vector<std::string> notices;
   NamedTensors tensors;
   const torch::Tensor* head_weight = checkpoint.find("head.weight");

@@ -3,39 +3,38 @@
 #include <ATen/core/grad_mode.h>
 
 #include <map>
-#include <set>
 
 #include "peft/error.h"
 #include "peft/strings.h"
 
 namespace peft {
 
-void copy_named_tensors(const NamedTensors& targets, const NamedTensors& given, const std::string& component,
-                        const std::string& what, const std::string& hint) {
-  std::map<std::string, const at::Tensor*> by_name;
-  for (const auto& [name, tensor] : targets) by_name.emplace(name, &tensor);
-
+std::vector<std::size_t> match_named_shapes(const NamedTensors& targets,
+                                            const std::vector<std::pair<std::string, std::vector<std::int64_t>>>& given,
+                                            const std::string& component, const std::string& what,
+                                            const std::string& hint) {
+  std::map<std::string, std::size_t> target_index;
+  for (std::size_t i = 0; i < targets.size(); ++i) target_index.emplace(targets[i].first, i);
+  std::vector<std::size_t> matched(targets.size(), given.size());
   std::vector<std::string> unexpected;
   std::vector<std::string> mismatched;
-  std::set<std::string> seen;
-  std::vector<std::pair<const at::Tensor*, const at::Tensor*>> copies;
-  for (const auto& [name, tensor] : given) {
-    const auto target = by_name.find(name);
-    if (target == by_name.end()) {
+  for (std::size_t g = 0; g < given.size(); ++g) {
+    const auto& [name, shape] = given[g];
+    const auto target = target_index.find(name);
+    if (target == target_index.end()) {
       unexpected.push_back(name);
       continue;
     }
-    seen.insert(name);
-    if (target->second->sizes() != tensor.sizes()) {
-      mismatched.push_back(name + " (file " + c10::str(tensor.sizes()) + ", expected " +
-                           c10::str(target->second->sizes()) + ")");
-    } else {
-      copies.emplace_back(target->second, &tensor);
+    const at::Tensor& tensor = targets[target->second].second;
+    if (tensor.sizes() != at::IntArrayRef(shape)) {
+      mismatched.push_back(name + " (file " + c10::str(at::IntArrayRef(shape)) + ", expected " +
+                           c10::str(tensor.sizes()) + ")");
     }
+    matched[target->second] = g;
   }
   std::vector<std::string> missing;
-  for (const auto& [name, tensor] : targets) {
-    if (seen.count(name) == 0) missing.push_back(name);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (matched[i] == given.size()) missing.push_back(targets[i].first);
   }
   if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
     std::vector<std::string> problems;
@@ -44,8 +43,16 @@ void copy_named_tensors(const NamedTensors& targets, const NamedTensors& given, 
     if (!mismatched.empty()) problems.push_back("shape mismatches: " + join(mismatched));
     throw Error(component, what + ": " + join(problems, "; ") + (hint.empty() ? "" : " (" + hint + ")"));
   }
+  return matched;
+}
+
+void copy_named_tensors(const NamedTensors& targets, const NamedTensors& given, const std::string& component,
+                        const std::string& what, const std::string& hint) {
+  std::vector<std::pair<std::string, std::vector<std::int64_t>>> shapes;
+  for (const auto& [name, tensor] : given) shapes.emplace_back(name, tensor.sizes().vec());
+  const std::vector<std::size_t> matched = match_named_shapes(targets, shapes, component, what, hint);
   at::NoGradGuard no_grad;
-  for (const auto& [target, source] : copies) target->copy_(*source);
+  for (std::size_t i = 0; i < targets.size(); ++i) targets[i].second.copy_(given[matched[i]].second);
 }
 
 }  // namespace peft

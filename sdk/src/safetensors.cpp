@@ -165,9 +165,22 @@ const at::Tensor& TensorFile::at(const std::string& name) const {
   throw Error("safetensors", source + " has no tensor '" + name + "'");
 }
 
-TensorFile read_safetensors(const fs::path& path) {
-  const std::string file = path.string();
-  const MappedFile mapped(path);
+struct SafetensorsFile::Impl {
+  explicit Impl(const fs::path& path) : file(path.string()), mapped(path) {}
+
+  std::string file;
+  MappedFile mapped;
+  std::vector<TensorInfo> infos;
+  std::vector<Entry> entries;  // as infos, with where the data lies
+  std::map<std::string, std::size_t> index;
+  std::map<std::string, std::string> metadata;
+  const std::uint8_t* data = nullptr;
+};
+
+SafetensorsFile::SafetensorsFile(const fs::path& path) : impl_(std::make_unique<Impl>(path)) {
+  Impl& f = *impl_;
+  const std::string& file = f.file;
+  const MappedFile& mapped = f.mapped;
   if (mapped.size() < 8) {
     throw Error("safetensors", file + ": " + std::to_string(mapped.size()) +
                                    " bytes is too short for a safetensors file (truncated?)");
@@ -182,33 +195,58 @@ TensorFile read_safetensors(const fs::path& path) {
   if (header.is_discarded() || !header.is_object()) {
     throw Error("safetensors", file + ": the header is not a JSON object (not a safetensors file?)");
   }
-
   const std::uint64_t data_size = mapped.size() - 8 - header_size;
-  const std::uint8_t* data = mapped.data() + 8 + header_size;
-  TensorFile result;
-  result.source = file;
-  std::vector<Entry> entries;
+  f.data = mapped.data() + 8 + header_size;
   for (const auto& [name, spec] : header.items()) {
     if (name == "__metadata__") {
       if (!spec.is_object()) throw Error("safetensors", file + ": __metadata__ is not an object");
       for (const auto& [key, value] : spec.items()) {
         if (!value.is_string()) throw Error("safetensors", file + ": __metadata__." + key + " is not a string");
-        result.metadata[key] = value.get<std::string>();
+        f.metadata[key] = value.get<std::string>();
       }
       continue;
     }
-    entries.push_back(parse_entry(name, spec, data_size, file));
+    f.entries.push_back(parse_entry(name, spec, data_size, file));
   }
-  check_no_overlap(entries, file);
-
+  check_no_overlap(f.entries, file);
   // File order is data order: sort by offset so names come back as the writer laid them out.
-  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
-  for (const auto& entry : entries) {
-    at::Tensor tensor = at::empty(entry.shape, at::TensorOptions().dtype(entry.dtype));
-    // Copied, not wrapped: the mapping goes away, and data in the file need not be aligned for its dtype.
-    if (entry.end > entry.begin) std::memcpy(tensor.data_ptr(), data + entry.begin, entry.end - entry.begin);
-    result.tensors.emplace_back(entry.name, std::move(tensor));
+  std::stable_sort(f.entries.begin(), f.entries.end(),
+                   [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
+  for (const auto& entry : f.entries) {
+    f.index.emplace(entry.name, f.infos.size());
+    f.infos.push_back({entry.name, entry.dtype, entry.shape});
   }
+}
+
+SafetensorsFile::~SafetensorsFile() = default;
+
+const std::vector<TensorInfo>& SafetensorsFile::tensors() const { return impl_->infos; }
+
+const TensorInfo* SafetensorsFile::find(const std::string& name) const {
+  const auto found = impl_->index.find(name);
+  return found == impl_->index.end() ? nullptr : &impl_->infos[found->second];
+}
+
+at::Tensor SafetensorsFile::read(const std::string& name) const {
+  const auto found = impl_->index.find(name);
+  if (found == impl_->index.end()) throw Error("safetensors", impl_->file + " has no tensor '" + name + "'");
+  const Entry& entry = impl_->entries[found->second];
+  at::Tensor tensor = at::empty(entry.shape, at::TensorOptions().dtype(entry.dtype));
+  // Copied, not wrapped: the mapping goes away, and data in the file need not be aligned for its dtype.
+  if (entry.end > entry.begin) std::memcpy(tensor.data_ptr(), impl_->data + entry.begin, entry.end - entry.begin);
+  return tensor;
+}
+
+const std::map<std::string, std::string>& SafetensorsFile::metadata() const { return impl_->metadata; }
+
+const std::string& SafetensorsFile::source() const { return impl_->file; }
+
+TensorFile read_safetensors(const fs::path& path) {
+  const SafetensorsFile file(path);
+  TensorFile result;
+  result.source = file.source();
+  result.metadata = file.metadata();
+  for (const auto& info : file.tensors()) result.tensors.emplace_back(info.name, file.read(info.name));
   return result;
 }
 

@@ -1,5 +1,7 @@
 #include "peft/state_dict.h"
 
+#include <ATen/core/grad_mode.h>
+
 namespace peft {
 
 NamedTensors state_dict(const torch::nn::Module& module) {
@@ -11,6 +13,16 @@ NamedTensors state_dict(const torch::nn::Module& module) {
 
 void load_state_dict(torch::nn::Module& module, const NamedTensors& tensors, const std::string& source) {
   copy_named_tensors(state_dict(module), tensors, "checkpoint", source + " does not fit the model");
+}
+
+void load_state_dict(torch::nn::Module& module, const CheckpointSource& source) {
+  const NamedTensors targets = state_dict(module);
+  std::vector<std::pair<std::string, std::vector<std::int64_t>>> shapes;
+  for (const TensorInfo& info : source.tensors()) shapes.emplace_back(info.name, info.shape);
+  const std::vector<std::size_t> matched =
+      match_named_shapes(targets, shapes, "checkpoint", source.source() + " does not fit the model");
+  at::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < targets.size(); ++i) targets[i].second.copy_(source.read(shapes[matched[i]].first));
 }
 
 }  // namespace peft

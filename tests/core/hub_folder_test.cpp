@@ -2,12 +2,15 @@
 // applied as timm's create_model / resolve_data_config apply it, under what the recipe sets itself.
 #include "hub_folder.h"
 
+#include <ATen/ATen.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "data/data_plan.h"
 #include "model_builder.h"
 #include "peft/error.h"
+#include "peft/safetensors.h"
 #include "support/builtin_plugins.h"
 #include "support/image_data.h"
 #include "support/temp_folder.h"
@@ -139,4 +142,31 @@ CATCH_TEST_CASE("a malformed hub config.json is refused naming the file and the 
               config + ": model_args.reg_tokens is not an option of the vit backbone (see peft list --options vit)");
   CATCH_CHECK(refused(R"({"model_args": {"img_size": {"h": 1}}})") ==
               config + ": model_args.img_size = {\"h\":1}, expected a number, boolean, string or list of them");
+}
+
+CATCH_TEST_CASE("a hub folder in Hugging Face's sharded layout loads as its single file does") {
+  TempFolder folder;
+  const std::string config = R"({"architecture": "vit_pico_patch4_32", "num_classes": 5})";
+  const fs::path single = hub_folder(folder, config);
+  const fs::path sharded = folder / "sharded";
+  fs::create_directories(sharded);
+  write_text(sharded / "config.json", config);
+  const peft::TensorFile whole = peft::read_safetensors(single / "model.safetensors");
+  const std::size_t half = whole.tensors.size() / 2;
+  peft::write_safetensors(sharded / "a.safetensors", {whole.tensors.begin(), whole.tensors.begin() + half});
+  peft::write_safetensors(sharded / "b.safetensors", {whole.tensors.begin() + half, whole.tensors.end()});
+  std::string map;
+  for (std::size_t i = 0; i < whole.tensors.size(); ++i) {
+    map += (i ? ", \"" : "\"") + whole.tensors[i].first + "\": \"" + (i < half ? "a" : "b") + ".safetensors\"";
+  }
+  write_text(sharded / "model.safetensors.index.json", "{\"weight_map\": {" + map + "}}");
+
+  const auto& registry = peft::test::builtin_registry();
+  const peft::BuiltBackbone one = peft::build_backbone(registry, vit_section(single));
+  const peft::BuiltBackbone two = peft::build_backbone(registry, vit_section(sharded));
+  CATCH_CHECK(*two.weights == sharded / "model.safetensors.index.json");
+  const auto a = one.backbone->named_parameters();
+  const auto b = two.backbone->named_parameters();
+  CATCH_REQUIRE(a.size() == b.size());
+  for (const auto& item : a) CATCH_CHECK(at::equal(item.value(), b[item.key()]));
 }

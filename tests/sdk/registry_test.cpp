@@ -20,7 +20,7 @@ class TestBackbone final : public peft::Backbone {
   std::vector<std::string> inputs() const override { return {peft::keys::images}; }
   peft::Outputs forward(const peft::Batch& batch) override { return {{peft::keys::logits, batch.at("images")}}; }
   std::vector<peft::Site> sites() override { return {}; }
-  std::vector<std::string> load_checkpoint(const peft::TensorFile&) override { return {}; }
+  std::vector<std::string> load_checkpoint(const peft::CheckpointSource&) override { return {}; }
 };
 
 peft::MethodEntry method_entry(const std::string& name, const std::string& origin = "") {

@@ -21,8 +21,8 @@ void MlpBackbone::reset_classifier(std::int64_t num_classes) {
 
 NamedTensors MlpBackbone::head_parameters() { return {{"head.weight", head_->weight}, {"head.bias", head_->bias}}; }
 
-std::vector<std::string> MlpBackbone::load_checkpoint(const TensorFile& checkpoint) {
-  load_state_dict(*this, checkpoint.tensors, checkpoint.source);
+std::vector<std::string> MlpBackbone::load_checkpoint(const CheckpointSource& checkpoint) {
+  load_state_dict(*this, checkpoint);
   return {};
 }
 

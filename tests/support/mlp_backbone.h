@@ -17,7 +17,7 @@ class MlpBackbone final : public Backbone, public ImageInput, public ClassifierH
   void reset_classifier(std::int64_t num_classes) override;
   NamedTensors head_parameters() override;
   std::vector<Site> sites() override { return {fc1_, fc2_}; }
-  std::vector<std::string> load_checkpoint(const TensorFile& checkpoint) override;
+  std::vector<std::string> load_checkpoint(const CheckpointSource& checkpoint) override;
   Preprocessing preprocessing() const override;
   ImageInput* image_input() override { return this; }
   ClassifierHead* classifier() override { return this; }

@@ -29,8 +29,8 @@ class TinyLm final : public Backbone {
   }
   NamedTensors head_parameters() override { return {{"lm_head.weight", lm_head_->weight}}; }
   std::vector<Site> sites() override { return {proj_}; }
-  std::vector<std::string> load_checkpoint(const TensorFile& checkpoint) override {
-    load_state_dict(*this, checkpoint.tensors, checkpoint.source);
+  std::vector<std::string> load_checkpoint(const CheckpointSource& checkpoint) override {
+    load_state_dict(*this, checkpoint);
     return {};
   }
 

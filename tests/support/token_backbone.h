@@ -17,8 +17,8 @@ class TokenBackbone final : public Backbone {
     return {{keys::logits, proj_(at::one_hot(batch.at(keys::input_ids), 4).to(at::kFloat))}};
   }
   std::vector<Site> sites() override { return {proj_}; }
-  std::vector<std::string> load_checkpoint(const TensorFile& checkpoint) override {
-    load_state_dict(*this, checkpoint.tensors, checkpoint.source);
+  std::vector<std::string> load_checkpoint(const CheckpointSource& checkpoint) override {
+    load_state_dict(*this, checkpoint);
     return {};
   }
 

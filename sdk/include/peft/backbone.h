@@ -21,9 +21,9 @@
 
 #include "peft/api.h"
 #include "peft/batch.h"
+#include "peft/checkpoint_source.h"
 #include "peft/fwd.h"
 #include "peft/named_tensors.h"
-#include "peft/safetensors.h"
 #include "peft/site.h"
 #include "peft/taps.h"
 
@@ -89,9 +89,11 @@ class PEFT_API Backbone : public torch::nn::Module {
   /// Every adaptable layer, in forward order.
   virtual std::vector<Site> sites() = 0;
 
-  /// Loads `checkpoint` (the backbone's key names). Throws peft::Error listing every missing, unexpected and
-  /// mis-shaped key at once. Returns notices for the user, e.g. that a head of another size was dropped.
-  virtual std::vector<std::string> load_checkpoint(const TensorFile& checkpoint) = 0;
+  /// Loads `checkpoint` (the backbone's key names): one safetensors file or a folder of shards, read tensor by
+  /// tensor (`load_state_dict(*this, checkpoint)` does it strictly; a small model may `read_all()`). Throws
+  /// peft::Error listing every missing, unexpected and mis-shaped key at once. Returns notices for the user, e.g.
+  /// that a head of another size was dropped.
+  virtual std::vector<std::string> load_checkpoint(const CheckpointSource& checkpoint) = 0;
 
   /// The capabilities; nullptr when the backbone does not have it.
   virtual ImageInput* image_input() { return nullptr; }

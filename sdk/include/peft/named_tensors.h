@@ -27,4 +27,10 @@ using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 PEFT_API void copy_named_tensors(const NamedTensors& targets, const NamedTensors& given, const std::string& component,
                                  const std::string& what, const std::string& hint = {});
 
+/// copy_named_tensors' check alone, over names and shapes: for each target, the index in `given` of its tensor.
+/// Throws the same one-line peft::Error when anything is missing, unexpected or mis-shaped.
+PEFT_API std::vector<std::size_t> match_named_shapes(
+    const NamedTensors& targets, const std::vector<std::pair<std::string, std::vector<std::int64_t>>>& given,
+    const std::string& component, const std::string& what, const std::string& hint = {});
+
 }  // namespace peft

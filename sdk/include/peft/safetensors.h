@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,37 @@ struct PEFT_API TensorFile {
   const at::Tensor* find(const std::string& name) const;
   /// The file this came from (for messages).
   std::string source;
+};
+
+/// One tensor of a file, as its header describes it.
+struct TensorInfo {
+  std::string name;
+  at::ScalarType dtype;
+  std::vector<std::int64_t> shape;
+};
+
+/// A safetensors file opened for reading tensor by tensor: the header is read and checked when it opens (as
+/// read_safetensors checks it); tensor data is read only by `read`, so a large checkpoint never sits in memory
+/// twice. The file stays mapped while this lives.
+class PEFT_API SafetensorsFile {
+ public:
+  explicit SafetensorsFile(const std::filesystem::path& file);
+  ~SafetensorsFile();
+  SafetensorsFile(const SafetensorsFile&) = delete;
+  SafetensorsFile& operator=(const SafetensorsFile&) = delete;
+
+  /// The tensors in file (data) order.
+  const std::vector<TensorInfo>& tensors() const;
+  /// The tensor called `name`, or nullptr.
+  const TensorInfo* find(const std::string& name) const;
+  /// A CPU copy of the tensor called `name`, in its dtype; a peft::Error naming the file when there is none.
+  at::Tensor read(const std::string& name) const;
+  const std::map<std::string, std::string>& metadata() const;
+  const std::string& source() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// Reads a safetensors file into CPU tensors (F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL), keeping their

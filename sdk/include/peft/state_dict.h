@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "peft/api.h"
+#include "peft/checkpoint_source.h"
 #include "peft/named_tensors.h"
 
 namespace peft {
@@ -20,5 +21,10 @@ PEFT_API NamedTensors state_dict(const torch::nn::Module& module);
 /// device. Strict: every name of `module` missing from `tensors`, every name of `tensors` the module lacks, and
 /// every shape that differs is listed in one peft::Error that names `source`; nothing is copied then.
 PEFT_API void load_state_dict(torch::nn::Module& module, const NamedTensors& tensors, const std::string& source);
+
+/// The same from a checkpoint source, tensor by tensor: names and shapes are checked from the headers first (one
+/// error listing every problem, nothing read), then each tensor is read, cast and copied, and dropped before the
+/// next, so peak memory is the model plus its largest tensor.
+PEFT_API void load_state_dict(torch::nn::Module& module, const CheckpointSource& source);
 
 }  // namespace peft
