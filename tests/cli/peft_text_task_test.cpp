@@ -119,6 +119,18 @@ CATCH_TEST_CASE("a text task trains through peft run: its metrics, its direction
   CATCH_CHECK(json["sequences"] == 16);
   CATCH_CHECK(json.contains("perplexity"));
   CATCH_CHECK(json.contains("token_accuracy"));
+
+  // peft report plots the task's primary metric; peft inspect names the task and sizes no new head.
+  const auto reported = run_peft(with_text_plugins("report " + quoted(run)));
+  CATCH_INFO(reported.err);
+  CATCH_REQUIRE(reported.exit_code == 0);
+  CATCH_CHECK_THAT(read_file(run / "report" / "curves.gp"), Catch::Contains("set ylabel \"perplexity\""));
+  CATCH_CHECK_THAT(read_file(run / "report" / "index.html"), Catch::Contains("<th>final perplexity</th>"));
+  const auto inspected = run_peft(with_text_plugins("inspect --json " + quoted(recipe)));
+  CATCH_REQUIRE(inspected.exit_code == 0);
+  const auto model = nlohmann::json::parse(inspected.out);
+  CATCH_CHECK(model["task"] == "next_token");
+  CATCH_CHECK(model["num_classes"].is_null());
 }
 
 CATCH_TEST_CASE("a sweep over a text task selects by its primary metric in its direction: the lowest perplexity") {
