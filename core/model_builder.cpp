@@ -41,8 +41,20 @@ BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& gi
   std::optional<std::filesystem::path> weights = section.checkpoint;
   std::optional<HubFolder> hub;
   if (weights && std::filesystem::is_directory(*weights)) {
-    hub = read_hub_folder(*weights, section, entry);
-    weights = hub->weights;
+    const std::filesystem::path folder = *weights;
+    if (find_option_spec(entry.options, "config") != nullptr) {
+      // A Hugging Face model folder: the backbone configures itself from its config.json (unless the recipe names
+      // another), and its weights are the folder's, sharded or not.
+      if (section.options.count("config") == 0) {
+        section.options["config"] = (folder / "config.json").string();
+        section.option_contexts["config"] = section.context;
+      }
+      const std::filesystem::path index = folder / "model.safetensors.index.json";
+      weights = std::filesystem::exists(index) ? index : folder / "model.safetensors";
+    } else {
+      hub = read_hub_folder(folder, section, entry);
+      weights = hub->weights;
+    }
   }
   const Options options = resolve_options(entry.options, section.options, section.context, section.option_contexts);
   BuiltBackbone built;

@@ -76,7 +76,7 @@ CATCH_TEST_CASE("peft inspect errors are one line with exit 1") {
       {"inspect '" + (folder / "typo.toml").string() + "'", "typo.toml:5 [backbone]: unknown key 'depht'"},
       {"inspect --backbone vit --variant vit_pico_patch4_32 --targets blocks.*.atn.proj",
        "target 'blocks.*.atn.proj' matches no site (closest: blocks.0.attn.proj"},
-      {"inspect --backbone vitt", "plugin = 'vitt' is not a loaded backbone plugin, expected one of: vit"},
+      {"inspect --backbone vitt", "plugin = 'vitt' is not a loaded backbone plugin, expected one of: llama, vit"},
       {"inspect " + missing_checkpoint, "checkpoint /no/such.safetensors does not exist"},
       {"inspect '" + (folder / "none.toml").string() + "'", "none.toml: no such file"},
       {"inspect", "give a recipe, or --backbone PLUGIN"},

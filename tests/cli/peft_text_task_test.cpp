@@ -158,3 +158,36 @@ CATCH_TEST_CASE("a sweep over a text task selects by its primary metric in its d
                                "perplexity, loss, token_accuracy");
   CATCH_CHECK_FALSE(fs::exists(folder / "other"));
 }
+
+CATCH_TEST_CASE("LoRA and GIFT fine-tune the Hugging Face llama folder through peft run on a text task") {
+  TempFolder folder;
+  const fs::path llama = fs::path(PEFT_REFERENCE_FIXTURE_DIR) / "llama_tiny";
+  for (const std::string method : {"lora", "gift"}) {
+    CATCH_INFO(method);
+    const fs::path recipe = write_text_recipe(folder);
+    std::string text = read_file(recipe);
+    text.replace(text.find("plugin = \"tiny_lm\""), std::string("plugin = \"tiny_lm\"").size(),
+                 "plugin = \"llama\"\ncheckpoint = \"" + llama.string() + "\"");
+    text.replace(text.find("plugin = \"lora\"\ntargets = [\"proj\"]"),
+                 std::string("plugin = \"lora\"\ntargets = [\"proj\"]").size(),
+                 "plugin = \"" + method + "\"\ntargets = [\"self_attn.*\"]");
+    text = text.substr(0, text.find("[method.options]")) + text.substr(text.find("[data]"));
+    text.replace(text.find("epochs = 6"), std::string("epochs = 6").size(), "epochs = 2");
+    text.replace(text.find("lr = 0.2"), std::string("lr = 0.2").size(), "lr = 0.01");
+    write_text(recipe, text);
+    const fs::path run = folder / method;
+    const auto trained = run_peft(with_text_plugins("run " + quoted(recipe) + " --out " + quoted(run)));
+    CATCH_INFO(trained.err);
+    CATCH_REQUIRE(trained.exit_code == 0);
+    const auto summary = peft::test::read_json(run / "summary.json");
+    CATCH_CHECK(summary["backbone"] == "llama");
+    CATCH_CHECK(summary["sites"] == 8);  // q, k, v, o in both layers
+    CATCH_CHECK(summary["trainable_parameters"]["head"] == 0);
+    std::vector<double> perplexity;
+    for (const auto& record : peft::test::metric_records(run)) {
+      if (record["type"] == "eval") perplexity.push_back(record["perplexity"].get<double>());
+    }
+    CATCH_REQUIRE(perplexity.size() == 2);
+    CATCH_CHECK(perplexity[1] < perplexity[0]);
+  }
+}

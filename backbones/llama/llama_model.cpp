@@ -1,0 +1,184 @@
+#include "llama_model.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "peft/error.h"
+#include "peft/state_dict.h"
+
+namespace peft::llama {
+namespace {
+
+// HF's rotate_half: (x1, x2) → (-x2, x1) over the two halves of the last dimension.
+at::Tensor rotate_half(const at::Tensor& x) {
+  const std::int64_t half = x.size(-1) / 2;
+  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+// RoPE's inverse frequencies, with the config's scaling (HF's _compute_default/linear/llama3_rope_parameters).
+at::Tensor inverse_frequencies(const LlamaConfig& config) {
+  const at::Tensor exponents =
+      at::arange(0, config.head_dim, 2, at::kLong).to(at::kFloat) / static_cast<double>(config.head_dim);
+  at::Tensor inv_freq = 1.0 / at::pow(config.rope_theta, exponents);
+  const RopeScaling& scaling = config.rope_scaling;
+  if (scaling.type == "linear") return inv_freq / scaling.factor;
+  if (scaling.type != "llama3") return inv_freq;
+  const double old_context = static_cast<double>(scaling.original_max_position_embeddings);
+  const double low_wavelen = old_context / scaling.low_freq_factor;
+  const double high_wavelen = old_context / scaling.high_freq_factor;
+  const at::Tensor wavelen = 2.0 * M_PI / inv_freq;
+  at::Tensor scaled = at::where(wavelen > low_wavelen, inv_freq / scaling.factor, inv_freq);
+  const at::Tensor smooth =
+      (old_context / wavelen - scaling.low_freq_factor) / (scaling.high_freq_factor - scaling.low_freq_factor);
+  const at::Tensor smoothed = (1 - smooth) * scaled / scaling.factor + smooth * scaled;
+  const at::Tensor medium = wavelen.ge(high_wavelen).logical_and(wavelen.le(low_wavelen));
+  return at::where(medium, smoothed, scaled);
+}
+
+Site make_site(const std::string& prefix, const std::string& name, std::int64_t in, std::int64_t out, bool bias) {
+  return Site(prefix + "." + name, in, out, bias);
+}
+
+}  // namespace
+
+RmsNormImpl::RmsNormImpl(std::int64_t size, double eps)
+    : weight_(register_parameter("weight", at::ones({size}))), eps_(eps) {}
+
+at::Tensor RmsNormImpl::forward(const at::Tensor& x) {
+  const at::Tensor h = x.to(at::kFloat);
+  return weight_ * (h * at::rsqrt(h.pow(2).mean(-1, true) + eps_)).to(x.scalar_type());
+}
+
+std::pair<at::Tensor, at::Tensor> rope_tables(const LlamaConfig& config, std::int64_t positions,
+                                              const at::Device& device) {
+  const at::Tensor inv_freq = inverse_frequencies(config).to(device);
+  const at::Tensor freqs =
+      at::outer(at::arange(positions, at::TensorOptions().dtype(at::kFloat).device(device)), inv_freq);
+  const at::Tensor emb = at::cat({freqs, freqs}, -1);
+  return {emb.cos(), emb.sin()};
+}
+
+AttentionImpl::AttentionImpl(const LlamaConfig& config, const std::string& prefix)
+    : heads_(config.num_attention_heads),
+      kv_heads_(config.num_key_value_heads),
+      head_dim_(config.head_dim),
+      q_proj_(register_module(
+          "q_proj", make_site(prefix, "q_proj", config.hidden_size, heads_ * head_dim_, config.attention_bias))),
+      k_proj_(register_module(
+          "k_proj", make_site(prefix, "k_proj", config.hidden_size, kv_heads_ * head_dim_, config.attention_bias))),
+      v_proj_(register_module(
+          "v_proj", make_site(prefix, "v_proj", config.hidden_size, kv_heads_ * head_dim_, config.attention_bias))),
+      o_proj_(register_module(
+          "o_proj", make_site(prefix, "o_proj", heads_ * head_dim_, config.hidden_size, config.attention_bias))) {}
+
+at::Tensor AttentionImpl::forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                                  const at::Tensor& key_mask) {
+  const std::int64_t batch = x.size(0);
+  const std::int64_t length = x.size(1);
+  const auto heads_first = [&](const at::Tensor& t, std::int64_t heads) {
+    return t.view({batch, length, heads, head_dim_}).transpose(1, 2);  // [B, H, T, hd]
+  };
+  at::Tensor q = heads_first(q_proj_(x), heads_);
+  at::Tensor k = heads_first(k_proj_(x), kv_heads_);
+  at::Tensor v = heads_first(v_proj_(x), kv_heads_);
+  const at::Tensor c = cos.to(q.scalar_type());
+  const at::Tensor s = sin.to(q.scalar_type());
+  q = q * c + rotate_half(q) * s;
+  k = k * c + rotate_half(k) * s;
+  if (kv_heads_ != heads_) {  // grouped-query attention: query head h reads key/value head h / (heads / kv_heads)
+    k = k.repeat_interleave(heads_ / kv_heads_, 1);
+    v = v.repeat_interleave(heads_ / kv_heads_, 1);
+  }
+  at::Tensor scores = at::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(head_dim_));
+  at::Tensor blocked = at::ones({length, length}, x.options().dtype(at::kBool)).triu(1);
+  if (key_mask.defined()) blocked = blocked.logical_or(key_mask.eq(0).view({batch, 1, 1, length}));
+  scores = scores.masked_fill(blocked, -std::numeric_limits<float>::infinity());
+  const at::Tensor weights = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
+  const at::Tensor out = at::matmul(weights, v).transpose(1, 2).reshape({batch, length, heads_ * head_dim_});
+  return o_proj_(out);
+}
+
+MlpImpl::MlpImpl(const LlamaConfig& config, const std::string& prefix)
+    : gate_proj_(register_module(
+          "gate_proj", make_site(prefix, "gate_proj", config.hidden_size, config.intermediate_size, config.mlp_bias))),
+      up_proj_(register_module(
+          "up_proj", make_site(prefix, "up_proj", config.hidden_size, config.intermediate_size, config.mlp_bias))),
+      down_proj_(register_module(
+          "down_proj", make_site(prefix, "down_proj", config.intermediate_size, config.hidden_size, config.mlp_bias))) {
+}
+
+at::Tensor MlpImpl::forward(const at::Tensor& x) { return down_proj_(at::silu(gate_proj_(x)) * up_proj_(x)); }
+
+DecoderLayerImpl::DecoderLayerImpl(const LlamaConfig& config, std::int64_t index) {
+  const std::string prefix = "model.layers." + std::to_string(index);
+  input_layernorm_ = register_module("input_layernorm", RmsNorm(config.hidden_size, config.rms_norm_eps));
+  self_attn_ = register_module("self_attn", Attention(config, prefix + ".self_attn"));
+  post_attention_layernorm_ =
+      register_module("post_attention_layernorm", RmsNorm(config.hidden_size, config.rms_norm_eps));
+  mlp_ = register_module("mlp", Mlp(config, prefix + ".mlp"));
+}
+
+at::Tensor DecoderLayerImpl::forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                                     const at::Tensor& key_mask) {
+  const at::Tensor h = x + self_attn_(input_layernorm_(x), cos, sin, key_mask);
+  return h + mlp_(post_attention_layernorm_(h));
+}
+
+std::vector<Site> DecoderLayerImpl::sites() const {
+  std::vector<Site> all = self_attn_->sites();
+  for (const Site& site : mlp_->sites()) all.push_back(site);
+  return all;
+}
+
+DecoderImpl::DecoderImpl(const LlamaConfig& config) {
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(config.vocab_size, config.hidden_size));
+  for (std::int64_t i = 0; i < config.num_hidden_layers; ++i) layers->push_back(DecoderLayer(config, i));
+  layers = register_module("layers", layers);
+  norm = register_module("norm", RmsNorm(config.hidden_size, config.rms_norm_eps));
+}
+
+Llama::Llama(LlamaConfig config) : config_(std::move(config)) {
+  model_ = register_module("model", Decoder(config_));
+  if (!config_.tie_word_embeddings) {
+    lm_head_ = register_module(
+        "lm_head", torch::nn::Linear(torch::nn::LinearOptions(config_.hidden_size, config_.vocab_size).bias(false)));
+  }
+}
+
+Outputs Llama::forward(const Batch& batch) {
+  const at::Tensor& ids = batch.at(keys::input_ids);
+  const std::int64_t length = ids.size(1);
+  if (length > config_.max_position_embeddings) {
+    throw Error("llama", "a sequence of " + std::to_string(length) +
+                             " tokens is longer than max_position_embeddings = " +
+                             std::to_string(config_.max_position_embeddings) + " (" + config_.source + ")");
+  }
+  const auto [cos, sin] = rope_tables(config_, length, ids.device());
+  const at::Tensor key_mask = batch.get(keys::attention_mask);
+  at::Tensor h = model_->embed_tokens(ids);
+  for (const auto& layer : *model_->layers) h = layer->as<DecoderLayer>()->forward(h, cos, sin, key_mask);
+  h = model_->norm(h);
+  const at::Tensor logits = lm_head_ ? lm_head_(h) : at::linear(h, model_->embed_tokens->weight);
+  return {{keys::hidden, h}, {keys::logits, logits}};
+}
+
+NamedTensors Llama::head_parameters() {
+  if (lm_head_) return {{"lm_head.weight", lm_head_->weight}};
+  return {};  // tied: the head is the embedding, which a method may train on its own terms
+}
+
+std::vector<Site> Llama::sites() {
+  std::vector<Site> all;
+  for (const auto& layer : *model_->layers) {
+    for (const Site& site : layer->as<DecoderLayer>()->sites()) all.push_back(site);
+  }
+  return all;
+}
+
+std::vector<std::string> Llama::load_checkpoint(const CheckpointSource& checkpoint) {
+  load_state_dict(*this, checkpoint);
+  return {};
+}
+
+}  // namespace peft::llama

@@ -1,0 +1,104 @@
+#pragma once
+// Hugging Face's LlamaForCausalLM as a peft backbone: token embedding, pre-norm decoder layers (RMSNorm in float32,
+// grouped-query attention with RoPE in HF's rotate_half layout, SwiGLU MLP), final norm, LM head (tied to the
+// embedding when the config says so). Module and parameter names are HF's (`model.layers.0.self_attn.q_proj`), so
+// checkpoints load as they are and target patterns select as HF peft's target_modules do.
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+
+#include "llama_config.h"
+#include "peft/backbone.h"
+
+namespace peft::llama {
+
+class RmsNormImpl : public torch::nn::Module {
+ public:
+  RmsNormImpl(std::int64_t size, double eps);
+  /// HF's LlamaRMSNorm: normalised in float32, cast back, then scaled.
+  at::Tensor forward(const at::Tensor& x);
+
+ private:
+  at::Tensor weight_;
+  double eps_;
+};
+TORCH_MODULE(RmsNorm);
+
+/// cos and sin [T, head_dim] of RoPE for positions 0..T-1 (HF's layout: the frequencies repeated over both halves).
+std::pair<at::Tensor, at::Tensor> rope_tables(const LlamaConfig& config, std::int64_t positions,
+                                              const at::Device& device);
+
+class AttentionImpl : public torch::nn::Module {
+ public:
+  AttentionImpl(const LlamaConfig& config, const std::string& prefix);
+  /// x [B, T, D] → [B, T, D]; `key_mask` [B, T] (1: a real token) or undefined.
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& key_mask);
+  std::vector<Site> sites() const { return {q_proj_, k_proj_, v_proj_, o_proj_}; }
+
+ private:
+  std::int64_t heads_;
+  std::int64_t kv_heads_;
+  std::int64_t head_dim_;
+  Site q_proj_, k_proj_, v_proj_, o_proj_;
+};
+TORCH_MODULE(Attention);
+
+class MlpImpl : public torch::nn::Module {
+ public:
+  MlpImpl(const LlamaConfig& config, const std::string& prefix);
+  /// down(silu(gate(x)) · up(x)).
+  at::Tensor forward(const at::Tensor& x);
+  std::vector<Site> sites() const { return {gate_proj_, up_proj_, down_proj_}; }
+
+ private:
+  Site gate_proj_, up_proj_, down_proj_;
+};
+TORCH_MODULE(Mlp);
+
+class DecoderLayerImpl : public torch::nn::Module {
+ public:
+  DecoderLayerImpl(const LlamaConfig& config, std::int64_t index);
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& key_mask);
+  std::vector<Site> sites() const;
+
+ private:
+  RmsNorm input_layernorm_{nullptr};
+  Attention self_attn_{nullptr};
+  RmsNorm post_attention_layernorm_{nullptr};
+  Mlp mlp_{nullptr};
+};
+TORCH_MODULE(DecoderLayer);
+
+/// The `model.` part: embedding, layers, final norm.
+class DecoderImpl : public torch::nn::Module {
+ public:
+  explicit DecoderImpl(const LlamaConfig& config);
+  torch::nn::Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers;
+  RmsNorm norm{nullptr};
+};
+TORCH_MODULE(Decoder);
+
+class Llama final : public Backbone {
+ public:
+  explicit Llama(LlamaConfig config);
+
+  std::vector<std::string> inputs() const override { return {keys::input_ids, keys::attention_mask}; }
+  /// `input_ids` [B, T] (and, optionally, `attention_mask` [B, T], 1 for real tokens; right padding) →
+  /// `hidden` [B, T, D] after the final norm and `logits` [B, T, vocabulary].
+  Outputs forward(const Batch& batch) override;
+  NamedTensors head_parameters() override;
+  std::vector<Site> sites() override;
+  std::vector<std::string> load_checkpoint(const CheckpointSource& checkpoint) override;
+
+  const LlamaConfig& config() const { return config_; }
+
+ private:
+  LlamaConfig config_;
+  Decoder model_{nullptr};
+  torch::nn::Linear lm_head_{nullptr};
+};
+
+}  // namespace peft::llama

@@ -1,0 +1,143 @@
+// The llama backbone against Hugging Face's outputs for the same checkpoint (tests/fixtures/reference/llama_tiny):
+// the sharded BF16/F16 folder loads, and hidden states, logits, a HF-peft LoRA's logits and the causal-LM loss
+// match transformers' in float32.
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "adapted_model.h"
+#include "peft/backbone.h"
+#include "peft/checkpoint_source.h"
+#include "peft/error.h"
+#include "peft/method.h"
+#include "support/builtin_plugins.h"
+#include "support/temp_folder.h"
+
+namespace fs = std::filesystem;
+using peft::test::relative_error;
+
+namespace {
+
+const fs::path kFolder = fs::path(PEFT_REFERENCE_FIXTURE_DIR) / "llama_tiny";
+
+const peft::TensorFile& io() {
+  static const peft::TensorFile file =
+      peft::read_safetensors(fs::path(PEFT_REFERENCE_FIXTURE_DIR) / "llama_tiny_io.safetensors");
+  return file;
+}
+
+std::shared_ptr<peft::Backbone> tiny_llama(const fs::path& config = kFolder / "config.json") {
+  return peft::test::make_backbone("llama", {{"config", config.string()}});
+}
+
+peft::Batch ids_batch() { return peft::Batch{{peft::keys::input_ids, io().at("input_ids")}}; }
+
+std::string config_error(const peft::test::TempFolder& folder, const std::string& json) {
+  peft::test::write_text(folder / "config.json", json);
+  try {
+    tiny_llama(folder / "config.json");
+  } catch (const peft::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("llama reproduces Hugging Face's hidden states, logits and causal-LM loss from a sharded folder") {
+  auto llama = tiny_llama();
+  CATCH_CHECK(llama->load_checkpoint(peft::CheckpointSource::open(kFolder)).empty());
+  llama->eval();
+  at::NoGradGuard no_grad;
+  const peft::Outputs out = llama->forward(ids_batch());
+  CATCH_CHECK(relative_error(out.at(peft::keys::hidden), io().at("hidden")) < 1e-5);
+  const at::Tensor& logits = out.at(peft::keys::logits);
+  CATCH_CHECK(relative_error(logits, io().at("logits")) < 1e-5);
+
+  // HF's loss: logits[:, :-1] against labels[:, 1:], -100 ignored, mean over the rest.
+  const at::Tensor& labels = io().at("labels");
+  const std::int64_t vocabulary = logits.size(-1);
+  const at::Tensor loss = at::cross_entropy_loss(logits.narrow(1, 0, 11).reshape({-1, vocabulary}),
+                                                 labels.narrow(1, 1, 11).reshape({-1}), {}, at::Reduction::Mean, -100);
+  CATCH_CHECK(std::abs(loss.item<double>() - io().at("loss").item<double>()) < 1e-5 * io().at("loss").item<double>());
+
+  // Right padding does not change the real positions' outputs.
+  const at::Tensor padded = at::cat({io().at("input_ids"), at::zeros({2, 3}, at::kLong)}, 1);
+  const at::Tensor mask = at::cat({at::ones({2, 12}, at::kLong), at::zeros({2, 3}, at::kLong)}, 1);
+  const at::Tensor padded_logits =
+      llama->forward({{peft::keys::input_ids, padded}, {peft::keys::attention_mask, mask}}).at(peft::keys::logits);
+  CATCH_CHECK(relative_error(padded_logits.narrow(1, 0, 12), io().at("logits")) < 1e-5);
+}
+
+CATCH_TEST_CASE("llama's sites carry Hugging Face's module names, and a HF-peft LoRA on q_proj/v_proj reproduces") {
+  auto llama = tiny_llama();
+  llama->load_checkpoint(peft::CheckpointSource::open(kFolder));
+  std::vector<std::string> names;
+  for (const auto& site : llama->sites()) names.push_back(site->site_name());
+  CATCH_REQUIRE(names.size() == 14);
+  CATCH_CHECK(names[0] == "model.layers.0.self_attn.q_proj");
+  CATCH_CHECK(names[6] == "model.layers.0.mlp.down_proj");
+  CATCH_CHECK(llama->sites()[1]->out_features() == 32);  // k_proj: 2 key/value heads of 16
+
+  peft::MethodSection lora;
+  lora.plugin = "lora";
+  lora.context = "test [method]";
+  lora.targets = {"q_proj", "v_proj"};
+  lora.options = {{"r", std::int64_t{4}}, {"lora_alpha", 8.0}};
+  peft::AdaptedModel model = peft::adapt(peft::test::builtin_registry(), llama, lora, false);
+  CATCH_CHECK(model.site_names.size() == 4);
+  CATCH_CHECK(model.head_count() == 0);
+  // The adapter as HF peft saves it: base_model.model.<module>.lora_{A,B}.weight.
+  peft::NamedTensors state;
+  const std::string prefix = "base_model.model.";
+  for (const auto& [name, tensor] : io().tensors) {
+    if (name.rfind(prefix, 0) == 0) state.emplace_back(name.substr(prefix.size()), tensor);
+  }
+  CATCH_REQUIRE(state.size() == 8);
+  model.method->load_adapter_state(state, "llama_tiny_io.safetensors");
+  model.train(false);
+  at::NoGradGuard no_grad;
+  CATCH_CHECK(relative_error(model.logits(ids_batch()), io().at("logits_lora")) < 1e-5);
+  CATCH_CHECK(relative_error(io().at("logits"), io().at("logits_lora")) > 1e-2);  // the adapter matters
+}
+
+CATCH_TEST_CASE("a config.json llama cannot build is one line naming the file and the field") {
+  peft::test::TempFolder folder;
+  const std::string file = (folder / "config.json").string();
+  const std::string sizes =
+      R"("hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 2, "num_attention_heads": 4, )";
+  CATCH_CHECK(config_error(folder, R"({"architectures": ["GPT2LMHeadModel"]})") ==
+              "[llama] " + file +
+                  ": architectures = [\"GPT2LMHeadModel\"], expected LlamaForCausalLM (or MistralForCausalLM: LLaMA "
+                  "with a window)");
+  CATCH_CHECK(config_error(folder, R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 97})") ==
+              "[llama] " + file + ": hidden_size is missing, expected a positive integer");
+  CATCH_CHECK(config_error(folder, R"({"architectures": ["LlamaForCausalLM"], )" + sizes +
+                                       R"("num_key_value_heads": 3, "vocab_size": 97})") ==
+              "[llama] " + file + ": num_key_value_heads = 3 does not divide num_attention_heads = 4");
+  CATCH_CHECK(config_error(folder, R"({"architectures": ["MistralForCausalLM"], )" + sizes +
+                                       R"("vocab_size": 97, "sliding_window": 4096})") ==
+              "[llama] " + file +
+                  ": sliding_window = 4096: sliding-window attention is not supported (full causal attention only)");
+  CATCH_CHECK(config_error(folder, R"({"architectures": ["LlamaForCausalLM"], )" + sizes +
+                                       R"("vocab_size": 97, "rope_scaling": {"rope_type": "yarn", "factor": 4}})") ==
+              "[llama] " + file + ": rope_scaling type 'yarn' is not supported (supported: linear, llama3)");
+  CATCH_CHECK_THAT(config_error(folder, "{not json"), Catch::EndsWith("config.json is not a JSON object"));
+}
+
+CATCH_TEST_CASE("a checkpoint whose tensors disagree with config.json is refused, every tensor named") {
+  peft::test::TempFolder folder;
+  std::ifstream in(kFolder / "config.json");
+  std::string config(std::istreambuf_iterator<char>(in), {});
+  config.replace(config.find("\"intermediate_size\": 160"), std::string("\"intermediate_size\": 160").size(),
+                 "\"intermediate_size\": 128");
+  peft::test::write_text(folder / "config.json", config);
+  auto llama = tiny_llama(folder / "config.json");
+  CATCH_CHECK_THROWS_WITH(
+      llama->load_checkpoint(peft::CheckpointSource::open(kFolder)),
+      Catch::StartsWith("[checkpoint] " + kFolder.string() + " does not fit the model: shape mismatches: ") &&
+          Catch::Contains("model.layers.0.mlp.gate_proj.weight (file [160, 64], expected [128, 64])") &&
+          Catch::Contains("model.layers.1.mlp.up_proj.weight (file [160, 64], expected [128, 64])"));
+}
