@@ -8,7 +8,7 @@ packages=(
   libtorch-dev libopenblas0-openmp
   libboost-dev libboost-filesystem-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libstb-dev
-  catch2 zlib1g-dev
+  catch2 zlib1g-dev libsentencepiece-dev
   gnuplot-nox
   dataset-fashion-mnist
 )

@@ -4,8 +4,11 @@
 
 #include <cmath>
 
+#include "llama_tokenizer.h"
 #include "peft/error.h"
 #include "peft/state_dict.h"
+
+namespace fs = std::filesystem;
 
 namespace peft::llama {
 namespace {
@@ -174,6 +177,14 @@ std::vector<Site> Llama::sites() {
     for (const Site& site : layer->as<DecoderLayer>()->sites()) all.push_back(site);
   }
   return all;
+}
+
+const Tokenizer* Llama::tokenizer() {
+  const fs::path folder = fs::path(config_.source).parent_path();
+  if (!tokenizer_ && SentencePieceTokenizer::present(folder)) {
+    tokenizer_ = std::make_unique<SentencePieceTokenizer>(folder, config_.vocab_size);
+  }
+  return tokenizer_.get();
 }
 
 std::vector<std::string> Llama::load_checkpoint(const CheckpointSource& checkpoint) {

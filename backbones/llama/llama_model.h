@@ -93,10 +93,14 @@ class Llama final : public Backbone {
   std::vector<Site> sites() override;
   std::vector<std::string> load_checkpoint(const CheckpointSource& checkpoint) override;
 
+  /// The model folder's tokenizer (tokenizer.model), read when first asked for; nullptr when the folder has none.
+  const Tokenizer* tokenizer() override;
+
   const LlamaConfig& config() const { return config_; }
 
  private:
   LlamaConfig config_;
+  std::unique_ptr<Tokenizer> tokenizer_;
   Decoder model_{nullptr};
   torch::nn::Linear lm_head_{nullptr};
 };

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "adapted_model.h"
 #include "peft/backbone.h"
@@ -140,4 +141,65 @@ CATCH_TEST_CASE("a checkpoint whose tensors disagree with config.json is refused
       Catch::StartsWith("[checkpoint] " + kFolder.string() + " does not fit the model: shape mismatches: ") &&
           Catch::Contains("model.layers.0.mlp.gate_proj.weight (file [160, 64], expected [128, 64])") &&
           Catch::Contains("model.layers.1.mlp.up_proj.weight (file [160, 64], expected [128, 64])"));
+}
+
+namespace {
+
+// A model folder with the tiny config (vocabulary `vocab`) and the SentencePiece fixture as its tokenizer.
+fs::path tokenizer_folder(const peft::test::TempFolder& folder, int vocab) {
+  std::ifstream in(kFolder / "config.json");
+  std::string config(std::istreambuf_iterator<char>(in), {});
+  config.replace(config.find("\"vocab_size\": 97"), std::string("\"vocab_size\": 97").size(),
+                 "\"vocab_size\": " + std::to_string(vocab));
+  peft::test::write_text(folder / "config.json", config);
+  fs::copy_file(fs::path(PEFT_REFERENCE_FIXTURE_DIR) / "sentencepiece" / "tokenizer.model", folder / "tokenizer.model");
+  return folder / "config.json";
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("llama's SentencePiece tokenizer gives the ids and text python3-sentencepiece gives") {
+  peft::test::TempFolder folder;
+  auto llama = tiny_llama(tokenizer_folder(folder, 512));
+  const peft::Tokenizer* tokenizer = llama->tokenizer();
+  CATCH_REQUIRE(tokenizer != nullptr);
+  CATCH_CHECK(tokenizer->vocab_size() == 512);
+  CATCH_CHECK(tokenizer->bos_id() == 1);
+  CATCH_CHECK(tokenizer->eos_id() == 2);
+  CATCH_CHECK_FALSE(tokenizer->pad_id().has_value());
+  std::ifstream in(fs::path(PEFT_REFERENCE_FIXTURE_DIR) / "sentencepiece" / "tokenizer_cases.json");
+  const auto cases = nlohmann::json::parse(in)["cases"];
+  CATCH_REQUIRE(cases.size() == 5);
+  for (const auto& c : cases) {
+    const std::string text = c["text"];
+    CATCH_INFO(text);
+    const auto ids = tokenizer->encode(text);
+    CATCH_CHECK(ids == c["ids"].get<std::vector<std::int64_t>>());
+    CATCH_CHECK(tokenizer->decode(ids) == c["decoded"].get<std::string>());
+    // As the model reads a sequence: BOS first (add_bos_token's default), no EOS.
+    const auto sequence = tokenizer->encode_sequence(text);
+    CATCH_CHECK(sequence.size() == ids.size() + 1);
+    CATCH_CHECK(sequence.front() == 1);
+  }
+  // tokenizer_config.json decides BOS and EOS.
+  peft::test::TempFolder other;
+  const fs::path config = tokenizer_folder(other, 512);
+  peft::test::write_text(other / "tokenizer_config.json", R"({"add_bos_token": false, "add_eos_token": true})");
+  const auto sequence = tiny_llama(config)->tokenizer()->encode_sequence("Hello, world!");
+  CATCH_CHECK(sequence.front() == 373);
+  CATCH_CHECK(sequence.back() == 2);
+}
+
+CATCH_TEST_CASE("a tokenizer llama cannot use is one line naming the file") {
+  peft::test::TempFolder folder;
+  auto small = tiny_llama(tokenizer_folder(folder, 97));
+  CATCH_CHECK_THROWS_WITH(small->tokenizer(), "[llama] " + (folder / "tokenizer.model").string() +
+                                                  " has 512 tokens, more than the model's vocab_size = 97");
+  fs::remove(folder / "tokenizer.model");
+  peft::test::write_text(folder / "tokenizer.json", "{}");
+  CATCH_CHECK_THROWS_WITH(tiny_llama(folder / "config.json")->tokenizer(),
+                          "[llama] " + (folder / "tokenizer.json").string() +
+                              ": a tokenizer.json without tokenizer.model (a fast BPE tokenizer, as Llama-3's) is not "
+                              "supported yet; SentencePiece tokenizer.model files are");
+  CATCH_CHECK(tiny_llama()->tokenizer() == nullptr);  // the fixture folder has no tokenizer
 }

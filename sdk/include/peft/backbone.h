@@ -11,7 +11,7 @@
 ///
 /// Capabilities, each nullptr unless the backbone has it: `image_input()` (how images must be prepared),
 /// `classifier()` (a classification head that can be resized or removed), `taps()` (transformer hooks for VPT and
-/// TOAST).
+/// TOAST), `tokenizer()` (text ↔ token ids, for a text backbone).
 
 #include <torch/nn/module.h>
 
@@ -26,6 +26,7 @@
 #include "peft/named_tensors.h"
 #include "peft/site.h"
 #include "peft/taps.h"
+#include "peft/tokenizer.h"
 
 namespace peft {
 
@@ -99,6 +100,9 @@ class PEFT_API Backbone : public torch::nn::Module {
   virtual ImageInput* image_input() { return nullptr; }
   virtual ClassifierHead* classifier() { return nullptr; }
   virtual TransformerTaps* taps() { return nullptr; }
+  /// A text backbone's tokenizer (its checkpoint folder's); a peft::Error when the folder has one the backbone
+  /// cannot read.
+  virtual const Tokenizer* tokenizer() { return nullptr; }
 
   /// `forward`'s logits.
   at::Tensor logits(const Batch& batch) { return forward(batch).at(keys::logits); }
