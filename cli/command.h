@@ -65,6 +65,17 @@ struct EvalCommandOptions {
   bool json = false;
 };
 
+struct GenerateCommandOptions {
+  std::filesystem::path model;
+  std::string prompt;
+  std::int64_t max_new_tokens = 64;
+  double temperature = 0.0;
+  double top_p = 1.0;
+  std::uint64_t seed = 0;
+  bool no_cache = false;
+  bool json = false;
+};
+
 struct MergeCommandOptions {
   std::filesystem::path run;
   std::filesystem::path output;
@@ -100,6 +111,7 @@ int run_inspect_command(const GlobalOptions& global, const InspectOptions& optio
 int run_mini_vtab_command(const MiniVtabCommandOptions& options);
 int run_run_command(const GlobalOptions& global, const RunCommandOptions& options);
 int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& options);
+int run_generate_command(const GlobalOptions& global, const GenerateCommandOptions& options);
 int run_merge_command(const GlobalOptions& global, const MergeCommandOptions& options);
 int run_explain_command(const GlobalOptions& global, const ExplainCommandOptions& options);
 int run_sweep_command(const GlobalOptions& global, const SweepCommandOptions& options);

@@ -86,6 +86,22 @@ int run_command_line(int argc, char** argv) {
   run_app->add_option("--stop-after", run.stop_after, "Stop after this many epochs in all (resume later)")
       ->type_name("EPOCHS");
 
+  GenerateCommandOptions generate;
+  auto* generate_app = app.add_subcommand(
+      "generate", "Continue a prompt with a run's model or a Hugging Face model folder (greedy unless --temperature)");
+  generate_app->add_option("model", generate.model, "A run folder, or a model folder with config.json")
+      ->required()
+      ->type_name("RUN_DIR|MODEL_DIR");
+  generate_app->add_option("--prompt", generate.prompt, "The text to continue")->required();
+  generate_app->add_option("--max-new-tokens", generate.max_new_tokens, "At most this many new tokens (default 64)")
+      ->check(CLI::PositiveNumber);
+  generate_app->add_option("--temperature", generate.temperature, "0: greedy (default); above: sampling")
+      ->check(CLI::Range(0.0, 100.0));
+  generate_app->add_option("--top-p", generate.top_p, "Nucleus sampling: keep this much probability (default 1)")
+      ->check(CLI::Range(0.0, 1.0));
+  generate_app->add_option("--seed", generate.seed, "Sampling seed (default 0)");
+  generate_app->add_flag("--no-cache", generate.no_cache, "Re-run the whole sequence each step (slow; for checks)");
+  generate_app->add_flag("--json", generate.json, "Print one JSON object: text and token ids");
   EvalCommandOptions eval;
   auto* eval_app = app.add_subcommand("eval", "Evaluate a finished run's model: top-1 and loss on a split");
   eval_app->add_option("run", eval.run, "The run folder")->required()->type_name("RUN_DIR");
@@ -202,6 +218,7 @@ int run_command_line(int argc, char** argv) {
   if (mini_vtab_app->parsed()) return run_mini_vtab_command(mini_vtab);
   if (run_app->parsed()) return run_run_command(global, run);
   if (eval_app->parsed()) return run_eval_command(global, eval);
+  if (generate_app->parsed()) return run_generate_command(global, generate);
   if (merge_app->parsed()) return run_merge_command(global, merge);
   if (explain_app->parsed()) return run_explain_command(global, explain);
   if (sweep_app->parsed()) return run_sweep_command(global, sweep);

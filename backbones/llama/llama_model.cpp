@@ -76,7 +76,7 @@ AttentionImpl::AttentionImpl(const LlamaConfig& config, const std::string& prefi
           "o_proj", make_site(prefix, "o_proj", heads_ * head_dim_, config.hidden_size, config.attention_bias))) {}
 
 at::Tensor AttentionImpl::forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                                  const at::Tensor& key_mask) {
+                                  const at::Tensor& key_mask, const KvSlot* cache) {
   const std::int64_t batch = x.size(0);
   const std::int64_t length = x.size(1);
   const auto heads_first = [&](const at::Tensor& t, std::int64_t heads) {
@@ -89,13 +89,22 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const at::Tensor& cos, co
   const at::Tensor s = sin.to(q.scalar_type());
   q = q * c + rotate_half(q) * s;
   k = k * c + rotate_half(k) * s;
+  std::int64_t start = 0;
+  if (cache != nullptr) {  // the new tokens' keys and values join the cached ones
+    start = cache->start;
+    cache->key.narrow(2, start, length).copy_(k);
+    cache->value.narrow(2, start, length).copy_(v);
+    k = cache->key.narrow(2, 0, start + length);
+    v = cache->value.narrow(2, 0, start + length);
+  }
   if (kv_heads_ != heads_) {  // grouped-query attention: query head h reads key/value head h / (heads / kv_heads)
     k = k.repeat_interleave(heads_ / kv_heads_, 1);
     v = v.repeat_interleave(heads_ / kv_heads_, 1);
   }
   at::Tensor scores = at::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(head_dim_));
-  at::Tensor blocked = at::ones({length, length}, x.options().dtype(at::kBool)).triu(1);
-  if (key_mask.defined()) blocked = blocked.logical_or(key_mask.eq(0).view({batch, 1, 1, length}));
+  // Query t (position start + t) sees keys 0..start + t.
+  at::Tensor blocked = at::ones({length, start + length}, x.options().dtype(at::kBool)).triu(start + 1);
+  if (key_mask.defined()) blocked = blocked.logical_or(key_mask.eq(0).view({batch, 1, 1, start + length}));
   scores = scores.masked_fill(blocked, -std::numeric_limits<float>::infinity());
   const at::Tensor weights = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
   const at::Tensor out = at::matmul(weights, v).transpose(1, 2).reshape({batch, length, heads_ * head_dim_});
@@ -123,8 +132,8 @@ DecoderLayerImpl::DecoderLayerImpl(const LlamaConfig& config, std::int64_t index
 }
 
 at::Tensor DecoderLayerImpl::forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                                     const at::Tensor& key_mask) {
-  const at::Tensor h = x + self_attn_(input_layernorm_(x), cos, sin, key_mask);
+                                     const at::Tensor& key_mask, const KvSlot* cache) {
+  const at::Tensor h = x + self_attn_->forward(input_layernorm_(x), cos, sin, key_mask, cache);
   return h + mlp_(post_attention_layernorm_(h));
 }
 
@@ -152,18 +161,42 @@ Llama::Llama(LlamaConfig config) : config_(std::move(config)) {
 Outputs Llama::forward(const Batch& batch) {
   const at::Tensor& ids = batch.at(keys::input_ids);
   const std::int64_t length = ids.size(1);
-  if (length > config_.max_position_embeddings) {
-    throw Error("llama", "a sequence of " + std::to_string(length) +
+  const bool cached = batch.has(keys::cache_position);
+  const std::int64_t start = cached ? batch.at(keys::cache_position).item<std::int64_t>() : 0;
+  if (start + length > config_.max_position_embeddings) {
+    throw Error("llama", "a sequence of " + std::to_string(start + length) +
                              " tokens is longer than max_position_embeddings = " +
                              std::to_string(config_.max_position_embeddings) + " (" + config_.source + ")");
   }
-  const auto [cos, sin] = rope_tables(config_, length, ids.device());
+  const auto tables = rope_tables(config_, start + length, ids.device());
+  const at::Tensor cos = tables.first.narrow(0, start, length);
+  const at::Tensor sin = tables.second.narrow(0, start, length);
   const at::Tensor key_mask = batch.get(keys::attention_mask);
   at::Tensor h = model_->embed_tokens(ids);
-  for (const auto& layer : *model_->layers) h = layer->as<DecoderLayer>()->forward(h, cos, sin, key_mask);
+  std::int64_t index = 0;
+  for (const auto& layer : *model_->layers) {
+    std::optional<KvSlot> slot;
+    if (cached) {
+      const std::string prefix = "past." + std::to_string(index);
+      slot = KvSlot{batch.at(prefix + ".key"), batch.at(prefix + ".value"), start};
+    }
+    h = layer->as<DecoderLayer>()->forward(h, cos, sin, key_mask, slot ? &*slot : nullptr);
+    ++index;
+  }
   h = model_->norm(h);
   const at::Tensor logits = lm_head_ ? lm_head_(h) : at::linear(h, model_->embed_tokens->weight);
   return {{keys::hidden, h}, {keys::logits, logits}};
+}
+
+Batch Llama::allocate_cache(std::int64_t sequences, std::int64_t length, const at::TensorOptions& options) {
+  Batch cache;
+  for (std::int64_t i = 0; i < config_.num_hidden_layers; ++i) {
+    for (const char* part : {".key", ".value"}) {
+      cache.set("past." + std::to_string(i) + part,
+                at::zeros({sequences, config_.num_key_value_heads, length, config_.head_dim}, options));
+    }
+  }
+  return cache;
 }
 
 NamedTensors Llama::head_parameters() {

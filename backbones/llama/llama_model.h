@@ -30,11 +30,20 @@ TORCH_MODULE(RmsNorm);
 std::pair<at::Tensor, at::Tensor> rope_tables(const LlamaConfig& config, std::int64_t positions,
                                               const at::Device& device);
 
+/// One layer's key/value cache [B, kv_heads, length, head_dim], and how many positions it already holds.
+struct KvSlot {
+  at::Tensor key;
+  at::Tensor value;
+  std::int64_t start = 0;
+};
+
 class AttentionImpl : public torch::nn::Module {
  public:
   AttentionImpl(const LlamaConfig& config, const std::string& prefix);
-  /// x [B, T, D] → [B, T, D]; `key_mask` [B, T] (1: a real token) or undefined.
-  at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& key_mask);
+  /// x [B, T, D] → [B, T, D]; `key_mask` [B, T] (1: a real token) or undefined. With `cache`, x holds the tokens
+  /// after `cache->start` cached ones: their keys and values are written into it and attention spans all of them.
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& key_mask,
+                     const KvSlot* cache = nullptr);
   std::vector<Site> sites() const { return {q_proj_, k_proj_, v_proj_, o_proj_}; }
 
  private:
@@ -60,7 +69,8 @@ TORCH_MODULE(Mlp);
 class DecoderLayerImpl : public torch::nn::Module {
  public:
   DecoderLayerImpl(const LlamaConfig& config, std::int64_t index);
-  at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& key_mask);
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& key_mask,
+                     const KvSlot* cache = nullptr);
   std::vector<Site> sites() const;
 
  private:
@@ -81,7 +91,7 @@ class DecoderImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Decoder);
 
-class Llama final : public Backbone {
+class Llama final : public Backbone, public CausalLm {
  public:
   explicit Llama(LlamaConfig config);
 
@@ -95,6 +105,10 @@ class Llama final : public Backbone {
 
   /// The model folder's tokenizer (tokenizer.model), read when first asked for; nullptr when the folder has none.
   const Tokenizer* tokenizer() override;
+  CausalLm* causal_lm() override { return this; }
+  /// `past.N.key` and `past.N.value` [sequences, kv_heads, length, head_dim] for each layer N.
+  Batch allocate_cache(std::int64_t sequences, std::int64_t length, const at::TensorOptions& options) override;
+  std::int64_t max_length() const override { return config_.max_position_embeddings; }
 
   const LlamaConfig& config() const { return config_; }
 

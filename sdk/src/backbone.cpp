@@ -9,6 +9,7 @@ namespace peft {
 Backbone::~Backbone() = default;
 ImageInput::~ImageInput() = default;
 ClassifierHead::~ClassifierHead() = default;
+CausalLm::~CausalLm() = default;
 
 ImageInput& require_image_input(Backbone& backbone, const std::string& component) {
   if (ImageInput* images = backbone.image_input()) return *images;

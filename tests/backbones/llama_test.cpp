@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapted_model.h"
+#include "generate.h"
 #include "peft/backbone.h"
 #include "peft/checkpoint_source.h"
 #include "peft/error.h"
@@ -202,4 +203,60 @@ CATCH_TEST_CASE("a tokenizer llama cannot use is one line naming the file") {
                               ": a tokenizer.json without tokenizer.model (a fast BPE tokenizer, as Llama-3's) is not "
                               "supported yet; SentencePiece tokenizer.model files are");
   CATCH_CHECK(tiny_llama()->tokenizer() == nullptr);  // the fixture folder has no tokenizer
+}
+
+CATCH_TEST_CASE("generation with the key/value cache equals re-running the whole sequence, with or without LoRA") {
+  auto llama = tiny_llama();
+  llama->load_checkpoint(peft::CheckpointSource::open(kFolder));
+  peft::MethodSection lora;
+  lora.plugin = "lora";
+  lora.context = "test [method]";
+  lora.targets = {"q_proj", "v_proj"};
+  lora.options = {{"r", std::int64_t{4}}, {"lora_alpha", 8.0}};
+  for (const bool adapted : {false, true}) {
+    CATCH_INFO("with LoRA: " << adapted);
+    peft::AdaptedModel model;
+    if (adapted) {
+      model = peft::adapt(peft::test::builtin_registry(), tiny_llama(), lora, false);
+      model.backbone->load_checkpoint(peft::CheckpointSource::open(kFolder));
+      peft::NamedTensors state;
+      for (const auto& [name, tensor] : io().tensors) {
+        if (name.rfind("base_model.model.", 0) == 0) state.emplace_back(name.substr(17), tensor);
+      }
+      model.method->load_adapter_state(state, "llama_tiny_io.safetensors");
+    } else {
+      model.backbone = llama;
+      model.method = peft::test::builtin_registry().methods().at("full").create(peft::Options());
+    }
+    const at::Tensor first = io().at("input_ids")[0].narrow(0, 0, 5);
+    const std::vector<std::int64_t> prompt(first.data_ptr<std::int64_t>(), first.data_ptr<std::int64_t>() + 5);
+    peft::GenerateOptions options;
+    options.max_new_tokens = 10;
+    options.keep_logits = true;
+    const peft::Generation cached = peft::generate_ids(model, prompt, std::nullopt, options);
+    options.use_cache = false;
+    const peft::Generation full = peft::generate_ids(model, prompt, std::nullopt, options);
+    CATCH_CHECK(cached.new_ids.size() == 10);
+    CATCH_CHECK(cached.new_ids == full.new_ids);
+    CATCH_REQUIRE(cached.logits.size() == full.logits.size());
+    for (std::size_t i = 0; i < cached.logits.size(); ++i) {
+      CATCH_CHECK(relative_error(cached.logits[i], full.logits[i]) < 1e-5);
+    }
+    // The first step's logits are the full forward's at the prompt's last position.
+    at::NoGradGuard no_grad;
+    const at::Tensor reference = model.logits(peft::Batch{{peft::keys::input_ids, first.view({1, 5})}})[0][4];
+    CATCH_CHECK(relative_error(cached.logits[0], reference) < 1e-5);
+    // Sampling is seeded: the same seed, the same tokens.
+    options.use_cache = true;
+    options.temperature = 0.8;
+    options.top_p = 0.9;
+    options.seed = 7;
+    CATCH_CHECK(peft::generate_ids(model, prompt, std::nullopt, options).new_ids ==
+                peft::generate_ids(model, prompt, std::nullopt, options).new_ids);
+  }
+  peft::AdaptedModel plain;
+  plain.backbone = llama;
+  plain.method = peft::test::builtin_registry().methods().at("full").create(peft::Options());
+  CATCH_CHECK_THROWS_WITH(peft::generate_ids(plain, std::vector<std::int64_t>(64, 3), std::nullopt, {}),
+                          "[generate] the prompt has 64 tokens, leaving no room before the model's maximum of 64");
 }

@@ -66,6 +66,23 @@ class PEFT_API ClassifierHead {
   virtual void reset_classifier(std::int64_t num_classes) = 0;
 };
 
+/// Capability of a causal language model that decodes incrementally: a generation step passes the tensors
+/// `allocate_cache` made in its batch, with `keys::cache_position` (a scalar: tokens already in the cache), and
+/// the backbone reads the cached keys and values, writes the new tokens' in place, and returns only their logits. So
+/// a step costs one token's forward, and methods that wrap forward (GIFT) need nothing special.
+class PEFT_API CausalLm {
+ public:
+  CausalLm() = default;
+  CausalLm(const CausalLm&) = delete;
+  CausalLm& operator=(const CausalLm&) = delete;
+  virtual ~CausalLm();
+
+  /// The cache for `sequences` sequences of up to `length` tokens, as named tensors to add to each step's batch.
+  virtual Batch allocate_cache(std::int64_t sequences, std::int64_t length, const at::TensorOptions& options) = 0;
+  /// The longest sequence the model takes (max_position_embeddings).
+  virtual std::int64_t max_length() const = 0;
+};
+
 /// A pretrained model that methods adapt, made by its plugin's factory from the recipe's `[backbone]` options.
 ///
 /// Parameter names follow the checkpoints the backbone reads (timm's `blocks.0.attn.qkv.weight`), so those load as
@@ -103,6 +120,7 @@ class PEFT_API Backbone : public torch::nn::Module {
   /// A text backbone's tokenizer (its checkpoint folder's); a peft::Error when the folder has one the backbone
   /// cannot read.
   virtual const Tokenizer* tokenizer() { return nullptr; }
+  virtual CausalLm* causal_lm() { return nullptr; }
 
   /// `forward`'s logits.
   at::Tensor logits(const Batch& batch) { return forward(batch).at(keys::logits); }

@@ -38,6 +38,8 @@ inline constexpr const char* attention_mask = "attention_mask";
 inline constexpr const char* logits = "logits";
 /// [B, N, D]: the tokens after the final norm, before pooling and the head (timm's forward_features).
 inline constexpr const char* hidden = "hidden";
+/// A scalar int64: how many tokens a causal LM's key/value cache already holds (CausalLm, backbone.h).
+inline constexpr const char* cache_position = "cache_position";
 }  // namespace keys
 
 /// Tensors by name, in the order they were set. `kind` names the collection in messages ("batch"), `component`

@@ -1,0 +1,117 @@
+#include "generate.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include "model_builder.h"
+#include "peft/error.h"
+#include "run.h"
+#include "run_files.h"
+
+namespace peft {
+namespace {
+
+at::Tensor ids_tensor(const std::vector<std::int64_t>& ids, const at::Device& device) {
+  return at::tensor(ids, at::kLong).view({1, -1}).to(device);
+}
+
+std::int64_t next_token(const at::Tensor& logits, const GenerateOptions& options, at::Generator& generator) {
+  if (options.temperature <= 0.0) return logits.argmax().item<std::int64_t>();
+  at::Tensor probabilities = at::softmax(logits.to(at::kFloat) / options.temperature, -1);
+  if (options.top_p < 1.0) {
+    const auto sorted = probabilities.sort(-1, true);
+    const at::Tensor& values = std::get<0>(sorted);
+    const at::Tensor& order = std::get<1>(sorted);
+    // Keep a token while the probability before it is still under top_p (the first always stays).
+    const at::Tensor before = values.cumsum(-1) - values;
+    const at::Tensor kept = values.masked_fill(before.ge(options.top_p), 0.0);
+    probabilities = at::zeros_like(probabilities).scatter(-1, order, kept);
+  }
+  return at::multinomial(probabilities, 1, false, generator).item<std::int64_t>();
+}
+
+// A backbone with no method: forward is the backbone's.
+class NoMethod final : public Method {
+ public:
+  void attach(Backbone&, const std::vector<Site>&) override {}
+  std::vector<TrainableTensor> trainable_tensors() override { return {}; }
+};
+
+}  // namespace
+
+AdaptedModel generation_model(const Registry& registry, const std::filesystem::path& folder) {
+  namespace fs = std::filesystem;
+  if (fs::exists(folder / kRecipeFile)) return load_run(registry, folder, false).model;
+  if (!fs::exists(folder / "config.json")) {
+    throw Error("generate",
+                folder.string() + " is neither a run folder (recipe.toml) nor a model folder (config.json)");
+  }
+  BackboneSection section;
+  section.plugin = "llama";
+  section.context = folder.string();
+  section.checkpoint = folder;
+  AdaptedModel model;
+  model.backbone = build_backbone(registry, section).backbone;
+  model.method = std::make_shared<NoMethod>();
+  model.method_name = "none";
+  return model;
+}
+
+Generation generate_ids(AdaptedModel& model, const std::vector<std::int64_t>& prompt_ids,
+                        std::optional<std::int64_t> eos_id, const GenerateOptions& options) {
+  CausalLm* lm = model.backbone->causal_lm();
+  if (lm == nullptr)
+    throw Error("generate", "backbone '" + model.backbone->name() + "' is not a causal language model");
+  if (prompt_ids.empty()) throw Error("generate", "the prompt is empty (and the tokenizer adds no BOS)");
+  const auto prompt_length = static_cast<std::int64_t>(prompt_ids.size());
+  if (prompt_length >= lm->max_length()) {
+    throw Error("generate", "the prompt has " + std::to_string(prompt_length) +
+                                " tokens, leaving no room before the model's maximum of " +
+                                std::to_string(lm->max_length()));
+  }
+  const std::int64_t steps = std::min(options.max_new_tokens, lm->max_length() - prompt_length);
+  const at::Tensor any_parameter = model.backbone->parameters().front();
+  const at::Device device = any_parameter.device();
+  at::NoGradGuard no_grad;
+  model.train(false);
+  at::Generator generator = at::detail::createCPUGenerator(options.seed);
+
+  Generation result;
+  std::vector<std::int64_t> sequence = prompt_ids;
+  Batch cache;
+  if (options.use_cache) cache = lm->allocate_cache(1, prompt_length + steps, any_parameter.options());
+  std::int64_t cached = 0;
+  for (std::int64_t step = 0; step < steps; ++step) {
+    Batch batch = options.use_cache ? cache : Batch();
+    const std::vector<std::int64_t> fresh(sequence.begin() + (options.use_cache ? cached : 0), sequence.end());
+    batch.set(keys::input_ids, ids_tensor(fresh, device));
+    if (options.use_cache) batch.set(keys::cache_position, at::scalar_tensor(cached, at::kLong));
+    const at::Tensor logits = model.forward(batch).at(keys::logits)[0][-1].to(at::kCPU);
+    cached = static_cast<std::int64_t>(sequence.size());
+    if (options.keep_logits) result.logits.push_back(logits);
+    const std::int64_t token = next_token(logits, options, generator);
+    if (eos_id && token == *eos_id) {
+      result.stopped_at_eos = true;
+      break;
+    }
+    sequence.push_back(token);
+    result.new_ids.push_back(token);
+  }
+  return result;
+}
+
+Generation generate_text(AdaptedModel& model, const std::string& prompt, const GenerateOptions& options) {
+  const Tokenizer* tokenizer = model.backbone->tokenizer();
+  if (tokenizer == nullptr) {
+    throw Error("generate", "backbone '" + model.backbone->name() +
+                                "' has no tokenizer (its model folder needs "
+                                "tokenizer.model)");
+  }
+  std::vector<std::int64_t> ids = tokenizer->encode(prompt);
+  if (tokenizer->adds_bos() && tokenizer->bos_id()) ids.insert(ids.begin(), *tokenizer->bos_id());
+  Generation result = generate_ids(model, ids, tokenizer->eos_id(), options);
+  result.text = tokenizer->decode(result.new_ids);
+  return result;
+}
+
+}  // namespace peft

@@ -1,0 +1,60 @@
+// `peft generate` on a Hugging Face model folder: config.json, weights, SentencePiece tokenizer.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "peft/backbone.h"
+#include "peft/safetensors.h"
+#include "peft/state_dict.h"
+#include "support/builtin_plugins.h"
+#include "support/run_command.h"
+#include "support/temp_folder.h"
+
+namespace fs = std::filesystem;
+using peft::test::quoted;
+using peft::test::run_peft;
+using peft::test::TempFolder;
+
+namespace {
+
+// A random tiny llama with the fixture tokenizer's 512-token vocabulary, saved as a model folder.
+fs::path model_folder(const TempFolder& folder) {
+  const fs::path model = folder / "model";
+  fs::create_directories(model);
+  std::ifstream in(fs::path(PEFT_REFERENCE_FIXTURE_DIR) / "llama_tiny" / "config.json");
+  std::string config(std::istreambuf_iterator<char>(in), {});
+  config.replace(config.find("\"vocab_size\": 97"), std::string("\"vocab_size\": 97").size(), "\"vocab_size\": 512");
+  peft::test::write_text(model / "config.json", config);
+  fs::copy_file(fs::path(PEFT_REFERENCE_FIXTURE_DIR) / "sentencepiece" / "tokenizer.model", model / "tokenizer.model");
+  at::manual_seed(5);
+  const auto llama = peft::test::make_backbone("llama", {{"config", (model / "config.json").string()}});
+  peft::write_safetensors(model / "model.safetensors", peft::state_dict(*llama));
+  return model;
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("peft generate continues a prompt from a model folder; the cache changes nothing but speed") {
+  TempFolder folder;
+  const fs::path model = model_folder(folder);
+  const std::string command = "generate " + quoted(model) + " --prompt 'Hello, world' --max-new-tokens 6 --json";
+  const auto cached = run_peft(command);
+  CATCH_INFO(cached.err);
+  CATCH_REQUIRE(cached.exit_code == 0);
+  const auto out = nlohmann::json::parse(cached.out);
+  CATCH_CHECK(out["prompt"] == "Hello, world");
+  const std::size_t count = out["ids"].size();
+  CATCH_CHECK((count == 6 || out["stopped_at_eos"].get<bool>()));
+  const auto full = run_peft(command + " --no-cache");
+  CATCH_REQUIRE(full.exit_code == 0);
+  CATCH_CHECK(nlohmann::json::parse(full.out)["ids"] == out["ids"]);
+  CATCH_CHECK(nlohmann::json::parse(full.out)["text"] == out["text"]);
+
+  // Sampling is seeded.
+  const std::string sampled = command + " --temperature 1.0 --top-p 0.9 --seed 3";
+  CATCH_CHECK(run_peft(sampled).out == run_peft(sampled).out);
+
+  peft::test::check_user_error(
+      run_peft("generate " + quoted(folder.path()) + " --prompt x"),
+      folder.path().string() + " is neither a run folder (recipe.toml) nor a model folder (config.json)");
+}
