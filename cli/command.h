@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "explain.h"
+#include "generate.h"
 
 namespace peft::cli {
 
@@ -68,10 +69,7 @@ struct EvalCommandOptions {
 struct GenerateCommandOptions {
   std::filesystem::path model;
   std::string prompt;
-  std::int64_t max_new_tokens = 64;
-  double temperature = 0.0;
-  double top_p = 1.0;
-  std::uint64_t seed = 0;
+  GenerateOptions generate;
   bool no_cache = false;
   bool json = false;
 };

@@ -93,17 +93,20 @@ int run_command_line(int argc, char** argv) {
       ->required()
       ->type_name("RUN_DIR|MODEL_DIR");
   generate_app->add_option("--prompt", generate.prompt, "The text to continue")->required();
-  generate_app->add_option("--max-new-tokens", generate.max_new_tokens, "At most this many new tokens (default 64)")
+  generate_app
+      ->add_option("--max-new-tokens", generate.generate.max_new_tokens, "At most this many new tokens (default 64)")
       ->check(CLI::PositiveNumber);
-  generate_app->add_option("--temperature", generate.temperature, "0: greedy (default); above: sampling")
+  generate_app->add_option("--temperature", generate.generate.temperature, "0: greedy (default); above: sampling")
       ->check(CLI::Range(0.0, 100.0));
-  generate_app->add_option("--top-p", generate.top_p, "Nucleus sampling: keep this much probability (default 1)")
+  generate_app
+      ->add_option("--top-p", generate.generate.top_p, "Nucleus sampling: keep this much probability (default 1)")
       ->check(CLI::Range(0.0, 1.0));
-  generate_app->add_option("--seed", generate.seed, "Sampling seed (default 0)");
+  generate_app->add_option("--seed", generate.generate.seed, "Sampling seed (default 0)");
   generate_app->add_flag("--no-cache", generate.no_cache, "Re-run the whole sequence each step (slow; for checks)");
   generate_app->add_flag("--json", generate.json, "Print one JSON object: text and token ids");
   EvalCommandOptions eval;
-  auto* eval_app = app.add_subcommand("eval", "Evaluate a finished run's model: top-1 and loss on a split");
+  auto* eval_app = app.add_subcommand(
+      "eval", "Evaluate a finished run's model on a split: the task's metrics (top-1 and loss for images)");
   eval_app->add_option("run", eval.run, "The run folder")->required()->type_name("RUN_DIR");
   eval_app->add_option("--split", eval.split, "The split (default: the recipe's eval_split)")->type_name("NAME");
   eval_app->add_flag("--json", eval.json, "Print one JSON object");

@@ -13,11 +13,7 @@ int run_generate_command(const GlobalOptions& global, const GenerateCommandOptio
   const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
   warn_rejections(plugins);
   AdaptedModel model = generation_model(plugins.registry, options.model);
-  GenerateOptions settings;
-  settings.max_new_tokens = options.max_new_tokens;
-  settings.temperature = options.temperature;
-  settings.top_p = options.top_p;
-  settings.seed = options.seed;
+  GenerateOptions settings = options.generate;
   settings.use_cache = !options.no_cache;
   const Generation generation = generate_text(model, options.prompt, settings);
   if (options.json) {
