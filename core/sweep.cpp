@@ -16,7 +16,6 @@
 #include "run.h"
 #include "run_files.h"
 #include "task_setup.h"
-#include "tasks/image_classification.h"
 #include "text_format.h"
 #include "train/interrupt.h"
 
@@ -171,23 +170,9 @@ std::vector<std::string> point_overrides(const std::vector<std::string>& assignm
   return overrides;
 }
 
-// The task the sweep's runs have, known without building the backbone: the recipe's, else image classification (a
-// backbone that reads no images is refused by the first run, as by peft run).
-ChosenTask sweep_task(const Registry& registry, const Recipe& recipe) {
-  ChosenTask chosen;
-  chosen.name = recipe.task.empty() ? kImageClassification : recipe.task;
-  chosen.entry = registry.tasks().find(chosen.name);
-  if (chosen.entry == nullptr) {
-    throw Error("recipe", recipe.task_context + ": task = '" + chosen.name +
-                              "' is not a loaded task, expected one of: " + join(registry.tasks().names()));
-  }
-  chosen.task = chosen.entry->create(Options());
-  return chosen;
-}
-
 // The metric that selects the configuration: [sweep] metric, else the task's primary one.
 MetricSpec sweep_metric(const Registry& registry, const Recipe& recipe) {
-  const ChosenTask chosen = sweep_task(registry, recipe);
+  const ChosenTask chosen = named_task(registry, recipe);  // a backbone without images fails its first run
   const SweepSection& sweep = *recipe.sweep;
   return sweep.metric.empty() ? find_metric(*chosen.task, chosen.task->primary_metric(), "task " + chosen.name)
                               : find_metric(*chosen.task, sweep.metric, sweep.metric_context);
@@ -206,7 +191,7 @@ void check_grid(const Registry& registry, const SweepRequest& request, const std
       resolve_options(plugin_entry(registry.methods(), *trial.method).options, trial.method->options,
                       trial.method->context, trial.method->option_contexts);
     }
-    if (trial.data) check_data_table(sweep_task(registry, trial), trial);
+    if (trial.data) check_data_table(named_task(registry, trial), trial);
   }
 }
 

@@ -7,8 +7,21 @@
 
 namespace peft {
 
-ChosenTask choose_task(const Registry& registry, const Recipe& recipe, Backbone& backbone) {
+ChosenTask named_task(const Registry& registry, const Recipe& recipe) {
   ChosenTask chosen;
+  chosen.name = recipe.task.empty() ? kImageClassification : recipe.task;
+  chosen.entry = registry.tasks().find(chosen.name);
+  if (chosen.entry == nullptr) {
+    const std::string known = join(registry.tasks().names());
+    throw Error("recipe",
+                recipe.task_context + ": task = '" + chosen.name +
+                    "' is not a loaded task, expected one of: " + (known.empty() ? "(none; see peft list)" : known));
+  }
+  chosen.task = chosen.entry->create(Options());  // its [data] keys come with read_data
+  return chosen;
+}
+
+ChosenTask choose_task(const Registry& registry, const Recipe& recipe, Backbone& backbone) {
   const std::vector<std::string> inputs = backbone.inputs();
   const bool reads_images = std::find(inputs.begin(), inputs.end(), keys::images) != inputs.end();
   const std::string where = recipe.task.empty() ? recipe.backbone.context : recipe.task_context;
@@ -17,14 +30,7 @@ ChosenTask choose_task(const Registry& registry, const Recipe& recipe, Backbone&
                               ", so the recipe must name its task (task = \"...\", one of: " +
                               join(registry.tasks().names()) + ")");
   }
-  chosen.name = recipe.task.empty() ? kImageClassification : recipe.task;
-  chosen.entry = registry.tasks().find(chosen.name);
-  if (chosen.entry == nullptr) {
-    const std::string known = join(registry.tasks().names());
-    throw Error("recipe", where + ": task = '" + chosen.name + "' is not a loaded task, expected one of: " +
-                              (known.empty() ? "(none; see peft list)" : known));
-  }
-  chosen.task = chosen.entry->create(Options());  // its [data] keys come with read_data
+  ChosenTask chosen = named_task(registry, recipe);
   const std::string refusal = chosen.task->refusal(backbone);
   if (!refusal.empty()) {
     throw Error("recipe", where + ": backbone '" + recipe.backbone.plugin + "' does not fit task '" + chosen.name +

@@ -22,6 +22,10 @@ struct ChosenTask {
   std::shared_ptr<Task> task;
 };
 
+/// The task `recipe` names (image_classification when it names none), made; an unknown task is a peft::Error naming
+/// the recipe's task key and listing the loaded ones. Needs no backbone: a sweep checks its metric with it.
+ChosenTask named_task(const Registry& registry, const Recipe& recipe);
+
 /// The task `recipe` names, or image_classification when it names none and the backbone reads images. Refused in
 /// one line naming the recipe: an unknown task (listing the loaded ones), no task for a backbone that reads no
 /// images, or a task that cannot run on the backbone (Task::refusal).
