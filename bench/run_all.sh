@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates bench/RESULTS.md from scratch: installs what the benchmarks need, builds peft, builds mini-vtab, runs
 # every benchmark in turn (mini-vtab accuracy table, ViT-B/16 step ratios, end to end against Python, PaCa scaling,
-# fraction of sgemm peak, how alike GIFT's cluster maps are) and writes their tables with the date, the machine and
-# the exact commands. Run it on an otherwise idle machine; about an hour on 2 cores. The mini-vtab runs are kept in
-# runs/bench-mini-vtab (delete it to retrain them; an interrupted table resumes).
+# fraction of sgemm peak, how alike GIFT's cluster maps are, llama against Python) and writes their tables with the
+# date, the machine and the exact commands. Run it on an otherwise idle machine; about an hour on 2 cores. The
+# mini-vtab runs are kept in runs/bench-mini-vtab (delete it to retrain them; an interrupted table resumes).
 #
 #   bench/run_all.sh
 #   BENCH_QUICK=1 bench/run_all.sh   (a few minutes: 1 task, 1 seed, 1 epoch, 1 round; writes
@@ -47,6 +47,11 @@ fi
 bench paca_scaling build/bin/paca_scaling --rounds "$((rounds + 2))"
 bench peak_fraction build/bin/peak_fraction --batch 8 --steps "$steps" --rounds "$rounds"
 bench cluster_maps bench/cluster_maps.sh "$runs" "$plot"
+if [[ -n ${BENCH_QUICK:-} ]]; then
+  bench llama env SHAPES=llama-tiny bench/llama.sh 1
+else
+  bench llama bench/llama.sh "$rounds"
+fi
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 memory=$(free -g | awk '/^Mem:/ {print $2}')
@@ -141,6 +146,18 @@ The first test image's sheet of each run (first and last layer, W + dW and W alo
 |---|---|---|
 | ![](results/cluster_maps_location.png) | ![](results/cluster_maps_count.png) | ![](results/cluster_maps_inverted.png) |
 SHEETS
+  cat <<'LLAMA'
+
+## 7. The llama backbone against the same model in Python PyTorch
+
+`bench/llama.sh`: random-weight LLaMA folders as Hugging Face saves them (BF16, two shards), read by both sides;
+fresh processes, alternating, medians over rounds. Train: LoRA r 8 on q_proj/v_proj, AdamW, next-token loss, batch
+× sequence as the script gives them; Python is `bench/reference/llama_reference.py` (transformers' LlamaForCausalLM
+eager path in plain PyTorch, Hugging Face peft's LoRA). Generate: greedy with a key/value cache (Python's grows by
+torch.cat, as transformers' DynamicCache), prefill included. "same": equal first-step loss and generated tokens.
+
+LLAMA
+  code llama
 } >"$results.tmp"
 mv "$results.tmp" "$results"
 echo "wrote $results ($(((SECONDS - start) / 60)) min)" >&2

@@ -5,6 +5,7 @@
 
 #include "model_builder.h"
 #include "peft/error.h"
+#include "peft/tokenizer.h"
 #include "run.h"
 #include "run_files.h"
 
@@ -28,6 +29,18 @@ std::int64_t next_token(const at::Tensor& logits, const GenerateOptions& options
     probabilities = at::zeros_like(probabilities).scatter(-1, order, kept);
   }
   return at::multinomial(probabilities, 1, false, generator).item<std::int64_t>();
+}
+
+// The new tokens as they read after the prompt: decoding them alone would drop the space SentencePiece folds into
+// a word's first piece ("▁world" → "world"), so the prompt and the continuation are decoded together and the
+// prompt's own text taken off (as HF's TextStreamer does).
+std::string continuation_text(const Tokenizer& tokenizer, std::vector<std::int64_t> prompt_ids,
+                              const std::vector<std::int64_t>& new_ids) {
+  const std::string prompt_text = tokenizer.decode(prompt_ids);
+  prompt_ids.insert(prompt_ids.end(), new_ids.begin(), new_ids.end());
+  const std::string whole = tokenizer.decode(prompt_ids);
+  if (whole.compare(0, prompt_text.size(), prompt_text) == 0) return whole.substr(prompt_text.size());
+  return tokenizer.decode(new_ids);  // a piece merged across the boundary: the new tokens on their own
 }
 
 // A backbone with no method: forward is the backbone's.
@@ -107,10 +120,11 @@ Generation generate_text(AdaptedModel& model, const std::string& prompt, const G
                                 "' has no tokenizer (its model folder needs "
                                 "tokenizer.model)");
   }
-  std::vector<std::int64_t> ids = tokenizer->encode(prompt);
+  const std::vector<std::int64_t> prompt_ids = tokenizer->encode(prompt);
+  std::vector<std::int64_t> ids = prompt_ids;
   if (tokenizer->adds_bos() && tokenizer->bos_id()) ids.insert(ids.begin(), *tokenizer->bos_id());
   Generation result = generate_ids(model, ids, tokenizer->eos_id(), options);
-  result.text = tokenizer->decode(result.new_ids);
+  result.text = continuation_text(*tokenizer, prompt_ids, result.new_ids);
   return result;
 }
 

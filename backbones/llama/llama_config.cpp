@@ -129,9 +129,56 @@ LlamaConfig read_llama_config(const std::filesystem::path& file) {
   result.tie_word_embeddings = fields.flag("tie_word_embeddings", false);
   result.attention_bias = fields.flag("attention_bias", false);
   result.mlp_bias = fields.flag("mlp_bias", false);
+  if (fields.has("attention_dropout")) {
+    const json& dropout = fields.at("attention_dropout");
+    if (!dropout.is_number() || dropout.get<double>() < 0.0 || dropout.get<double>() >= 1.0) {
+      fields.fail("attention_dropout", "= " + dropout.dump() + ", expected a number in [0, 1)");
+    }
+    result.attention_dropout = dropout.get<double>();
+  }
   result.bos_token_id = fields.token("bos_token_id");
   result.eos_token_id = fields.token("eos_token_id");
   return result;
+}
+
+const OptionTable<LlamaOptions>& llama_option_table() {
+  using O = LlamaOptions;
+  static const auto table =
+      OptionTable<O>()
+          .add("config", &O::config, "the model folder's config.json (set from [backbone] checkpoint = FOLDER)")
+          .add("max_length", &O::max_length,
+               "longest sequence accepted (default: config.json's max_position_embeddings)")
+          .at_least(1)
+          .add("attention_dropout", &O::attention_dropout,
+               "dropout on attention weights while training (default: config.json's)")
+          .in_range(0.0, 1.0)
+          .add_choice("attention", &O::attention,
+                      {{"auto", AttentionKernel::automatic},
+                       {"plain", AttentionKernel::plain},
+                       {"sdpa", AttentionKernel::sdpa}},
+                      "attention kernel: LibTorch's SDPA where the build has it, else plain")
+          .add("lm_head_site", &O::lm_head_site, "make lm_head a site targets may select (untied heads only)");
+  return table;
+}
+
+LlamaConfig llama_config_from(const LlamaOptions& options) {
+  if (!options.config) {
+    throw Error("llama", "[backbone] needs checkpoint = MODEL_FOLDER (or options.config = its config.json)");
+  }
+  LlamaConfig config = read_llama_config(*options.config);
+  if (options.max_length) config.max_position_embeddings = *options.max_length;
+  if (options.attention_dropout) config.attention_dropout = *options.attention_dropout;
+  if (options.attention == AttentionKernel::sdpa && !sdpa_available()) {
+    throw Error("llama",
+                "attention = 'sdpa' needs LibTorch 2.1 or later, which this build is not (use 'plain' or 'auto')");
+  }
+  config.attention = options.attention;
+  if (options.lm_head_site && config.tie_word_embeddings) {
+    throw Error("llama", "lm_head_site = true needs an untied head, but " + config.source +
+                             " has tie_word_embeddings = true (the head is the embedding)");
+  }
+  config.lm_head_site = options.lm_head_site;
+  return config;
 }
 
 }  // namespace peft::llama

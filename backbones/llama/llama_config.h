@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "peft/attention.h"
+#include "peft/option_table.h"
+
 namespace peft::llama {
 
 /// RoPE frequency scaling (`rope_scaling`): none, "linear" (positions divided by `factor`) or Llama-3.x's "llama3"
@@ -34,11 +37,37 @@ struct LlamaConfig {
   bool tie_word_embeddings = false;
   bool attention_bias = false;
   bool mlp_bias = false;
+  /// Dropout on the attention weights while training (config.json's attention_dropout; HF's default 0).
+  double attention_dropout = 0.0;
   std::optional<std::int64_t> bos_token_id;
   std::optional<std::int64_t> eos_token_id;
   /// The file it was read from, for messages.
   std::string source;
+
+  // Set by the recipe's options, not config.json.
+  AttentionKernel attention = AttentionKernel::automatic;
+  /// `lm_head` is a site (untied heads only).
+  bool lm_head_site = false;
 };
+
+/// The recipe's [backbone.options]: where config.json is, and the few settings a run may change. The architecture
+/// itself comes from config.json only.
+struct LlamaOptions {
+  /// The model folder's config.json (model_builder sets it from `[backbone] checkpoint = FOLDER`).
+  std::optional<std::string> config;
+  /// Overrides max_position_embeddings: the longest sequence a run accepts.
+  std::optional<std::int64_t> max_length;
+  /// Overrides config.json's attention_dropout.
+  std::optional<double> attention_dropout;
+  AttentionKernel attention = AttentionKernel::automatic;
+  /// Lists `lm_head` among the sites, so targets can select it (HF peft's target_modules = ["lm_head"]).
+  bool lm_head_site = false;
+};
+
+const OptionTable<LlamaOptions>& llama_option_table();
+
+/// config.json (options.config) with the options applied; a peft::Error names the file or the option.
+LlamaConfig llama_config_from(const LlamaOptions& options);
 
 /// Reads `file` (a config.json): `architectures` must name LlamaForCausalLM (or MistralForCausalLM), the sizes must
 /// be positive and consistent (heads divide hidden_size unless head_dim is given, key/value heads divide the heads),

@@ -2,8 +2,7 @@
 
 #include <ATen/ATen.h>
 
-#include <cmath>
-
+#include "llama_rope.h"
 #include "llama_tokenizer.h"
 #include "peft/error.h"
 #include "peft/state_dict.h"
@@ -12,32 +11,6 @@ namespace fs = std::filesystem;
 
 namespace peft::llama {
 namespace {
-
-// HF's rotate_half: (x1, x2) → (-x2, x1) over the two halves of the last dimension.
-at::Tensor rotate_half(const at::Tensor& x) {
-  const std::int64_t half = x.size(-1) / 2;
-  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
-}
-
-// RoPE's inverse frequencies, with the config's scaling (HF's _compute_default/linear/llama3_rope_parameters).
-at::Tensor inverse_frequencies(const LlamaConfig& config) {
-  const at::Tensor exponents =
-      at::arange(0, config.head_dim, 2, at::kLong).to(at::kFloat) / static_cast<double>(config.head_dim);
-  at::Tensor inv_freq = 1.0 / at::pow(config.rope_theta, exponents);
-  const RopeScaling& scaling = config.rope_scaling;
-  if (scaling.type == "linear") return inv_freq / scaling.factor;
-  if (scaling.type != "llama3") return inv_freq;
-  const double old_context = static_cast<double>(scaling.original_max_position_embeddings);
-  const double low_wavelen = old_context / scaling.low_freq_factor;
-  const double high_wavelen = old_context / scaling.high_freq_factor;
-  const at::Tensor wavelen = 2.0 * M_PI / inv_freq;
-  at::Tensor scaled = at::where(wavelen > low_wavelen, inv_freq / scaling.factor, inv_freq);
-  const at::Tensor smooth =
-      (old_context / wavelen - scaling.low_freq_factor) / (scaling.high_freq_factor - scaling.low_freq_factor);
-  const at::Tensor smoothed = (1 - smooth) * scaled / scaling.factor + smooth * scaled;
-  const at::Tensor medium = wavelen.ge(high_wavelen).logical_and(wavelen.le(low_wavelen));
-  return at::where(medium, smoothed, scaled);
-}
 
 Site make_site(const std::string& prefix, const std::string& name, std::int64_t in, std::int64_t out, bool bias) {
   return Site(prefix + "." + name, in, out, bias);
@@ -53,19 +26,12 @@ at::Tensor RmsNormImpl::forward(const at::Tensor& x) {
   return weight_ * (h * at::rsqrt(h.pow(2).mean(-1, true) + eps_)).to(x.scalar_type());
 }
 
-std::pair<at::Tensor, at::Tensor> rope_tables(const LlamaConfig& config, std::int64_t positions,
-                                              const at::Device& device) {
-  const at::Tensor inv_freq = inverse_frequencies(config).to(device);
-  const at::Tensor freqs =
-      at::outer(at::arange(positions, at::TensorOptions().dtype(at::kFloat).device(device)), inv_freq);
-  const at::Tensor emb = at::cat({freqs, freqs}, -1);
-  return {emb.cos(), emb.sin()};
-}
-
 AttentionImpl::AttentionImpl(const LlamaConfig& config, const std::string& prefix)
     : heads_(config.num_attention_heads),
       kv_heads_(config.num_key_value_heads),
       head_dim_(config.head_dim),
+      dropout_(config.attention_dropout),
+      kernel_(config.attention),
       q_proj_(register_module(
           "q_proj", make_site(prefix, "q_proj", config.hidden_size, heads_ * head_dim_, config.attention_bias))),
       k_proj_(register_module(
@@ -97,17 +63,13 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const at::Tensor& cos, co
     k = cache->key.narrow(2, 0, start + length);
     v = cache->value.narrow(2, 0, start + length);
   }
-  if (kv_heads_ != heads_) {  // grouped-query attention: query head h reads key/value head h / (heads / kv_heads)
-    k = k.repeat_interleave(heads_ / kv_heads_, 1);
-    v = v.repeat_interleave(heads_ / kv_heads_, 1);
-  }
-  at::Tensor scores = at::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(head_dim_));
-  // Query t (position start + t) sees keys 0..start + t.
-  at::Tensor blocked = at::ones({length, start + length}, x.options().dtype(at::kBool)).triu(start + 1);
-  if (key_mask.defined()) blocked = blocked.logical_or(key_mask.eq(0).view({batch, 1, 1, start + length}));
-  scores = scores.masked_fill(blocked, -std::numeric_limits<float>::infinity());
-  const at::Tensor weights = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
-  const at::Tensor out = at::matmul(weights, v).transpose(1, 2).reshape({batch, length, heads_ * head_dim_});
+  AttentionSpec spec;
+  spec.causal = true;  // query t (position start + t) reads keys 0..start + t
+  spec.past = start;
+  spec.key_mask = key_mask;
+  spec.dropout = is_training() ? dropout_ : 0.0;
+  spec.kernel = kernel_;
+  const at::Tensor out = peft::attention(q, k, v, spec).transpose(1, 2).reshape({batch, length, heads_ * head_dim_});
   return o_proj_(out);
 }
 
@@ -150,11 +112,10 @@ DecoderImpl::DecoderImpl(const LlamaConfig& config) {
   norm = register_module("norm", RmsNorm(config.hidden_size, config.rms_norm_eps));
 }
 
-Llama::Llama(LlamaConfig config) : config_(std::move(config)) {
+Llama::Llama(LlamaConfig config) : config_(std::move(config)), inv_freq_(rope_inverse_frequencies(config_)) {
   model_ = register_module("model", Decoder(config_));
   if (!config_.tie_word_embeddings) {
-    lm_head_ = register_module(
-        "lm_head", torch::nn::Linear(torch::nn::LinearOptions(config_.hidden_size, config_.vocab_size).bias(false)));
+    lm_head_ = register_module("lm_head", Site("lm_head", config_.hidden_size, config_.vocab_size, false));
   }
 }
 
@@ -165,12 +126,12 @@ Outputs Llama::forward(const Batch& batch) {
   const std::int64_t start = cached ? batch.at(keys::cache_position).item<std::int64_t>() : 0;
   if (start + length > config_.max_position_embeddings) {
     throw Error("llama", "a sequence of " + std::to_string(start + length) +
-                             " tokens is longer than max_position_embeddings = " +
-                             std::to_string(config_.max_position_embeddings) + " (" + config_.source + ")");
+                             " tokens is longer than the model's maximum of " +
+                             std::to_string(config_.max_position_embeddings) + " (max_position_embeddings in " +
+                             config_.source + ", or the backbone option max_length)");
   }
-  const auto tables = rope_tables(config_, start + length, ids.device());
-  const at::Tensor cos = tables.first.narrow(0, start, length);
-  const at::Tensor sin = tables.second.narrow(0, start, length);
+  if (inv_freq_.device() != ids.device()) inv_freq_ = inv_freq_.to(ids.device());
+  const auto [cos, sin] = rope_tables(inv_freq_, start, length);
   const at::Tensor key_mask = batch.get(keys::attention_mask);
   at::Tensor h = model_->embed_tokens(ids);
   std::int64_t index = 0;
@@ -184,7 +145,7 @@ Outputs Llama::forward(const Batch& batch) {
     ++index;
   }
   h = model_->norm(h);
-  const at::Tensor logits = lm_head_ ? lm_head_(h) : at::linear(h, model_->embed_tokens->weight);
+  const at::Tensor logits = lm_head_ ? lm_head_(h) : peft::linear(h, model_->embed_tokens->weight);
   return {{keys::hidden, h}, {keys::logits, logits}};
 }
 
@@ -209,6 +170,7 @@ std::vector<Site> Llama::sites() {
   for (const auto& layer : *model_->layers) {
     for (const Site& site : layer->as<DecoderLayer>()->sites()) all.push_back(site);
   }
+  if (config_.lm_head_site) all.push_back(lm_head_);
   return all;
 }
 

@@ -7,7 +7,6 @@
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/embedding.h>
-#include <torch/nn/modules/linear.h>
 
 #include "llama_config.h"
 #include "peft/backbone.h"
@@ -25,10 +24,6 @@ class RmsNormImpl : public torch::nn::Module {
   double eps_;
 };
 TORCH_MODULE(RmsNorm);
-
-/// cos and sin [T, head_dim] of RoPE for positions 0..T-1 (HF's layout: the frequencies repeated over both halves).
-std::pair<at::Tensor, at::Tensor> rope_tables(const LlamaConfig& config, std::int64_t positions,
-                                              const at::Device& device);
 
 /// One layer's key/value cache [B, kv_heads, length, head_dim], and how many positions it already holds.
 struct KvSlot {
@@ -50,6 +45,8 @@ class AttentionImpl : public torch::nn::Module {
   std::int64_t heads_;
   std::int64_t kv_heads_;
   std::int64_t head_dim_;
+  double dropout_;
+  AttentionKernel kernel_;
   Site q_proj_, k_proj_, v_proj_, o_proj_;
 };
 TORCH_MODULE(Attention);
@@ -114,9 +111,12 @@ class Llama final : public Backbone, public CausalLm {
 
  private:
   LlamaConfig config_;
+  /// RoPE's frequencies (float32; HF's non-persistent buffer: not in the state dict), moved to the input's device.
+  at::Tensor inv_freq_;
   std::unique_ptr<Tokenizer> tokenizer_;
   Decoder model_{nullptr};
-  torch::nn::Linear lm_head_{nullptr};
+  /// Untied heads only; a site when config.lm_head_site.
+  Site lm_head_{nullptr};
 };
 
 }  // namespace peft::llama

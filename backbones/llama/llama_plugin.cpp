@@ -6,14 +6,10 @@
 namespace {
 
 void register_llama(peft::Registry& registry) {
-  registry.add_backbone({"llama",
-                         "LLaMA-family decoders in Hugging Face layout (config.json, sharded safetensors)",
-                         [](const peft::Options& options) {
-                           return std::make_shared<peft::llama::Llama>(
-                               peft::llama::read_llama_config(options.get<std::string>("config")));
-                         },
-                         {{"config", peft::OptionType::string, std::nullopt,
-                           "the model folder's config.json (set from [backbone] checkpoint = FOLDER)"}}});
+  registry.add_backbone({"llama", "LLaMA-family decoders in Hugging Face layout (config.json, sharded safetensors)",
+                         peft::llama::llama_option_table(), [](const peft::llama::LlamaOptions& options) {
+                           return std::make_shared<peft::llama::Llama>(peft::llama::llama_config_from(options));
+                         }});
 }
 
 }  // namespace

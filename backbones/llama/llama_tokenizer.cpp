@@ -18,6 +18,7 @@ struct SpmLibrary {
   int (*info)(void*, int) = nullptr;
   int (*encode)(void*, const char*, std::size_t, int*, int) = nullptr;
   int (*decode)(void*, const int*, int, char*, int) = nullptr;
+  int (*piece_id)(void*, const char*) = nullptr;
 };
 
 namespace {
@@ -44,12 +45,46 @@ const SpmLibrary& spm_library() {
     bind(loaded.info, "peft_spm_info");
     bind(loaded.encode, "peft_spm_encode");
     bind(loaded.decode, "peft_spm_decode");
+    bind(loaded.piece_id, "peft_spm_piece_id");
     return loaded;
   }();
   return library;
 }
 
 std::optional<std::int64_t> present_id(int id) { return id < 0 ? std::nullopt : std::optional<std::int64_t>(id); }
+
+nlohmann::json read_json_object(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) return nlohmann::json::object();
+  nlohmann::json json = nlohmann::json::parse(in, nullptr, false);
+  if (!json.is_object()) throw Error("llama", file.string() + " is not a JSON object");
+  return json;
+}
+
+// A special token as transformers reads it: `"bos_token": "<s>"` or `{"content": "<s>", ...}` in
+// tokenizer_config.json, else in special_tokens_map.json; null there means none. Unset in both: the model's own.
+std::optional<std::int64_t> special_token(const SpmLibrary& spm, void* processor, const char* key,
+                                          std::optional<std::int64_t> model_default,
+                                          const std::vector<std::pair<fs::path, nlohmann::json>>& sources) {
+  for (const auto& [file, json] : sources) {
+    if (!json.contains(key)) continue;
+    const nlohmann::json& value = json[key];
+    if (value.is_null()) return std::nullopt;
+    const nlohmann::json& content = value.is_object() ? value.value("content", nlohmann::json()) : value;
+    if (!content.is_string()) {
+      throw Error("llama", file.string() + ": " + key + " = " + value.dump() +
+                               ", expected a token (a string or {\"content\": ...})");
+    }
+    const int id = spm.piece_id(processor, content.get<std::string>().c_str());
+    if (id < 0) {
+      throw Error("llama", file.string() + ": " + key + " '" + content.get<std::string>() +
+                               "' is not a piece of tokenizer.model (tokens added on top of it need tokenizer.json, "
+                               "not supported yet)");
+    }
+    return id;
+  }
+  return model_default;
+}
 
 }  // namespace
 
@@ -69,21 +104,21 @@ SentencePieceTokenizer::SentencePieceTokenizer(const fs::path& folder, std::int6
   processor_ = spm.load(model.c_str(), error, sizeof error);
   if (processor_ == nullptr) throw Error("llama", model.string() + ": not a SentencePiece model: " + error);
   vocab_size_ = spm.info(processor_, 0);
-  bos_ = present_id(spm.info(processor_, 1));
-  eos_ = present_id(spm.info(processor_, 2));
-  pad_ = present_id(spm.info(processor_, 3));
   const fs::path config_file = folder / "tokenizer_config.json";
-  if (std::ifstream in{config_file}) {
-    const nlohmann::json config = nlohmann::json::parse(in, nullptr, false);
-    if (!config.is_object()) throw Error("llama", config_file.string() + " is not a JSON object");
-    const auto flag = [&](const char* key, bool fallback) {
-      if (!config.contains(key) || config[key].is_null()) return fallback;
-      if (!config[key].is_boolean()) throw Error("llama", config_file.string() + ": " + key + " is not true or false");
-      return config[key].get<bool>();
-    };
-    add_bos_ = flag("add_bos_token", true);
-    add_eos_ = flag("add_eos_token", false);
-  }
+  const fs::path map_file = folder / "special_tokens_map.json";
+  const std::vector<std::pair<fs::path, nlohmann::json>> sources{{config_file, read_json_object(config_file)},
+                                                                 {map_file, read_json_object(map_file)}};
+  bos_ = special_token(spm, processor_, "bos_token", present_id(spm.info(processor_, 1)), sources);
+  eos_ = special_token(spm, processor_, "eos_token", present_id(spm.info(processor_, 2)), sources);
+  pad_ = special_token(spm, processor_, "pad_token", present_id(spm.info(processor_, 3)), sources);
+  const nlohmann::json& config = sources.front().second;
+  const auto flag = [&](const char* key, bool fallback) {
+    if (!config.contains(key) || config[key].is_null()) return fallback;
+    if (!config[key].is_boolean()) throw Error("llama", config_file.string() + ": " + key + " is not true or false");
+    return config[key].get<bool>();
+  };
+  add_bos_ = flag("add_bos_token", true);
+  add_eos_ = flag("add_eos_token", false);
   if (vocab_size_ > model_vocab_size) {
     throw Error("llama", model.string() + " has " + std::to_string(vocab_size_) +
                              " tokens, more than the model's vocab_size = " + std::to_string(model_vocab_size));

@@ -11,8 +11,10 @@ namespace peft::llama {
 class SentencePieceTokenizer final : public Tokenizer {
  public:
   /// Reads `folder`/tokenizer.model and, where present, tokenizer_config.json (add_bos_token, add_eos_token;
-  /// defaults true and false as LlamaTokenizer). A folder with only tokenizer.json (a fast, BPE tokenizer such as
-  /// Llama-3's) is a peft::Error naming it as not supported yet; so is a tokenizer larger than `model_vocab_size`.
+  /// defaults true and false as LlamaTokenizer) and the bos/eos/pad tokens of tokenizer_config.json or
+  /// special_tokens_map.json (pieces of the model; null: none; unset: the model's own). A folder with only
+  /// tokenizer.json (a fast, BPE tokenizer such as Llama-3's) is a peft::Error naming it as not supported yet; so is a
+  /// tokenizer larger than `model_vocab_size`.
   SentencePieceTokenizer(const std::filesystem::path& folder, std::int64_t model_vocab_size);
   ~SentencePieceTokenizer() override;
 

@@ -53,6 +53,13 @@ SHIM_EXPORT int peft_spm_info(void* processor, int what) {
   }
 }
 
+// The id of `piece` (`</s>`, `<unk>`), or -1 when the model has no such piece.
+SHIM_EXPORT int peft_spm_piece_id(void* processor, const char* piece) {
+  const auto* p = static_cast<sentencepiece::SentencePieceProcessor*>(processor);
+  const int id = p->PieceToId(piece);
+  return id == p->unk_id() && p->IdToPiece(id) != piece ? -1 : id;
+}
+
 // Writes up to `capacity` ids; returns how many there are (call again with more room when larger).
 SHIM_EXPORT int peft_spm_encode(void* processor, const char* text, std::size_t length, int* ids, int capacity) {
   const std::vector<int> encoded =

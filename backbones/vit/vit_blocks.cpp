@@ -3,7 +3,7 @@
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/linear.h>
 
-#include <cmath>
+#include "peft/attention.h"
 
 namespace peft::vit {
 
@@ -22,9 +22,8 @@ torch::Tensor drop_path(const torch::Tensor& x, double rate, bool training) {
 
 AttentionImpl::AttentionImpl(const std::string& prefix, std::int64_t dim, std::int64_t num_heads, bool qkv_bias,
                              double attn_drop_rate, double proj_drop_rate)
-    : num_heads_(num_heads), scale_(1.0 / std::sqrt(static_cast<double>(dim / num_heads))) {
+    : num_heads_(num_heads), attn_drop_rate_(attn_drop_rate) {
   qkv = register_module("qkv", Site(prefix + ".qkv", dim, dim * 3, qkv_bias));
-  attn_drop_ = register_module("attn_drop", torch::nn::Dropout(attn_drop_rate));
   proj = register_module("proj", Site(prefix + ".proj", dim, dim));
   proj_drop_ = register_module("proj_drop", torch::nn::Dropout(proj_drop_rate));
 }
@@ -47,9 +46,9 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
     const torch::Tensor bias_v = qkv->has_bias() ? qkv->bias.slice(0, 2 * dim, 3 * dim) : torch::Tensor();
     v = v + split_heads(torch::nn::functional::linear(value_input, weight_v, bias_v));
   }
-  torch::Tensor attention = torch::matmul(q * scale_, k.transpose(-2, -1)).softmax(-1);
-  attention = attn_drop_(attention);
-  const torch::Tensor mixed = torch::matmul(attention, v).transpose(1, 2).reshape({batch, tokens, dim});
+  AttentionSpec spec;
+  spec.dropout = is_training() ? attn_drop_rate_ : 0.0;
+  const torch::Tensor mixed = peft::attention(q, k, v, spec).transpose(1, 2).reshape({batch, tokens, dim});
   return proj_drop_(proj(mixed));
 }
 

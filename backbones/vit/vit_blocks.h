@@ -28,8 +28,7 @@ class AttentionImpl : public torch::nn::Module {
 
  private:
   std::int64_t num_heads_;
-  double scale_;
-  torch::nn::Dropout attn_drop_{nullptr};
+  double attn_drop_rate_;
   torch::nn::Dropout proj_drop_{nullptr};
 };
 TORCH_MODULE(Attention);

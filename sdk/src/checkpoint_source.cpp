@@ -116,6 +116,17 @@ at::Tensor CheckpointSource::read(const std::string& name) const {
   return shard ? shard->read(name) : in_memory_[found->second];
 }
 
+void CheckpointSource::read_into(const std::string& name, const at::Tensor& target) const {
+  const auto found = index_.find(name);
+  if (found == index_.end()) throw Error("checkpoint", source_ + " has no tensor '" + name + "'");
+  const auto& shard = shard_of_[found->second];
+  if (shard) {
+    shard->read_into(name, target);
+  } else {
+    target.copy_(in_memory_[found->second].view_as(target));
+  }
+}
+
 TensorFile CheckpointSource::read_all() const {
   TensorFile file;
   file.source = source_;

@@ -12,7 +12,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <numeric>
 
 #include "peft/error.h"
 
@@ -77,6 +79,17 @@ class MappedFile {
 
   const std::uint8_t* data() const { return data_; }
   std::uint64_t size() const { return size_; }
+
+  /// Drops the pages of bytes [begin, end) from this process (they stay in the page cache and fault back in from
+  /// the file if read again): a tensor copied out no longer counts twice in resident memory while a large
+  /// checkpoint loads.
+  void release(std::uint64_t begin, std::uint64_t end) const {
+    static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t first = begin / page * page;
+    const std::uint64_t last = std::min(size_, (end + page - 1) / page * page);
+    if (data_ == nullptr || last <= first) return;
+    ::madvise(const_cast<std::uint8_t*>(data_) + first, last - first, MADV_DONTNEED);
+  }
 
  private:
   const std::uint8_t* data_ = nullptr;
@@ -233,8 +246,41 @@ at::Tensor SafetensorsFile::read(const std::string& name) const {
   const Entry& entry = impl_->entries[found->second];
   at::Tensor tensor = at::empty(entry.shape, at::TensorOptions().dtype(entry.dtype));
   // Copied, not wrapped: the mapping goes away, and data in the file need not be aligned for its dtype.
-  if (entry.end > entry.begin) std::memcpy(tensor.data_ptr(), impl_->data + entry.begin, entry.end - entry.begin);
+  if (entry.end > entry.begin) {
+    std::memcpy(tensor.data_ptr(), impl_->data + entry.begin, entry.end - entry.begin);
+    const auto offset = static_cast<std::uint64_t>(impl_->data - impl_->mapped.data());
+    impl_->mapped.release(offset + entry.begin, offset + entry.end);
+  }
   return tensor;
+}
+
+void SafetensorsFile::read_into(const std::string& name, const at::Tensor& target) const {
+  const auto found = impl_->index.find(name);
+  if (found == impl_->index.end()) throw Error("safetensors", impl_->file + " has no tensor '" + name + "'");
+  const Entry& entry = impl_->entries[found->second];
+  const std::int64_t count = static_cast<std::int64_t>(
+      std::accumulate(entry.shape.begin(), entry.shape.end(), std::int64_t{1}, std::multiplies<std::int64_t>()));
+  if (count != target.numel()) {
+    throw Error("safetensors", impl_->file + ": '" + name + "' has " + std::to_string(count) +
+                                   " elements, the tensor it is read into " + std::to_string(target.numel()));
+  }
+  if (!target.is_contiguous()) {
+    target.copy_(read(name).view(target.sizes()));
+    return;
+  }
+  const at::Tensor flat = target.view({-1});
+  const std::int64_t item = static_cast<std::int64_t>(c10::elementSize(entry.dtype));
+  const std::int64_t chunk = std::max<std::int64_t>(1, (std::int64_t{4} << 20) / item);  // 4 MiB at a time
+  const at::Tensor staging = at::empty({std::min(chunk, count)}, at::TensorOptions().dtype(entry.dtype));
+  const auto offset = static_cast<std::uint64_t>(impl_->data - impl_->mapped.data());
+  for (std::int64_t done = 0; done < count; done += chunk) {
+    const std::int64_t n = std::min(chunk, count - done);
+    const std::uint64_t begin = entry.begin + static_cast<std::uint64_t>(done * item);
+    const std::uint64_t bytes = static_cast<std::uint64_t>(n * item);
+    std::memcpy(staging.data_ptr(), impl_->data + begin, bytes);
+    impl_->mapped.release(offset + begin, offset + begin + bytes);
+    flat.narrow(0, done, n).copy_(staging.narrow(0, 0, n));
+  }
 }
 
 const std::map<std::string, std::string>& SafetensorsFile::metadata() const { return impl_->metadata; }

@@ -1,12 +1,26 @@
 #include "peft/site.h"
 
+#include <ATen/ops/addmv.h>
 #include <ATen/ops/linear.h>
+#include <ATen/ops/mv.h>
 #include <torch/nn/init.h>
 
 #include <algorithm>
 #include <cmath>
 
 namespace peft {
+
+torch::Tensor linear(const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias) {
+  if (input.dim() >= 1 && input.numel() == input.size(-1) && input.numel() > 0 && input.device().is_cpu() &&
+      weight.dim() == 2) {
+    std::vector<std::int64_t> shape = input.sizes().vec();
+    shape.back() = weight.size(0);
+    const torch::Tensor row = input.reshape({-1});
+    const torch::Tensor out = bias.defined() ? at::addmv(bias, weight, row) : at::mv(weight, row);
+    return out.view(shape);
+  }
+  return at::linear(input, weight, bias);
+}
 
 SiteAdapter::~SiteAdapter() = default;
 torch::Tensor SiteAdapter::weight_delta(const torch::Tensor&) { return {}; }
@@ -32,7 +46,7 @@ torch::Tensor SiteImpl::forward(const torch::Tensor& input) {
     if (auto delta = adapter->weight_delta(weight); delta.defined()) effective_weight = effective_weight + delta;
     if (auto term = adapter->output_delta(input); term.defined()) output_terms.push_back(std::move(term));
   }
-  torch::Tensor output = at::linear(input, effective_weight, bias);
+  torch::Tensor output = linear(input, effective_weight, bias);
   for (const auto& term : output_terms) output = output + term;
   return output;
 }

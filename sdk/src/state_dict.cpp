@@ -22,7 +22,7 @@ void load_state_dict(torch::nn::Module& module, const CheckpointSource& source) 
   const std::vector<std::size_t> matched =
       match_named_shapes(targets, shapes, "checkpoint", source.source() + " does not fit the model");
   at::NoGradGuard no_grad;
-  for (std::size_t i = 0; i < targets.size(); ++i) targets[i].second.copy_(source.read(shapes[matched[i]].first));
+  for (std::size_t i = 0; i < targets.size(); ++i) source.read_into(shapes[matched[i]].first, targets[i].second);
 }
 
 }  // namespace peft

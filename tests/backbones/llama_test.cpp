@@ -189,6 +189,26 @@ CATCH_TEST_CASE("llama's SentencePiece tokenizer gives the ids and text python3-
   const auto sequence = tiny_llama(config)->tokenizer()->encode_sequence("Hello, world!");
   CATCH_CHECK(sequence.front() == 373);
   CATCH_CHECK(sequence.back() == 2);
+
+  // Special tokens as transformers reads them: tokenizer_config.json first, then special_tokens_map.json (a string
+  // or {"content": ...}); null means none.
+  peft::test::TempFolder special;
+  const fs::path special_config = tokenizer_folder(special, 512);
+  peft::test::write_text(
+      special / "special_tokens_map.json",
+      R"({"eos_token": {"content": "<unk>", "lstrip": false}, "pad_token": "</s>", "bos_token": "<s>"})");
+  peft::test::write_text(special / "tokenizer_config.json", R"({"bos_token": null, "pad_token": "<unk>"})");
+  const auto special_llama = tiny_llama(special_config);
+  const peft::Tokenizer* mapped = special_llama->tokenizer();
+  CATCH_CHECK(mapped->eos_id() == 0);
+  CATCH_CHECK(mapped->pad_id() == 0);
+  CATCH_CHECK_FALSE(mapped->bos_id().has_value());
+  CATCH_CHECK(mapped->encode_sequence("Hello, world!").front() == 373);  // add_bos_token, but no BOS token
+  peft::test::write_text(special / "tokenizer_config.json", R"({"eos_token": "<|im_end|>"})");
+  CATCH_CHECK_THROWS_WITH(tiny_llama(special_config)->tokenizer(),
+                          "[llama] " + (special / "tokenizer_config.json").string() +
+                              ": eos_token '<|im_end|>' is not a piece of tokenizer.model (tokens added on top of it "
+                              "need tokenizer.json, not supported yet)");
 }
 
 CATCH_TEST_CASE("a tokenizer llama cannot use is one line naming the file") {

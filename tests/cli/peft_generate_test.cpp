@@ -6,6 +6,7 @@
 #include "peft/backbone.h"
 #include "peft/safetensors.h"
 #include "peft/state_dict.h"
+#include "peft/tokenizer.h"
 #include "support/builtin_plugins.h"
 #include "support/run_command.h"
 #include "support/temp_folder.h"
@@ -45,6 +46,13 @@ CATCH_TEST_CASE("peft generate continues a prompt from a model folder; the cache
   CATCH_CHECK(out["prompt"] == "Hello, world");
   const std::size_t count = out["ids"].size();
   CATCH_CHECK((count == 6 || out["stopped_at_eos"].get<bool>()));
+  // The printed text continues the prompt as the tokens read after it, leading space included.
+  const auto llama = peft::test::make_backbone("llama", {{"config", (model / "config.json").string()}});
+  const peft::Tokenizer& tokenizer = *llama->tokenizer();
+  std::vector<std::int64_t> ids = tokenizer.encode("Hello, world");
+  for (const auto& id : out["ids"]) ids.push_back(id.get<std::int64_t>());
+  CATCH_CHECK("Hello, world" + out["text"].get<std::string>() == tokenizer.decode(ids));
+
   const auto full = run_peft(command + " --no-cache");
   CATCH_REQUIRE(full.exit_code == 0);
   CATCH_CHECK(nlohmann::json::parse(full.out)["ids"] == out["ids"]);

@@ -70,6 +70,25 @@ CATCH_TEST_CASE("write then read gives the same tensors for every dtype, and lea
   CATCH_CHECK(entries == 1);
 }
 
+CATCH_TEST_CASE("read_into converts a stored tensor into the model's, a few MiB at a time") {
+  TempFolder folder;
+  at::manual_seed(0);
+  // 2.5 M BF16 values: more than one 4 MiB chunk, the last one partial; an odd-length tensor first misaligns it.
+  const at::Tensor big = at::randn({2500, 1000}).to(at::kBFloat16);
+  const at::Tensor odd = at::randn({3}).to(at::kHalf);
+  peft::write_safetensors(folder / "m.safetensors", {{"odd", odd}, {"big", big}});
+  const peft::SafetensorsFile file(folder / "m.safetensors");
+  at::Tensor into = at::empty({2500, 1000});
+  file.read_into("big", into);
+  CATCH_CHECK(into.equal(big.to(at::kFloat)));
+  at::Tensor strided = at::empty({3, 2}).select(1, 0);  // not contiguous: read whole, then copied
+  file.read_into("odd", strided);
+  CATCH_CHECK(strided.equal(odd.to(at::kFloat)));
+  at::Tensor wrong = at::empty({4});
+  CATCH_CHECK_THROWS_WITH(file.read_into("odd", wrong),
+                          Catch::Contains("'odd' has 3 elements, the tensor it is read into 4"));
+}
+
 CATCH_TEST_CASE("every kind of broken file is one clear error naming the file") {
   TempFolder folder;
   const std::string good_header = R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})";

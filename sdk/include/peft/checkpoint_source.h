@@ -38,6 +38,8 @@ class PEFT_API CheckpointSource {
   const TensorInfo* find(const std::string& name) const;
   /// A CPU copy of `name` in its stored dtype, read from its shard; a peft::Error naming the source when absent.
   at::Tensor read(const std::string& name) const;
+  /// `read(name)` copied into `target` (SafetensorsFile::read_into for a file's tensors).
+  void read_into(const std::string& name, const at::Tensor& target) const;
   /// Every tensor read: for backbones whose checkpoints are small enough to handle whole (a ViT's).
   TensorFile read_all() const;
   /// The metadata of the (first) file.

@@ -55,6 +55,10 @@ class PEFT_API SafetensorsFile {
   const TensorInfo* find(const std::string& name) const;
   /// A CPU copy of the tensor called `name`, in its dtype; a peft::Error naming the file when there is none.
   at::Tensor read(const std::string& name) const;
+  /// Copies `name` into `target` (same number of elements, any dtype and device), converting as it goes through
+  /// a small staging buffer: no whole copy of the tensor in its stored dtype, and the file's pages are let go as
+  /// they are read, so loading a checkpoint adds little beyond the model itself to resident memory.
+  void read_into(const std::string& name, const at::Tensor& target) const;
   const std::map<std::string, std::string>& metadata() const;
   const std::string& source() const;
 

@@ -22,6 +22,11 @@
 
 namespace peft {
 
+/// x Wᵀ + b, as at::linear, except that a single row (one token while generating) on the CPU is a matrix-vector
+/// product: OpenBLAS runs GEMM with one row 2.7-9x slower than GEMV on the same weight (bench/README.md). Sites
+/// use it; a backbone's own matmuls with a weight (a tied LM head) should too.
+PEFT_API torch::Tensor linear(const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias = {});
+
 /// What one adapter contributes to a site. Both terms default to none (an undefined tensor).
 class PEFT_API SiteAdapter {
  public:
