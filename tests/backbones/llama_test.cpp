@@ -159,7 +159,7 @@ fs::path tokenizer_folder(const peft::test::TempFolder& folder, int vocab) {
 
 }  // namespace
 
-CATCH_TEST_CASE("llama's SentencePiece tokenizer gives the ids and text python3-sentencepiece gives") {
+CATCH_TEST_CASE("llama's SentencePiece tokenizer gives the ids and text python3-sentencepiece gives", "[tokenizer]") {
   peft::test::TempFolder folder;
   auto llama = tiny_llama(tokenizer_folder(folder, 512));
   const peft::Tokenizer* tokenizer = llama->tokenizer();
@@ -211,7 +211,7 @@ CATCH_TEST_CASE("llama's SentencePiece tokenizer gives the ids and text python3-
                               "need tokenizer.json, not supported yet)");
 }
 
-CATCH_TEST_CASE("a tokenizer llama cannot use is one line naming the file") {
+CATCH_TEST_CASE("a tokenizer llama cannot use is one line naming the file", "[tokenizer]") {
   peft::test::TempFolder folder;
   auto small = tiny_llama(tokenizer_folder(folder, 97));
   CATCH_CHECK_THROWS_WITH(small->tokenizer(), "[llama] " + (folder / "tokenizer.model").string() +

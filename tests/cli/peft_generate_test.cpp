@@ -35,7 +35,8 @@ fs::path model_folder(const TempFolder& folder) {
 
 }  // namespace
 
-CATCH_TEST_CASE("peft generate continues a prompt from a model folder; the cache changes nothing but speed") {
+CATCH_TEST_CASE("peft generate continues a prompt from a model folder; the cache changes nothing but speed",
+                "[tokenizer]") {
   TempFolder folder;
   const fs::path model = model_folder(folder);
   const std::string command = "generate " + quoted(model) + " --prompt 'Hello, world' --max-new-tokens 6 --json";

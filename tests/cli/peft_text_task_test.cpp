@@ -5,7 +5,10 @@
 #include <cmath>
 #include <fstream>
 
+#include "generate.h"
 #include "peft/safetensors.h"
+#include "plugin_loader.h"
+#include "support/builtin_plugins.h"
 #include "support/run_command.h"
 #include "support/run_folder.h"
 #include "support/temp_folder.h"
@@ -189,5 +192,23 @@ CATCH_TEST_CASE("LoRA and GIFT fine-tune the Hugging Face llama folder through p
     }
     CATCH_REQUIRE(perplexity.size() == 2);
     CATCH_CHECK(perplexity[1] < perplexity[0]);
+
+    // What peft generate runs on the run folder: the backbone with its trained adapters; merged, the same tokens.
+    const peft::PluginSet plugins = peft::discover_plugins({PEFT_TEXT_PLUGIN_DIR}, true);
+    peft::AdaptedModel tuned = peft::generation_model(plugins.registry, run);
+    peft::AdaptedModel base = peft::generation_model(plugins.registry, llama);
+    peft::GenerateOptions options;
+    options.max_new_tokens = 6;
+    options.keep_logits = true;
+    const std::vector<std::int64_t> prompt{1, 5, 6, 7};
+    const peft::Generation adapted = peft::generate_ids(tuned, prompt, std::nullopt, options);
+    const peft::Generation plain = peft::generate_ids(base, prompt, std::nullopt, options);
+    CATCH_CHECK(peft::test::relative_error(adapted.logits[0], plain.logits[0]) > 1e-4);
+    tuned.method->merge();
+    const peft::Generation merged = peft::generate_ids(tuned, prompt, std::nullopt, options);
+    CATCH_CHECK(merged.new_ids == adapted.new_ids);
+    for (std::size_t i = 0; i < merged.logits.size(); ++i) {
+      CATCH_CHECK(peft::test::relative_error(merged.logits[i], adapted.logits[i]) < 1e-5);
+    }
   }
 }
