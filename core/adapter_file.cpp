@@ -102,7 +102,19 @@ void save_adapter(const fs::path& folder, AdaptedModel& model, const std::string
       head_modules.push_back(module);
     }
   }
-  if (config.contains("peft_type") && !head_modules.empty()) config["modules_to_save"] = head_modules;
+  if (config.contains("peft_type")) {
+    if (!head_modules.empty()) config["modules_to_save"] = head_modules;
+    // What PeftModel.from_pretrained and llama.cpp's convert_lora_to_gguf.py read to find the base model: a
+    // Hugging Face model folder (the weights' folder, with its config.json), else the checkpoint file.
+    if (backbone_weights) {
+      const fs::path folder_of = backbone_weights->parent_path();
+      config["base_model_name_or_path"] =
+          fs::exists(folder_of / "config.json") && model.backbone->causal_lm() != nullptr ? folder_of.string()
+                                                                                          : backbone_weights->string();
+    }
+    // A causal LM adapted with its own, frozen LM head: PeftModelForCausalLM.
+    if (model.backbone->causal_lm() != nullptr && head_modules.empty()) config["task_type"] = "CAUSAL_LM";
+  }
   write_text_atomically(folder / kAdapterConfigFile, config.dump(2) + "\n");
 
   nlohmann::json options = nlohmann::json::object();

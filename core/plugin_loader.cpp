@@ -13,7 +13,7 @@
 
 #include "peft/error.h"
 #include "peft/plugin.h"
-#include "tasks/image_classification.h"
+#include "tasks/builtin_tasks.h"
 
 namespace fs = std::filesystem;
 

@@ -70,7 +70,7 @@ class ImageClassification final : public Task {
 
 }  // namespace
 
-void register_builtin_tasks(Registry& registry) {
+void register_image_classification(Registry& registry) {
   registry.add_task(
       {kImageClassification, "Image classification (VTAB-1k, FGVC, ImageFolder): a new head, cross-entropy, top-1",
        [](const Options&) { return std::make_shared<ImageClassification>(); }, data::image_data_option_specs()});

@@ -8,6 +8,7 @@
 #include "peft/state_dict.h"
 #include "peft/tokenizer.h"
 #include "support/builtin_plugins.h"
+#include "support/llama_folder.h"
 #include "support/run_command.h"
 #include "support/temp_folder.h"
 
@@ -16,29 +17,10 @@ using peft::test::quoted;
 using peft::test::run_peft;
 using peft::test::TempFolder;
 
-namespace {
-
-// A random tiny llama with the fixture tokenizer's 512-token vocabulary, saved as a model folder.
-fs::path model_folder(const TempFolder& folder) {
-  const fs::path model = folder / "model";
-  fs::create_directories(model);
-  std::ifstream in(fs::path(PEFT_REFERENCE_FIXTURE_DIR) / "llama_tiny" / "config.json");
-  std::string config(std::istreambuf_iterator<char>(in), {});
-  config.replace(config.find("\"vocab_size\": 97"), std::string("\"vocab_size\": 97").size(), "\"vocab_size\": 512");
-  peft::test::write_text(model / "config.json", config);
-  fs::copy_file(fs::path(PEFT_REFERENCE_FIXTURE_DIR) / "sentencepiece" / "tokenizer.model", model / "tokenizer.model");
-  at::manual_seed(5);
-  const auto llama = peft::test::make_backbone("llama", {{"config", (model / "config.json").string()}});
-  peft::write_safetensors(model / "model.safetensors", peft::state_dict(*llama));
-  return model;
-}
-
-}  // namespace
-
 CATCH_TEST_CASE("peft generate continues a prompt from a model folder; the cache changes nothing but speed",
                 "[tokenizer]") {
   TempFolder folder;
-  const fs::path model = model_folder(folder);
+  const fs::path model = peft::test::llama_model_folder(folder);
   const std::string command = "generate " + quoted(model) + " --prompt 'Hello, world' --max-new-tokens 6 --json";
   const auto cached = run_peft(command);
   CATCH_INFO(cached.err);

@@ -64,7 +64,7 @@ CATCH_TEST_CASE("a recipe whose task does not fit its backbone is a one-line err
   CATCH_CHECK_THROWS_WITH(peft::run_training(registry, request, progress),
                           "[recipe] " + (folder / "recipe.toml").string() +
                               ": backbone 'token_test' reads input_ids, attention_mask, so the recipe must name its "
-                              "task (task = \"...\", one of: image_classification)");
+                              "task (task = \"...\", one of: image_classification, causal_lm)");
   // Named, it is refused for what the backbone lacks.
   peft::test::write_text(folder / "recipe.toml", "task = \"image_classification\"\n" + recipe);
   CATCH_CHECK_THROWS_WITH(
@@ -73,9 +73,13 @@ CATCH_TEST_CASE("a recipe whose task does not fit its backbone is a one-line err
           ":1 task: backbone 'token_test' does not fit task 'image_classification': it reads input_ids, "
           "attention_mask and has no classification head; image classification gives it images and fits a "
           "classifier head");
+  peft::test::write_text(folder / "recipe.toml", "task = \"causal_lm\"\n" + recipe);
+  CATCH_CHECK_THROWS_WITH(peft::run_training(registry, request, progress),
+                          Catch::EndsWith(":1 task: backbone 'token_test' does not fit task 'causal_lm': it is not a "
+                                          "causal language model (no LM head predicting the next token)"));
   peft::test::write_text(folder / "recipe.toml", "task = \"captioning\"\n" + recipe);
   CATCH_CHECK_THROWS_WITH(peft::run_training(registry, request, progress),
                           Catch::EndsWith(":1 task: task = 'captioning' is not a loaded task, expected one of: "
-                                          "image_classification"));
+                                          "image_classification, causal_lm"));
   CATCH_CHECK_FALSE(std::filesystem::exists(folder / "run"));
 }

@@ -5,7 +5,7 @@
 #include "peft/backbone.h"
 #include "peft/error.h"
 #include "plugin_loader.h"
-#include "tasks/image_classification.h"
+#include "tasks/builtin_tasks.h"
 
 namespace peft::test {
 

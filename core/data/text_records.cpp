@@ -1,0 +1,102 @@
+#include "data/text_records.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "peft/error.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace peft::data {
+namespace {
+
+// The field `name` of `record` as text; a missing or non-string field is an error naming where and what is needed.
+std::string field(const json& record, const char* name, const std::string& where, const char* needs,
+                  bool optional = false) {
+  const auto found = record.find(name);
+  if (found == record.end() || found->is_null()) {
+    if (optional) return {};
+    throw Error("data", where + ": no '" + name + "' field (" + needs + ")");
+  }
+  if (!found->is_string()) throw Error("data", where + ": '" + name + "' is " + found->dump() + ", expected text");
+  return found->get<std::string>();
+}
+
+TextTemplate detect(const json& record) {
+  if (record.contains("instruction") && record.contains("output")) return TextTemplate::alpaca;
+  if (record.contains("prompt") && record.contains("completion")) return TextTemplate::prompt_completion;
+  return TextTemplate::text;
+}
+
+TextRecord map_record(const json& record, TextTemplate chosen, const std::string& where) {
+  if (!record.is_object()) throw Error("data", where + ": expected a JSON object, got " + record.dump());
+  switch (chosen) {
+    case TextTemplate::alpaca: {
+      const char* needs = "template alpaca: instruction, input (optional), output";
+      return {alpaca_prompt(field(record, "instruction", where, needs), field(record, "input", where, needs, true)),
+              field(record, "output", where, needs), where};
+    }
+    case TextTemplate::prompt_completion: {
+      const char* needs = "template prompt_completion: prompt, completion";
+      return {field(record, "prompt", where, needs), field(record, "completion", where, needs), where};
+    }
+    default:
+      return {"", field(record, "text", where, "template text: text"), where};
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& text_template_names() {
+  static const std::vector<std::string> names{"auto", "text", "alpaca", "prompt_completion"};
+  return names;
+}
+
+TextTemplate text_template_from(const std::string& name) {
+  if (name == "text") return TextTemplate::text;
+  if (name == "alpaca") return TextTemplate::alpaca;
+  if (name == "prompt_completion") return TextTemplate::prompt_completion;
+  return TextTemplate::automatic;
+}
+
+std::string alpaca_prompt(const std::string& instruction, const std::string& input) {
+  if (input.empty()) {
+    return "Below is an instruction that describes a task. Write a response that appropriately completes the "
+           "request.\n\n### Instruction:\n" +
+           instruction + "\n\n### Response:\n";
+  }
+  return "Below is an instruction that describes a task, paired with an input that provides further context. Write "
+         "a response that appropriately completes the request.\n\n### Instruction:\n" +
+         instruction + "\n\n### Input:\n" + input + "\n\n### Response:\n";
+}
+
+std::vector<TextRecord> read_text_records(const fs::path& file, TextTemplate chosen) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error("data", file.string() + " cannot be read (expected a .jsonl or .json file of records)");
+  std::vector<std::pair<json, std::string>> raw;  // record, where
+  if (file.extension() == ".json") {
+    const json all = json::parse(in, nullptr, false);
+    if (all.is_discarded()) throw Error("data", file.string() + " is not JSON");
+    if (!all.is_array()) throw Error("data", file.string() + ": expected a JSON array of records");
+    for (std::size_t i = 0; i < all.size(); ++i)
+      raw.emplace_back(all[i], file.string() + ": record " + std::to_string(i + 1));
+  } else {
+    std::string line;
+    for (std::size_t number = 1; std::getline(in, line); ++number) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      const std::string where = file.string() + ":" + std::to_string(number);
+      json record = json::parse(line, nullptr, false);
+      if (record.is_discarded()) throw Error("data", where + ": not a JSON object (JSON Lines: one record a line)");
+      raw.emplace_back(std::move(record), where);
+    }
+  }
+  if (raw.empty()) throw Error("data", file.string() + ": no records");
+  if (chosen == TextTemplate::automatic && raw.front().first.is_object()) chosen = detect(raw.front().first);
+  std::vector<TextRecord> records;
+  records.reserve(raw.size());
+  for (const auto& [record, where] : raw) records.push_back(map_record(record, chosen, where));
+  return records;
+}
+
+}  // namespace peft::data

@@ -1,0 +1,43 @@
+#pragma once
+// Text datasets as users have them: JSON Lines (`.jsonl`, an object a line) or a JSON array (`.json`), each record
+// mapped to a prompt and a response by a template: plain `text`, Alpaca's `instruction`/`input`/`output` (with
+// the Alpaca prompt), or `prompt`/`completion`.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace peft::data {
+
+enum class TextTemplate {
+  /// Chosen from the first record's fields: instruction+output → alpaca, prompt+completion, else text.
+  automatic,
+  /// `text`: no prompt; every token is trained on.
+  text,
+  /// `instruction`, optional `input`, `output`: the Alpaca prompt, the output as the response.
+  alpaca,
+  /// `prompt`, `completion`.
+  prompt_completion,
+};
+
+/// "auto", "text", "alpaca", "prompt_completion".
+const std::vector<std::string>& text_template_names();
+TextTemplate text_template_from(const std::string& name);
+
+/// One record: the prompt (not trained on unless the recipe asks) and the response; for `text`, the prompt is empty.
+struct TextRecord {
+  std::string prompt;
+  std::string response;
+  /// Where it came from, for messages: `file:line`.
+  std::string where;
+};
+
+/// Stanford Alpaca's prompt for an instruction and its (possibly empty) input.
+std::string alpaca_prompt(const std::string& instruction, const std::string& input);
+
+/// The records of `file`, mapped by `chosen` (resolved from the first record when automatic). A line that is not
+/// JSON, a record that is not an object or lacks a field its template needs, or a file with no records is a
+/// peft::Error naming the file and line.
+std::vector<TextRecord> read_text_records(const std::filesystem::path& file, TextTemplate chosen);
+
+}  // namespace peft::data

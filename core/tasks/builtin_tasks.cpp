@@ -1,0 +1,13 @@
+#include "tasks/builtin_tasks.h"
+
+#include "tasks/causal_lm.h"
+#include "tasks/image_classification.h"
+
+namespace peft {
+
+void register_builtin_tasks(Registry& registry) {
+  register_image_classification(registry);
+  register_causal_lm(registry);
+}
+
+}  // namespace peft

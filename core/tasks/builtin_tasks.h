@@ -1,0 +1,11 @@
+#pragma once
+
+#include "peft/registry.h"
+
+namespace peft {
+
+/// Registers the tasks the host has built in, before any plugin (a plugin cannot shadow them): image_classification
+/// and causal_lm.
+void register_builtin_tasks(Registry& registry);
+
+}  // namespace peft

@@ -1,0 +1,227 @@
+#include "tasks/causal_lm.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <mutex>
+#include <set>
+
+#include "data/text_records.h"
+#include "peft/backbone.h"
+#include "peft/error.h"
+#include "peft/task.h"
+#include "peft/tokenizer.h"
+
+namespace fs = std::filesystem;
+
+namespace peft {
+namespace {
+
+struct TextSettings {
+  fs::path train_file;
+  fs::path eval_file;
+  std::string train_split;
+  std::string eval_split;
+  data::TextTemplate chosen = data::TextTemplate::automatic;
+  std::int64_t max_length = 0;  // 0: the backbone's
+  bool truncation = true;
+  bool train_on_prompt = false;
+};
+
+TextSettings text_settings(const DataRequest& request) {
+  const Options& options = request.options;
+  if (!options.has("root")) request.fail("root", "is missing, expected the folder of <split>.jsonl files");
+  TextSettings settings;
+  const std::string extension = "." + options.one_of("format", {"jsonl", "json"});
+  settings.train_split = options.get<std::string>("train_split");
+  settings.eval_split = options.get<std::string>("eval_split");
+  settings.train_file = request.path("root") / (settings.train_split + extension);
+  settings.eval_file = request.path("root") / (settings.eval_split + extension);
+  settings.chosen = data::text_template_from(options.one_of("template", data::text_template_names()));
+  settings.max_length = options.get<std::int64_t>("max_length");
+  if (settings.max_length < 0)
+    request.fail("max_length", "= " + std::to_string(settings.max_length) + ", expected 0 (the model's) or more");
+  settings.truncation = options.get<bool>("truncation");
+  settings.train_on_prompt = options.get<bool>("train_on_prompt");
+  return settings;
+}
+
+// A split's records, tokenised when the loader asks for an example (in its worker threads): BOS (where the
+// tokenizer adds it), prompt + response as one text, EOS after a response (or where the tokenizer adds it to
+// plain text); labels are the ids with -100 on the prompt's tokens.
+class TokenizedText final : public Dataset {
+ public:
+  TokenizedText(std::vector<data::TextRecord> records, const Tokenizer& tokenizer, const TextSettings& settings,
+                std::int64_t max_length)
+      : records_(std::move(records)), tokenizer_(tokenizer), settings_(settings), max_length_(max_length) {}
+
+  std::int64_t size() const override { return static_cast<std::int64_t>(records_.size()); }
+
+  std::optional<Batch> example(std::int64_t index, std::int64_t) override {
+    const data::TextRecord& record = records_[static_cast<std::size_t>(index)];
+    std::vector<std::int64_t> ids;
+    if (tokenizer_.adds_bos() && tokenizer_.bos_id()) ids.push_back(*tokenizer_.bos_id());
+    // Plain text has no prompt: every id is a label, as transformers' run_clm has it (BOS is never a target).
+    const std::size_t prompt_length = record.prompt.empty() ? 0 : ids.size() + tokenizer_.encode(record.prompt).size();
+    const std::vector<std::int64_t> text = tokenizer_.encode(record.prompt + record.response);
+    ids.insert(ids.end(), text.begin(), text.end());
+    const bool eos = !record.prompt.empty() || tokenizer_.adds_eos();
+    if (eos && tokenizer_.eos_id()) ids.push_back(*tokenizer_.eos_id());
+    if (static_cast<std::int64_t>(ids.size()) > max_length_) {
+      if (!settings_.truncation) {
+        throw Error("data", record.where + ": " + std::to_string(ids.size()) + " tokens, longer than max_length = " +
+                                std::to_string(max_length_) + " (truncation = false)");
+      }
+      ids.resize(static_cast<std::size_t>(max_length_));
+    }
+    std::vector<std::int64_t> labels = ids;
+    if (!settings_.train_on_prompt) {
+      for (std::size_t i = 0; i < std::min(prompt_length, labels.size()); ++i) labels[i] = -100;
+    }
+    // Position 0 is never a target (the loss is shifted): a record with no target left trains nothing.
+    if (std::count_if(labels.begin() + 1, labels.end(), [](std::int64_t id) { return id != -100; }) == 0) {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      skipped_.insert(index);
+      return std::nullopt;
+    }
+    Batch example;
+    example.set(keys::input_ids, at::tensor(ids, at::kLong));
+    example.set(keys::labels, at::tensor(labels, at::kLong));
+    return example;
+  }
+
+  /// Right padding: the tokenizer's pad id (else 0), attention 0, label -100.
+  Batch collate(std::vector<Batch> examples) const override {
+    std::int64_t longest = 0;
+    for (const Batch& example : examples) longest = std::max(longest, example.at(keys::input_ids).size(0));
+    const auto count = static_cast<std::int64_t>(examples.size());
+    at::Tensor ids = at::full({count, longest}, tokenizer_.pad_id().value_or(0), at::kLong);
+    at::Tensor mask = at::zeros({count, longest}, at::kLong);
+    at::Tensor labels = at::full({count, longest}, -100, at::kLong);
+    for (std::int64_t i = 0; i < count; ++i) {
+      const Batch& example = examples[static_cast<std::size_t>(i)];
+      const std::int64_t length = example.at(keys::input_ids).size(0);
+      ids[i].narrow(0, 0, length).copy_(example.at(keys::input_ids));
+      labels[i].narrow(0, 0, length).copy_(example.at(keys::labels));
+      mask[i].narrow(0, 0, length).fill_(1);
+    }
+    return {{keys::input_ids, ids}, {keys::attention_mask, mask}, {keys::labels, labels}};
+  }
+
+  std::int64_t skipped() const override {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<std::int64_t>(skipped_.size());
+  }
+
+ private:
+  std::vector<data::TextRecord> records_;
+  const Tokenizer& tokenizer_;
+  TextSettings settings_;
+  std::int64_t max_length_;
+  mutable std::mutex mutex_;
+  std::set<std::int64_t> skipped_;
+};
+
+class CausalLmTask final : public Task {
+ public:
+  std::vector<std::string> provides() const override { return {keys::input_ids, keys::attention_mask, keys::labels}; }
+
+  std::string refusal(Backbone& backbone) const override {
+    if (backbone.causal_lm() != nullptr) return Task::refusal(backbone);
+    return "it is not a causal language model (no LM head predicting the next token)";
+  }
+
+  HeadPolicy head_policy() const override { return HeadPolicy::backbone_head; }
+
+  TaskData read_data(const DataRequest& request) override {
+    const TextSettings settings = text_settings(request);
+    const Tokenizer* tokenizer = request.backbone->tokenizer();
+    if (tokenizer == nullptr) {
+      throw Error("data", "backbone '" + request.backbone->name() +
+                              "' has no tokenizer, which causal_lm's text data needs (its model folder needs "
+                              "tokenizer.model)");
+    }
+    const std::int64_t model_maximum = request.backbone->causal_lm()->max_length();
+    const std::int64_t max_length = settings.max_length == 0 ? model_maximum : settings.max_length;
+    if (max_length > model_maximum) {
+      request.fail("max_length", "= " + std::to_string(max_length) + " is longer than the model's maximum of " +
+                                     std::to_string(model_maximum));
+    }
+    TaskData data;
+    data.train_split = settings.train_split;
+    data.eval_split = settings.eval_split;
+    data.train = std::make_shared<TokenizedText>(data::read_text_records(settings.train_file, settings.chosen),
+                                                 *tokenizer, settings, max_length);
+    data.eval = std::make_shared<TokenizedText>(data::read_text_records(settings.eval_file, settings.chosen),
+                                                *tokenizer, settings, max_length);
+    return data;
+  }
+
+  void check_data(const DataRequest& request) const override { text_settings(request); }
+
+  Loss loss(const Outputs& outputs, const Batch& batch, const LossSettings& settings) const override {
+    const auto [logits, targets] = shifted(outputs, batch);
+    return {
+        at::cross_entropy_loss(logits.to(at::kFloat), targets, {}, at::Reduction::Mean, -100, settings.label_smoothing),
+        static_cast<double>(targets.ne(-100).sum().item<std::int64_t>())};
+  }
+
+  void measure(const Outputs& outputs, const Batch& batch, Pass pass, Tally& tally) const override {
+    const auto [logits, targets] = shifted(outputs, batch);
+    const at::Tensor counted = targets.ne(-100);
+    const auto tokens = static_cast<double>(counted.sum().item<std::int64_t>());
+    const at::Tensor scores = logits.detach();
+    if (pass == Pass::eval) {
+      tally.add("loss",
+                at::cross_entropy_loss(scores.to(at::kFloat), targets, {}, at::Reduction::Sum, -100).item<double>(),
+                tokens);
+    }
+    const auto right = scores.argmax(1).eq(targets).logical_and(counted).sum().item<std::int64_t>();
+    tally.add("token_accuracy", static_cast<double>(right), tokens);
+  }
+
+  std::vector<MetricSpec> metrics() const override {
+    return {{"perplexity", false, false, "perplexity"},
+            {"loss", false, false, "loss"},
+            {"token_accuracy", true, true, "token accuracy"}};
+  }
+  std::string primary_metric() const override { return "perplexity"; }
+  MetricValues values(const Tally& tally) const override {
+    return {{"perplexity", std::exp(tally.mean("loss"))},
+            {"loss", tally.mean("loss")},
+            {"token_accuracy", tally.mean("token_accuracy")}};
+  }
+  std::string unit() const override { return "sequences"; }
+
+ private:
+  // Logits at positions 0..T-2 against the labels at 1..T-1, flattened.
+  static std::pair<at::Tensor, at::Tensor> shifted(const Outputs& outputs, const Batch& batch) {
+    const at::Tensor& logits = outputs.at(keys::logits);
+    const std::int64_t length = logits.size(1) - 1;
+    return {logits.narrow(1, 0, length).reshape({-1, logits.size(-1)}),
+            batch.at(keys::labels).narrow(1, 1, length).reshape({-1})};
+  }
+};
+
+std::vector<OptionSpec> text_data_keys() {
+  return {
+      {"root", OptionType::string, std::nullopt, "the folder of <split>.jsonl (or .json) files"},
+      {"format", OptionType::string, std::string("jsonl"), "jsonl: an object a line | json: an array of objects"},
+      {"train_split", OptionType::string, std::string("train"), "the training split"},
+      {"eval_split", OptionType::string, std::string("val"), "the evaluation split"},
+      {"template", OptionType::string, std::string("auto"),
+       "auto | text | alpaca (instruction, input, output) | prompt_completion (prompt, completion)"},
+      {"max_length", OptionType::integer, std::int64_t{0}, "tokens per sequence (0: the model's maximum)"},
+      {"truncation", OptionType::boolean, true, "cut longer sequences at max_length (false: an error)"},
+      {"train_on_prompt", OptionType::boolean, false, "train on the prompt's tokens too (default: the response's)"}};
+}
+
+}  // namespace
+
+void register_causal_lm(Registry& registry) {
+  registry.add_task({kCausalLm,
+                     "Causal language modelling on text records: next-token loss on the responses, perplexity",
+                     [](const Options&) { return std::make_shared<CausalLmTask>(); }, text_data_keys()});
+}
+
+}  // namespace peft

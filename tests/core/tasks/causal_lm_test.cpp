@@ -1,0 +1,219 @@
+// The causal_lm task: text records as users have them (JSON Lines, JSON arrays; plain text, Alpaca,
+// prompt/completion) tokenised with the backbone's tokenizer, labels -100 on the prompt and on padding, the
+// shifted loss; bad records named by file and line; and a LoRA run on a llama model folder through peft run.
+#include <ATen/ATen.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "data/text_records.h"
+#include "peft/backbone.h"
+#include "peft/error.h"
+#include "peft/safetensors.h"
+#include "peft/task.h"
+#include "peft/tokenizer.h"
+#include "support/builtin_plugins.h"
+#include "support/llama_folder.h"
+#include "support/run_command.h"
+#include "support/run_folder.h"
+#include "support/temp_folder.h"
+
+namespace fs = std::filesystem;
+using peft::test::TempFolder;
+using peft::test::write_text;
+
+namespace {
+
+struct TextTask {
+  std::shared_ptr<peft::Backbone> llama;
+  std::shared_ptr<peft::Task> task;
+  peft::TaskData data;
+};
+
+TextTask read(const TempFolder& folder, const fs::path& model, std::map<std::string, peft::OptionValue> given) {
+  const peft::Registry& registry = peft::test::builtin_registry();
+  const auto& entry = registry.tasks().at("causal_lm");
+  TextTask text;
+  text.llama = peft::test::make_backbone("llama", {{"config", (model / "config.json").string()}});
+  text.task = entry.create(peft::Options());
+  given.emplace("root", (folder / "data").string());
+  peft::DataRequest request;
+  request.options = peft::resolve_options(entry.options, given, "test [data]");
+  request.recipe_folder = folder.path();
+  request.backbone = text.llama.get();
+  text.data = text.task->read_data(request);
+  return text;
+}
+
+std::vector<std::int64_t> values(const at::Tensor& tensor) {
+  const at::Tensor flat = tensor.contiguous();
+  return {flat.data_ptr<std::int64_t>(), flat.data_ptr<std::int64_t>() + flat.numel()};
+}
+
+std::string read_error(const TempFolder& folder, const fs::path& model,
+                       std::map<std::string, peft::OptionValue> given) {
+  try {
+    read(folder, model, std::move(given));
+  } catch (const peft::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("causal_lm tokenises Alpaca records as HF does: BOS, prompt and response, EOS; loss on the response",
+                "[tokenizer]") {
+  TempFolder folder;
+  const fs::path model = peft::test::llama_model_folder(folder);
+  write_text(folder / "data/train.jsonl", R"({"instruction": "Reverse the word.", "input": "stone", "output": "enots"})"
+                                          "\n\n"
+                                          R"({"instruction": "Say hello.", "output": "Hello!"})"
+                                          "\n");
+  write_text(folder / "data/val.jsonl", R"({"instruction": "Say hello.", "input": "", "output": "Hello!"})");
+  const TextTask text = read(folder, model, {});
+  const peft::Tokenizer& tokenizer = *text.llama->tokenizer();
+  CATCH_REQUIRE(text.data.train->size() == 2);  // the blank line is not a record
+
+  const std::string prompt = peft::data::alpaca_prompt("Reverse the word.", "stone");
+  CATCH_CHECK(prompt.find("### Input:\nstone\n\n### Response:\n") != std::string::npos);
+  const std::optional<peft::Batch> got = text.data.train->example(0, 0);
+  CATCH_REQUIRE(got.has_value());
+  const peft::Batch first = *got;
+  std::vector<std::int64_t> expected{*tokenizer.bos_id()};
+  for (const auto id : tokenizer.encode(prompt + "enots")) expected.push_back(id);
+  expected.push_back(*tokenizer.eos_id());
+  CATCH_CHECK(values(first.at(peft::keys::input_ids)) == expected);
+  const std::vector<std::int64_t> labels = values(first.at(peft::keys::labels));
+  const std::size_t prompt_tokens = 1 + tokenizer.encode(prompt).size();
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    CATCH_CHECK(labels[i] == (i < prompt_tokens ? -100 : expected[i]));
+  }
+  // The record without input gets Alpaca's shorter prompt.
+  const std::vector<std::int64_t> second = values(text.data.train->example(1, 0)->at(peft::keys::input_ids));
+  CATCH_CHECK(tokenizer.decode(second).find("paired with an input") == std::string::npos);
+
+  // A batch pads on the right: attention 0, label -100; the loss averages over the response tokens only.
+  std::vector<peft::Batch> examples{first, *text.data.train->example(1, 0)};
+  const peft::Batch batch = text.data.train->collate(examples);
+  const at::Tensor mask = batch.at(peft::keys::attention_mask);
+  CATCH_CHECK(mask[1].sum().item<std::int64_t>() == static_cast<std::int64_t>(second.size()));
+  CATCH_CHECK(batch.at(peft::keys::labels)[1]
+                  .narrow(0, second.size(), mask.size(1) - second.size())
+                  .eq(-100)
+                  .all()
+                  .item<bool>());
+  at::manual_seed(0);
+  const at::Tensor logits = at::randn({2, mask.size(1), 512});
+  const peft::Loss loss = text.task->loss({{peft::keys::logits, logits}}, batch, {});
+  const at::Tensor targets = batch.at(peft::keys::labels).narrow(1, 1, mask.size(1) - 1).reshape({-1});
+  CATCH_CHECK(loss.weight == static_cast<double>(targets.ne(-100).sum().item<std::int64_t>()));
+  const at::Tensor by_hand = at::cross_entropy_loss(logits.narrow(1, 0, mask.size(1) - 1).reshape({-1, 512}), targets);
+  CATCH_CHECK(std::abs(loss.value.item<double>() - by_hand.item<double>()) < 1e-6);
+
+  // train_on_prompt: every token but padding is a target.
+  const TextTask whole = read(folder, model, {{"train_on_prompt", true}});
+  CATCH_CHECK(values(whole.data.train->example(0, 0)->at(peft::keys::labels)) == expected);
+}
+
+CATCH_TEST_CASE("causal_lm reads plain text and prompt/completion, JSON arrays, and truncates at max_length",
+                "[tokenizer]") {
+  TempFolder folder;
+  const fs::path model = peft::test::llama_model_folder(folder);
+  write_text(folder / "data/train.json",
+             R"([{"prompt": "2 + 2 =", "completion": " 4"}, {"prompt": "3 + 3 =", "completion": " 6"}])");
+  write_text(folder / "data/val.json", R"([{"prompt": "1 + 1 =", "completion": " 2"}])");
+  const TextTask pairs = read(folder, model, {{"format", std::string("json")}});
+  const peft::Tokenizer& tokenizer = *pairs.llama->tokenizer();
+  const auto ids = values(pairs.data.train->example(0, 0)->at(peft::keys::input_ids));
+  CATCH_CHECK(tokenizer.decode(ids) == "2 + 2 = 4");
+  CATCH_CHECK(ids.back() == *tokenizer.eos_id());
+
+  write_text(folder / "data/train.jsonl", R"({"text": "The quick brown fox jumps over the lazy dog."})");
+  write_text(folder / "data/val.jsonl", R"({"text": "Hello, world!"})");
+  const TextTask text = read(folder, model, {{"max_length", std::int64_t{5}}});
+  const peft::Batch cut = *text.data.train->example(0, 0);
+  CATCH_CHECK(cut.at(peft::keys::input_ids).size(0) == 5);
+  CATCH_CHECK(values(cut.at(peft::keys::labels)) == values(cut.at(peft::keys::input_ids)));  // plain text: all targets
+  CATCH_CHECK(values(cut.at(peft::keys::input_ids)).front() == *tokenizer.bos_id());
+  CATCH_CHECK_THROWS_WITH(
+      read(folder, model, {{"max_length", std::int64_t{5}}, {"truncation", false}}).data.train->example(0, 0),
+      Catch::Contains("train.jsonl:1: 29 tokens, longer than max_length = 5 (truncation = false)"));
+}
+
+CATCH_TEST_CASE("bad text data is one line naming the file, the line and what was expected", "[tokenizer]") {
+  TempFolder folder;
+  const fs::path model = peft::test::llama_model_folder(folder);
+  write_text(folder / "data/val.jsonl", R"({"text": "fine"})");
+  const std::string train = (folder / "data/train.jsonl").string();
+  write_text(train, "{\"text\": \"fine\"}\n{\"text\": \"oops\"\n");
+  CATCH_CHECK(read_error(folder, model, {}) ==
+              "[data] " + train + ":2: not a JSON object (JSON Lines: one record a line)");
+  write_text(train, "{\"instruction\": \"a\", \"output\": \"b\"}\n{\"instruction\": \"c\"}\n");
+  CATCH_CHECK(read_error(folder, model, {}) ==
+              "[data] " + train + ":2: no 'output' field (template alpaca: instruction, input (optional), output)");
+  write_text(train, "{\"text\": 3}\n");
+  CATCH_CHECK(read_error(folder, model, {}) == "[data] " + train + ":1: 'text' is 3, expected text");
+  write_text(train, "\n");
+  CATCH_CHECK(read_error(folder, model, {}) == "[data] " + train + ": no records");
+  fs::remove(train);
+  CATCH_CHECK_THAT(read_error(folder, model, {}), Catch::Contains(train + " cannot be read"));
+  write_text(train, "{\"text\": \"fine\"}\n");
+  CATCH_CHECK_THAT(read_error(folder, model, {{"template", std::string("chat")}}), Catch::Contains("template"));
+  CATCH_CHECK_THAT(read_error(folder, model, {{"max_length", std::int64_t{513}}}),
+                   Catch::Contains("max_length = 513 is longer than the model's maximum of 512"));
+}
+
+CATCH_TEST_CASE("LoRA fine-tunes a llama model folder on JSON Lines through peft run, perplexity falling",
+                "[tokenizer]") {
+  TempFolder folder;
+  const fs::path model = peft::test::llama_model_folder(folder);
+  std::string train;
+  for (int i = 0; i < 24; ++i) {
+    train += R"({"instruction": "Count on from )" + std::to_string(i % 7) + R"(.", "output": ")" +
+             std::to_string(i % 7 + 1) + " " + std::to_string(i % 7 + 2) + "\"}\n";
+  }
+  write_text(folder / "data/train.jsonl", train);
+  write_text(folder / "data/val.jsonl", train.substr(0, train.find('\n', train.find('\n') + 1) + 1));
+  const fs::path recipe = folder / "recipe.toml";
+  write_text(recipe,
+             "schema_version = 1\ntask = \"causal_lm\"\nseed = 1\nthreads = 1\n[backbone]\nplugin = \"llama\"\n"
+             "checkpoint = \"" +
+                 model.string() +
+                 "\"\n[method]\nplugin = \"lora\"\ntargets = [\"q_proj\", \"v_proj\"]\n"
+                 "[data]\nroot = \"data\"\nworkers = 1\n[train]\nepochs = 3\nbatch_size = 8\nlr = 0.01\n"
+                 "warmup_epochs = 0\neval_every = 1\n");
+  const fs::path run = folder / "run";
+  const auto trained = peft::test::run_peft("run " + peft::test::quoted(recipe) + " --out " + peft::test::quoted(run));
+  CATCH_INFO(trained.err);
+  CATCH_REQUIRE(trained.exit_code == 0);
+  const auto summary = peft::test::read_json(run / "summary.json");
+  CATCH_CHECK(summary["task"] == "causal_lm");
+  CATCH_CHECK(summary["primary_metric"] == "perplexity");
+  std::vector<double> perplexity;
+  for (const auto& record : peft::test::metric_records(run)) {
+    if (record["type"] == "eval") perplexity.push_back(record["perplexity"].get<double>());
+  }
+  CATCH_REQUIRE(perplexity.size() == 3);
+  CATCH_CHECK(perplexity[2] < perplexity[0]);
+
+  // The adapter in Hugging Face peft's layout for a causal LM: PeftModel.from_pretrained reads adapter_config.json's
+  // task_type and base model, llama.cpp's convert_lora_to_gguf.py strips "base_model.model." from each key to find
+  // the base tensor and accepts only lora_A / lora_B weights.
+  const auto config = peft::test::read_json(run / "adapter_config.json");
+  CATCH_CHECK(config["peft_type"] == "LORA");
+  CATCH_CHECK(config["task_type"] == "CAUSAL_LM");
+  CATCH_CHECK(config["base_model_name_or_path"] == model.string());
+  CATCH_CHECK(config["target_modules"].size() == 4);
+  CATCH_CHECK(config["target_modules"][0] == "model.layers.0.self_attn.q_proj");
+  const peft::TensorFile adapter = peft::read_safetensors(run / "adapter_model.safetensors");
+  CATCH_REQUIRE(adapter.tensors.size() == 8);
+  for (const auto& [name, tensor] : adapter.tensors) {
+    CATCH_INFO(name);
+    CATCH_CHECK(name.rfind("base_model.model.model.layers.", 0) == 0);
+    const bool lora = name.size() > 14 && (name.compare(name.size() - 14, 14, ".lora_A.weight") == 0 ||
+                                           name.compare(name.size() - 14, 14, ".lora_B.weight") == 0);
+    CATCH_CHECK(lora);
+  }
+}
