@@ -78,6 +78,8 @@ struct MergeCommandOptions {
   std::filesystem::path run;
   std::filesystem::path output;
   bool overwrite = false;
+  /// A model folder's largest shard ("5GB", transformers' default).
+  std::string max_shard_size = "5GB";
 };
 
 struct ExplainCommandOptions {

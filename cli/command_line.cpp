@@ -113,12 +113,21 @@ int run_command_line(int argc, char** argv) {
 
   MergeCommandOptions merge;
   auto* merge_app =
-      app.add_subcommand("merge", "Write the backbone with a run's adapters merged in, as a plain checkpoint");
+      app.add_subcommand("merge",
+                         "Write the backbone with a run's adapters merged in: a plain checkpoint, or a Hugging Face "
+                         "model folder for a language model loaded from one");
   merge_app->add_option("run", merge.run, "The run folder")->required()->type_name("RUN_DIR");
-  merge_app->add_option("-o,--output", merge.output, "The merged checkpoint (safetensors)")
+  merge_app
+      ->add_option("-o,--output", merge.output,
+                   "The merged checkpoint (safetensors), or the model folder (a run on a model folder)")
       ->required()
-      ->type_name("FILE");
-  merge_app->add_flag("--overwrite", merge.overwrite, "Replace FILE if it exists (never an input of the run)");
+      ->type_name("FILE|DIR");
+  merge_app
+      ->add_option("--max-shard-size", merge.max_shard_size,
+                   "A model folder's largest shard: 5GB (the default, as transformers), 500MB, 200MiB, bytes")
+      ->type_name("SIZE");
+  merge_app->add_flag("--overwrite", merge.overwrite,
+                      "Replace FILE, or the files merge writes into DIR (never an input of the run)");
 
   ExplainCommandOptions explain;
   auto* explain_app = app.add_subcommand(

@@ -326,9 +326,18 @@ EvalReport evaluate_run(const Registry& registry, const fs::path& folder, const 
   return {run.data->data.eval_split, task.metrics(), task.unit(), evaluate(run.model, task, loader, run.device)};
 }
 
-void merge_run(const Registry& registry, const fs::path& folder, const fs::path& output, bool overwrite) {
+void merge_run(const Registry& registry, const fs::path& folder, const fs::path& output, bool overwrite,
+               std::uint64_t max_shard_bytes) {
   PreparedRun run = load_run(registry, folder, false);
-  check_output_file(output, overwrite, run_inputs(folder, run.recipe), "merge");
+  // A causal LM loaded from a Hugging Face model folder is merged into another such folder.
+  std::optional<fs::path> model_folder;
+  if (run.backbone_weights && run.model.backbone->causal_lm() != nullptr &&
+      fs::exists(run.backbone_weights->parent_path() / "config.json")) {
+    model_folder = run.backbone_weights->parent_path();
+    check_output_folder(output, overwrite, run_inputs(folder, run.recipe), "merge");
+  } else {
+    check_output_file(output, overwrite, run_inputs(folder, run.recipe), "merge");
+  }
   const std::string refusal = run.model.method->merge_refusal();
   if (!refusal.empty()) throw Error("merge", "method '" + run.model.method_name + "' does not merge: " + refusal);
   run.model.method->merge();
@@ -338,6 +347,10 @@ void merge_run(const Registry& registry, const fs::path& folder, const fs::path&
     tensors.emplace_back(name, tensor.detach().to(at::kCPU).clone(at::MemoryFormat::Contiguous));
   }
   run.model.method->unmerge();
+  if (model_folder) {
+    write_model_folder(output, *model_folder, tensors, max_shard_bytes);
+    return;
+  }
   if (output.has_parent_path() && !fs::is_directory(output.parent_path())) {
     throw Error("merge", "cannot write " + output.string() + ": " + output.parent_path().string() + " is not a folder");
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "model_folder.h"
 #include "output_paths.h"
 #include "peft/registry.h"
 #include "run_setup.h"
@@ -71,11 +72,12 @@ struct EvalReport {
 EvalReport evaluate_run(const Registry& registry, const std::filesystem::path& folder, const std::string& split);
 
 /// The backbone with the run's adapters merged, written as a plain backbone checkpoint (timm key names) to
-/// `output`. A method that does not merge is a peft::Error giving its reason.
-/// `output` that exists needs `overwrite`; one that is an input of the run (its files, the backbone checkpoint, the
-/// data) is always refused.
+/// `output`; a causal LM loaded from a Hugging Face model folder is written as such a folder instead
+/// (write_model_folder: the checkpoint's dtypes, shards past `max_shard_bytes`, config and tokenizer copied). A method
+/// that does not merge is a peft::Error giving its reason. `output` that exists (a folder: that is not empty) needs
+/// `overwrite`; one that is an input of the run (its files, the backbone checkpoint, the data) is always refused.
 void merge_run(const Registry& registry, const std::filesystem::path& folder, const std::filesystem::path& output,
-               bool overwrite = false);
+               bool overwrite = false, std::uint64_t max_shard_bytes = kDefaultMaxShardBytes);
 
 /// What a recipe reads, for commands that must not write over it: the recipe file, the backbone checkpoint (file or
 /// hub folder), the data root.

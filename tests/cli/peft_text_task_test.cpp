@@ -4,8 +4,11 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "generate.h"
+#include "peft/checkpoint_source.h"
 #include "peft/safetensors.h"
 #include "plugin_loader.h"
 #include "support/builtin_plugins.h"
@@ -210,5 +213,22 @@ CATCH_TEST_CASE("LoRA and GIFT fine-tune the Hugging Face llama folder through p
     for (std::size_t i = 0; i < merged.logits.size(); ++i) {
       CATCH_CHECK(peft::test::relative_error(merged.logits[i], adapted.logits[i]) < 1e-5);
     }
+
+    // Merged into a model folder, each tensor keeps the dtype the checkpoint stored it in (BF16 and F16 shards here).
+    const fs::path merged_folder = folder / (method + "-merged");
+    const auto merging = run_peft(with_text_plugins("merge " + quoted(run) + " -o " + quoted(merged_folder)));
+    CATCH_INFO(merging.err);
+    CATCH_REQUIRE(merging.exit_code == 0);
+    const peft::CheckpointSource original = peft::CheckpointSource::open(llama);
+    const peft::CheckpointSource written = peft::CheckpointSource::open(merged_folder / "model.safetensors");
+    CATCH_REQUIRE(written.tensors().size() == original.tensors().size());
+    std::map<std::string, at::ScalarType> stored;
+    for (const auto& info : original.tensors()) stored[info.name] = info.dtype;
+    std::set<at::ScalarType> kinds;
+    for (const auto& info : written.tensors()) {
+      CATCH_CHECK(info.dtype == stored.at(info.name));
+      kinds.insert(info.dtype);
+    }
+    CATCH_CHECK(kinds.size() == 2);
   }
 }

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "data/text_records.h"
 #include "peft/backbone.h"
@@ -216,4 +217,31 @@ CATCH_TEST_CASE("LoRA fine-tunes a llama model folder on JSON Lines through peft
                                            name.compare(name.size() - 14, 14, ".lora_B.weight") == 0);
     CATCH_CHECK(lora);
   }
+
+  // peft merge writes a Hugging Face model folder (sharded past --max-shard-size, config and tokenizer copied) that
+  // generates what the run generates.
+  const fs::path merged = folder / "merged";
+  const auto merging = peft::test::run_peft("merge " + peft::test::quoted(run) + " -o " + peft::test::quoted(merged) +
+                                            " --max-shard-size 200KB");
+  CATCH_INFO(merging.err);
+  CATCH_REQUIRE(merging.exit_code == 0);
+  const auto index = peft::test::read_json(merged / "model.safetensors.index.json");
+  std::set<std::string> shards;
+  for (const auto& [name, shard] : index["weight_map"].items()) shards.insert(shard.get<std::string>());
+  CATCH_CHECK(shards.size() > 1);
+  CATCH_CHECK(shards.count("model-00001-of-0000" + std::to_string(shards.size()) + ".safetensors") == 1);
+  for (const char* file : {"config.json", "tokenizer.model"}) CATCH_CHECK(fs::exists(merged / file));
+  const std::string prompt = " --prompt 'Count on from 3.' --max-new-tokens 5 --json";
+  const auto from_run = peft::test::run_peft("generate " + peft::test::quoted(run) + prompt);
+  const auto from_merged = peft::test::run_peft("generate " + peft::test::quoted(merged) + prompt);
+  CATCH_REQUIRE(from_run.exit_code == 0);
+  CATCH_REQUIRE(from_merged.exit_code == 0);
+  CATCH_CHECK(nlohmann::json::parse(from_merged.out)["ids"] == nlohmann::json::parse(from_run.out)["ids"]);
+  peft::test::check_user_error(
+      peft::test::run_peft("merge " + peft::test::quoted(run) + " -o " + peft::test::quoted(merged)),
+      merged.string() +
+          " exists and is not empty (hint: --overwrite to replace the files written there, nothing "
+          "else is removed; or another folder)");
+  CATCH_CHECK(peft::test::run_peft("merge " + peft::test::quoted(run) + " -o " + peft::test::quoted(model)).exit_code ==
+              1);  // the run's own backbone folder is an input
 }
