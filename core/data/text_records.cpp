@@ -71,7 +71,13 @@ std::string alpaca_prompt(const std::string& instruction, const std::string& inp
          instruction + "\n\n### Input:\n" + input + "\n\n### Response:\n";
 }
 
-std::vector<TextRecord> read_text_records(const fs::path& file, TextTemplate chosen) {
+TextRecords read_text_records(const fs::path& file, TextTemplate chosen, bool skip_bad) {
+  TextRecords result;
+  // A bad record: an error, or with skip_bad counted (the first one's problem kept for the notice).
+  const auto bad = [&](const std::string& problem) {
+    if (!skip_bad) throw Error("data", problem);
+    if (result.skipped++ == 0) result.first_problem = problem;
+  };
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error("data", file.string() + " cannot be read (expected a .jsonl or .json file of records)");
   std::vector<std::pair<json, std::string>> raw;  // record, where
@@ -87,16 +93,32 @@ std::vector<TextRecord> read_text_records(const fs::path& file, TextTemplate cho
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       const std::string where = file.string() + ":" + std::to_string(number);
       json record = json::parse(line, nullptr, false);
-      if (record.is_discarded()) throw Error("data", where + ": not a JSON object (JSON Lines: one record a line)");
+      if (record.is_discarded()) {
+        bad(where + ": not a JSON object (JSON Lines: one record a line)");
+        continue;
+      }
       raw.emplace_back(std::move(record), where);
     }
   }
-  if (raw.empty()) throw Error("data", file.string() + ": no records");
-  if (chosen == TextTemplate::automatic && raw.front().first.is_object()) chosen = detect(raw.front().first);
-  std::vector<TextRecord> records;
-  records.reserve(raw.size());
-  for (const auto& [record, where] : raw) records.push_back(map_record(record, chosen, where));
-  return records;
+  if (raw.empty() && result.skipped == 0) throw Error("data", file.string() + ": no records");
+  if (chosen == TextTemplate::automatic && !raw.empty() && raw.front().first.is_object()) {
+    chosen = detect(raw.front().first);
+  }
+  result.records.reserve(raw.size());
+  for (const auto& [record, where] : raw) {
+    try {
+      result.records.push_back(map_record(record, chosen, where));
+    } catch (const Error& error) {
+      if (!skip_bad) throw;
+      const std::string text = error.what();  // "[data] file:line: ..."
+      bad(text.substr(text.find("] ") + 2));
+    }
+  }
+  if (result.records.empty()) {
+    throw Error("data", file.string() + ": no usable records (" + std::to_string(result.skipped) +
+                            " skipped; the first: " + result.first_problem + ")");
+  }
+  return result;
 }
 
 }  // namespace peft::data

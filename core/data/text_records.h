@@ -35,9 +35,17 @@ struct TextRecord {
 /// Stanford Alpaca's prompt for an instruction and its (possibly empty) input.
 std::string alpaca_prompt(const std::string& instruction, const std::string& input);
 
+struct TextRecords {
+  std::vector<TextRecord> records;
+  /// Records left out (with skip_bad), and the first one's problem ("file:7: no 'output' field (...)").
+  std::size_t skipped = 0;
+  std::string first_problem;
+};
+
 /// The records of `file`, mapped by `chosen` (resolved from the first record when automatic). A line that is not
-/// JSON, a record that is not an object or lacks a field its template needs, or a file with no records is a
-/// peft::Error naming the file and line.
-std::vector<TextRecord> read_text_records(const std::filesystem::path& file, TextTemplate chosen);
+/// JSON, a record that is not an object, lacks a field its template needs or holds a non-text value is a
+/// peft::Error naming the file and line, or with `skip_bad` left out and counted; a file with no (usable) records
+/// is an error either way.
+TextRecords read_text_records(const std::filesystem::path& file, TextTemplate chosen, bool skip_bad = false);
 
 }  // namespace peft::data

@@ -26,6 +26,8 @@ struct TextSettings {
   std::int64_t max_length = 0;  // 0: the backbone's
   bool truncation = true;
   bool train_on_prompt = false;
+  /// on_bad_sample = "skip": bad records and, with truncation off, over-long ones are left out and counted.
+  bool skip_bad = false;
 };
 
 TextSettings text_settings(const DataRequest& request) {
@@ -43,6 +45,7 @@ TextSettings text_settings(const DataRequest& request) {
     request.fail("max_length", "= " + std::to_string(settings.max_length) + ", expected 0 (the model's) or more");
   settings.truncation = options.get<bool>("truncation");
   settings.train_on_prompt = options.get<bool>("train_on_prompt");
+  settings.skip_bad = options.one_of("on_bad_sample", {"error", "skip"}) == "skip";
   return settings;
 }
 
@@ -69,6 +72,7 @@ class TokenizedText final : public Dataset {
     if (eos && tokenizer_.eos_id()) ids.push_back(*tokenizer_.eos_id());
     if (static_cast<std::int64_t>(ids.size()) > max_length_) {
       if (!settings_.truncation) {
+        if (settings_.skip_bad) return skip(index);
         throw Error("data", record.where + ": " + std::to_string(ids.size()) + " tokens, longer than max_length = " +
                                 std::to_string(max_length_) + " (truncation = false)");
       }
@@ -80,9 +84,7 @@ class TokenizedText final : public Dataset {
     }
     // Position 0 is never a target (the loss is shifted): a record with no target left trains nothing.
     if (std::count_if(labels.begin() + 1, labels.end(), [](std::int64_t id) { return id != -100; }) == 0) {
-      const std::lock_guard<std::mutex> lock(mutex_);
-      skipped_.insert(index);
-      return std::nullopt;
+      return skip(index);
     }
     Batch example;
     example.set(keys::input_ids, at::tensor(ids, at::kLong));
@@ -114,6 +116,12 @@ class TokenizedText final : public Dataset {
   }
 
  private:
+  std::optional<Batch> skip(std::int64_t index) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    skipped_.insert(index);
+    return std::nullopt;
+  }
+
   std::vector<data::TextRecord> records_;
   const Tokenizer& tokenizer_;
   TextSettings settings_;
@@ -150,10 +158,17 @@ class CausalLmTask final : public Task {
     TaskData data;
     data.train_split = settings.train_split;
     data.eval_split = settings.eval_split;
-    data.train = std::make_shared<TokenizedText>(data::read_text_records(settings.train_file, settings.chosen),
-                                                 *tokenizer, settings, max_length);
-    data.eval = std::make_shared<TokenizedText>(data::read_text_records(settings.eval_file, settings.chosen),
-                                                *tokenizer, settings, max_length);
+    const auto split = [&](const fs::path& file) {
+      data::TextRecords read = data::read_text_records(file, settings.chosen, settings.skip_bad);
+      if (read.skipped > 0) {
+        data.notices.push_back(file.string() + ": " + std::to_string(read.skipped) + " of " +
+                               std::to_string(read.skipped + read.records.size()) +
+                               " records skipped (on_bad_sample = \"skip\"; the first: " + read.first_problem + ")");
+      }
+      return std::make_shared<TokenizedText>(std::move(read.records), *tokenizer, settings, max_length);
+    };
+    data.train = split(settings.train_file);
+    data.eval = split(settings.eval_file);
     return data;
   }
 
@@ -204,16 +219,17 @@ class CausalLmTask final : public Task {
 };
 
 std::vector<OptionSpec> text_data_keys() {
-  return {
-      {"root", OptionType::string, std::nullopt, "the folder of <split>.jsonl (or .json) files"},
-      {"format", OptionType::string, std::string("jsonl"), "jsonl: an object a line | json: an array of objects"},
-      {"train_split", OptionType::string, std::string("train"), "the training split"},
-      {"eval_split", OptionType::string, std::string("val"), "the evaluation split"},
-      {"template", OptionType::string, std::string("auto"),
-       "auto | text | alpaca (instruction, input, output) | prompt_completion (prompt, completion)"},
-      {"max_length", OptionType::integer, std::int64_t{0}, "tokens per sequence (0: the model's maximum)"},
-      {"truncation", OptionType::boolean, true, "cut longer sequences at max_length (false: an error)"},
-      {"train_on_prompt", OptionType::boolean, false, "train on the prompt's tokens too (default: the response's)"}};
+  return {{"root", OptionType::string, std::nullopt, "the folder of <split>.jsonl (or .json) files"},
+          {"format", OptionType::string, std::string("jsonl"), "jsonl: an object a line | json: an array of objects"},
+          {"train_split", OptionType::string, std::string("train"), "the training split"},
+          {"eval_split", OptionType::string, std::string("val"), "the evaluation split"},
+          {"template", OptionType::string, std::string("auto"),
+           "auto | text | alpaca (instruction, input, output) | prompt_completion (prompt, completion)"},
+          {"max_length", OptionType::integer, std::int64_t{0}, "tokens per sequence (0: the model's maximum)"},
+          {"truncation", OptionType::boolean, true, "cut longer sequences at max_length (false: an error)"},
+          {"train_on_prompt", OptionType::boolean, false, "train on the prompt's tokens too (default: the response's)"},
+          {"on_bad_sample", OptionType::string, std::string("error"),
+           "error | skip: leave out (and count) records that do not parse or fit"}};
 }
 
 }  // namespace

@@ -162,6 +162,22 @@ CATCH_TEST_CASE("bad text data is one line naming the file, the line and what wa
   CATCH_CHECK_THAT(read_error(folder, model, {}), Catch::Contains(train + " cannot be read"));
   write_text(train, "{\"text\": \"fine\"}\n");
   CATCH_CHECK_THAT(read_error(folder, model, {{"template", std::string("chat")}}), Catch::Contains("template"));
+  // on_bad_sample = "skip": bad records are left out and counted in a notice; over-long ones when they come up.
+  write_text(train, "{\"text\": \"fine\"}\n{\"text\": \"oops\"\n{\"txt\": \"typo\"}\n{\"text\": \"also fine\"}\n");
+  const TextTask skipping = read(folder, model, {{"on_bad_sample", std::string("skip")}});
+  CATCH_CHECK(skipping.data.train->size() == 2);
+  CATCH_REQUIRE(skipping.data.notices.size() == 1);
+  CATCH_CHECK(skipping.data.notices[0] == train + ": 2 of 4 records skipped (on_bad_sample = \"skip\"; the first: " +
+                                              train + ":2: not a JSON object (JSON Lines: one record a line))");
+  const TextTask short_skipping = read(
+      folder, model, {{"on_bad_sample", std::string("skip")}, {"truncation", false}, {"max_length", std::int64_t{3}}});
+  CATCH_CHECK_FALSE(short_skipping.data.train->example(1, 0).has_value());  // "also fine" is 4 tokens with BOS
+  CATCH_CHECK(short_skipping.data.train->skipped() == 1);
+  write_text(train, "{\"txt\": \"typo\"}\n");
+  CATCH_CHECK_THAT(read_error(folder, model, {{"on_bad_sample", std::string("skip")}}),
+                   Catch::Contains("train.jsonl: no usable records (1 skipped; the first: " + train +
+                                   ":1: no 'text' field (template text: text))"));
+  write_text(train, "{\"text\": \"fine\"}\n");
   CATCH_CHECK_THAT(read_error(folder, model, {{"max_length", std::int64_t{513}}}),
                    Catch::Contains("max_length = 513 is longer than the model's maximum of 512"));
 }
