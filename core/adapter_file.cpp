@@ -112,8 +112,9 @@ void save_adapter(const fs::path& folder, AdaptedModel& model, const std::string
           fs::exists(folder_of / "config.json") && model.backbone->causal_lm() != nullptr ? folder_of.string()
                                                                                           : backbone_weights->string();
     }
-    // A causal LM adapted with its own, frozen LM head: PeftModelForCausalLM.
-    if (model.backbone->causal_lm() != nullptr && head_modules.empty()) config["task_type"] = "CAUSAL_LM";
+    // A causal LM adapted with its own, frozen LM head: PeftModelForCausalLM; with a new classifier head (score,
+    // saved as modules_to_save): PeftModelForSequenceClassification.
+    if (model.backbone->causal_lm() != nullptr) config["task_type"] = head_modules.empty() ? "CAUSAL_LM" : "SEQ_CLS";
   }
   write_text_atomically(folder / kAdapterConfigFile, config.dump(2) + "\n");
 

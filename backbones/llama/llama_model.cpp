@@ -145,8 +145,28 @@ Outputs Llama::forward(const Batch& batch) {
     ++index;
   }
   h = model_->norm(h);
+  if (score_) {  // the last real token of each (right-padded) sequence
+    const at::Tensor last =
+        key_mask.defined() ? key_mask.sum(1).sub(1).clamp_min(0) : at::full({ids.size(0)}, length - 1, ids.options());
+    const at::Tensor rows = last.to(at::kLong).view({-1, 1, 1}).expand({h.size(0), 1, h.size(2)});
+    const at::Tensor pooled = h.gather(1, rows).squeeze(1);
+    return {{keys::hidden, h}, {keys::logits, score_(pooled)}};
+  }
   const at::Tensor logits = lm_head_ ? lm_head_(h) : peft::linear(h, model_->embed_tokens->weight);
   return {{keys::hidden, h}, {keys::logits, logits}};
+}
+
+void Llama::reset_classifier(std::int64_t num_classes) {
+  if (num_classes == 0) {
+    if (score_) unregister_module("score");
+    score_ = nullptr;
+    return;
+  }
+  const at::Tensor any = model_->embed_tokens->weight;
+  auto score = torch::nn::Linear(torch::nn::LinearOptions(config_.hidden_size, num_classes).bias(false));
+  score->to(any.device(), any.scalar_type());
+  if (score_) unregister_module("score");
+  score_ = register_module("score", score);
 }
 
 Batch Llama::allocate_cache(std::int64_t sequences, std::int64_t length, const at::TensorOptions& options) {
@@ -161,6 +181,7 @@ Batch Llama::allocate_cache(std::int64_t sequences, std::int64_t length, const a
 }
 
 NamedTensors Llama::head_parameters() {
+  if (score_) return {{"score.weight", score_->weight}};
   if (lm_head_) return {{"lm_head.weight", lm_head_->weight}};
   return {};  // tied: the head is the embedding, which a method may train on its own terms
 }

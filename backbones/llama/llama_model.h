@@ -7,6 +7,7 @@
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
 
 #include "llama_config.h"
 #include "peft/backbone.h"
@@ -88,7 +89,7 @@ class DecoderImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Decoder);
 
-class Llama final : public Backbone, public CausalLm {
+class Llama final : public Backbone, public CausalLm, public ClassifierHead {
  public:
   explicit Llama(LlamaConfig config);
 
@@ -103,6 +104,11 @@ class Llama final : public Backbone, public CausalLm {
   /// The model folder's tokenizer (tokenizer.model), read when first asked for; nullptr when the folder has none.
   const Tokenizer* tokenizer() override;
   CausalLm* causal_lm() override { return this; }
+  /// A sequence-classification head, HF's LlamaForSequenceClassification `score` (no bias) over the hidden state of
+  /// each sequence's last real token; with one, `logits` are [B, classes] and the LM head is left out of forward.
+  ClassifierHead* classifier() override { return this; }
+  std::int64_t num_classes() const override { return score_ ? score_->weight.size(0) : 0; }
+  void reset_classifier(std::int64_t num_classes) override;
   /// `past.N.key` and `past.N.value` [sequences, kv_heads, length, head_dim] for each layer N.
   Batch allocate_cache(std::int64_t sequences, std::int64_t length, const at::TensorOptions& options) override;
   std::int64_t max_length() const override { return config_.max_position_embeddings; }
@@ -117,6 +123,8 @@ class Llama final : public Backbone, public CausalLm {
   Decoder model_{nullptr};
   /// Untied heads only; a site when config.lm_head_site.
   Site lm_head_{nullptr};
+  /// The sequence-classification head, when reset_classifier made one.
+  torch::nn::Linear score_{nullptr};
 };
 
 }  // namespace peft::llama

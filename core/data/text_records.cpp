@@ -1,6 +1,7 @@
 #include "data/text_records.h"
 
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "peft/error.h"
@@ -71,54 +72,116 @@ std::string alpaca_prompt(const std::string& instruction, const std::string& inp
          instruction + "\n\n### Input:\n" + input + "\n\n### Response:\n";
 }
 
-TextRecords read_text_records(const fs::path& file, TextTemplate chosen, bool skip_bad) {
-  TextRecords result;
-  // A bad record: an error, or with skip_bad counted (the first one's problem kept for the notice).
-  const auto bad = [&](const std::string& problem) {
-    if (!skip_bad) throw Error("data", problem);
-    if (result.skipped++ == 0) result.first_problem = problem;
-  };
+namespace {
+
+// The raw records of `file` with where each came from; a line that is not JSON goes to `bad`.
+std::vector<std::pair<json, std::string>> raw_records(const fs::path& file,
+                                                      const std::function<void(const std::string&)>& bad) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error("data", file.string() + " cannot be read (expected a .jsonl or .json file of records)");
-  std::vector<std::pair<json, std::string>> raw;  // record, where
+  std::vector<std::pair<json, std::string>> raw;
   if (file.extension() == ".json") {
     const json all = json::parse(in, nullptr, false);
     if (all.is_discarded()) throw Error("data", file.string() + " is not JSON");
     if (!all.is_array()) throw Error("data", file.string() + ": expected a JSON array of records");
-    for (std::size_t i = 0; i < all.size(); ++i)
+    for (std::size_t i = 0; i < all.size(); ++i) {
       raw.emplace_back(all[i], file.string() + ": record " + std::to_string(i + 1));
-  } else {
-    std::string line;
-    for (std::size_t number = 1; std::getline(in, line); ++number) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      const std::string where = file.string() + ":" + std::to_string(number);
-      json record = json::parse(line, nullptr, false);
-      if (record.is_discarded()) {
-        bad(where + ": not a JSON object (JSON Lines: one record a line)");
-        continue;
-      }
-      raw.emplace_back(std::move(record), where);
     }
+    return raw;
   }
-  if (raw.empty() && result.skipped == 0) throw Error("data", file.string() + ": no records");
-  if (chosen == TextTemplate::automatic && !raw.empty() && raw.front().first.is_object()) {
-    chosen = detect(raw.front().first);
+  std::string line;
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = file.string() + ":" + std::to_string(number);
+    json record = json::parse(line, nullptr, false);
+    if (record.is_discarded()) {
+      bad(where + ": not a JSON object (JSON Lines: one record a line)");
+      continue;
+    }
+    raw.emplace_back(std::move(record), where);
   }
-  result.records.reserve(raw.size());
+  return raw;
+}
+
+// Maps each raw record with `map`; a record it refuses (a peft::Error) goes to `bad`.
+template <class Record, class Map>
+std::vector<Record> map_records(const std::vector<std::pair<json, std::string>>& raw, bool skip_bad, Map map,
+                                const std::function<void(const std::string&)>& bad) {
+  std::vector<Record> records;
+  records.reserve(raw.size());
   for (const auto& [record, where] : raw) {
     try {
-      result.records.push_back(map_record(record, chosen, where));
+      records.push_back(map(record, where));
     } catch (const Error& error) {
       if (!skip_bad) throw;
       const std::string text = error.what();  // "[data] file:line: ..."
       bad(text.substr(text.find("] ") + 2));
     }
   }
-  if (result.records.empty()) {
-    throw Error("data", file.string() + ": no usable records (" + std::to_string(result.skipped) +
-                            " skipped; the first: " + result.first_problem + ")");
+  return records;
+}
+
+// A bad record: an error, or with skip_bad counted, the first one's problem kept for the notice.
+std::function<void(const std::string&)> bad_record(bool skip_bad, std::size_t& skipped, std::string& first) {
+  return [skip_bad, &skipped, &first](const std::string& problem) {
+    if (!skip_bad) throw Error("data", problem);
+    if (skipped++ == 0) first = problem;
+  };
+}
+
+void require_records(const fs::path& file, bool any, std::size_t skipped, const std::string& first) {
+  if (any) return;
+  if (skipped == 0) throw Error("data", file.string() + ": no records");
+  throw Error("data", file.string() + ": no usable records (" + std::to_string(skipped) +
+                          " skipped; the first: " + first + ")");
+}
+
+}  // namespace
+
+TextRecords read_text_records(const fs::path& file, TextTemplate chosen, bool skip_bad) {
+  TextRecords result;
+  const auto bad = bad_record(skip_bad, result.skipped, result.first_problem);
+  const auto raw = raw_records(file, bad);
+  if (chosen == TextTemplate::automatic && !raw.empty() && raw.front().first.is_object()) {
+    chosen = detect(raw.front().first);
   }
+  result.records = map_records<TextRecord>(
+      raw, skip_bad,
+      [chosen](const json& record, const std::string& where) { return map_record(record, chosen, where); }, bad);
+  require_records(file, !result.records.empty(), result.skipped, result.first_problem);
   return result;
+}
+
+LabelledTexts read_labelled_texts(const fs::path& file, bool skip_bad) {
+  LabelledTexts result;
+  const auto bad = bad_record(skip_bad, result.skipped, result.first_problem);
+  const auto raw = raw_records(file, bad);
+  result.records = map_records<LabelledText>(
+      raw, skip_bad,
+      [](const json& record, const std::string& where) {
+        if (!record.is_object()) throw Error("data", where + ": expected a JSON object, got " + record.dump());
+        const char* needs = "text classification: text, label";
+        LabelledText labelled{field(record, "text", where, needs), std::int64_t{0}, where};
+        const auto label = record.find("label");
+        if (label == record.end() || label->is_null())
+          throw Error("data", where + ": no 'label' field (" + needs + ")");
+        if (label->is_number_integer()) {
+          labelled.label = label->get<std::int64_t>();
+        } else if (label->is_string()) {
+          labelled.label = label->get<std::string>();
+        } else {
+          throw Error("data", where + ": 'label' is " + label->dump() + ", expected an integer or a string");
+        }
+        return labelled;
+      },
+      bad);
+  require_records(file, !result.records.empty(), result.skipped, result.first_problem);
+  return result;
+}
+
+std::string label_text(const TextLabel& label) {
+  if (const auto* number = std::get_if<std::int64_t>(&label)) return std::to_string(*number);
+  return json(std::get<std::string>(label)).dump();
 }
 
 }  // namespace peft::data

@@ -3,8 +3,10 @@
 // mapped to a prompt and a response by a template: plain `text`, Alpaca's `instruction`/`input`/`output` (with
 // the Alpaca prompt), or `prompt`/`completion`.
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace peft::data {
@@ -47,5 +49,27 @@ struct TextRecords {
 /// peft::Error naming the file and line, or with `skip_bad` left out and counted; a file with no (usable) records
 /// is an error either way.
 TextRecords read_text_records(const std::filesystem::path& file, TextTemplate chosen, bool skip_bad = false);
+
+/// A record's class label as written: an integer or a string.
+using TextLabel = std::variant<std::int64_t, std::string>;
+
+struct LabelledText {
+  std::string text;
+  TextLabel label;
+  std::string where;
+};
+
+struct LabelledTexts {
+  std::vector<LabelledText> records;
+  std::size_t skipped = 0;
+  std::string first_problem;
+};
+
+/// `text` + `label` records of `file` (JSON Lines or a JSON array, as read_text_records), the label an integer or a
+/// string; errors (or, with `skip_bad`, skips) as read_text_records.
+LabelledTexts read_labelled_texts(const std::filesystem::path& file, bool skip_bad = false);
+
+/// A label as text for messages: `3`, `"spam"`.
+std::string label_text(const TextLabel& label);
 
 }  // namespace peft::data

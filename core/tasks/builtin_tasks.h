@@ -4,8 +4,8 @@
 
 namespace peft {
 
-/// Registers the tasks the host has built in, before any plugin (a plugin cannot shadow them): image_classification
-/// and causal_lm.
+/// Registers the tasks the host has built in, before any plugin (a plugin cannot shadow them): image_classification,
+/// causal_lm and text_classification.
 void register_builtin_tasks(Registry& registry);
 
 }  // namespace peft

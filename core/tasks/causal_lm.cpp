@@ -7,10 +7,12 @@
 #include <set>
 
 #include "data/text_records.h"
+#include "data/token_batches.h"
 #include "peft/backbone.h"
 #include "peft/error.h"
 #include "peft/task.h"
 #include "peft/tokenizer.h"
+#include "tasks/text_data.h"
 
 namespace fs = std::filesystem;
 
@@ -18,34 +20,18 @@ namespace peft {
 namespace {
 
 struct TextSettings {
-  fs::path train_file;
-  fs::path eval_file;
-  std::string train_split;
-  std::string eval_split;
+  TextFiles files;
   data::TextTemplate chosen = data::TextTemplate::automatic;
-  std::int64_t max_length = 0;  // 0: the backbone's
   bool truncation = true;
   bool train_on_prompt = false;
-  /// on_bad_sample = "skip": bad records and, with truncation off, over-long ones are left out and counted.
-  bool skip_bad = false;
 };
 
 TextSettings text_settings(const DataRequest& request) {
-  const Options& options = request.options;
-  if (!options.has("root")) request.fail("root", "is missing, expected the folder of <split>.jsonl files");
   TextSettings settings;
-  const std::string extension = "." + options.one_of("format", {"jsonl", "json"});
-  settings.train_split = options.get<std::string>("train_split");
-  settings.eval_split = options.get<std::string>("eval_split");
-  settings.train_file = request.path("root") / (settings.train_split + extension);
-  settings.eval_file = request.path("root") / (settings.eval_split + extension);
-  settings.chosen = data::text_template_from(options.one_of("template", data::text_template_names()));
-  settings.max_length = options.get<std::int64_t>("max_length");
-  if (settings.max_length < 0)
-    request.fail("max_length", "= " + std::to_string(settings.max_length) + ", expected 0 (the model's) or more");
-  settings.truncation = options.get<bool>("truncation");
-  settings.train_on_prompt = options.get<bool>("train_on_prompt");
-  settings.skip_bad = options.one_of("on_bad_sample", {"error", "skip"}) == "skip";
+  settings.files = text_files(request);
+  settings.chosen = data::text_template_from(request.options.one_of("template", data::text_template_names()));
+  settings.truncation = request.options.get<bool>("truncation");
+  settings.train_on_prompt = request.options.get<bool>("train_on_prompt");
   return settings;
 }
 
@@ -72,7 +58,7 @@ class TokenizedText final : public Dataset {
     if (eos && tokenizer_.eos_id()) ids.push_back(*tokenizer_.eos_id());
     if (static_cast<std::int64_t>(ids.size()) > max_length_) {
       if (!settings_.truncation) {
-        if (settings_.skip_bad) return skip(index);
+        if (settings_.files.skip_bad) return skip(index);
         throw Error("data", record.where + ": " + std::to_string(ids.size()) + " tokens, longer than max_length = " +
                                 std::to_string(max_length_) + " (truncation = false)");
       }
@@ -94,20 +80,9 @@ class TokenizedText final : public Dataset {
 
   /// Right padding: the tokenizer's pad id (else 0), attention 0, label -100.
   Batch collate(std::vector<Batch> examples) const override {
-    std::int64_t longest = 0;
-    for (const Batch& example : examples) longest = std::max(longest, example.at(keys::input_ids).size(0));
-    const auto count = static_cast<std::int64_t>(examples.size());
-    at::Tensor ids = at::full({count, longest}, tokenizer_.pad_id().value_or(0), at::kLong);
-    at::Tensor mask = at::zeros({count, longest}, at::kLong);
-    at::Tensor labels = at::full({count, longest}, -100, at::kLong);
-    for (std::int64_t i = 0; i < count; ++i) {
-      const Batch& example = examples[static_cast<std::size_t>(i)];
-      const std::int64_t length = example.at(keys::input_ids).size(0);
-      ids[i].narrow(0, 0, length).copy_(example.at(keys::input_ids));
-      labels[i].narrow(0, 0, length).copy_(example.at(keys::labels));
-      mask[i].narrow(0, 0, length).fill_(1);
-    }
-    return {{keys::input_ids, ids}, {keys::attention_mask, mask}, {keys::labels, labels}};
+    return {{keys::input_ids, data::right_padded(examples, keys::input_ids, tokenizer_.pad_id().value_or(0))},
+            {keys::attention_mask, data::attention_mask(examples)},
+            {keys::labels, data::right_padded(examples, keys::labels, -100)}};
   }
 
   std::int64_t skipped() const override {
@@ -143,32 +118,20 @@ class CausalLmTask final : public Task {
 
   TaskData read_data(const DataRequest& request) override {
     const TextSettings settings = text_settings(request);
-    const Tokenizer* tokenizer = request.backbone->tokenizer();
-    if (tokenizer == nullptr) {
-      throw Error("data", "backbone '" + request.backbone->name() +
-                              "' has no tokenizer, which causal_lm's text data needs (its model folder needs "
-                              "tokenizer.model)");
-    }
-    const std::int64_t model_maximum = request.backbone->causal_lm()->max_length();
-    const std::int64_t max_length = settings.max_length == 0 ? model_maximum : settings.max_length;
-    if (max_length > model_maximum) {
-      request.fail("max_length", "= " + std::to_string(max_length) + " is longer than the model's maximum of " +
-                                     std::to_string(model_maximum));
-    }
+    const Tokenizer& tokenizer = text_tokenizer(request, kCausalLm);
+    const std::int64_t max_length = text_max_length(request, settings.files.max_length);
     TaskData data;
-    data.train_split = settings.train_split;
-    data.eval_split = settings.eval_split;
+    data.train_split = settings.files.train_split;
+    data.eval_split = settings.files.eval_split;
     const auto split = [&](const fs::path& file) {
-      data::TextRecords read = data::read_text_records(file, settings.chosen, settings.skip_bad);
+      data::TextRecords read = data::read_text_records(file, settings.chosen, settings.files.skip_bad);
       if (read.skipped > 0) {
-        data.notices.push_back(file.string() + ": " + std::to_string(read.skipped) + " of " +
-                               std::to_string(read.skipped + read.records.size()) +
-                               " records skipped (on_bad_sample = \"skip\"; the first: " + read.first_problem + ")");
+        data.notices.push_back(skipped_records_notice(file, read.skipped, read.records.size(), read.first_problem));
       }
-      return std::make_shared<TokenizedText>(std::move(read.records), *tokenizer, settings, max_length);
+      return std::make_shared<TokenizedText>(std::move(read.records), tokenizer, settings, max_length);
     };
-    data.train = split(settings.train_file);
-    data.eval = split(settings.eval_file);
+    data.train = split(settings.files.train_file);
+    data.eval = split(settings.files.eval_file);
     return data;
   }
 
@@ -218,26 +181,19 @@ class CausalLmTask final : public Task {
   }
 };
 
-std::vector<OptionSpec> text_data_keys() {
-  return {{"root", OptionType::string, std::nullopt, "the folder of <split>.jsonl (or .json) files"},
-          {"format", OptionType::string, std::string("jsonl"), "jsonl: an object a line | json: an array of objects"},
-          {"train_split", OptionType::string, std::string("train"), "the training split"},
-          {"eval_split", OptionType::string, std::string("val"), "the evaluation split"},
-          {"template", OptionType::string, std::string("auto"),
-           "auto | text | alpaca (instruction, input, output) | prompt_completion (prompt, completion)"},
-          {"max_length", OptionType::integer, std::int64_t{0}, "tokens per sequence (0: the model's maximum)"},
-          {"truncation", OptionType::boolean, true, "cut longer sequences at max_length (false: an error)"},
-          {"train_on_prompt", OptionType::boolean, false, "train on the prompt's tokens too (default: the response's)"},
-          {"on_bad_sample", OptionType::string, std::string("error"),
-           "error | skip: leave out (and count) records that do not parse or fit"}};
-}
-
 }  // namespace
 
 void register_causal_lm(Registry& registry) {
-  registry.add_task({kCausalLm,
-                     "Causal language modelling on text records: next-token loss on the responses, perplexity",
-                     [](const Options&) { return std::make_shared<CausalLmTask>(); }, text_data_keys()});
+  registry.add_task(
+      {kCausalLm, "Causal language modelling on text records: next-token loss on the responses, perplexity",
+       [](const Options&) { return std::make_shared<CausalLmTask>(); },
+       text_file_keys(
+           {{"template", OptionType::string, std::string("auto"),
+             "auto | text | alpaca (instruction, input, output) | prompt_completion (prompt, "
+             "completion)"},
+            {"truncation", OptionType::boolean, true, "cut longer sequences at max_length (false: an error)"},
+            {"train_on_prompt", OptionType::boolean, false,
+             "train on the prompt's tokens too (default: the response's)"}})});
 }
 
 }  // namespace peft

@@ -8,11 +8,12 @@
 #include "peft/error.h"
 #include "peft/strings.h"
 #include "peft/task.h"
+#include "tasks/classification.h"
 
 namespace peft {
 namespace {
 
-class ImageClassification final : public Task {
+class ImageClassification final : public ClassificationTask {
  public:
   std::vector<std::string> provides() const override { return {keys::images, keys::labels}; }
 
@@ -22,8 +23,6 @@ class ImageClassification final : public Task {
     if (backbone.classifier() == nullptr) reason += " and has no classification head";
     return reason + "; image classification gives it images and fits a classifier head";
   }
-
-  HeadPolicy head_policy() const override { return HeadPolicy::new_classifier; }
 
   TaskData read_data(const DataRequest& request) override {
     data::DataPlan plan = data::plan_data(request);
@@ -44,27 +43,6 @@ class ImageClassification final : public Task {
 
   void check_data(const DataRequest& request) const override { data::data_settings(request); }
 
-  Loss loss(const Outputs& outputs, const Batch& batch, const LossSettings& settings) const override {
-    const at::Tensor& labels = batch.at(keys::labels);
-    return {at::cross_entropy_loss(outputs.at(keys::logits), labels, {}, at::Reduction::Mean, -100,
-                                   settings.label_smoothing),
-            static_cast<double>(labels.size(0))};
-  }
-
-  void measure(const Outputs& outputs, const Batch& batch, Pass pass, Tally& tally) const override {
-    const at::Tensor logits = outputs.at(keys::logits).detach();
-    const at::Tensor& labels = batch.at(keys::labels);
-    const auto examples = static_cast<double>(labels.size(0));
-    if (pass == Pass::eval) {
-      tally.add("loss", at::cross_entropy_loss(logits, labels, {}, at::Reduction::Sum).item<double>(), examples);
-    }
-    tally.add("top1", static_cast<double>(logits.argmax(1).eq(labels).sum().item<std::int64_t>()), examples);
-  }
-
-  std::vector<MetricSpec> metrics() const override {
-    return {{"top1", true, true, "top-1"}, {"loss", false, false, "loss"}};
-  }
-  std::string primary_metric() const override { return "top1"; }
   std::string unit() const override { return "images"; }
 };
 

@@ -178,12 +178,13 @@ CATCH_TEST_CASE("peft list --options shows each plugin's declared recipe keys; -
   CATCH_CHECK(options[9]["default"] == "true");  // qkv_bias
   CATCH_CHECK(options[17]["aliases"] == nlohmann::json::array({"drop_path_rate"}));
   CATCH_CHECK(json["recipe"]["data"][0]["name"] == "workers");
-  CATCH_REQUIRE(json["tasks"].size() == 2);
+  CATCH_REQUIRE(json["tasks"].size() == 3);
   CATCH_CHECK(json["tasks"][0]["name"] == "image_classification");
   CATCH_CHECK(json["tasks"][0]["origin"] == "built in");
   CATCH_CHECK(json["tasks"][0]["data_keys"][4]["name"] == "num_classes");
   CATCH_CHECK(json["tasks"][1]["name"] == "causal_lm");
   CATCH_CHECK(json["tasks"][1]["origin"] == "built in");
   CATCH_CHECK(json["tasks"][1]["data_keys"][0]["name"] == "root");
+  CATCH_CHECK(json["tasks"][2]["name"] == "text_classification");
   CATCH_CHECK(json["recipe"]["train"][0]["name"] == "epochs");
 }

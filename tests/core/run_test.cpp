@@ -64,7 +64,7 @@ CATCH_TEST_CASE("a recipe whose task does not fit its backbone is a one-line err
   CATCH_CHECK_THROWS_WITH(peft::run_training(registry, request, progress),
                           "[recipe] " + (folder / "recipe.toml").string() +
                               ": backbone 'token_test' reads input_ids, attention_mask, so the recipe must name its "
-                              "task (task = \"...\", one of: image_classification, causal_lm)");
+                              "task (task = \"...\", one of: image_classification, causal_lm, text_classification)");
   // Named, it is refused for what the backbone lacks.
   peft::test::write_text(folder / "recipe.toml", "task = \"image_classification\"\n" + recipe);
   CATCH_CHECK_THROWS_WITH(
@@ -80,6 +80,6 @@ CATCH_TEST_CASE("a recipe whose task does not fit its backbone is a one-line err
   peft::test::write_text(folder / "recipe.toml", "task = \"captioning\"\n" + recipe);
   CATCH_CHECK_THROWS_WITH(peft::run_training(registry, request, progress),
                           Catch::EndsWith(":1 task: task = 'captioning' is not a loaded task, expected one of: "
-                                          "image_classification, causal_lm"));
+                                          "image_classification, causal_lm, text_classification"));
   CATCH_CHECK_FALSE(std::filesystem::exists(folder / "run"));
 }
