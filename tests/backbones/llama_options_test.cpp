@@ -1,5 +1,5 @@
 // The llama backbone's config.json fields and recipe options beyond the reference fixture: RoPE scaling as HF
-// computes it, attention biases (Qwen2-style), the options a run may change (max_length, attention kernel, dropout,
+// computes it, LlamaConfig's attention biases, the options a run may change (max_length, attention kernel, dropout,
 // lm_head as a site).
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -91,7 +91,7 @@ CATCH_TEST_CASE("RoPE's frequencies are HF's: linear divides them, llama3 keeps 
   CATCH_CHECK(read.rope_scaling.original_max_position_embeddings == 64);
 }
 
-CATCH_TEST_CASE("attention_bias puts biases on q/k/v/o as Qwen2 has them; a value bias adds W_o b to each token") {
+CATCH_TEST_CASE("attention_bias puts biases on q/k/v/o as LlamaConfig says; a value bias adds W_o b to each token") {
   peft::test::TempFolder folder;
   const fs::path config = edited_config(folder, R"("attention_bias": false)", R"("attention_bias": true)");
   at::manual_seed(0);
