@@ -55,8 +55,15 @@ SitePattern SitePattern::parse(const std::string& text) {
       bad_pattern(text.substr(0, 40) + "...", "a regular expression of " + std::to_string(text.size() - 3) +
                                                   " characters, expected at most " + std::to_string(kMaxRegex));
     }
+    // libstdc++ matches by backtracking unless asked not to, and backtracking is exponential in nested repeats
+    // (`re:(.*)*(.*)*x` ran for minutes on a 20-character name). Its breadth-first matcher is polynomial; it has no
+    // back-references, which are then refused as an invalid pattern.
+    auto syntax = std::regex::ECMAScript;
+#ifdef __GLIBCXX__
+    syntax |= std::regex_constants::__polynomial;
+#endif
     try {
-      pattern.regex_ = std::regex(text.substr(3), std::regex::ECMAScript);
+      pattern.regex_ = std::regex(text.substr(3), syntax);
     } catch (const std::regex_error& e) {
       bad_pattern(text, std::string("invalid regular expression (") + e.what() + ")");
     }
@@ -91,38 +98,39 @@ SitePattern SitePattern::parse(const std::string& text) {
   return pattern;
 }
 
-bool SitePattern::match_segments(const std::vector<Segment>& pattern, std::size_t p,
-                                 const std::vector<std::string>& name, std::size_t n) {
-  if (p == pattern.size()) return n == name.size();
-  const Segment& segment = pattern[p];
-  if (std::holds_alternative<AnySegments>(segment)) {
-    for (std::size_t skip = n; skip <= name.size(); ++skip) {
-      if (match_segments(pattern, p + 1, name, skip)) return true;
-    }
-    return false;
+bool SitePattern::segment_matches(const Segment& segment, const std::string& name) {
+  if (const auto* literal = std::get_if<Literal>(&segment)) return literal->text == name;
+  if (const auto* set = std::get_if<IndexSet>(&segment)) {
+    if (!is_integer(name)) return false;
+    const long long index = std::stoll(name);
+    return std::any_of(set->ranges.begin(), set->ranges.end(),
+                       [&](const auto& range) { return range.first <= index && index <= range.second; });
   }
-  if (n == name.size()) return false;
-  if (const auto* literal = std::get_if<Literal>(&segment)) {
-    if (literal->text != name[n]) return false;
-  } else if (const auto* set = std::get_if<IndexSet>(&segment)) {
-    if (!is_integer(name[n])) return false;
-    const long long index = std::stoll(name[n]);
-    if (std::none_of(set->ranges.begin(), set->ranges.end(),
-                     [&](const auto& range) { return range.first <= index && index <= range.second; })) {
-      return false;
-    }
-  }
-  return match_segments(pattern, p + 1, name, n + 1);
+  return true;  // AnySegment
 }
 
 bool SitePattern::matches(const std::string& name) const {
   if (is_regex_) return std::regex_match(name, regex_);
   const auto segments = split(name, '.');
-  // Anchored at the end, free at the start: try every trailing run of the name.
-  for (std::size_t start = 0; start < segments.size(); ++start) {
-    if (match_segments(segments_, 0, segments, start)) return true;
+  const std::size_t count = segments.size();
+  // rest[n]: the pattern's segments from p on match segments[n..] exactly. Built from the last pattern segment back,
+  // one row per segment, so a pattern of many `**` costs segments x names, not a search over every way to split.
+  std::vector<char> rest(count + 1, 0);
+  rest[count] = 1;
+  for (std::size_t p = segments_.size(); p-- > 0;) {
+    const Segment& segment = segments_[p];
+    std::vector<char> row(count + 1, 0);
+    if (std::holds_alternative<AnySegments>(segment)) {
+      char any_later = 0;
+      for (std::size_t n = count + 1; n-- > 0;) row[n] = any_later = static_cast<char>(any_later || rest[n]);
+    } else {
+      for (std::size_t n = 0; n < count; ++n)
+        row[n] = static_cast<char>(rest[n + 1] && segment_matches(segment, segments[n]));
+    }
+    rest = std::move(row);
   }
-  return false;
+  // Anchored at the end, free at the start: any trailing run of the name.
+  return std::any_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(count), [](char ok) { return ok != 0; });
 }
 
 std::vector<std::string> closest_names(const std::string& text, const std::vector<std::string>& names,

@@ -12,7 +12,8 @@ namespace peft {
 ///   run of name segments, as Hugging Face peft's target_modules do);
 /// - `*` matches one segment, `**` any number (`blocks.*.attn.proj`, `**.fc1`);
 /// - `[8-11]` or `[0,2,4]` (or `[0-3,7]`) matches a segment that is one of those integers;
-/// - `re:<regex>` is an ECMAScript regular expression that must match the whole name.
+/// - `re:<regex>` is an ECMAScript regular expression that must match the whole name, matched breadth-first (time
+///   polynomial in the name's length; back-references are refused).
 class SitePattern {
  public:
   /// Throws peft::Error naming the pattern on a malformed index set, a partial-segment `*` or a bad regex.
@@ -32,8 +33,7 @@ class SitePattern {
   };
   using Segment = std::variant<Literal, AnySegment, AnySegments, IndexSet>;
 
-  static bool match_segments(const std::vector<Segment>& pattern, std::size_t p, const std::vector<std::string>& name,
-                             std::size_t n);
+  static bool segment_matches(const Segment& segment, const std::string& name);
 
   std::string text_;
   bool is_regex_ = false;

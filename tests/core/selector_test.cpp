@@ -82,6 +82,27 @@ CATCH_TEST_CASE("re: patterns must match the whole name") {
                           Catch::Contains("a regular expression of 60001 characters, expected at most 1000"));
 }
 
+CATCH_TEST_CASE("patterns that a backtracking matcher would search for minutes answer at once") {
+  // A recipe found by fuzzing: hundreds of `**` before a last segment that fails split a 4-segment name every way
+  // there is (C(404, 4) tries per trailing run) before the matcher ran segment by segment.
+  std::string many_any;
+  for (int i = 0; i < 400; ++i) many_any += "**.";
+  CATCH_CHECK_FALSE(SitePattern::parse(many_any + "nope").matches("blocks.10.attn.proj"));
+  CATCH_CHECK(SitePattern::parse(many_any + "proj").matches("blocks.10.attn.proj"));
+  CATCH_CHECK(SitePattern::parse(many_any + "*.*.*.*").matches("blocks.10.attn.proj"));
+  CATCH_CHECK_FALSE(SitePattern::parse(many_any + "*.*.*.*.*").matches("blocks.10.attn.proj"));
+  // Nested repeats made std::regex backtrack exponentially in the name's length.
+  CATCH_CHECK_FALSE(SitePattern::parse("re:(.*)*(.*)*(.*)*y").matches("blocks.10.attn.proj.x"));
+  CATCH_CHECK(SitePattern::parse("re:(.*)*(.*)*(.*)*x").matches("blocks.10.attn.proj.x"));
+  CATCH_CHECK(SitePattern::parse("re:(?!blocks\\.1\\.).*proj").matches("blocks.10.attn.proj"));
+  CATCH_CHECK_FALSE(SitePattern::parse("re:(?!blocks\\.1).*proj").matches("blocks.10.attn.proj"));
+#ifdef __GLIBCXX__
+  // The polynomial matcher has no back-references; layer names have no use for them.
+  CATCH_CHECK_THROWS_WITH(SitePattern::parse("re:(blocks)\\.\\1"),
+                          Catch::Contains("bad pattern 're:(blocks)\\.\\1': invalid regular expression"));
+#endif
+}
+
 CATCH_TEST_CASE("exclude is applied first and results keep the sites' order") {
   const auto selected = select_sites(vit_sites(), {"mlp.fc1", "attn.proj"}, {"blocks.[1-11].*.*"});
   CATCH_CHECK(selected == std::vector<std::string>{"blocks.0.attn.proj", "blocks.0.mlp.fc1"});
