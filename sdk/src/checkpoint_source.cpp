@@ -109,21 +109,23 @@ const TensorInfo* CheckpointSource::find(const std::string& name) const {
   return found == index_.end() ? nullptr : &infos_[found->second];
 }
 
-at::Tensor CheckpointSource::read(const std::string& name) const {
+std::size_t CheckpointSource::position(const std::string& name) const {
   const auto found = index_.find(name);
   if (found == index_.end()) throw Error("checkpoint", source_ + " has no tensor '" + name + "'");
-  const auto& shard = shard_of_[found->second];
-  return shard ? shard->read(name) : in_memory_[found->second];
+  return found->second;
+}
+
+at::Tensor CheckpointSource::read(const std::string& name) const {
+  const std::size_t slot = position(name);
+  return shard_of_[slot] ? shard_of_[slot]->read(name) : in_memory_[slot];
 }
 
 void CheckpointSource::read_into(const std::string& name, const at::Tensor& target) const {
-  const auto found = index_.find(name);
-  if (found == index_.end()) throw Error("checkpoint", source_ + " has no tensor '" + name + "'");
-  const auto& shard = shard_of_[found->second];
-  if (shard) {
-    shard->read_into(name, target);
+  const std::size_t slot = position(name);
+  if (shard_of_[slot]) {
+    shard_of_[slot]->read_into(name, target);
   } else {
-    target.copy_(in_memory_[found->second].view_as(target));
+    target.copy_(in_memory_[slot].view_as(target));
   }
 }
 

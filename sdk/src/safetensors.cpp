@@ -181,6 +181,13 @@ const at::Tensor& TensorFile::at(const std::string& name) const {
 struct SafetensorsFile::Impl {
   explicit Impl(const fs::path& path) : file(path.string()), mapped(path) {}
 
+  /// Where `name`'s data lies; a peft::Error naming the file when it has no such tensor.
+  const Entry& entry(const std::string& name) const {
+    const auto found = index.find(name);
+    if (found == index.end()) throw Error("safetensors", file + " has no tensor '" + name + "'");
+    return entries[found->second];
+  }
+
   std::string file;
   MappedFile mapped;
   std::vector<TensorInfo> infos;
@@ -241,9 +248,7 @@ const TensorInfo* SafetensorsFile::find(const std::string& name) const {
 }
 
 at::Tensor SafetensorsFile::read(const std::string& name) const {
-  const auto found = impl_->index.find(name);
-  if (found == impl_->index.end()) throw Error("safetensors", impl_->file + " has no tensor '" + name + "'");
-  const Entry& entry = impl_->entries[found->second];
+  const Entry& entry = impl_->entry(name);
   at::Tensor tensor = at::empty(entry.shape, at::TensorOptions().dtype(entry.dtype));
   // Copied, not wrapped: the mapping goes away, and data in the file need not be aligned for its dtype.
   if (entry.end > entry.begin) {
@@ -255,9 +260,7 @@ at::Tensor SafetensorsFile::read(const std::string& name) const {
 }
 
 void SafetensorsFile::read_into(const std::string& name, const at::Tensor& target) const {
-  const auto found = impl_->index.find(name);
-  if (found == impl_->index.end()) throw Error("safetensors", impl_->file + " has no tensor '" + name + "'");
-  const Entry& entry = impl_->entries[found->second];
+  const Entry& entry = impl_->entry(name);
   const std::int64_t count = static_cast<std::int64_t>(
       std::accumulate(entry.shape.begin(), entry.shape.end(), std::int64_t{1}, std::multiplies<std::int64_t>()));
   if (count != target.numel()) {

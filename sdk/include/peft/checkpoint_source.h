@@ -51,6 +51,8 @@ class PEFT_API CheckpointSource {
 
  private:
   CheckpointSource() = default;
+  /// `name`'s place in infos_; a peft::Error naming the source when absent.
+  std::size_t position(const std::string& name) const;
 
   std::string source_;
   std::vector<TensorInfo> infos_;
