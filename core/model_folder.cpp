@@ -19,11 +19,7 @@ namespace peft {
 namespace {
 
 constexpr const char* kIndex = "model.safetensors.index.json";
-
-// The folder's checkpoint: its index when sharded, else model.safetensors.
-fs::path weights_of(const fs::path& folder) {
-  return fs::exists(folder / kIndex) ? folder / kIndex : folder / "model.safetensors";
-}
+constexpr const char* kSingle = "model.safetensors";
 
 std::string shard_name(std::size_t index, std::size_t count) {
   char name[64];
@@ -61,7 +57,7 @@ std::uint64_t parse_byte_size(const std::string& text) {
 
 void write_model_folder(const fs::path& out, const fs::path& source, const NamedTensors& tensors,
                         std::uint64_t max_shard_bytes) {
-  const CheckpointSource original = CheckpointSource::open(weights_of(source));
+  const CheckpointSource original = CheckpointSource::open(source);
   std::map<std::string, at::ScalarType> stored;
   for (const TensorInfo& info : original.tensors()) stored[info.name] = info.dtype;
 
@@ -81,11 +77,17 @@ void write_model_folder(const fs::path& out, const fs::path& source, const Named
     shard_bytes += bytes;
     total_bytes += bytes;
   }
+  // A file of the other layout already there would be read instead of what is written (peft prefers an index,
+  // transformers model.safetensors): refused, never removed.
+  const char* other = shards.size() == 1 ? kIndex : kSingle;
+  if (fs::exists(out / other)) {
+    throw Error("merge", (out / other).string() + " would be read instead of the merged " +
+                             (shards.size() == 1 ? std::string(kSingle) : std::string("shards")) +
+                             " (hint: remove it, or merge into another folder)");
+  }
   fs::create_directories(out);
   if (shards.size() == 1) {
-    write_safetensors(out / "model.safetensors", shards.front(), {{"format", "pt"}});
-    std::error_code ignored;
-    fs::remove(out / kIndex, ignored);  // an index left there would be read instead
+    write_safetensors(out / kSingle, shards.front(), {{"format", "pt"}});
   } else {
     nlohmann::json weight_map = nlohmann::json::object();
     for (std::size_t i = 0; i < shards.size(); ++i) {

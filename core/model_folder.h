@@ -21,8 +21,9 @@ std::uint64_t parse_byte_size(const std::string& text);
 /// folder's checkpoint stores it in; model.safetensors, or past `max_shard_bytes` model-0000i-of-0000n.safetensors
 /// shards with model.safetensors.index.json; and source's config.json, generation_config.json and tokenizer files
 /// (tokenizer.model, tokenizer.json, tokenizer_config.json, special_tokens_map.json) copied. Every file is written
-/// to a temporary and renamed; nothing else in `out` is touched, except an index a single-file model replaces (it
-/// would be read instead).
+/// to a temporary and renamed; nothing else in `out` is touched. A file of the other layout already in `out` (an
+/// index where a single file is written, model.safetensors where shards are) would be read instead: a peft::Error,
+/// and nothing is written.
 void write_model_folder(const std::filesystem::path& out, const std::filesystem::path& source,
                         const NamedTensors& tensors, std::uint64_t max_shard_bytes = kDefaultMaxShardBytes);
 

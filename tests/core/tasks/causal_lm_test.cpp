@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -45,6 +46,11 @@ TextTask read(const TempFolder& folder, const fs::path& model, std::map<std::str
   request.backbone = text.llama.get();
   text.data = text.task->read_data(request);
   return text;
+}
+
+std::string read_file(const fs::path& file) {
+  std::ifstream in(file);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 std::vector<std::int64_t> values(const at::Tensor& tensor) {
@@ -258,6 +264,24 @@ CATCH_TEST_CASE("LoRA fine-tunes a llama model folder on JSON Lines through peft
       merged.string() +
           " exists and is not empty (hint: --overwrite to replace the files written there, nothing "
           "else is removed; or another folder)");
-  CATCH_CHECK(peft::test::run_peft("merge " + peft::test::quoted(run) + " -o " + peft::test::quoted(model)).exit_code ==
-              1);  // the run's own backbone folder is an input
+  CATCH_CHECK_THAT(peft::test::run_peft("merge " + peft::test::quoted(run) + " -o " + peft::test::quoted(model)).err,
+                   Catch::Contains("will not write " + model.string() + ": it is the backbone checkpoint"));
+  // Over the sharded folder as one file, the index there would shadow it: refused, and the index stays as it was.
+  const std::string index_before = read_file(merged / "model.safetensors.index.json");
+  peft::test::check_user_error(
+      peft::test::run_peft("merge " + peft::test::quoted(run) + " -o " + peft::test::quoted(merged) + " --overwrite"),
+      (merged / "model.safetensors.index.json").string() +
+          " would be read instead of the merged model.safetensors (hint: remove it, or merge into another folder)");
+  CATCH_CHECK(read_file(merged / "model.safetensors.index.json") == index_before);
+  CATCH_CHECK_FALSE(fs::exists(merged / "model.safetensors"));
+  // And shards over a single-file folder: its model.safetensors would be read by transformers instead.
+  const fs::path single = folder / "single";
+  CATCH_REQUIRE(
+      peft::test::run_peft("merge " + peft::test::quoted(run) + " -o " + peft::test::quoted(single)).exit_code == 0);
+  peft::test::check_user_error(
+      peft::test::run_peft("merge " + peft::test::quoted(run) + " -o " + peft::test::quoted(single) +
+                           " --overwrite --max-shard-size 200KB"),
+      (single / "model.safetensors").string() +
+          " would be read instead of the merged shards (hint: remove it, or merge into another folder)");
+  CATCH_CHECK_FALSE(fs::exists(single / "model.safetensors.index.json"));
 }
