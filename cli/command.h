@@ -41,6 +41,13 @@ struct InspectOptions {
   bool json = false;
 };
 
+struct MiniLmCommandOptions {
+  std::filesystem::path out;
+  std::filesystem::path source = "/usr/share/games/fortunes";
+  std::uint64_t seed = 0;
+  bool overwrite = false;
+};
+
 struct MiniVtabCommandOptions {
   std::filesystem::path out;
   bool overwrite = false;
@@ -64,6 +71,7 @@ struct EvalCommandOptions {
   std::filesystem::path run;
   std::string split;
   bool json = false;
+  bool base = false;
 };
 
 struct GenerateCommandOptions {
@@ -109,6 +117,7 @@ int run_list_command(const GlobalOptions& global, const ListOptions& options);
 int run_version_command(const VersionOptions& options);
 int run_inspect_command(const GlobalOptions& global, const InspectOptions& options);
 int run_mini_vtab_command(const MiniVtabCommandOptions& options);
+int run_mini_lm_command(const MiniLmCommandOptions& options);
 int run_run_command(const GlobalOptions& global, const RunCommandOptions& options);
 int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& options);
 int run_generate_command(const GlobalOptions& global, const GenerateCommandOptions& options);

@@ -110,6 +110,8 @@ int run_command_line(int argc, char** argv) {
   eval_app->add_option("run", eval.run, "The run folder")->required()->type_name("RUN_DIR");
   eval_app->add_option("--split", eval.split, "The split (default: the recipe's eval_split)")->type_name("NAME");
   eval_app->add_flag("--json", eval.json, "Print one JSON object");
+  eval_app->add_flag("--base", eval.base,
+                     "The backbone without the run's adapters (what the method started from; a new head untrained)");
 
   MergeCommandOptions merge;
   auto* merge_app =
@@ -214,6 +216,18 @@ int run_command_line(int argc, char** argv) {
   mini_vtab_app->add_option("--test-images", mini_vtab.test_images, "Test images per downstream task (at most 2000)")
       ->capture_default_str();
 
+  MiniLmCommandOptions mini_lm;
+  auto* mini_lm_app = data_app->add_subcommand(
+      "mini-lm", "Build the mini-lm benchmark (pretraining corpus + 3 text tasks) from Debian's fortunes");
+  mini_lm_app->add_option("--out", mini_lm.out, "Output folder")->required()->type_name("DIR");
+  mini_lm_app->add_flag("--overwrite", mini_lm.overwrite,
+                        "Write into an --out folder that holds files (same names replaced, nothing removed)");
+  mini_lm_app->add_option("--seed", mini_lm.seed, "Seed: the same seed gives byte-identical files")
+      ->capture_default_str();
+  mini_lm_app->add_option("--source", mini_lm.source, "Folder with the fortune files")
+      ->capture_default_str()
+      ->type_name("DIR");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -228,6 +242,7 @@ int run_command_line(int argc, char** argv) {
   if (version_app->parsed()) return run_version_command(version);
   if (inspect_app->parsed()) return run_inspect_command(global, inspect);
   if (mini_vtab_app->parsed()) return run_mini_vtab_command(mini_vtab);
+  if (mini_lm_app->parsed()) return run_mini_lm_command(mini_lm);
   if (run_app->parsed()) return run_run_command(global, run);
   if (eval_app->parsed()) return run_eval_command(global, eval);
   if (generate_app->parsed()) return run_generate_command(global, generate);

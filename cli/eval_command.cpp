@@ -13,10 +13,12 @@ namespace peft::cli {
 int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& options) {
   const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
   warn_rejections(plugins);
-  const EvalReport report = evaluate_run(plugins.registry, options.run, options.split);
+  const EvalReport report = evaluate_run(plugins.registry, options.run, options.split, options.base);
   if (options.json) {
-    nlohmann::json out{
-        {"run", options.run.string()}, {"split", report.split}, {report.unit, report.evaluation.examples}};
+    nlohmann::json out{{"run", options.run.string()},
+                       {"base", options.base},
+                       {"split", report.split},
+                       {report.unit, report.evaluation.examples}};
     put_metrics(out, report.evaluation.values);
     std::cout << out.dump(2) << '\n';
     return kSuccess;

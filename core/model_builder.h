@@ -23,6 +23,9 @@ struct BuiltBackbone {
   Preprocessing preprocessing;
   /// The safetensors file the weights were loaded from (a hub folder's model.safetensors), if any.
   std::optional<std::filesystem::path> weights;
+  /// The Hugging Face model folder the backbone was configured from (its config.json's folder), with or without
+  /// weights: what `peft merge` writes a model folder like.
+  std::optional<std::filesystem::path> model_folder;
   std::vector<std::string> notices;
 };
 

@@ -57,9 +57,12 @@ std::uint64_t parse_byte_size(const std::string& text) {
 
 void write_model_folder(const fs::path& out, const fs::path& source, const NamedTensors& tensors,
                         std::uint64_t max_shard_bytes) {
-  const CheckpointSource original = CheckpointSource::open(source);
+  // Each tensor in its checkpoint's dtype; a model made from config.json alone keeps the run's.
   std::map<std::string, at::ScalarType> stored;
-  for (const TensorInfo& info : original.tensors()) stored[info.name] = info.dtype;
+  if (fs::exists(source / kIndex) || fs::exists(source / kSingle)) {
+    const CheckpointSource original = CheckpointSource::open(source);
+    for (const TensorInfo& info : original.tensors()) stored[info.name] = info.dtype;
+  }
 
   // Greedy shards in the model's order, a new one when the next tensor would pass the limit (as transformers).
   std::vector<NamedTensors> shards(1);

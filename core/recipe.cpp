@@ -147,6 +147,13 @@ BackboneSection read_backbone(const fs::path& file, const toml::table& root) {
     section.head = head->as_string()->get();
   }
   read_options(file, table, "backbone", {"plugin", "checkpoint", "head"}, section);
+  // A Hugging Face config.json named without weights (a model made from its config, to pretrain): a path, resolved
+  // against the recipe's folder as checkpoint is.
+  if (const auto found = section.options.find("config"); found != section.options.end()) {
+    if (const auto* text = std::get_if<std::string>(&found->second); text && fs::path(*text).is_relative()) {
+      found->second = (file.parent_path() / *text).string();
+    }
+  }
   return section;
 }
 
@@ -366,6 +373,11 @@ std::string resolved_toml(toml::table root, const Recipe& recipe) {
   toml::table& backbone = table_of(root, "backbone");
   if (recipe.backbone.checkpoint) {
     backbone.insert_or_assign("checkpoint", fs::absolute(*recipe.backbone.checkpoint).lexically_normal().string());
+  }
+  if (const auto* config = backbone.get("config"); config && config->is_string()) {
+    if (const fs::path path = config->as_string()->get(); path.is_relative()) {
+      backbone.insert_or_assign("config", fs::absolute(recipe.file.parent_path() / path).lexically_normal().string());
+    }
   }
   if (root.contains("data") && root.get("data")->is_table()) {
     toml::table& data = *root.get("data")->as_table();

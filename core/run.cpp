@@ -183,6 +183,11 @@ void write_summary(const PreparedRun& run, const RunReport& report, const TrainO
 std::vector<NamedPath> recipe_inputs(const Recipe& recipe) {
   std::vector<NamedPath> inputs{{recipe.file, "the recipe"}};
   if (recipe.backbone.checkpoint) inputs.push_back({*recipe.backbone.checkpoint, "the backbone checkpoint"});
+  if (const auto config = recipe.backbone.options.find("config"); config != recipe.backbone.options.end()) {
+    if (const auto* file = std::get_if<std::string>(&config->second)) {
+      inputs.push_back({fs::path(*file).parent_path(), "the backbone's model folder (its config.json's)"});
+    }
+  }
   if (recipe.data && recipe.data->options.count("root") != 0) {
     if (const auto* root = std::get_if<std::string>(&recipe.data->options.at("root"))) {
       fs::path folder = *root;
@@ -202,7 +207,7 @@ std::vector<NamedPath> run_inputs(const fs::path& folder, const Recipe& recipe) 
 }
 
 PreparedRun load_run(const Registry& registry, const fs::path& folder, bool with_data,
-                     const std::vector<std::string>& overrides) {
+                     const std::vector<std::string>& overrides, bool with_adapters) {
   const fs::path recipe_file = folder / kRecipeFile;
   if (!fs::exists(recipe_file)) throw Error("run", folder.string() + " is not a run folder (no " + kRecipeFile + ")");
   if (!fs::exists(folder / kAdapterTensorsFile)) {
@@ -220,7 +225,7 @@ PreparedRun load_run(const Registry& registry, const fs::path& folder, bool with
   }
   PreparedRun run = prepare_run(registry, load_recipe(recipe_file, overrides), num_classes);
   check_backbone_weights(folder, run.backbone_weights);
-  load_adapter(folder, run.model);
+  if (with_adapters) load_adapter(folder, run.model);
   return run;
 }
 
@@ -317,10 +322,10 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   return report;
 }
 
-EvalReport evaluate_run(const Registry& registry, const fs::path& folder, const std::string& split) {
+EvalReport evaluate_run(const Registry& registry, const fs::path& folder, const std::string& split, bool base) {
   std::vector<std::string> overrides;
   if (!split.empty()) overrides.push_back("data.eval_split=" + split);
-  PreparedRun run = load_run(registry, folder, true, overrides);
+  PreparedRun run = load_run(registry, folder, true, overrides, !base);
   const Task& task = *run.task.task;
   data::Loader loader(run.data->data.eval, run.data->eval_loader);
   return {run.data->data.eval_split, task.metrics(), task.unit(), evaluate(run.model, task, loader, run.device)};
@@ -331,9 +336,8 @@ void merge_run(const Registry& registry, const fs::path& folder, const fs::path&
   PreparedRun run = load_run(registry, folder, false);
   // A causal LM loaded from a Hugging Face model folder is merged into another such folder.
   std::optional<fs::path> model_folder;
-  if (run.backbone_weights && run.model.backbone->causal_lm() != nullptr &&
-      fs::exists(run.backbone_weights->parent_path() / "config.json")) {
-    model_folder = run.backbone_weights->parent_path();
+  if (run.model_folder && run.model.backbone->causal_lm() != nullptr) {
+    model_folder = run.model_folder;
     check_output_folder(output, overwrite, run_inputs(folder, run.recipe), "merge");
   } else {
     check_output_file(output, overwrite, run_inputs(folder, run.recipe), "merge");

@@ -57,9 +57,9 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
 
 /// A finished run's model: the recipe its folder kept, prepared, with its adapter files loaded. With `with_data`
 /// the recipe's data is read (and `overrides` apply to the recipe); without, the head's size comes from
-/// `peft_adapter.json`.
+/// `peft_adapter.json`. Without `with_adapters` the adapter files stay unread (the model as training started it).
 PreparedRun load_run(const Registry& registry, const std::filesystem::path& folder, bool with_data,
-                     const std::vector<std::string>& overrides = {});
+                     const std::vector<std::string>& overrides = {}, bool with_adapters = true);
 
 /// The model of a finished run (its recipe and adapter files) evaluated on `split` (default: the recipe's eval
 /// split).
@@ -69,7 +69,10 @@ struct EvalReport {
   std::string unit;
   Evaluation evaluation;
 };
-EvalReport evaluate_run(const Registry& registry, const std::filesystem::path& folder, const std::string& split);
+/// With `base`, the run's adapter files are not loaded: the backbone as the method starts from it (every method
+/// starts equal to its backbone; a new classifier head is the run's seeded initialisation, so chance level).
+EvalReport evaluate_run(const Registry& registry, const std::filesystem::path& folder, const std::string& split,
+                        bool base = false);
 
 /// The backbone with the run's adapters merged, written as a plain backbone checkpoint (timm key names) to
 /// `output`; a causal LM loaded from a Hugging Face model folder is written as such a folder instead

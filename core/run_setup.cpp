@@ -42,6 +42,7 @@ PreparedRun prepare_run(const Registry& registry, Recipe recipe, std::optional<s
   built.backbone->to(run.device);
   run.notices = std::move(built.notices);
   run.backbone_weights = built.weights;
+  run.model_folder = built.model_folder;
   if (run.data) run.notices.insert(run.notices.end(), run.data->data.notices.begin(), run.data->data.notices.end());
   run.model = adapt(registry, built.backbone, *recipe.method, new_head);
   run.recipe = std::move(recipe);

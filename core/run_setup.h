@@ -28,6 +28,8 @@ struct PreparedRun {
   std::vector<std::string> notices;
   /// The safetensors file the backbone's weights came from (a hub folder's model.safetensors), if any.
   std::optional<std::filesystem::path> backbone_weights;
+  /// The Hugging Face model folder the backbone was configured from, if any (BuiltBackbone::model_folder).
+  std::optional<std::filesystem::path> model_folder;
 };
 
 /// "auto" → CUDA when LibTorch sees a GPU, else the CPU; "cuda" without a GPU is a peft::Error.

@@ -10,7 +10,7 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libstb-dev
   catch2 zlib1g-dev libsentencepiece-dev
   gnuplot-nox
-  dataset-fashion-mnist
+  dataset-fashion-mnist fortunes sentencepiece
 )
 
 missing=()

@@ -125,6 +125,8 @@ LlamaConfig read_llama_config(const std::filesystem::path& file) {
   }
   result.rms_norm_eps = fields.number("rms_norm_eps", 1e-6);
   result.rope_theta = fields.number("rope_theta", 10000.0);
+  result.initializer_range = fields.number("initializer_range", 0.02);
+  if (!(result.initializer_range > 0.0)) fields.fail("initializer_range", "must be positive");
   result.rope_scaling = rope_scaling(fields);
   result.tie_word_embeddings = fields.flag("tie_word_embeddings", false);
   result.attention_bias = fields.flag("attention_bias", false);

@@ -33,6 +33,8 @@ struct LlamaConfig {
   std::int64_t max_position_embeddings = 2048;
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000.0;
+  /// The standard deviation of a new model's weights (HF's _init_weights); a checkpoint overwrites them.
+  double initializer_range = 0.02;
   RopeScaling rope_scaling;
   bool tie_word_embeddings = false;
   bool attention_bias = false;

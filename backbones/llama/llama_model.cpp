@@ -117,6 +117,18 @@ Llama::Llama(LlamaConfig config) : config_(std::move(config)), inv_freq_(rope_in
   if (!config_.tie_word_embeddings) {
     lm_head_ = register_module("lm_head", Site("lm_head", config_.hidden_size, config_.vocab_size, false));
   }
+  // As transformers' LlamaPreTrainedModel._init_weights, so a model pretrained from config.json alone starts as
+  // one made by from_config: every matrix and the embedding N(0, initializer_range), biases zero, norms one.
+  const torch::NoGradGuard no_grad;
+  for (auto& item : named_parameters()) {
+    const std::string& name = item.key();
+    at::Tensor& parameter = item.value();
+    if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0) {
+      parameter.zero_();
+    } else if (parameter.dim() == 2) {
+      parameter.normal_(0.0, config_.initializer_range);
+    }
+  }
 }
 
 Outputs Llama::forward(const Batch& batch) {

@@ -154,24 +154,45 @@ class CausalLmTask final : public Task {
                 at::cross_entropy_loss(scores.to(at::kFloat), targets, {}, at::Reduction::Sum, -100).item<double>(),
                 tokens);
     }
-    const auto right = scores.argmax(1).eq(targets).logical_and(counted).sum().item<std::int64_t>();
+    const at::Tensor hits = scores.argmax(1).eq(targets);
+    const auto right = hits.logical_and(counted).sum().item<std::int64_t>();
     tally.add("token_accuracy", static_cast<double>(right), tokens);
+    if (pass == Pass::eval) add_exact_match(hits, batch, tally);
   }
 
   std::vector<MetricSpec> metrics() const override {
     return {{"perplexity", false, false, "perplexity"},
             {"loss", false, false, "loss"},
-            {"token_accuracy", true, true, "token accuracy"}};
+            {"token_accuracy", true, true, "token accuracy"},
+            {"exact_match", true, true, "exact match"}};
   }
   std::string primary_metric() const override { return "perplexity"; }
   MetricValues values(const Tally& tally) const override {
-    return {{"perplexity", std::exp(tally.mean("loss"))},
-            {"loss", tally.mean("loss")},
-            {"token_accuracy", tally.mean("token_accuracy")}};
+    MetricValues values{{"perplexity", std::exp(tally.mean("loss"))},
+                        {"loss", tally.mean("loss")},
+                        {"token_accuracy", tally.mean("token_accuracy")}};
+    if (tally.has("exact_match")) values.emplace_back("exact_match", tally.mean("exact_match"));
+    return values;
   }
   std::string unit() const override { return "sequences"; }
 
  private:
+  // Greedy decoding's exact match, from the one teacher-forced pass: a greedy decoder given the prompt writes the
+  // response and its EOS token for token exactly when each of them is the argmax after the true prefix, which is
+  // the prefix the decoder itself would have written. Counted over the sequences whose prompt is masked (records
+  // with a prompt, train_on_prompt = false); plain text has no response to match, and then no exact_match.
+  static void add_exact_match(const at::Tensor& hits, const Batch& batch, Tally& tally) {
+    const at::Tensor& labels = batch.at(keys::labels);
+    const std::int64_t rows = labels.size(0);
+    const at::Tensor targets = labels.narrow(1, 1, labels.size(1) - 1);
+    const at::Tensor counted = targets.ne(-100);
+    const at::Tensor prompted = targets.select(1, 0).eq(-100).logical_and(counted.any(1));
+    const auto sequences = prompted.sum().item<std::int64_t>();
+    if (sequences == 0) return;
+    const at::Tensor exact = hits.view({rows, -1}).logical_or(counted.logical_not()).all(1).logical_and(prompted);
+    tally.add("exact_match", static_cast<double>(exact.sum().item<std::int64_t>()), static_cast<double>(sequences));
+  }
+
   // Logits at positions 0..T-2 against the labels at 1..T-1, flattened.
   static std::pair<at::Tensor, at::Tensor> shifted(const Outputs& outputs, const Batch& batch) {
     const at::Tensor& logits = outputs.at(keys::logits);

@@ -220,6 +220,18 @@ CATCH_TEST_CASE("LoRA fine-tunes a llama model folder on JSON Lines through peft
   }
   CATCH_REQUIRE(perplexity.size() == 3);
   CATCH_CHECK(perplexity[2] < perplexity[0]);
+  // peft eval --base: the model before fine-tuning (LoRA starts equal to it), scored higher than the run's.
+  const auto evaluated = [&](const std::string& flags) {
+    const auto result = peft::test::run_peft("eval " + peft::test::quoted(run) + " --json" + flags);
+    CATCH_INFO(result.err);
+    CATCH_REQUIRE(result.exit_code == 0);
+    return nlohmann::json::parse(result.out);
+  };
+  const nlohmann::json tuned = evaluated("");
+  const nlohmann::json base = evaluated(" --base");
+  CATCH_CHECK(base["base"] == true);
+  CATCH_CHECK(tuned["perplexity"].get<double>() == Approx(perplexity[2]).epsilon(1e-5));
+  CATCH_CHECK(base["perplexity"].get<double>() > 1.5 * tuned["perplexity"].get<double>());
 
   // The adapter in Hugging Face peft's layout for a causal LM: PeftModel.from_pretrained reads adapter_config.json's
   // task_type and base model, llama.cpp's convert_lora_to_gguf.py strips "base_model.model." from each key to find
@@ -284,4 +296,91 @@ CATCH_TEST_CASE("LoRA fine-tunes a llama model folder on JSON Lines through peft
       (single / "model.safetensors").string() +
           " would be read instead of the merged shards (hint: remove it, or merge into another folder)");
   CATCH_CHECK_FALSE(fs::exists(single / "model.safetensors.index.json"));
+}
+
+CATCH_TEST_CASE("exact_match counts a prompted sequence whose whole response greedy decoding writes", "[tokenizer]") {
+  TempFolder folder;
+  const fs::path model = peft::test::llama_model_folder(folder);
+  write_text(folder / "data/train.jsonl", R"({"prompt": "2 + 2 =", "completion": " 4"})");
+  write_text(folder / "data/val.jsonl", R"({"prompt": "2 + 2 =", "completion": " 4"})");
+  const TextTask text = read(folder, model, {});
+  peft::Backbone& llama = *text.llama;
+  llama.eval();
+  const torch::NoGradGuard no_grad;
+  // Greedy decoding by hand: four tokens after the prompt, the whole sequence re-run each step.
+  std::vector<std::int64_t> ids{1, 17, 29, 5};
+  const std::size_t prompt_length = ids.size();
+  for (int step = 0; step < 4; ++step) {
+    const peft::Outputs out = llama.forward({{peft::keys::input_ids, at::tensor(ids, at::kLong).unsqueeze(0)}});
+    ids.push_back(out.at(peft::keys::logits)[0][-1].argmax().item<std::int64_t>());
+  }
+  const auto measured = [&](const std::vector<std::int64_t>& sequence, const std::vector<std::int64_t>& labels) {
+    const peft::Batch batch{{peft::keys::input_ids, at::tensor(sequence, at::kLong).unsqueeze(0)},
+                            {peft::keys::labels, at::tensor(labels, at::kLong).unsqueeze(0)}};
+    peft::Tally tally;
+    text.task->measure(llama.forward(batch), batch, peft::Pass::eval, tally);
+    return text.task->values(tally);
+  };
+  std::vector<std::int64_t> labels = ids;
+  std::fill(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(prompt_length), -100);
+  CATCH_CHECK(peft::metric_value(measured(ids, labels), "exact_match") == 1.0);
+  // Any other token in the response, and the sequence no longer matches.
+  std::vector<std::int64_t> other = ids;
+  other.back() = (other.back() + 1) % 32;
+  std::vector<std::int64_t> other_labels = labels;
+  other_labels.back() = other.back();
+  CATCH_CHECK(peft::metric_value(measured(other, other_labels), "exact_match") == 0.0);
+  // Plain text (no masked prompt) has no response to match: no exact_match at all.
+  CATCH_CHECK_FALSE(peft::metric_value(measured(ids, ids), "exact_match").has_value());
+}
+
+CATCH_TEST_CASE("a llama pretrained from config.json alone starts as transformers' from_config and merges to a folder",
+                "[tokenizer]") {
+  TempFolder folder;
+  const fs::path model = peft::test::llama_model_folder(folder);
+  // The architecture and tokenizer without weights: what a pretraining recipe starts from.
+  const fs::path init = folder / "init";
+  fs::create_directories(init);
+  for (const char* file : {"config.json", "tokenizer.model"}) fs::copy_file(model / file, init / file);
+  const auto llama = peft::test::make_backbone("llama", {{"config", (init / "config.json").string()}});
+  for (const auto& item : llama->named_parameters()) {
+    CATCH_INFO(item.key());
+    if (item.value().dim() == 2) {  // every matrix N(0, initializer_range = 0.02), as _init_weights
+      CATCH_CHECK(item.value().std().item<double>() == Approx(0.02).epsilon(0.1));
+    } else {
+      CATCH_CHECK(item.value().eq(1).all().item<bool>());  // the RMSNorm weights
+    }
+  }
+
+  write_text(folder / "data/train.jsonl", "{\"text\": \"one two three four five six\"}\n");
+  write_text(folder / "data/val.jsonl", "{\"text\": \"one two three\"}\n");
+  const fs::path recipe = folder / "recipes/pretrain.toml";
+  write_text(recipe,
+             "schema_version = 1\ntask = \"causal_lm\"\nthreads = 1\n[backbone]\nplugin = \"llama\"\n"
+             "config = \"../init/config.json\"\n[method]\nplugin = \"full\"\n[data]\nroot = \"../data\"\nworkers = 1\n"
+             "[train]\nepochs = 1\nbatch_size = 1\nlr = 0.001\nwarmup_epochs = 0\n");
+  const fs::path run = folder / "run";
+  const auto trained = peft::test::run_peft("run " + peft::test::quoted(recipe) + " --out " + peft::test::quoted(run));
+  CATCH_INFO(trained.err);
+  CATCH_REQUIRE(trained.exit_code == 0);
+  // The config path is kept absolute in the run's recipe, so the run resolves from anywhere.
+  CATCH_CHECK(read_file(run / "recipe.toml").find("config = '" + (init / "config.json").string() + "'") !=
+              std::string::npos);
+
+  // Merging into the model's own folder is refused; elsewhere it is a model folder in the run's float32.
+  CATCH_CHECK_THAT(
+      peft::test::run_peft("merge " + peft::test::quoted(run) + " -o " + peft::test::quoted(init) + " --overwrite").err,
+      Catch::Contains("the backbone's model folder"));
+  const fs::path merged = folder / "merged";
+  const auto merging = peft::test::run_peft("merge " + peft::test::quoted(run) + " -o " + peft::test::quoted(merged));
+  CATCH_INFO(merging.err);
+  CATCH_REQUIRE(merging.exit_code == 0);
+  CATCH_CHECK(fs::exists(merged / "config.json"));
+  CATCH_CHECK(fs::exists(merged / "tokenizer.model"));
+  const peft::TensorFile weights = peft::read_safetensors(merged / "model.safetensors");
+  for (const auto& [name, tensor] : weights.tensors) CATCH_CHECK(tensor.scalar_type() == at::kFloat);
+  const auto generated =
+      peft::test::run_peft("generate " + peft::test::quoted(merged) + " --prompt one --max-new-tokens 3");
+  CATCH_INFO(generated.err);
+  CATCH_CHECK(generated.exit_code == 0);
 }
