@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 #include <set>
@@ -24,6 +25,8 @@ struct TextSettings {
   data::TextTemplate chosen = data::TextTemplate::automatic;
   bool truncation = true;
   bool train_on_prompt = false;
+  bool packing = false;
+  bool cache = false;
 };
 
 TextSettings text_settings(const DataRequest& request) {
@@ -32,30 +35,66 @@ TextSettings text_settings(const DataRequest& request) {
   settings.chosen = data::text_template_from(request.options.one_of("template", data::text_template_names()));
   settings.truncation = request.options.get<bool>("truncation");
   settings.train_on_prompt = request.options.get<bool>("train_on_prompt");
+  settings.packing = request.options.get<bool>("packing");
+  settings.cache = request.options.get<bool>("cache_tokens");
   return settings;
 }
 
-// A split's records, tokenised when the loader asks for an example (in its worker threads): BOS (where the
-// tokenizer adds it), prompt + response as one text, EOS after a response (or where the tokenizer adds it to
-// plain text); labels are the ids with -100 on the prompt's tokens.
+struct EncodedText {
+  std::vector<std::int64_t> ids;
+  std::vector<std::int64_t> labels;
+};
+
+// BOS (where the tokenizer adds it), prompt + response as one text, EOS after a response (or where the tokenizer
+// adds it to plain text); labels are the ids with -100 on the prompt's tokens unless train_on_prompt.
+EncodedText encode_record(const data::TextRecord& record, const Tokenizer& tokenizer, bool train_on_prompt) {
+  EncodedText encoded;
+  std::vector<std::int64_t>& ids = encoded.ids;
+  if (tokenizer.adds_bos() && tokenizer.bos_id()) ids.push_back(*tokenizer.bos_id());
+  // Plain text has no prompt: every id is a label, as transformers' run_clm has it (BOS is never a target).
+  const std::size_t prompt_length = record.prompt.empty() ? 0 : ids.size() + tokenizer.encode(record.prompt).size();
+  const std::vector<std::int64_t> text = tokenizer.encode(record.prompt + record.response);
+  ids.insert(ids.end(), text.begin(), text.end());
+  const bool eos = !record.prompt.empty() || tokenizer.adds_eos();
+  if (eos && tokenizer.eos_id()) ids.push_back(*tokenizer.eos_id());
+  encoded.labels = ids;
+  if (!train_on_prompt) {
+    std::fill_n(encoded.labels.begin(), std::min(prompt_length, ids.size()), -100);
+  }
+  return encoded;
+}
+
+// A sequence trains something when a position after the first is a target (the loss is shifted).
+bool has_targets(const std::vector<std::int64_t>& labels, std::size_t from = 1) {
+  return std::any_of(labels.begin() + static_cast<std::ptrdiff_t>(std::min(from, labels.size())), labels.end(),
+                     [](std::int64_t id) { return id != -100; });
+}
+
+// Right padding: the tokenizer's pad id (else 0), attention 0, label -100.
+Batch collate_tokens(std::vector<Batch> examples, const Tokenizer& tokenizer) {
+  return {{keys::input_ids, data::right_padded(examples, keys::input_ids, tokenizer.pad_id().value_or(0))},
+          {keys::attention_mask, data::attention_mask(examples)},
+          {keys::labels, data::right_padded(examples, keys::labels, -100)}};
+}
+
+// A split's records, tokenised when the loader asks for an example (in its worker threads), one a sequence.
 class TokenizedText final : public Dataset {
  public:
   TokenizedText(std::vector<data::TextRecord> records, const Tokenizer& tokenizer, const TextSettings& settings,
                 std::int64_t max_length)
-      : records_(std::move(records)), tokenizer_(tokenizer), settings_(settings), max_length_(max_length) {}
+      : records_(std::move(records)),
+        tokenizer_(tokenizer),
+        settings_(settings),
+        max_length_(max_length),
+        cached_(settings.cache ? records_.size() : 0) {}
 
   std::int64_t size() const override { return static_cast<std::int64_t>(records_.size()); }
 
   std::optional<Batch> example(std::int64_t index, std::int64_t) override {
     const data::TextRecord& record = records_[static_cast<std::size_t>(index)];
-    std::vector<std::int64_t> ids;
-    if (tokenizer_.adds_bos() && tokenizer_.bos_id()) ids.push_back(*tokenizer_.bos_id());
-    // Plain text has no prompt: every id is a label, as transformers' run_clm has it (BOS is never a target).
-    const std::size_t prompt_length = record.prompt.empty() ? 0 : ids.size() + tokenizer_.encode(record.prompt).size();
-    const std::vector<std::int64_t> text = tokenizer_.encode(record.prompt + record.response);
-    ids.insert(ids.end(), text.begin(), text.end());
-    const bool eos = !record.prompt.empty() || tokenizer_.adds_eos();
-    if (eos && tokenizer_.eos_id()) ids.push_back(*tokenizer_.eos_id());
+    EncodedText encoded = encoded_record(index);
+    std::vector<std::int64_t>& ids = encoded.ids;
+    std::vector<std::int64_t>& labels = encoded.labels;
     if (static_cast<std::int64_t>(ids.size()) > max_length_) {
       if (!settings_.truncation) {
         if (settings_.files.skip_bad) return skip(index);
@@ -63,27 +102,17 @@ class TokenizedText final : public Dataset {
                                 std::to_string(max_length_) + " (truncation = false)");
       }
       ids.resize(static_cast<std::size_t>(max_length_));
+      labels.resize(ids.size());
     }
-    std::vector<std::int64_t> labels = ids;
-    if (!settings_.train_on_prompt) {
-      for (std::size_t i = 0; i < std::min(prompt_length, labels.size()); ++i) labels[i] = -100;
-    }
-    // Position 0 is never a target (the loss is shifted): a record with no target left trains nothing.
-    if (std::count_if(labels.begin() + 1, labels.end(), [](std::int64_t id) { return id != -100; }) == 0) {
-      return skip(index);
-    }
+    // A record with no target left (a prompt cut by max_length) trains nothing.
+    if (!has_targets(labels)) return skip(index);
     Batch example;
     example.set(keys::input_ids, at::tensor(ids, at::kLong));
     example.set(keys::labels, at::tensor(labels, at::kLong));
     return example;
   }
 
-  /// Right padding: the tokenizer's pad id (else 0), attention 0, label -100.
-  Batch collate(std::vector<Batch> examples) const override {
-    return {{keys::input_ids, data::right_padded(examples, keys::input_ids, tokenizer_.pad_id().value_or(0))},
-            {keys::attention_mask, data::attention_mask(examples)},
-            {keys::labels, data::right_padded(examples, keys::labels, -100)}};
-  }
+  Batch collate(std::vector<Batch> examples) const override { return collate_tokens(std::move(examples), tokenizer_); }
 
   std::int64_t skipped() const override {
     const std::lock_guard<std::mutex> lock(mutex_);
@@ -91,6 +120,21 @@ class TokenizedText final : public Dataset {
   }
 
  private:
+  // The record's tokens, from the cache once an epoch has made them (cache_tokens = true).
+  EncodedText encoded_record(std::int64_t index) {
+    const auto slot = static_cast<std::size_t>(index);
+    if (!cached_.empty()) {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      if (cached_[slot]) return *cached_[slot];
+    }
+    EncodedText encoded = encode_record(records_[slot], tokenizer_, settings_.train_on_prompt);
+    if (!cached_.empty()) {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      cached_[slot] = encoded;
+    }
+    return encoded;
+  }
+
   std::optional<Batch> skip(std::int64_t index) {
     const std::lock_guard<std::mutex> lock(mutex_);
     skipped_.insert(index);
@@ -101,8 +145,58 @@ class TokenizedText final : public Dataset {
   const Tokenizer& tokenizer_;
   TextSettings settings_;
   std::int64_t max_length_;
+  std::vector<std::optional<EncodedText>> cached_;
   mutable std::mutex mutex_;
   std::set<std::int64_t> skipped_;
+};
+
+// Packing (transformers' run_clm group_texts): every record tokenised once, when the split is read, the sequences
+// joined end to end (each keeps its BOS and EOS) and cut into max_length windows; a last, shorter window is
+// dropped unless no window was kept before it, and a window with no target (all prompt) is left out. Attention crosses
+// the records' boundaries inside a window, as run_clm's does.
+class PackedText final : public Dataset {
+ public:
+  PackedText(const fs::path& file, const std::vector<data::TextRecord>& records, const Tokenizer& tokenizer,
+             bool train_on_prompt, std::int64_t max_length)
+      : tokenizer_(tokenizer) {
+    std::vector<std::int64_t> ids;
+    std::vector<std::int64_t> labels;
+    for (const auto& record : records) {
+      EncodedText encoded = encode_record(record, tokenizer, train_on_prompt);
+      ids.insert(ids.end(), encoded.ids.begin(), encoded.ids.end());
+      labels.insert(labels.end(), encoded.labels.begin(), encoded.labels.end());
+    }
+    const auto window = static_cast<std::size_t>(max_length);
+    for (std::size_t start = 0; start < ids.size(); start += window) {
+      const std::size_t end = std::min(ids.size(), start + window);
+      if (end - start < window && !windows_.empty()) break;
+      std::vector<std::int64_t> part(labels.begin() + static_cast<std::ptrdiff_t>(start),
+                                     labels.begin() + static_cast<std::ptrdiff_t>(end));
+      if (!has_targets(part)) continue;
+      windows_.push_back(
+          {{ids.begin() + static_cast<std::ptrdiff_t>(start), ids.begin() + static_cast<std::ptrdiff_t>(end)},
+           std::move(part)});
+    }
+    if (windows_.empty()) {
+      throw Error("data", file.string() + ": packing left no window with a token to train on (every token is prompt)");
+    }
+  }
+
+  std::int64_t size() const override { return static_cast<std::int64_t>(windows_.size()); }
+
+  std::optional<Batch> example(std::int64_t index, std::int64_t) override {
+    const EncodedText& window = windows_[static_cast<std::size_t>(index)];
+    Batch example;
+    example.set(keys::input_ids, at::tensor(window.ids, at::kLong));
+    example.set(keys::labels, at::tensor(window.labels, at::kLong));
+    return example;
+  }
+
+  Batch collate(std::vector<Batch> examples) const override { return collate_tokens(std::move(examples), tokenizer_); }
+
+ private:
+  const Tokenizer& tokenizer_;
+  std::vector<EncodedText> windows_;
 };
 
 class CausalLmTask final : public Task {
@@ -118,6 +212,7 @@ class CausalLmTask final : public Task {
 
   TaskData read_data(const DataRequest& request) override {
     const TextSettings settings = text_settings(request);
+    packed_ = settings.packing;
     const Tokenizer& tokenizer = text_tokenizer(request, kCausalLm);
     const std::int64_t max_length = text_max_length(request, settings.files.max_length);
     TaskData data;
@@ -128,7 +223,12 @@ class CausalLmTask final : public Task {
       if (read.skipped > 0) {
         data.notices.push_back(skipped_records_notice(file, read.skipped, read.records.size(), read.first_problem));
       }
-      return std::make_shared<TokenizedText>(std::move(read.records), tokenizer, settings, max_length);
+      if (settings.packing) {
+        return std::shared_ptr<Dataset>(
+            std::make_shared<PackedText>(file, read.records, tokenizer, settings.train_on_prompt, max_length));
+      }
+      return std::shared_ptr<Dataset>(
+          std::make_shared<TokenizedText>(std::move(read.records), tokenizer, settings, max_length));
     };
     data.train = split(settings.files.train_file);
     data.eval = split(settings.files.eval_file);
@@ -157,7 +257,7 @@ class CausalLmTask final : public Task {
     const at::Tensor hits = scores.argmax(1).eq(targets);
     const auto right = hits.logical_and(counted).sum().item<std::int64_t>();
     tally.add("token_accuracy", static_cast<double>(right), tokens);
-    if (pass == Pass::eval) add_exact_match(hits, batch, tally);
+    if (pass == Pass::eval && !packed_) add_exact_match(hits, batch, tally);
   }
 
   std::vector<MetricSpec> metrics() const override {
@@ -177,6 +277,9 @@ class CausalLmTask final : public Task {
   std::string unit() const override { return "sequences"; }
 
  private:
+  // Packed windows start anywhere in a record: no response to match there.
+  bool packed_ = false;
+
   // Greedy decoding's exact match, from the one teacher-forced pass: a greedy decoder given the prompt writes the
   // response and its EOS token for token exactly when each of them is the argmax after the true prefix, which is
   // the prefix the decoder itself would have written. Counted over the sequences whose prompt is masked (records
@@ -214,7 +317,12 @@ void register_causal_lm(Registry& registry) {
              "completion)"},
             {"truncation", OptionType::boolean, true, "cut longer sequences at max_length (false: an error)"},
             {"train_on_prompt", OptionType::boolean, false,
-             "train on the prompt's tokens too (default: the response's)"}})});
+             "train on the prompt's tokens too (default: the response's)"},
+            {"cache_tokens", OptionType::boolean, false,
+             "keep each record's tokens in memory after the first epoch tokenised them (not with packing, "
+             "which tokenises once anyway)"},
+            {"packing", OptionType::boolean, false,
+             "join the records end to end and cut max_length windows (transformers' run_clm); no padding"}})});
 }
 
 }  // namespace peft

@@ -384,3 +384,56 @@ CATCH_TEST_CASE("a llama pretrained from config.json alone starts as transformer
   CATCH_INFO(generated.err);
   CATCH_CHECK(generated.exit_code == 0);
 }
+
+CATCH_TEST_CASE("packing joins the records end to end and cuts max_length windows, as run_clm's group_texts",
+                "[tokenizer]") {
+  TempFolder folder;
+  const fs::path model = peft::test::llama_model_folder(folder);
+  write_text(folder / "data/train.jsonl",
+             "{\"prompt\": \"2 + 2 =\", \"completion\": \" 4\"}\n{\"prompt\": \"The quick brown\", \"completion\": "
+             "\" fox jumps over the lazy dog.\"}\n{\"prompt\": \"Hello,\", \"completion\": \" world!\"}\n");
+  write_text(folder / "data/val.jsonl", "{\"text\": \"Hi\"}\n");
+  const TextTask one_each = read(folder, model, {});
+  const TextTask packed = read(folder, model, {{"packing", true}, {"max_length", std::int64_t{8}}});
+  // The records' sequences (BOS, prompt, response, EOS; the prompt masked), joined.
+  std::vector<std::int64_t> ids;
+  std::vector<std::int64_t> labels;
+  for (std::int64_t i = 0; i < one_each.data.train->size(); ++i) {
+    const peft::Batch example = *one_each.data.train->example(i, 0);
+    for (auto id : values(example.at(peft::keys::input_ids))) ids.push_back(id);
+    for (auto id : values(example.at(peft::keys::labels))) labels.push_back(id);
+  }
+  // Full windows of the joined sequence, in order, but for one that holds only prompt (nothing to train on).
+  std::vector<std::ptrdiff_t> expected;
+  for (std::size_t start = 0; start + 8 <= ids.size(); start += 8) {
+    if (std::any_of(labels.begin() + static_cast<std::ptrdiff_t>(start) + 1,
+                    labels.begin() + static_cast<std::ptrdiff_t>(start) + 8,
+                    [](std::int64_t id) { return id != -100; }))
+      expected.push_back(static_cast<std::ptrdiff_t>(start));
+  }
+  CATCH_CHECK(expected.size() < ids.size() / 8);  // this data has an all-prompt window, left out
+  CATCH_REQUIRE(packed.data.train->size() == static_cast<std::int64_t>(expected.size()));
+  for (std::size_t w = 0; w < expected.size(); ++w) {
+    const peft::Batch window = *packed.data.train->example(static_cast<std::int64_t>(w), 0);
+    const std::ptrdiff_t begin = expected[w];
+    CATCH_CHECK(values(window.at(peft::keys::input_ids)) ==
+                std::vector<std::int64_t>(ids.begin() + begin, ids.begin() + begin + 8));
+    CATCH_CHECK(values(window.at(peft::keys::labels)) ==
+                std::vector<std::int64_t>(labels.begin() + begin, labels.begin() + begin + 8));
+  }
+  // cache_tokens keeps each record's tokens: every epoch reads what an uncached split makes.
+  const TextTask cached = read(folder, model, {{"cache_tokens", true}, {"max_length", std::int64_t{12}}});
+  const TextTask uncached = read(folder, model, {{"max_length", std::int64_t{12}}});
+  for (std::int64_t epoch = 0; epoch < 2; ++epoch) {
+    for (std::int64_t i = 0; i < cached.data.train->size(); ++i) {
+      const peft::Batch a = *cached.data.train->example(i, epoch);
+      const peft::Batch b = *uncached.data.train->example(i, epoch);
+      CATCH_CHECK(values(a.at(peft::keys::input_ids)) == values(b.at(peft::keys::input_ids)));
+      CATCH_CHECK(values(a.at(peft::keys::labels)) == values(b.at(peft::keys::labels)));
+      CATCH_CHECK(a.at(peft::keys::input_ids).size(0) <= 12);
+    }
+  }
+  // A split shorter than one window is that one window.
+  CATCH_REQUIRE(packed.data.eval->size() == 1);
+  CATCH_CHECK(packed.data.eval->example(0, 0)->at(peft::keys::input_ids).size(0) < 8);
+}
