@@ -118,7 +118,11 @@ Llama::Llama(LlamaConfig config) : config_(std::move(config)), inv_freq_(rope_in
     lm_head_ = register_module("lm_head", Site("lm_head", config_.hidden_size, config_.vocab_size, false));
   }
   // As transformers' LlamaPreTrainedModel._init_weights, so a model pretrained from config.json alone starts as
-  // one made by from_config: every matrix and the embedding N(0, initializer_range), biases zero, norms one.
+  // one made by from_config: every matrix and the embedding N(0, initializer_range), biases zero, norms one. Only
+  // for a folder without weights: a checkpoint overwrites them, and the draws would shift the seeded random numbers
+  // a method's initialisation gets after the backbone's.
+  const fs::path folder = fs::path(config_.source).parent_path();
+  if (fs::exists(folder / "model.safetensors") || fs::exists(folder / "model.safetensors.index.json")) return;
   const torch::NoGradGuard no_grad;
   for (auto& item : named_parameters()) {
     const std::string& name = item.key();
