@@ -67,12 +67,7 @@ BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& gi
                             ", std " + shortest(p.std) + ", " + p.interpolation + " resize, crop_pct " +
                             shortest(p.crop_pct));
   }
-  if (const auto config = section.options.find("config");
-      config != section.options.end() && find_option_spec(entry.options, "config") != nullptr) {
-    if (const auto* file = std::get_if<std::string>(&config->second)) {
-      built.model_folder = std::filesystem::path(*file).parent_path();
-    }
-  }
+  if (find_option_spec(entry.options, "config") != nullptr) built.model_folder = section.config_folder();
   if (weights) {
     if (!std::filesystem::exists(*weights)) {
       throw Error("recipe", section.context + ": checkpoint " + weights->string() + " does not exist");

@@ -374,9 +374,9 @@ std::string resolved_toml(toml::table root, const Recipe& recipe) {
   if (recipe.backbone.checkpoint) {
     backbone.insert_or_assign("checkpoint", fs::absolute(*recipe.backbone.checkpoint).lexically_normal().string());
   }
-  if (const auto* config = backbone.get("config"); config && config->is_string()) {
-    if (const fs::path path = config->as_string()->get(); path.is_relative()) {
-      backbone.insert_or_assign("config", fs::absolute(recipe.file.parent_path() / path).lexically_normal().string());
+  if (const auto config = recipe.backbone.options.find("config"); config != recipe.backbone.options.end()) {
+    if (const auto* file = std::get_if<std::string>(&config->second)) {  // resolved by read_backbone
+      backbone.insert_or_assign("config", fs::absolute(*file).lexically_normal().string());
     }
   }
   if (root.contains("data") && root.get("data")->is_table()) {
@@ -508,6 +508,14 @@ Recipe load_recipe(const fs::path& file, const std::vector<std::string>& overrid
   recipe.output = read_output_options(read_table(file, root, "output"));
   recipe.resolved_toml = resolved_toml(root, recipe);
   return recipe;
+}
+
+std::optional<fs::path> BackboneSection::config_folder() const {
+  const auto config = options.find("config");
+  if (config == options.end()) return std::nullopt;
+  const auto* file = std::get_if<std::string>(&config->second);
+  if (file == nullptr) return std::nullopt;
+  return fs::path(*file).parent_path();
 }
 
 }  // namespace peft

@@ -30,6 +30,10 @@ struct BackboneSection : PluginSection {
   std::optional<std::filesystem::path> checkpoint;
   /// `head = "keep"`: a checkpoint head whose size fits the data is kept (timm); "new": always a fresh head.
   std::string head = "keep";
+
+  /// The Hugging Face model folder a `config` option (a config.json, resolved against the recipe's folder) names:
+  /// where a model made from its config alone finds its tokenizer, and what `peft merge` writes a folder like.
+  std::optional<std::filesystem::path> config_folder() const;
 };
 
 struct MethodSection : PluginSection {

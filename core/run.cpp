@@ -183,10 +183,8 @@ void write_summary(const PreparedRun& run, const RunReport& report, const TrainO
 std::vector<NamedPath> recipe_inputs(const Recipe& recipe) {
   std::vector<NamedPath> inputs{{recipe.file, "the recipe"}};
   if (recipe.backbone.checkpoint) inputs.push_back({*recipe.backbone.checkpoint, "the backbone checkpoint"});
-  if (const auto config = recipe.backbone.options.find("config"); config != recipe.backbone.options.end()) {
-    if (const auto* file = std::get_if<std::string>(&config->second)) {
-      inputs.push_back({fs::path(*file).parent_path(), "the backbone's model folder (its config.json's)"});
-    }
+  if (const auto folder = recipe.backbone.config_folder()) {
+    inputs.push_back({*folder, "the backbone's model folder (its config.json's)"});
   }
   if (recipe.data && recipe.data->options.count("root") != 0) {
     if (const auto* root = std::get_if<std::string>(&recipe.data->options.at("root"))) {
