@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Bench 7: the llama backbone against the same model in Python PyTorch. For each shape, one random-weight model
-# folder as Hugging Face saves it (BF16, two shards), read by both sides; then ROUNDS rounds, each running, as fresh
+# folder as Hugging Face saves it (BF16, two shards; llama-mini-fortunes: the shipped model folder itself), read by
+# both sides; then ROUNDS rounds, each running, as fresh
 # processes and alternately, Python's and peft's training step (LoRA r 8 on q_proj/v_proj, AdamW, next-token loss)
 # and greedy generation with a key/value cache (bench/llama_bench.cpp; bench/reference/llama_reference.py says
 # what Python runs). Same threads, same batch, same prompt. The table gives medians over rounds and the ratios
 # (> 1: peft is faster); "same" says both sides computed the same thing (first-step loss within 1e-4 relative,
 # identical generated tokens). Last, peft's peak memory loading the larger folder in float32.
 #
-#   bench/llama.sh [ROUNDS]   (default 3; env SHAPES="tinyllama-2core llama-tiny", THREADS=2;
+#   bench/llama.sh [ROUNDS]   (default 3; env SHAPES="tinyllama-2core llama-mini-fortunes llama-tiny", THREADS=2;
 #                              needs build/bin/llama_bench and python3-torch: bench/install_deps.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-shapes=${SHAPES:-tinyllama-2core llama-tiny}
+shapes=${SHAPES:-tinyllama-2core llama-mini-fortunes llama-tiny}
 threads=${THREADS:-2}
 bench=build/bin/llama_bench
 python=/usr/bin/python3
@@ -27,18 +28,25 @@ shape_flags() {
   case $1 in
     # TinyLlama-1.1B's proportions (GQA 4:1, SwiGLU 2.75x, 32k vocabulary) scaled to two cores.
     tinyllama-2core) echo "--hidden 512 --layers 8 --heads 8 --kv-heads 2 --intermediate 1408 --vocab 32000|--batch 2 --seq 256 --steps 3|--prompt 32 --new 64" ;;
+    # The shipped tiny LLaMA itself (models/llama-mini-fortunes: float32, tied head, one file), at mini-lm's lengths.
+    llama-mini-fortunes) echo "|--batch 16 --seq 128 --steps 10|--prompt 16 --new 100 --repeats 5" ;;
     # The reference fixture's shape (tests/fixtures/reference/llama_tiny): per-operation overhead dominates.
     llama-tiny) echo "--hidden 64 --layers 2 --heads 4 --kv-heads 2 --intermediate 160 --vocab 97|--batch 8 --seq 64 --steps 40|--prompt 16 --new 200 --repeats 5" ;;
     *) echo "llama.sh: unknown shape $1" >&2; exit 1 ;;
   esac
 }
 
+# The model folder a shape runs on: made into the temporary folder, or the shipped one.
+folder_of() {
+  if [[ $1 == llama-mini-fortunes ]]; then echo models/llama-mini-fortunes; else echo "$out/$1"; fi
+}
+
 results=$out/results.jsonl
 for shape in $shapes; do
   IFS='|' read -r make_flags train_flags generate_flags <<<"$(shape_flags "$shape")"
-  folder=$out/$shape
+  folder=$(folder_of "$shape")
   # shellcheck disable=SC2086  # the flag strings are split into words on purpose
-  $bench make --out "$folder" --shards 2 --dtype bf16 $make_flags
+  [[ $shape == llama-mini-fortunes ]] || $bench make --out "$folder" --shards 2 --dtype bf16 $make_flags
   for ((round = 0; round < rounds; ++round)); do
     for mode in train generate; do
       flags=$train_flags
@@ -59,7 +67,7 @@ for shape in $shapes; do
   done
 done
 largest=${shapes%% *}
-load_line=$($bench load --model "$out/$largest")
+load_line=$($bench load --model "$(folder_of "$largest")")
 
 $python - "$results" "$load_line" "$largest" "$threads" <<'PY'
 import json, statistics, sys
@@ -78,7 +86,7 @@ for shape in dict.fromkeys(r["shape"] for r in rows):
     same_tokens = all(t == tokens[0] for t in tokens)
     same = "yes" if same_loss and same_tokens else f"NO (loss {'ok' if same_loss else 'differs'}, tokens {'ok' if same_tokens else 'differ'})"
     print(f"{shape:<16} {1e3 * py_step:>11.1f} {1e3 * peft_step:>13.1f} {py_step / peft_step:>7.2f}x {py_tps:>9.1f} {peft_tps:>11.1f} {peft_tps / py_tps:>5.2f}x  {same}")
-print(f"peft loading {largest} (BF16 shards -> float32): peak RSS {load['peak_before_mib']:.0f} MiB before, "
+print(f"peft loading {largest} into float32: peak RSS {load['peak_before_mib']:.0f} MiB before, "
       f"{load['peak_after_mib']:.0f} MiB after; the model in float32 is {load['model_f32_mib']:.0f} MiB "
       f"(increase {load['peak_after_mib'] - load['peak_before_mib']:.0f} MiB = "
       f"{(load['peak_after_mib'] - load['peak_before_mib']) / load['model_f32_mib']:.2f}x the model)")

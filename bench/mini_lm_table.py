@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""The mini-lm table from bench/mini_lm.sh's run folders: OUT/<method>/<task>/seed<S>/summary.json, base.json."""
+"""The mini-lm table from bench/mini_lm.sh's sweep folders: OUT/<method>/<task>/{results.csv, final_seed*/},
+OUT/<task>-base.json."""
 import argparse
+import csv
 import json
 import pathlib
 import statistics
@@ -13,42 +15,52 @@ def shown(values, percent):
     if not values:
         return "–"
     scale = 100 if percent else 1
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{scale * statistics.mean(values):.2f} ± {scale * std:.2f}" if len(values) > 1 else \
-        f"{scale * values[0]:.2f}"
+    if len(values) == 1:
+        return f"{scale * values[0]:.2f}"
+    return f"{scale * statistics.mean(values):.2f} ± {scale * statistics.stdev(values):.2f}"
+
+
+def selected_lr(sweep):
+    """The learning rate the sweep selected on val (its final runs' configuration), or '–' before it finished."""
+    file = sweep / "results.csv"
+    if not file.exists():
+        return "–"
+    for row in csv.DictReader(file.open()):
+        if row["phase"] == "final":
+            return row["config"].replace("train.lr=", "")
+    return "–"
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=pathlib.Path)
-    parser.add_argument("--methods", default="", help="the script's method lines: name|plugin|targets|options|lr")
+    parser.add_argument("--methods", default="", help="the script's method lines: name|plugin|targets|options|lrs")
     args = parser.parse_args()
     lines = [m.split("|") for m in args.methods.splitlines() if m]
-    header = [f"{task} ({metric.replace('_', ' ')})" for task, (metric, _) in TASKS.items()]
-    print("| method | targets | lr | trainable (lm-science) | " + " | ".join(header) + " | seeds |")
-    print("|---" * (len(TASKS) + 5) + "|")
+    header = [f"{task} {metric.replace('_', ' ')}" for task, (metric, _) in TASKS.items()]
+    print("| method | targets | trainable (lm-science) | " + " | ".join(header) + " | lr chosen on val |")
+    print("|---" * (len(TASKS) + 4) + "|")
     base = {}
-    for name, *_ in lines:
-        for task in TASKS:
-            file = args.out / name / task / "base.json"
-            if file.exists() and task not in base:
-                base[task] = json.loads(file.read_text())[TASKS[task][0]]
-    print("| zero-shot base | – | – | 0 | " + " | ".join(
+    for task, (metric, _) in TASKS.items():
+        file = args.out / f"{task}-base.json"
+        if file.exists():
+            base[task] = json.loads(file.read_text())[metric]
+    print("| zero-shot base | – | 0 | " + " | ".join(
         shown([base[t]], TASKS[t][1]) if t in base else "–" for t in TASKS) + " | – |")
-    for name, plugin, targets, options, lr in lines:
-        per_task, trainable, seeds = {}, "–", []
+    for name, plugin, targets, *_ in lines:
+        per_task, trainable, lrs = {}, "–", []
         for task, (metric, _) in TASKS.items():
-            files = sorted((args.out / name / task).glob("seed*/summary.json"))
-            for file in files:
+            sweep = args.out / name / task
+            for file in sorted(sweep.glob("final_seed*/summary.json")):
                 summary = json.loads(file.read_text())
                 per_task.setdefault(task, []).append(summary["final"][metric])
                 if task == "lm-science":
                     trainable = f"{summary['trainable_parameters']['total']:,}"
-            seeds.append(len(files))
+            lrs.append(selected_lr(sweep))
         where = "every tensor" if plugin == "full" else targets.strip("[]").replace(chr(34), "")
-        print(f"| {name} | {where} | {lr} | {trainable} | "
+        print(f"| {name} | {where} | {trainable} | "
               + " | ".join(shown(per_task.get(t, []), p) for t, (_, p) in TASKS.items())
-              + f" | {min(seeds) if seeds else 0} |")
+              + f" | {' / '.join(lrs)} |")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ epochs=${EPOCHS:-6}
 tasks=${TASKS:-novel rotation location count inverted}
 only=${METHODS:-}
 peft=build/bin/peft
+bench=mini_vtab.sh
+source bench/lib/run_parallel.sh
 
 # name | plugin | targets (TOML, "" = the method's default) | options (TOML inline table) | lr
 methods=(
@@ -67,18 +69,7 @@ done >"$commands"
 pending=$(wc -l <"$commands")
 echo "mini_vtab.sh: $pending runs to train ($jobs at a time) into $out" >&2
 start=$SECONDS
-run_one() {
-  local folder=$1; shift
-  mkdir -p "$folder"
-  if ! "$peft" "$@" >"$folder.log" 2>&1; then
-    echo "mini_vtab.sh: failed: $folder (log $folder.log): $(tail -n 1 "$folder.log")" >&2
-    return 1
-  fi
-}
-export -f run_one
-export peft
-# xargs -d '\n' hands each line to bash, which splits it on tabs into the folder and the arguments.
-xargs -d '\n' -P "$jobs" -I{} bash -c 'IFS=$'"'"'\t'"'"' read -r -a a <<<"$1"; run_one "${a[@]}"' _ {} <"$commands"
+run_parallel "$jobs" "$commands"
 elapsed=$((SECONDS - start))
 echo "mini_vtab.sh: trained $pending runs in ${elapsed}s" >&2
 

@@ -90,6 +90,12 @@ struct MergeCommandOptions {
   std::string max_shard_size = "5GB";
 };
 
+struct ExportCommandOptions {
+  std::filesystem::path run;
+  std::filesystem::path output;
+  bool overwrite = false;
+};
+
 struct ExplainCommandOptions {
   std::filesystem::path run;
   ExplainOptions explain;
@@ -122,6 +128,7 @@ int run_run_command(const GlobalOptions& global, const RunCommandOptions& option
 int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& options);
 int run_generate_command(const GlobalOptions& global, const GenerateCommandOptions& options);
 int run_merge_command(const GlobalOptions& global, const MergeCommandOptions& options);
+int run_export_command(const GlobalOptions& global, const ExportCommandOptions& options);
 int run_explain_command(const GlobalOptions& global, const ExplainCommandOptions& options);
 int run_sweep_command(const GlobalOptions& global, const SweepCommandOptions& options);
 int run_report_command(const ReportCommandOptions& options);

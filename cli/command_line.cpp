@@ -131,6 +131,18 @@ int run_command_line(int argc, char** argv) {
   merge_app->add_flag("--overwrite", merge.overwrite,
                       "Replace FILE, or the files merge writes into DIR (never an input of the run)");
 
+  ExportCommandOptions export_options;
+  auto* export_app = app.add_subcommand(
+      "export",
+      "Write a run's adapters as a Hugging Face peft LoRA adapter (exact: W + B A is the run's weight), for "
+      "PeftModel.from_pretrained and llama.cpp's convert_lora_to_gguf.py: LoRA and GIFT runs");
+  export_app->add_option("run", export_options.run, "The run folder")->required()->type_name("RUN_DIR");
+  export_app->add_option("-o,--output", export_options.output, "The adapter folder to write")
+      ->required()
+      ->type_name("DIR");
+  export_app->add_flag("--overwrite", export_options.overwrite,
+                       "Replace the files export writes into DIR (never an input of the run)");
+
   ExplainCommandOptions explain;
   auto* explain_app = app.add_subcommand(
       "explain", "Draw a finished run's cluster maps (GIFT) over test images: PNG sheets and the raw maps");
@@ -167,8 +179,9 @@ int run_command_line(int argc, char** argv) {
                         "Write into a given -o folder that holds files (same names replaced, nothing removed)");
 
   SweepCommandOptions sweep;
-  auto* sweep_app = app.add_subcommand(
-      "sweep", "Tune a recipe's [sweep] grid on train800 -> val200, then run the best on train800val200 -> test");
+  auto* sweep_app = app.add_subcommand("sweep",
+                                       "Tune a recipe's [sweep] grid on its tuning splits (train800 -> val200), then "
+                                       "run the best on the final ones (train800val200 -> test)");
   sweep_app->add_option("recipe", sweep.recipe, "The recipe (TOML) with a [sweep] table")
       ->required()
       ->type_name("RECIPE");
@@ -247,6 +260,7 @@ int run_command_line(int argc, char** argv) {
   if (eval_app->parsed()) return run_eval_command(global, eval);
   if (generate_app->parsed()) return run_generate_command(global, generate);
   if (merge_app->parsed()) return run_merge_command(global, merge);
+  if (export_app->parsed()) return run_export_command(global, export_options);
   if (explain_app->parsed()) return run_explain_command(global, explain);
   if (sweep_app->parsed()) return run_sweep_command(global, sweep);
   if (report_app->parsed()) return run_report_command(report);

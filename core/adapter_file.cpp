@@ -16,13 +16,19 @@ namespace fs = std::filesystem;
 
 namespace peft {
 
-NamedTensors adapter_tensors(AdaptedModel& model) {
-  NamedTensors tensors = model.method->adapter_state();
+NamedTensors head_tensors(const AdaptedModel& model) {
+  NamedTensors tensors;
   for (const auto& trainable : model.trainable) {
     if (std::find(model.head_names.begin(), model.head_names.end(), trainable.name) != model.head_names.end()) {
       tensors.emplace_back(trainable.name, trainable.tensor);
     }
   }
+  return tensors;
+}
+
+NamedTensors adapter_tensors(AdaptedModel& model) {
+  NamedTensors tensors = model.method->adapter_state();
+  for (auto& head : head_tensors(model)) tensors.push_back(std::move(head));
   return tensors;
 }
 
@@ -41,18 +47,17 @@ void load_adapter_tensors(AdaptedModel& model, const NamedTensors& tensors, cons
   model.method->load_adapter_state(method_state, source);
 }
 
-namespace {
-
-// adapter_tensors() under Hugging Face peft's key names, on the CPU, as the files hold them.
-NamedTensors prefixed_adapter_tensors(AdaptedModel& model) {
+NamedTensors prefixed_for_file(const NamedTensors& tensors) {
   NamedTensors prefixed;
-  for (auto& [name, tensor] : adapter_tensors(model)) {
+  for (const auto& [name, tensor] : tensors) {
     prefixed.emplace_back(kAdapterKeyPrefix + name, tensor.detach().to(at::kCPU).contiguous());
   }
   return prefixed;
 }
 
-// Reads what prefixed_adapter_tensors() wrote to `file` back into `model`.
+namespace {
+
+// Reads what prefixed_for_file(adapter_tensors()) wrote to `file` back into `model`.
 void load_adapter_file(const fs::path& file, AdaptedModel& model) {
   if (!fs::exists(file)) throw Error("adapter", file.string() + " does not exist");
   const TensorFile loaded = read_safetensors(file);
@@ -89,11 +94,9 @@ std::optional<std::int64_t> epoch_of(const fs::path& file) {
 
 }  // namespace
 
-void save_adapter(const fs::path& folder, AdaptedModel& model, const std::string& backbone_plugin,
-                  const std::optional<fs::path>& backbone_weights) {
-  write_safetensors(folder / kAdapterTensorsFile, prefixed_adapter_tensors(model), {{"format", "pt"}});
-
-  nlohmann::json config = nlohmann::json::parse(model.method->adapter_config_json(), nullptr, false);
+std::string adapter_config_text(const std::string& method_config, const AdaptedModel& model,
+                                const std::optional<fs::path>& backbone_weights) {
+  nlohmann::json config = nlohmann::json::parse(method_config, nullptr, false);
   if (!config.is_object()) throw Error(model.method_name, "adapter_config_json() is not a JSON object");
   std::vector<std::string> head_modules;
   for (const auto& name : model.head_names) {
@@ -116,7 +119,15 @@ void save_adapter(const fs::path& folder, AdaptedModel& model, const std::string
     // saved as modules_to_save): PeftModelForSequenceClassification.
     if (model.backbone->causal_lm() != nullptr) config["task_type"] = head_modules.empty() ? "CAUSAL_LM" : "SEQ_CLS";
   }
-  write_text_atomically(folder / kAdapterConfigFile, config.dump(2) + "\n");
+  return config.dump(2) + "\n";
+}
+
+void save_adapter(const fs::path& folder, AdaptedModel& model, const std::string& backbone_plugin,
+                  const std::optional<fs::path>& backbone_weights) {
+  write_safetensors(folder / kAdapterTensorsFile, prefixed_for_file(adapter_tensors(model)), {{"format", "pt"}});
+
+  write_text_atomically(folder / kAdapterConfigFile,
+                        adapter_config_text(model.method->adapter_config_json(), model, backbone_weights));
 
   nlohmann::json options = nlohmann::json::object();
   for (const auto& [key, value] : model.method_options.values()) options[key] = to_json(value);
@@ -173,7 +184,7 @@ void save_epoch_adapter(const fs::path& folder, AdaptedModel& model, std::int64_
   std::error_code error;
   fs::create_directories(folder / kEpochsFolder, error);
   if (error) throw Error("output", "cannot create " + (folder / kEpochsFolder).string() + ": " + error.message());
-  write_safetensors(epoch_adapter_file(folder, epoch), prefixed_adapter_tensors(model),
+  write_safetensors(epoch_adapter_file(folder, epoch), prefixed_for_file(adapter_tensors(model)),
                     {{"format", "pt"}, {"epoch", std::to_string(epoch)}});
 }
 

@@ -20,8 +20,21 @@ namespace peft {
 /// The prefix Hugging Face peft puts before module names in adapter files.
 inline constexpr const char* kAdapterKeyPrefix = "base_model.model.";
 
+/// The trained head's tensors, by plain name (`head.weight`, `score.weight`); none when the head is frozen.
+NamedTensors head_tensors(const AdaptedModel& model);
+
 /// The method's adapter state and the trained head, by plain name (`blocks.0.attn.qkv.lora_A.weight`, `head.weight`).
 NamedTensors adapter_tensors(AdaptedModel& model);
+
+/// `tensors` under Hugging Face peft's key names (kAdapterKeyPrefix), on the CPU and contiguous, as files hold them.
+NamedTensors prefixed_for_file(const NamedTensors& tensors);
+
+/// `adapter_config.json`'s text: `method_config` (a method's adapter_config_json()) and, for a Hugging Face peft
+/// config (one with `peft_type`), what peft reads from the run: `modules_to_save` (the trained head's modules),
+/// `base_model_name_or_path` (the model folder, else the checkpoint file) and, for a causal LM, `task_type`
+/// (CAUSAL_LM, or SEQ_CLS with a new classifier head).
+std::string adapter_config_text(const std::string& method_config, const AdaptedModel& model,
+                                const std::optional<std::filesystem::path>& backbone_weights);
 
 /// Loads what adapter_tensors() gave: head tensors into the head, the rest through the method. Strict; errors name
 /// `source`.

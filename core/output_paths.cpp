@@ -47,12 +47,13 @@ void check_output_file(const fs::path& file, bool overwrite, const std::vector<N
 }
 
 void check_output_folder(const fs::path& folder, bool overwrite, const std::vector<NamedPath>& inputs,
-                         const std::string& component) {
+                         const std::string& component, const std::vector<std::string>& written) {
   std::error_code error;
   if (fs::exists(folder, error) && !fs::is_directory(folder, error)) {
     throw Error(component, "cannot write into " + folder.string() + ": it is a file (expected a folder)");
   }
   check_not_input(folder, inputs, component);
+  for (const auto& name : written) check_not_input(folder / name, inputs, component);
   if (fs::is_directory(folder, error) && !fs::is_empty(folder, error) && !overwrite) {
     throw Error(component, folder.string() +
                                " exists and is not empty (hint: --overwrite to replace the files written there, "

@@ -29,8 +29,9 @@ void check_output_file(const std::filesystem::path& file, bool overwrite, const 
 
 /// The folder `-o/--out DIR` names: refused when it is a file, when it holds anything and `overwrite` is false (with
 /// `overwrite`, the files the command writes replace theirs of the same name; nothing else is removed), and always
-/// when it is one of `inputs` or lies inside one.
+/// when it is one of `inputs` or lies inside one, or when one of the files `written` (names in the folder) would be
+/// one of `inputs` (an export into the run folder would replace the run's own adapter files).
 void check_output_folder(const std::filesystem::path& folder, bool overwrite, const std::vector<NamedPath>& inputs,
-                         const std::string& component);
+                         const std::string& component, const std::vector<std::string>& written = {});
 
 }  // namespace peft

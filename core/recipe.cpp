@@ -280,7 +280,7 @@ std::string with_shortest_floats(const std::string& text) {
 }
 
 // [sweep]: grid = { "train.lr" = [...], ... }, tune = { train_split, eval_split }, final = { ... }, seeds = [...],
-// metric = "top1".
+// final_seeds = [...], metric = "top1".
 SweepSection read_sweep(const fs::path& file, const toml::table& root, std::uint64_t seed) {
   const toml::table& table = require_table(file, root, "sweep");
   SweepSection sweep;
@@ -322,12 +322,13 @@ SweepSection read_sweep(const fs::path& file, const toml::table& root, std::uint
                                   : (which == "train_split" ? sweep.final_train_split : sweep.final_eval_split);
         target = value.as_string()->get();
       }
-    } else if (name == "seeds") {
+    } else if (name == "seeds" || name == "final_seeds") {
       const auto* array = node.as_array();
       if (array == nullptr || array->empty() || !array->is_homogeneous(toml::node_type::integer)) {
-        fail(file, node, "[sweep] seeds must be a non-empty list of integers");
+        fail(file, node, "[sweep] " + name + " must be a non-empty list of integers");
       }
-      for (const auto& value : *array) sweep.seeds.push_back(value.as_integer()->get());
+      auto& seeds = name == "seeds" ? sweep.seeds : sweep.final_seeds;
+      for (const auto& value : *array) seeds.push_back(value.as_integer()->get());
     } else if (name == "metric") {
       if (!node.is_string() || !is_valid_plugin_name(node.as_string()->get())) {
         fail(file, node, "[sweep] metric must name one of the task's metrics, e.g. \"top1\"");
@@ -335,11 +336,12 @@ SweepSection read_sweep(const fs::path& file, const toml::table& root, std::uint
       sweep.metric = node.as_string()->get();
       sweep.metric_context = location(file, node) + " [sweep] metric";
     } else {
-      fail(file, node, "[sweep] unknown key '" + name + "', expected grid, tune, final, seeds, metric");
+      fail(file, node, "[sweep] unknown key '" + name + "', expected grid, tune, final, seeds, final_seeds, metric");
     }
   }
   if (sweep.grid.empty()) throw Error("recipe", file.string() + ": [sweep] needs a grid = { \"train.lr\" = [...] }");
   if (sweep.seeds.empty()) sweep.seeds.push_back(static_cast<std::int64_t>(seed));
+  if (sweep.final_seeds.empty()) sweep.final_seeds = sweep.seeds;
   return sweep;
 }
 

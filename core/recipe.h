@@ -51,6 +51,8 @@ struct SweepSection {
   std::string final_eval_split = "test";
   /// Seeds every configuration runs with (default: the recipe's seed).
   std::vector<std::int64_t> seeds;
+  /// Seeds of the final runs (default: `seeds`): tune on one seed, report the selection over several.
+  std::vector<std::int64_t> final_seeds;
   /// The metric that selects the configuration (default: the task's primary one), and where it was written.
   std::string metric;
   std::string metric_context;

@@ -37,6 +37,7 @@ const std::vector<RecipeKeyTable>& recipe_key_tables() {
         {"tune", T::string, std::nullopt, "{ train_split, eval_split } for the trials (train800 -> val200)"},
         {"final", T::string, std::nullopt, "{ train_split, eval_split } for the final runs (train800val200 -> test)"},
         {"seeds", T::integer_list, std::nullopt, "seeds of every configuration (default: the recipe's seed)"},
+        {"final_seeds", T::integer_list, std::nullopt, "seeds of the final runs (default: seeds)"},
         {"metric", T::string, std::nullopt,
          "the metric that selects the configuration, in its direction (default: the task's primary one)"}},
        {"grid", "tune", "final"}},

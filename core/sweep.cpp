@@ -1,5 +1,6 @@
 #include "sweep.h"
 
+#include <toml++/toml.h>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -54,10 +55,58 @@ struct SweepRun {
   std::string label;  // for progress messages
 };
 
+// A value of a recipe as TOML text ("(unset)" when the recipe has no such key).
+std::string value_text(const toml::table& recipe, const std::string& key) {
+  const auto node = recipe.at_path(key);
+  if (!node) return "(unset)";
+  std::ostringstream text;
+  node.visit([&](const auto& value) {
+    if constexpr (toml::is_value<decltype(value)>) {
+      text << value;
+    } else {
+      text << toml::toml_formatter(value);
+    }
+  });
+  return text.str();
+}
+
+// Refuses to reuse `run`'s folder (its finished result, or its checkpoint) when it was trained with other settings
+// than `run` asks for: a sweep rerun into the same folder after its grid or a --set changed would otherwise report
+// the old trials under the new configurations. Each assigned key is compared as the run folder's recipe.toml holds
+// it against the same recipe resolved with this run's assignments (so relative paths compare as the run made them).
+void check_trained_as(const fs::path& recipe, const SweepRun& run) {
+  const fs::path kept = run.folder / kRecipeFile;
+  if (!fs::exists(kept)) return;
+  toml::table have;
+  try {
+    have = toml::parse_file(kept.string());
+  } catch (const toml::parse_error& e) {
+    throw Error("sweep", kept.string() + " is not a recipe (" + std::string(e.description()) + ")");
+  }
+  const toml::table want = toml::parse(load_recipe(recipe, run.overrides).resolved_toml);
+  for (const auto& assignment : run.overrides) {
+    const std::string key = assignment.substr(0, assignment.find('='));
+    if (key == "sweep" || key.rfind("sweep.", 0) == 0) continue;  // the sweep's own table trains nothing
+    const std::string had = value_text(have, key);
+    const std::string wanted = value_text(want, key);
+    if (had != wanted) {
+      throw Error("sweep", run.folder.string() + " was trained with " + key + " = " + had + ", not " + wanted +
+                               " (the [sweep] grid or a --set changed since?): sweep into another --out, or remove " +
+                               run.folder.string() + " to train it again");
+    }
+  }
+}
+
+// finished_value for a run that must have been trained as `run` asks (check_trained_as).
+std::optional<double> reusable_value(const fs::path& recipe, const SweepRun& run, const MetricSpec& metric) {
+  check_trained_as(recipe, run);
+  return finished_value(run.folder, metric);
+}
+
 // Trains `run` in this process unless it finished already; continues it from its checkpoint when it stopped.
 double run_or_resume(const Registry& registry, const fs::path& recipe, const SweepRun& run, const MetricSpec& metric,
                      Progress& progress, std::size_t& trained) {
-  if (auto done = finished_value(run.folder, metric)) return *done;
+  if (auto done = reusable_value(recipe, run, metric)) return *done;
   progress.message("sweep: " + run.label);
   RunRequest request;
   if (fs::exists(run.folder / kCheckpointFile)) {
@@ -100,7 +149,7 @@ void run_as_children(const SweepRequest& request, const Recipe& recipe, const st
                      const MetricSpec& metric, const fs::path& logs, Progress& progress, std::size_t& trained) {
   std::vector<const SweepRun*> pending;
   for (const auto& run : runs) {
-    if (!finished_value(run.folder, metric)) pending.push_back(&run);
+    if (!reusable_value(request.recipe, run, metric)) pending.push_back(&run);
   }
   if (pending.empty()) return;
   const std::int64_t cores =
@@ -254,7 +303,7 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
   std::vector<double> tuned;
   if (request.collect) {
     for (const auto& run : tuning) {
-      const auto done = finished_value(run.folder, metric);
+      const auto done = reusable_value(request.recipe, run, metric);
       if (!done) throw Error("sweep", "--collect: " + run.folder.string() + " has not finished (no summary.json)");
       tuned.push_back(*done);
     }
@@ -284,9 +333,9 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
   }
   report.selected_value = *best;
 
-  // The final runs: the selected configuration on the final splits, one per seed.
+  // The final runs: the selected configuration on the final splits, one per final seed.
   std::vector<SweepRun> finals;
-  for (const auto seed : sweep.seeds) {
+  for (const auto seed : sweep.final_seeds) {
     std::vector<std::string> overrides = request.overrides;
     for (const auto& o : point_overrides(report.selected, sweep.final_train_split, sweep.final_eval_split, seed)) {
       overrides.push_back(o);
@@ -298,9 +347,9 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
   report.final_values = run_all(registry, request, recipe, finals, metric, report.folder, progress, finals_run);
   for (std::size_t i = 0; i < finals.size(); ++i) {
     csv << "final," << finals[i].folder.filename().string() << ",\"" << join(report.selected, " ") << "\","
-        << sweep.seeds[i] << "," << sweep.final_eval_split << "," << report.final_values[i] << "\n";
+        << sweep.final_seeds[i] << "," << sweep.final_eval_split << "," << report.final_values[i] << "\n";
   }
-  fs::copy_file(report.folder / ("final_seed" + std::to_string(sweep.seeds.front())) / kRecipeFile,
+  fs::copy_file(report.folder / ("final_seed" + std::to_string(sweep.final_seeds.front())) / kRecipeFile,
                 report.folder / "selected.toml", fs::copy_options::overwrite_existing);
 
   const std::vector<double>& finals_values = report.final_values;

@@ -2,7 +2,7 @@
 """The Python PyTorch side of bench/llama.sh: the jobs bench/llama_bench.cpp runs, on the same model folder, written
 as a PyTorch user writes them. The model is Hugging Face's LlamaForCausalLM architecture in plain PyTorch 1.13 (the
 modeling_llama.py eager path: RMSNorm in float32, rotate_half RoPE, repeat_kv for grouped-query heads, softmax in
-float32, SwiGLU, untied head), weights read from config.json and the (sharded) safetensors and converted to float32.
+float32, SwiGLU, the head tied to the embedding when config.json says so), weights read from config.json and the (sharded) safetensors and converted to float32.
 
 train:    Hugging Face peft's LoRA (r 8, alpha 16, A kaiming-uniform, B zero) on q_proj and v_proj, AdamW (lr 1e-4,
           weight decay 0.01); each step forward, next-token cross-entropy, backward, update. Prints the median step
@@ -174,10 +174,15 @@ def token_ids(batch, length, vocab):
 
 def load(folder):
     config = json.loads((folder / "config.json").read_text())
-    if config.get("rope_scaling") or config.get("attention_bias") or config.get("tie_word_embeddings"):
-        sys.exit(f"llama_reference.py: {folder}/config.json: rope_scaling, attention_bias and tied heads are not written here")
+    if config.get("rope_scaling") or config.get("attention_bias"):
+        sys.exit(f"llama_reference.py: {folder}/config.json: rope_scaling and attention_bias are not written here")
     model = LlamaForCausalLM(config)
-    model.load_state_dict(read_folder(folder), strict=True)
+    state = read_folder(folder)
+    if config.get("tie_word_embeddings"):
+        # As transformers' tie_weights: the head is the embedding matrix; the file holds it once.
+        model.lm_head.weight = model.model.embed_tokens.weight
+        state.setdefault("lm_head.weight", state["model.embed_tokens.weight"])
+    model.load_state_dict(state, strict=True)
     return model
 
 

@@ -1,6 +1,8 @@
 #include "gift.h"
 
 #include <ATen/core/grad_mode.h>
+#include <ATen/ops/cat.h>
+#include <ATen/ops/ones.h>
 #include <ATen/ops/stack.h>
 #include <peft/backbone.h>
 
@@ -127,6 +129,24 @@ NamedTensors Gift::explain_matrices() {
     }
   }
   return matrices;
+}
+
+std::vector<LowRankDelta> Gift::low_rank_deltas() {
+  at::NoGradGuard no_grad;
+  std::vector<LowRankDelta> deltas;
+  for (auto& group : groups_) {
+    torch::Tensor g = group->generator->body(group->weights);  // [L, N, d], float32
+    const auto& recovery = group->generator->recovery;
+    torch::Tensor a = recovery->weight.t();  // Qᵀ [d, d_in]
+    if (recovery->bias.defined()) {
+      g = at::cat({g, at::ones({g.size(0), g.size(1), 1}, g.options())}, 2);
+      a = at::cat({a, recovery->bias.unsqueeze(0)}, 0);
+    }
+    for (std::size_t l = 0; l < group->site_names.size(); ++l) {
+      deltas.push_back({group->site_names[l], g[static_cast<std::int64_t>(l)].contiguous(), a.contiguous()});
+    }
+  }
+  return deltas;
 }
 
 std::string Gift::adapter_config_json() const {

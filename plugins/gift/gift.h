@@ -69,6 +69,9 @@ class Gift final : public Method {
   void unmerge() override;
   /// Per site: σ(S) of the last PaCa block [d_out, M] (paca), or W Pᵀ [d_out, d] (linear).
   NamedTensors explain_matrices() override;
+  /// Per site: B = G_l [d_out, d] and A = Qᵀ [d, d_in] (ΔW = G Qᵀ is rank d); with the recovery bias b, which
+  /// adds bᵀ to every row, B gains a column of ones and A the row bᵀ (rank d + 1).
+  std::vector<LowRankDelta> low_rank_deltas() override;
   std::string adapter_config_json() const override;
 
   const std::vector<std::shared_ptr<Group>>& groups() const { return groups_; }

@@ -1,9 +1,8 @@
 #include "lora.h"
 
 #include <peft/backbone.h>
+#include <peft/lora_config.h>
 #include <peft/strings.h>
-
-#include <sstream>
 
 namespace peft::lora {
 
@@ -38,20 +37,18 @@ void Lora::unmerge() {
   for (auto& adapter : adapters_) adapter->unmerge();
 }
 
+std::vector<LowRankDelta> Lora::low_rank_deltas() {
+  std::vector<LowRankDelta> deltas;
+  for (std::size_t i = 0; i < adapters_.size(); ++i) {
+    const auto& adapter = *adapters_[i];
+    deltas.push_back({site_names_[i], adapter.lora_b.detach().to(torch::kFloat32) * options_.scale(),
+                      adapter.lora_a.detach().to(torch::kFloat32)});
+  }
+  return deltas;
+}
+
 std::string Lora::adapter_config_json() const {
-  // The keys of peft's LoraConfig (as its adapter_config.json files carry them); target_modules are the full site
-  // names, which peft matches exactly.
-  std::ostringstream json;
-  json.precision(17);
-  json << "{\"peft_type\": \"LORA\", \"task_type\": null, \"r\": " << options_.r
-       << ", \"lora_alpha\": " << options_.lora_alpha << ", \"lora_dropout\": " << options_.lora_dropout
-       << ", \"use_rslora\": " << (options_.use_rslora ? "true" : "false") << ", \"target_modules\": [";
-  for (std::size_t i = 0; i < site_names_.size(); ++i) json << (i ? ", " : "") << '"' << site_names_[i] << '"';
-  json << "], \"bias\": \"none\", \"fan_in_fan_out\": false, \"init_lora_weights\": true, \"inference_mode\": true"
-       << ", \"modules_to_save\": null, \"layers_to_transform\": null, \"layers_pattern\": null"
-       << ", \"rank_pattern\": {}, \"alpha_pattern\": {}, \"use_dora\": false, \"base_model_name_or_path\": null"
-       << ", \"revision\": null}";
-  return json.str();
+  return lora_config_json({options_.r, options_.lora_alpha, options_.lora_dropout, options_.use_rslora, site_names_});
 }
 
 }  // namespace peft::lora

@@ -21,6 +21,8 @@ class Lora final : public Method {
   std::string merge_refusal() const override { return {}; }
   void merge() override;
   void unmerge() override;
+  /// s·B and A of every site, in float32.
+  std::vector<LowRankDelta> low_rank_deltas() override;
   /// Hugging Face peft's LoraConfig for the attached sites.
   std::string adapter_config_json() const override;
 

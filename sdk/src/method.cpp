@@ -34,6 +34,8 @@ void Method::load_adapter_state(const NamedTensors& state, const std::string& so
 
 NamedTensors Method::explain_matrices() { return {}; }
 
+std::vector<LowRankDelta> Method::low_rank_deltas() { return {}; }
+
 std::string Method::adapter_config_json() const { return "{}"; }
 
 }  // namespace peft

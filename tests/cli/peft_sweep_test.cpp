@@ -80,6 +80,25 @@ CATCH_TEST_CASE("a sweep tunes without reading the test split, resumes where it 
   CATCH_CHECK_THAT(read(folder / "sweep" / "results.md"), !Catch::Contains("±") && Catch::Contains("over 1 seed ("));
   const std::string results = read(folder / "sweep" / "results.csv");
   CATCH_CHECK_THAT(results, Catch::Contains("final,final_seed5,\"" + best_config + "\""));
+
+  // Another grid into the same folder: the kept trials were trained with other settings, so they are not reported as
+  // the new ones; nothing is trained or removed.
+  const auto regridded =
+      run_peft(sweep + " --set 'sweep.grid={\"train.lr\" = [0.5, 0.001], \"train.weight_decay\" = [0.0, 1e-4]}'");
+  peft::test::check_user_error(regridded, (folder / "sweep" / "trial_000").string() +
+                                              " was trained with train.lr = 0.01, not 0.5 (the [sweep] grid or a "
+                                              "--set changed since?)");
+  CATCH_CHECK(read(folder / "sweep" / "results.csv") == results);
+
+  // final_seeds: the same tuning (seed 5, not retrained), its selection rerun once per final seed.
+  const auto reported = run_peft(sweep + " --set 'sweep.final_seeds=[6, 7]'");
+  CATCH_REQUIRE(reported.exit_code == 0);
+  CATCH_CHECK_THAT(reported.out, Catch::Contains("4 trials (0 trained now)"));
+  CATCH_CHECK_THAT(read(folder / "sweep" / "results.md"), Catch::Contains("over 2 seeds ("));
+  CATCH_CHECK_THAT(read(folder / "sweep" / "results.csv"),
+                   Catch::Contains("final,final_seed6,\"" + best_config + "\",6,test,") &&
+                       Catch::Contains("final,final_seed7,\"" + best_config + "\",7,test,") &&
+                       !Catch::Contains("final,final_seed5"));
 }
 
 CATCH_TEST_CASE("peft sweep --jobs 2 trains the trials as child runs, with the same results as one at a time") {

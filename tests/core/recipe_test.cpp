@@ -231,4 +231,17 @@ seeds = [1, 2]
   CATCH_CHECK(values_of("method.options.r") == std::vector<std::string>{"4", "8"});
   CATCH_CHECK(values_of("method.options.mode") == std::vector<std::string>{"'a'"});
   CATCH_CHECK(recipe.sweep->seeds == std::vector<std::int64_t>{1, 2});
+  CATCH_CHECK(recipe.sweep->final_seeds == recipe.sweep->seeds);  // the final runs default to the tuning seeds
+
+  // Tuned on one seed, reported over three.
+  const auto one_seed = load(folder, R"(schema_version = 1
+[backbone]
+plugin = "vit"
+[sweep]
+grid = { "train.lr" = [3e-3] }
+seeds = [4]
+final_seeds = [0, 1, 2]
+)");
+  CATCH_CHECK(one_seed.sweep->seeds == std::vector<std::int64_t>{4});
+  CATCH_CHECK(one_seed.sweep->final_seeds == std::vector<std::int64_t>{0, 1, 2});
 }

@@ -38,6 +38,14 @@ struct TrainableTensor {
   bool decay = true;
 };
 
+/// One site's adapter as a low-rank product: the site's weight becomes W + B A, with B [out, r] and A [r, in], and
+/// nothing else changes (no bias term, no input or output scaling).
+struct LowRankDelta {
+  std::string site;
+  at::Tensor b;
+  at::Tensor a;
+};
+
 /// A parameter-efficient fine-tuning method, made fresh for each run by its plugin's factory from the recipe's
 /// `[method.options]`.
 class PEFT_API Method {
@@ -101,6 +109,11 @@ class PEFT_API Method {
   /// whose K columns are directions in that site's output space (GIFT, both schemas: the reduction's output W Pᵀ,
   /// as the official visualiser). Maps are the site's outputs over the patch tokens times C. Default: none.
   virtual NamedTensors explain_matrices();
+
+  /// The low-rank capability (`peft export`, which writes them as a Hugging Face peft LoRA adapter): the trained
+  /// adapters of every site as exact low-rank factors, in float32 (LoRA: s·B and A; GIFT: the generated G and Qᵀ).
+  /// Default: none (the method's change is not such a product: `peft merge` is the way out for it).
+  virtual std::vector<LowRankDelta> low_rank_deltas();
 
   /// The JSON object written as `adapter_config.json` beside the adapter tensors. Default: `{}` (the host adds the
   /// method's name and options). LoRA writes Hugging Face peft's LoraConfig here.
