@@ -41,8 +41,7 @@ std::int64_t export_lora(const Registry& registry, const fs::path& run_folder, c
                               "the merged model instead");
   }
   LoraConfig config;
-  config.r = deltas.front().b.size(1);
-  config.lora_alpha = static_cast<double>(config.r);  // scale lora_alpha / r = 1: B carries the method's own scale
+  config.r = 0;  // the first site's rank, once its shapes are checked
   NamedTensors tensors;
   std::map<std::string, std::vector<std::int64_t>> weight_shapes;
   for (const auto& [name, tensor] : state_dict(*run.model.backbone)) weight_shapes[name] = tensor.sizes().vec();
@@ -57,6 +56,7 @@ std::int64_t export_lora(const Registry& registry, const fs::path& run_folder, c
       throw Error("export", message.str());
     }
     const std::int64_t rank = delta.b.size(1);
+    if (config.r == 0) config.r = rank;
     if (rank != config.r) {
       throw Error("export", "site " + delta.site + " has rank " + std::to_string(rank) + " where " +
                                 deltas.front().site + " has " + std::to_string(config.r) +
@@ -66,6 +66,7 @@ std::int64_t export_lora(const Registry& registry, const fs::path& run_folder, c
     tensors.emplace_back(delta.site + ".lora_B.weight", delta.b.to(at::kFloat));
     config.target_modules.push_back(delta.site);
   }
+  config.lora_alpha = static_cast<double>(config.r);  // scale lora_alpha / r = 1: B carries the method's own scale
   for (auto& head : head_tensors(run.model)) tensors.push_back(std::move(head));
 
   fs::create_directories(output);
