@@ -24,6 +24,8 @@ source bench/lib/run_parallel.sh
 methods=(
   'full|full|["**"]|{}|[1e-5, 3e-5, 1e-4, 3e-4, 1e-3]'
   'lora|lora|["q_proj", "v_proj"]|{r = 8}|[3e-4, 1e-3, 3e-3, 1e-2, 3e-2]'
+  'dora|dora|["q_proj", "v_proj"]|{r = 8}|[3e-4, 1e-3, 3e-3, 1e-2, 3e-2]'
+  'ia3|ia3|["k_proj", "v_proj", "down_proj"]|{}|[1e-3, 3e-3, 1e-2, 3e-2, 1e-1]'
   'gift-linear|gift|["q_proj", "v_proj"]|{schema = "linear", dim = 16}|[3e-4, 1e-3, 3e-3, 1e-2, 3e-2]'
   'gift-paca|gift|["o_proj"]|{schema = "paca", dim = 32, clusters = 16}|[3e-4, 1e-3, 3e-3, 1e-2, 3e-2]'
 )

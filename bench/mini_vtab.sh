@@ -5,7 +5,7 @@
 # interrupted table resumes. Prints the markdown table last and writes it to OUT/table.md, with `peft report`'s
 # accuracy-against-parameters plot in OUT/report/.
 #
-#   bench/mini_vtab.sh [OUT]        (default runs/bench-mini-vtab; needs build/bin/peft and data/mini-vtab)
+#   bench/mini_vtab.sh [OUT]        (default runs/bench-mini-vtab; needs build/bin/peft, or PEFT=path, and data/mini-vtab)
 #   JOBS=2 SEEDS="0 1 2" EPOCHS=6 TASKS="novel rotation location count inverted" bench/mini_vtab.sh
 #   METHODS="gift-paca lora-attn.proj" bench/mini_vtab.sh      (only these rows of the table below)
 #   TRAIN_ONLY=1 bench/mini_vtab.sh                               (train what is missing; no report, no table)
@@ -18,7 +18,7 @@ seeds=${SEEDS:-0 1 2}
 epochs=${EPOCHS:-6}
 tasks=${TASKS:-novel rotation location count inverted}
 only=${METHODS:-}
-peft=build/bin/peft
+peft=${PEFT:-build/bin/peft}
 bench=mini_vtab.sh
 source bench/lib/run_parallel.sh
 
@@ -28,6 +28,8 @@ methods=(
   'gift-linear|gift|["attn.proj"]|{schema = "linear", dim = 16}|1e-2'
   'lora-attn.proj|lora|["attn.proj"]|{r = 8}|5e-3'
   'lora-attn.qkv|lora|["attn.qkv"]|{r = 8}|5e-3'
+  'dora-attn.qkv|dora|["attn.qkv"]|{r = 8}|5e-3'
+  'ia3|ia3|["attn.qkv", "mlp.fc2"]|{}|1e-2'
   'toast|toast||{mode = "full"}|1e-2'
   'vpt-deep|vpt||{tokens = 5, deep = true}|1e-2'
   'bitfit|bitfit||{}|1e-2'

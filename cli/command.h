@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,7 +69,10 @@ struct RunCommandOptions {
 };
 
 struct EvalCommandOptions {
+  /// A run folder, or a recipe file (its backbone with no method).
   std::filesystem::path run;
+  /// With a recipe: this checkpoint (a file or a model folder) instead of the recipe's.
+  std::optional<std::filesystem::path> checkpoint;
   std::string split;
   bool json = false;
   bool base = false;
@@ -112,6 +116,14 @@ struct SweepCommandOptions {
   std::size_t jobs = 1;
 };
 
+struct TestPluginCommandOptions {
+  /// Plugin files or folders of them; none: every method on the plugin search path.
+  std::vector<std::filesystem::path> paths;
+  /// Only these methods (default: every method the paths register).
+  std::vector<std::string> methods;
+  bool json = false;
+};
+
 struct ReportCommandOptions {
   std::filesystem::path dir;
   std::filesystem::path out;
@@ -132,6 +144,7 @@ int run_export_command(const GlobalOptions& global, const ExportCommandOptions& 
 int run_explain_command(const GlobalOptions& global, const ExplainCommandOptions& options);
 int run_sweep_command(const GlobalOptions& global, const SweepCommandOptions& options);
 int run_report_command(const ReportCommandOptions& options);
+int run_test_plugin_command(const GlobalOptions& global, const TestPluginCommandOptions& options);
 
 /// Parses the command line and runs the subcommand it names.
 int run_command_line(int argc, char** argv);

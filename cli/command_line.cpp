@@ -106,8 +106,19 @@ int run_command_line(int argc, char** argv) {
   generate_app->add_flag("--json", generate.json, "Print one JSON object: text and token ids");
   EvalCommandOptions eval;
   auto* eval_app = app.add_subcommand(
-      "eval", "Evaluate a finished run's model on a split: the task's metrics (top-1 and loss for images)");
-  eval_app->add_option("run", eval.run, "The run folder")->required()->type_name("RUN_DIR");
+      "eval",
+      "Evaluate a finished run's model, or a recipe's backbone or --checkpoint, on a split: the task's metrics (top-1 "
+      "and loss for images)");
+  eval_app
+      ->add_option("run", eval.run,
+                   "The run folder, or a recipe: its backbone as it loads, with no method (a plain or merged "
+                   "checkpoint)")
+      ->required()
+      ->type_name("RUN_DIR|RECIPE");
+  eval_app
+      ->add_option("--checkpoint", eval.checkpoint,
+                   "With a recipe: evaluate this checkpoint (a file, e.g. peft merge's, or a model folder) instead")
+      ->type_name("FILE|DIR");
   eval_app->add_option("--split", eval.split, "The split (default: the recipe's eval_split)")->type_name("NAME");
   eval_app->add_flag("--json", eval.json, "Print one JSON object");
   eval_app->add_flag("--base", eval.base,
@@ -142,6 +153,16 @@ int run_command_line(int argc, char** argv) {
       ->type_name("DIR");
   export_app->add_flag("--overwrite", export_options.overwrite,
                        "Replace the files export writes into DIR (never an input of the run)");
+
+  TestPluginCommandOptions test_plugin;
+  auto* test_plugin_app = app.add_subcommand(
+      "test-plugin",
+      "Run the method contract suite on plugins (starts equal to the backbone, trains only its own tensors, merged "
+      "equals unmerged, save/load round-trips) on a tiny ViT, an MLP without taps and a tiny causal LM");
+  test_plugin_app->add_option("paths", test_plugin.paths, "Plugin files or folders (default: every installed method)")
+      ->type_name("PLUGIN");
+  test_plugin_app->add_option("--method", test_plugin.methods, "Only this method (repeatable)")->type_name("NAME");
+  test_plugin_app->add_flag("--json", test_plugin.json, "Print one JSON object: every check and how it went");
 
   ExplainCommandOptions explain;
   auto* explain_app = app.add_subcommand(
@@ -264,6 +285,7 @@ int run_command_line(int argc, char** argv) {
   if (explain_app->parsed()) return run_explain_command(global, explain);
   if (sweep_app->parsed()) return run_sweep_command(global, sweep);
   if (report_app->parsed()) return run_report_command(report);
+  if (test_plugin_app->parsed()) return run_test_plugin_command(global, test_plugin);
   std::cout << app.help();
   return kSuccess;
 }

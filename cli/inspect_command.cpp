@@ -95,8 +95,6 @@ void print_report(const InspectReport& report) {
       std::cout << ", " << with_thousands(*report.trainable) << " trainable parameters (" << percent(share)
                 << " of the backbone; " << with_thousands(*report.trainable - *report.trainable_head)
                 << " without the head), " << (report.merge_refusal.empty() ? "mergeable" : "does not merge");
-    } else {
-      std::cout << " (not loaded: its trainable count needs the plugin; see peft list)";
     }
     std::cout << '\n';
   }

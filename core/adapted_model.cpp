@@ -1,5 +1,6 @@
 #include "adapted_model.h"
 
+#include <map>
 #include <set>
 
 #include "model_builder.h"
@@ -19,7 +20,26 @@ std::int64_t count(const std::vector<TrainableTensor>& tensors, const std::set<s
   return total;
 }
 
+// The method of a model without adapters.
+class NoMethod final : public Method {
+ public:
+  void attach(Backbone&, const std::vector<Site>&) override {}
+  std::vector<TrainableTensor> trainable_tensors() override { return {}; }
+  bool uses_sites() const override { return false; }
+  bool trains_head() const override { return false; }
+  std::string merge_refusal() const override { return "there is nothing to merge"; }
+};
+
 }  // namespace
+
+AdaptedModel unadapted(std::shared_ptr<Backbone> backbone) {
+  AdaptedModel model;
+  model.backbone = std::move(backbone);
+  model.method = std::make_shared<NoMethod>();
+  model.method_name = "none";
+  for (auto& parameter : model.backbone->parameters()) parameter.set_requires_grad(false);
+  return model;
+}
 
 std::int64_t AdaptedModel::trainable_count() const { return count(trainable, {}, false); }
 
@@ -39,7 +59,8 @@ AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone,
   AdaptedModel model;
   model.backbone = std::move(backbone);
   model.method_name = section.plugin;
-  model.method_options = resolve_options(entry.options, section.options, section.context, section.option_contexts);
+  model.method_options =
+      resolve_options(entry.options, section.options, section.options_where(), section.option_contexts);
   model.method = built_by_plugin(section, "method", [&] { return entry.create(model.method_options); });
 
   std::vector<Site> all_sites = model.backbone->sites();
@@ -62,16 +83,25 @@ AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone,
 
   for (auto& parameter : model.backbone->parameters()) parameter.set_requires_grad(false);
   std::set<std::string> seen;
+  std::map<const void*, std::string> name_of;  // each tensor trains once, under one name
   for (auto& trainable : model.method->trainable_tensors()) {
     if (!seen.insert(trainable.name).second) {
       throw Error(section.plugin, "the method names two trainable tensors '" + trainable.name + "'");
+    }
+    const auto [known, added] = name_of.emplace(trainable.tensor.unsafeGetTensorImpl(), trainable.name);
+    if (!added) {
+      throw Error(section.plugin, "the method returns one tensor under two names, '" + known->second + "' and '" +
+                                      trainable.name + "' (it would train and be saved twice)");
     }
     model.trainable.push_back(std::move(trainable));
   }
   if (head_may_train && model.method->trains_head()) {
     for (auto& [name, tensor] : model.backbone->head_parameters()) {
       model.head_names.push_back(name);
-      if (seen.insert(name).second) model.trainable.push_back({name, tensor, true});
+      // A method that trains the backbone's own tensors (full fine-tuning) already lists the head's.
+      if (seen.insert(name).second && name_of.count(tensor.unsafeGetTensorImpl()) == 0) {
+        model.trainable.push_back({name, tensor, true});
+      }
     }
   }
   if (model.trainable.empty() && !head_may_train) {

@@ -46,4 +46,8 @@ struct AdaptedModel {
 AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone, const MethodSection& section,
                    bool head_may_train = true);
 
+/// `backbone` alone, under a method that adds nothing and trains nothing: for evaluating a plain or merged
+/// checkpoint with the same code path as an adapted model.
+AdaptedModel unadapted(std::shared_ptr<Backbone> backbone);
+
 }  // namespace peft

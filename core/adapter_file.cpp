@@ -96,7 +96,8 @@ std::optional<std::int64_t> epoch_of(const fs::path& file) {
 
 std::string adapter_config_text(const std::string& method_config, const AdaptedModel& model,
                                 const std::optional<fs::path>& backbone_weights) {
-  nlohmann::json config = nlohmann::json::parse(method_config, nullptr, false);
+  // Ordered: the method's keys stay in the order it wrote them (LoraConfig's as peft lists them).
+  nlohmann::ordered_json config = nlohmann::ordered_json::parse(method_config, nullptr, false);
   if (!config.is_object()) throw Error(model.method_name, "adapter_config_json() is not a JSON object");
   std::vector<std::string> head_modules;
   for (const auto& name : model.head_names) {
@@ -105,20 +106,28 @@ std::string adapter_config_text(const std::string& method_config, const AdaptedM
       head_modules.push_back(module);
     }
   }
-  if (config.contains("peft_type")) {
-    if (!head_modules.empty()) config["modules_to_save"] = head_modules;
-    // What PeftModel.from_pretrained and llama.cpp's convert_lora_to_gguf.py read to find the base model: a
-    // Hugging Face model folder (the weights' folder, with its config.json), else the checkpoint file.
-    if (backbone_weights) {
-      const fs::path folder_of = backbone_weights->parent_path();
-      config["base_model_name_or_path"] =
-          fs::exists(folder_of / "config.json") && model.backbone->causal_lm() != nullptr ? folder_of.string()
-                                                                                          : backbone_weights->string();
-    }
-    // A causal LM adapted with its own, frozen LM head: PeftModelForCausalLM; with a new classifier head (score,
-    // saved as modules_to_save): PeftModelForSequenceClassification.
-    if (model.backbone->causal_lm() != nullptr) config["task_type"] = head_modules.empty() ? "CAUSAL_LM" : "SEQ_CLS";
+  if (!config.contains("peft_type")) {
+    // peft's own config: the method's name and resolved options first (unless the method wrote them), then the
+    // method's own keys.
+    nlohmann::ordered_json options = nlohmann::ordered_json::object();
+    for (const auto& [key, value] : model.method_options.values()) options[key] = to_json(value);
+    nlohmann::ordered_json own{{"method", config.value("method", nlohmann::ordered_json(model.method_name))},
+                               {"options", config.value("options", options)}};
+    for (const auto& [key, value] : config.items()) own[key] = value;
+    return own.dump(2) + "\n";
   }
+  if (!head_modules.empty()) config["modules_to_save"] = head_modules;
+  // What PeftModel.from_pretrained and llama.cpp's convert_lora_to_gguf.py read to find the base model: a
+  // Hugging Face model folder (the weights' folder, with its config.json), else the checkpoint file.
+  if (backbone_weights) {
+    const fs::path folder_of = backbone_weights->parent_path();
+    config["base_model_name_or_path"] = fs::exists(folder_of / "config.json") && model.backbone->causal_lm() != nullptr
+                                            ? folder_of.string()
+                                            : backbone_weights->string();
+  }
+  // A causal LM adapted with its own, frozen LM head: PeftModelForCausalLM; with a new classifier head (score,
+  // saved as modules_to_save): PeftModelForSequenceClassification.
+  if (model.backbone->causal_lm() != nullptr) config["task_type"] = head_modules.empty() ? "CAUSAL_LM" : "SEQ_CLS";
   return config.dump(2) + "\n";
 }
 

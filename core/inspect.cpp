@@ -1,6 +1,7 @@
 #include "inspect.h"
 
 #include "adapted_model.h"
+#include "model_builder.h"
 #include "peft/backbone.h"
 #include "selector.h"
 #include "task_setup.h"
@@ -48,7 +49,9 @@ InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
   std::optional<AdaptedModel> model;
   if (method) {
     if (!method->plugin.empty()) report.method_plugin = method->plugin;
-    report.method_loaded = !method->plugin.empty() && registry.methods().find(method->plugin) != nullptr;
+    // An unknown method is the error `peft run` gives, not a listing without it.
+    if (!method->plugin.empty()) plugin_entry(registry.methods(), *method);
+    report.method_loaded = !method->plugin.empty();
     report.targets = method->targets;
     report.exclude = method->exclude;
     if (report.method_loaded) {

@@ -40,6 +40,16 @@ void check_output_file(const fs::path& file, bool overwrite, const std::vector<N
   if (fs::is_directory(file, error)) {
     throw Error(component, "cannot write " + file.string() + ": it is a folder (expected a file path)");
   }
+  // Checked before any work: the file is written last, after what may be minutes of merging.
+  if (const fs::path parent = file.parent_path(); !parent.empty()) {
+    if (!fs::exists(parent, error)) {
+      throw Error(component, "cannot write " + file.string() + ": the folder " + parent.string() +
+                                 " does not exist (make it first, or name another path)");
+    }
+    if (!fs::is_directory(parent, error)) {
+      throw Error(component, "cannot write " + file.string() + ": " + parent.string() + " is a file, not a folder");
+    }
+  }
   check_not_input(file, inputs, component);
   if (fs::exists(file, error) && !overwrite) {
     throw Error(component, file.string() + " exists (hint: --overwrite to replace it, or another path)");

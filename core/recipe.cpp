@@ -160,7 +160,8 @@ BackboneSection read_backbone(const fs::path& file, const toml::table& root) {
 MethodSection read_method(const fs::path& file, const toml::table& root) {
   const toml::table& table = require_table(file, root, "method");
   MethodSection section;
-  section.context = file.string() + " [method.options]";
+  section.context = file.string() + " [method]";
+  section.options_context = file.string() + " [method.options]";
   section.plugin = require_string(file, table, "method", "plugin");
   for (const auto& [key, node] : table) {
     const std::string name(key.str());

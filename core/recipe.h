@@ -23,6 +23,11 @@ struct RecipeTable {
 /// A `[backbone]` or `[method]` table: which plugin, and the plugin's own options.
 struct PluginSection : RecipeTable {
   std::string plugin;
+  /// Where the plugin's own options are written, when not in the table itself: "recipe.toml [method.options]".
+  std::string options_context;
+
+  /// The context for messages about the plugin's options.
+  const std::string& options_where() const { return options_context.empty() ? context : options_context; }
 };
 
 struct BackboneSection : PluginSection {

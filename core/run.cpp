@@ -329,6 +329,28 @@ EvalReport evaluate_run(const Registry& registry, const fs::path& folder, const 
   return {run.data->data.eval_split, task.metrics(), task.unit(), evaluate(run.model, task, loader, run.device)};
 }
 
+EvalReport evaluate_checkpoint(const Registry& registry, const fs::path& recipe_file,
+                               const std::optional<fs::path>& checkpoint, const std::string& split,
+                               std::vector<std::string>& notices) {
+  std::vector<std::string> overrides;
+  if (!split.empty()) overrides.push_back("data.eval_split=" + split);
+  Recipe recipe = load_recipe(recipe_file, overrides);
+  if (checkpoint) {
+    std::error_code error;
+    if (!fs::exists(*checkpoint, error)) {
+      throw Error("eval", "--checkpoint " + checkpoint->string() +
+                              " does not exist (expected a checkpoint file or "
+                              "a model folder)");
+    }
+    recipe.backbone.checkpoint = fs::absolute(*checkpoint);
+  }
+  PreparedRun run = prepare_run(registry, std::move(recipe), std::nullopt, WithMethod::no);
+  notices = run.notices;
+  const Task& task = *run.task.task;
+  data::Loader loader(run.data->data.eval, run.data->eval_loader);
+  return {run.data->data.eval_split, task.metrics(), task.unit(), evaluate(run.model, task, loader, run.device)};
+}
+
 void merge_run(const Registry& registry, const fs::path& folder, const fs::path& output, bool overwrite,
                std::uint64_t max_shard_bytes) {
   PreparedRun run = load_run(registry, folder, false);
@@ -352,9 +374,6 @@ void merge_run(const Registry& registry, const fs::path& folder, const fs::path&
   if (model_folder) {
     write_model_folder(output, *model_folder, tensors, max_shard_bytes);
     return;
-  }
-  if (output.has_parent_path() && !fs::is_directory(output.parent_path())) {
-    throw Error("merge", "cannot write " + output.string() + ": " + output.parent_path().string() + " is not a folder");
   }
   write_safetensors(output, tensors, {{"format", "pt"}});
 }

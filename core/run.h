@@ -74,6 +74,14 @@ struct EvalReport {
 EvalReport evaluate_run(const Registry& registry, const std::filesystem::path& folder, const std::string& split,
                         bool base = false);
 
+/// The recipe's backbone as it loads, with no method, on `split` (default: the recipe's eval_split): a plain or
+/// merged checkpoint, named by `checkpoint` (a file or a model folder; default: the recipe's [backbone]
+/// checkpoint). The recipe's [method] is not used. `notices` receives what building the backbone said (a head the
+/// checkpoint did not have is new, and so untrained).
+EvalReport evaluate_checkpoint(const Registry& registry, const std::filesystem::path& recipe,
+                               const std::optional<std::filesystem::path>& checkpoint, const std::string& split,
+                               std::vector<std::string>& notices);
+
 /// The backbone with the run's adapters merged, written as a plain backbone checkpoint (timm key names) to
 /// `output`; a causal LM loaded from a Hugging Face model folder is written as such a folder instead
 /// (write_model_folder: the checkpoint's dtypes, shards past `max_shard_bytes`, config and tokenizer copied). A method

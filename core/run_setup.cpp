@@ -20,14 +20,17 @@ at::Device resolve_device(const std::string& device) {
   return at::Device(device);
 }
 
-PreparedRun prepare_run(const Registry& registry, Recipe recipe, std::optional<std::int64_t> num_classes) {
+PreparedRun prepare_run(const Registry& registry, Recipe recipe, std::optional<std::int64_t> num_classes,
+                        WithMethod with_method) {
   PreparedRun run;
   const std::int64_t threads =
       recipe.threads > 0 ? recipe.threads : std::max<std::int64_t>(1, std::thread::hardware_concurrency());
   at::set_num_threads(static_cast<int>(threads));
   at::manual_seed(recipe.seed);
   run.device = resolve_device(recipe.device);
-  if (!recipe.method) throw Error("recipe", recipe.file.string() + ": the recipe has no [method] table");
+  if (!recipe.method && with_method == WithMethod::yes) {
+    throw Error("recipe", recipe.file.string() + ": the recipe has no [method] table");
+  }
 
   BuiltBackbone built = build_backbone(registry, recipe.backbone);
   run.task = choose_task(registry, recipe, *built.backbone);
@@ -44,7 +47,8 @@ PreparedRun prepare_run(const Registry& registry, Recipe recipe, std::optional<s
   run.backbone_weights = built.weights;
   run.model_folder = built.model_folder;
   if (run.data) run.notices.insert(run.notices.end(), run.data->data.notices.begin(), run.data->data.notices.end());
-  run.model = adapt(registry, built.backbone, *recipe.method, new_head);
+  run.model = with_method == WithMethod::yes ? adapt(registry, built.backbone, *recipe.method, new_head)
+                                             : unadapted(built.backbone);
   run.recipe = std::move(recipe);
   return run;
 }

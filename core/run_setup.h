@@ -35,9 +35,12 @@ struct PreparedRun {
 /// "auto" → CUDA when LibTorch sees a GPU, else the CPU; "cuda" without a GPU is a peft::Error.
 at::Device resolve_device(const std::string& device);
 
+/// Whether prepare_run attaches the recipe's [method] or leaves the backbone as it loaded (`peft eval RECIPE`).
+enum class WithMethod { yes, no };
+
 /// Prepares `recipe`. `num_classes` replaces the data when given (merging needs no dataset; it sizes a new classifier
 /// head); otherwise the recipe must have [data], whose splits the task reads here.
-PreparedRun prepare_run(const Registry& registry, Recipe recipe,
-                        std::optional<std::int64_t> num_classes = std::nullopt);
+PreparedRun prepare_run(const Registry& registry, Recipe recipe, std::optional<std::int64_t> num_classes = std::nullopt,
+                        WithMethod with_method = WithMethod::yes);
 
 }  // namespace peft

@@ -238,7 +238,7 @@ void check_grid(const Registry& registry, const SweepRequest& request, const std
                     trial.backbone.context, trial.backbone.option_contexts);
     if (trial.method) {
       resolve_options(plugin_entry(registry.methods(), *trial.method).options, trial.method->options,
-                      trial.method->context, trial.method->option_contexts);
+                      trial.method->options_where(), trial.method->option_contexts);
     }
     if (trial.data) check_data_table(named_task(registry, trial), trial);
   }

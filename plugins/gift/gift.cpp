@@ -1,5 +1,7 @@
 #include "gift.h"
 
+#include "peft/json_object.h"
+
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/cat.h>
 #include <ATen/ops/ones.h>
@@ -68,7 +70,7 @@ void Gift::attach(Backbone&, const std::vector<Site>& sites) {
     group->generator = Generator(first->out_features(), first->in_features(), options_);
     group->generator->to(first->weight.device());  // float32 whatever the backbone's dtype (docs/gift.md §3)
     std::int64_t index = 0;
-    for (Site site : members[group.get()]) site->attach(std::make_shared<GiftAdapter>(group, index++));
+    for (const Site& site : members[group.get()]) site->attach(std::make_shared<GiftAdapter>(group, index++));
   }
 }
 
@@ -150,17 +152,15 @@ std::vector<LowRankDelta> Gift::low_rank_deltas() {
 }
 
 std::string Gift::adapter_config_json() const {
-  std::ostringstream json;
-  json << "{\"method\": \"gift\"";
-  for (const auto& [key, value] : gift_option_table().values(options_))
-    json << ", \"" << key << "\": " << to_string(value);
-  json << ", \"groups\": [";
-  for (std::size_t i = 0; i < groups_.size(); ++i) {
-    json << (i ? ", " : "") << "{\"shape\": \"" << groups_[i]->name
-         << "\", \"layers\": " << groups_[i]->site_weights.size() << "}";
+  // The host adds the method's name and options; GIFT adds how it grouped the sites.
+  std::vector<JsonObject> groups;
+  for (const auto& group : groups_) {
+    groups.push_back(JsonObject()
+                         .add("shape", group->name)
+                         .add("layers", static_cast<std::int64_t>(group->site_weights.size()))
+                         .add("sites", group->site_names));
   }
-  json << "]}";
-  return json.str();
+  return JsonObject().add("groups", groups).text();
 }
 
 }  // namespace peft::gift

@@ -7,8 +7,9 @@
 namespace peft::lora {
 
 void Lora::attach(Backbone&, const std::vector<Site>& sites) {
-  for (Site site : sites) {  // a copy of the holder: attaching changes the site
-    auto adapter = std::make_shared<LoraAdapter>(site, options_.r, options_.scale(), options_.lora_dropout, training_);
+  for (const Site& site : sites) {
+    auto adapter = std::make_shared<LoraAdapter>(site, options_.r, options_.scale(), options_.lora_dropout, training_,
+                                                 options_.use_dora);
     site->attach(adapter);
     site_names_.push_back(site->site_name());
     adapters_.push_back(std::move(adapter));
@@ -20,6 +21,9 @@ std::vector<TrainableTensor> Lora::trainable_tensors() {
   for (std::size_t i = 0; i < adapters_.size(); ++i) {
     tensors.push_back({site_names_[i] + ".lora_A.weight", adapters_[i]->lora_a});
     tensors.push_back({site_names_[i] + ".lora_B.weight", adapters_[i]->lora_b});
+    // Hugging Face peft's key; a scale, not a weight to decay toward zero.
+    if (options_.use_dora)
+      tensors.push_back({site_names_[i] + ".lora_magnitude_vector", adapters_[i]->magnitude, false});
   }
   return tensors;
 }
@@ -39,6 +43,7 @@ void Lora::unmerge() {
 
 std::vector<LowRankDelta> Lora::low_rank_deltas() {
   std::vector<LowRankDelta> deltas;
+  if (options_.use_dora) return deltas;  // DoRA rescales W's rows: not W + B A
   for (std::size_t i = 0; i < adapters_.size(); ++i) {
     const auto& adapter = *adapters_[i];
     deltas.push_back({site_names_[i], adapter.lora_b.detach().to(torch::kFloat32) * options_.scale(),
@@ -48,7 +53,8 @@ std::vector<LowRankDelta> Lora::low_rank_deltas() {
 }
 
 std::string Lora::adapter_config_json() const {
-  return lora_config_json({options_.r, options_.lora_alpha, options_.lora_dropout, options_.use_rslora, site_names_});
+  return lora_config_json(
+      {options_.r, options_.lora_alpha, options_.lora_dropout, options_.use_rslora, site_names_, options_.use_dora});
 }
 
 }  // namespace peft::lora

@@ -16,11 +16,15 @@ struct LoraOptions {
   double lora_dropout = 0.0;
   /// Rank-stabilised scaling lora_alpha / √r (default false).
   bool use_rslora = false;
+  /// DoRA: a trained magnitude per output row over the normalised W + s·B A (default false; the `dora` plugin).
+  bool use_dora = false;
 
   double scale() const;
 };
 
 /// The recipe keys of LoraOptions, each declared once.
 const OptionTable<LoraOptions>& lora_option_table();
+/// The `dora` plugin's keys: LoRA's without use_dora, which it always sets.
+const OptionTable<LoraOptions>& dora_option_table();
 
 }  // namespace peft::lora

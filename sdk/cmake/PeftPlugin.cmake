@@ -21,3 +21,26 @@ function(peft_add_plugin target)
     install(TARGETS ${target} LIBRARY DESTINATION "${ARG_INSTALL_DESTINATION}")
   endif()
 endfunction()
+
+# peft_add_contract_test(<target> [NAME <test>])
+#
+# Adds a CTest test (default name <target>_contract) that runs the method contract suite on the plugin <target>
+# builds: `peft test-plugin $<TARGET_FILE:target>`, with the installed peft (PEFT_EXECUTABLE) or, inside peft's own
+# build, its `peft` target. It checks, on a tiny ViT, an MLP without taps and a tiny causal LM, that the method starts
+# equal to the backbone, trains exactly its own tensors, merges to the same outputs and round-trips its adapter file.
+function(peft_add_contract_test target)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "NAME" "")
+  if(NOT ARG_NAME)
+    set(ARG_NAME "${target}_contract")
+  endif()
+  if(TARGET peft)
+    set(peft_command "$<TARGET_FILE:peft>")
+  elseif(PEFT_EXECUTABLE)
+    set(peft_command "${PEFT_EXECUTABLE}")
+  else()
+    message(FATAL_ERROR "peft_add_contract_test(${target}): no peft executable (find_package(peft) sets PEFT_EXECUTABLE)")
+  endif()
+  add_test(NAME "${ARG_NAME}" COMMAND "${peft_command}" test-plugin "$<TARGET_FILE:${target}>")
+  # Only the plugin under test and peft's own plugins: a PEFT_PLUGIN_PATH of the user's stays out of the check.
+  set_tests_properties("${ARG_NAME}" PROPERTIES ENVIRONMENT "OMP_NUM_THREADS=1;PEFT_PLUGIN_PATH=")
+endfunction()

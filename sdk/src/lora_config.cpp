@@ -22,7 +22,7 @@ std::string lora_config_json(const LoraConfig& config) {
                                     {"layers_pattern", nullptr},
                                     {"rank_pattern", nlohmann::ordered_json::object()},
                                     {"alpha_pattern", nlohmann::ordered_json::object()},
-                                    {"use_dora", false},
+                                    {"use_dora", config.use_dora},
                                     {"base_model_name_or_path", nullptr},
                                     {"revision", nullptr}};
   return json.dump();

@@ -25,6 +25,8 @@ torch::Tensor linear(const torch::Tensor& input, const torch::Tensor& weight, co
 SiteAdapter::~SiteAdapter() = default;
 torch::Tensor SiteAdapter::weight_delta(const torch::Tensor&) { return {}; }
 torch::Tensor SiteAdapter::output_delta(const torch::Tensor&) { return {}; }
+torch::Tensor SiteAdapter::input_of(const torch::Tensor&) { return {}; }
+torch::Tensor SiteAdapter::output_of(const torch::Tensor&, const torch::Tensor&) { return {}; }
 
 SiteImpl::SiteImpl(std::string name, std::int64_t in_features, std::int64_t out_features, bool with_bias)
     : site_name_(std::move(name)) {
@@ -39,7 +41,11 @@ SiteImpl::SiteImpl(std::string name, std::int64_t in_features, std::int64_t out_
   }
 }
 
-torch::Tensor SiteImpl::forward(const torch::Tensor& input) {
+torch::Tensor SiteImpl::forward(const torch::Tensor& site_input) {
+  torch::Tensor input = site_input;
+  for (const auto& adapter : adapters_) {
+    if (auto changed = adapter->input_of(input); changed.defined()) input = std::move(changed);
+  }
   torch::Tensor effective_weight = weight;
   std::vector<torch::Tensor> output_terms;
   for (const auto& adapter : adapters_) {
@@ -48,6 +54,9 @@ torch::Tensor SiteImpl::forward(const torch::Tensor& input) {
   }
   torch::Tensor output = linear(input, effective_weight, bias);
   for (const auto& term : output_terms) output = output + term;
+  for (const auto& adapter : adapters_) {
+    if (auto changed = adapter->output_of(input, output); changed.defined()) output = std::move(changed);
+  }
   return output;
 }
 

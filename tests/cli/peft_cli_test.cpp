@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "peft/build_tag.h"
 
@@ -187,4 +188,34 @@ CATCH_TEST_CASE("peft list --options shows each plugin's declared recipe keys; -
   CATCH_CHECK(json["tasks"][1]["data_keys"][0]["name"] == "root");
   CATCH_CHECK(json["tasks"][2]["name"] == "text_classification");
   CATCH_CHECK(json["recipe"]["train"][0]["name"] == "epochs");
+}
+
+CATCH_TEST_CASE("peft test-plugin runs the contract suite on a plugin file, and names what it cannot test") {
+  const fs::path fixtures = PEFT_FIXTURE_PLUGIN_DIR;
+  // A plugin file that is also installed (its own registry: not a duplicate) passes on all three backbones.
+  const auto good = peft_cli("test-plugin --json " + (fs::path(PEFT_BUILTIN_PLUGIN_DIR) / "libpeft_ia3.so").string());
+  CATCH_REQUIRE(good.exit_code == 0);
+  const auto report = nlohmann::json::parse(good.out);
+  CATCH_CHECK(report["failed"] == 0);
+  std::set<std::string> backbones;
+  for (const auto& check : report["checks"]) backbones.insert(check["backbone"].get<std::string>());
+  CATCH_CHECK(backbones == std::set<std::string>{"tiny vit", "mlp", "tiny lm"});
+  // The loader's fixture method adapts sites but trains nothing of its own: on the LM, whose head stays frozen,
+  // nothing would train, and the suite says so.
+  const auto stub = peft_cli("test-plugin " + (fixtures / "libfixture_method.so").string());
+  peft::test::check_user_error(stub,
+                               "1 of 18 contract checks failed, first: fixture_method on the tiny lm: "
+                               "attaches to every site");
+  CATCH_CHECK_THAT(stub.out, Catch::Contains("FAIL  fixture_method on the tiny lm: attaches to every site: threw:") &&
+                                 Catch::Contains("trains nothing here"));
+  // One built-in method by name, with no path: the installed plugins.
+  const auto lora = peft_cli("test-plugin --method lora");
+  CATCH_CHECK(lora.exit_code == 0);
+  CATCH_CHECK_THAT(lora.out, Catch::Contains("27 checks of 1 method on 3 backbones: 27 passed, 0 failed"));
+  // What it cannot test is one line, exit 1.
+  peft::test::check_user_error(peft_cli("test-plugin /no/such/plugin.so"),
+                               "/no/such/plugin.so does not exist (expected a plugin file or a folder of them)");
+  peft::test::check_user_error(peft_cli(std::string("test-plugin ") + PEFT_TEXT_PLUGIN_DIR + "/libtext_tiny_lm.so"),
+                               "registers no method plugin");
+  peft::test::check_user_error(peft_cli("test-plugin --method lorra"), "lorra");
 }

@@ -6,6 +6,7 @@
 #include "support/tiny_task.h"
 
 namespace fs = std::filesystem;
+using peft::test::check_user_error;
 using peft::test::quoted;
 using peft::test::run_command;
 using peft::test::run_peft;
@@ -176,4 +177,16 @@ CATCH_TEST_CASE("a timm hub folder is a checkpoint: config.json's architecture g
   const auto bare = run_peft("inspect --backbone vit --checkpoint " + quoted(hub));
   CATCH_CHECK(bare.exit_code == 1);
   CATCH_CHECK_THAT(bare.err, Catch::Contains("is a folder without config.json (expected a timm hub folder"));
+}
+
+CATCH_TEST_CASE("peft inspect refuses an unknown method plugin with the error peft run gives") {
+  TempFolder folder;
+  peft::test::write_tiny_task(folder / "task");
+  const fs::path recipe = folder / "recipe.toml";
+  peft::test::write_text(recipe, peft::test::tiny_recipe(folder / "task", "lorra", "epochs = 1\n"));
+  const std::string expected =
+      recipe.string() + " [method]: plugin = 'lorra' is not a loaded method plugin, expected one of: ";
+  check_user_error(run_peft("inspect " + quoted(recipe)), expected);
+  check_user_error(run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "run")), expected);
+  CATCH_CHECK_FALSE(fs::exists(folder / "run"));
 }

@@ -79,6 +79,9 @@ CATCH_TEST_CASE("a checkpoint of another architecture is refused, naming the fil
   CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "run")).exit_code == 0);
   CATCH_REQUIRE(run_peft("merge " + quoted(folder / "run") + " -o " + quoted(folder / "pico.safetensors")).exit_code ==
                 0);
+  // A file in a folder that does not exist is named as missing, before any merging.
+  check_user_error(run_peft("merge " + quoted(folder / "run") + " -o " + quoted(folder / "missing" / "x.safetensors")),
+                   "the folder " + (folder / "missing").string() + " does not exist");
   const auto result =
       run_peft("run " + quoted(recipe) + " --set backbone.checkpoint=" + quoted(folder / "pico.safetensors") +
                " --set backbone.variant=vit_mini_patch4_32 --out " + quoted(folder / "other"));

@@ -100,6 +100,26 @@ CATCH_TEST_CASE("peft run trains LoRA into a run folder whose adapter is in Hugg
   CATCH_CHECK(evaluation["images"] == 24);
 }
 
+CATCH_TEST_CASE("a method without a Hugging Face config gets its name, options and own keys in adapter_config.json") {
+  TempFolder folder;
+  const fs::path recipe = setup(folder, "gift", "epochs = 1\n", "[method.options]\ndim = 8\nclusters = 4\n");
+  CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "gift")).exit_code == 0);
+  const auto gift = read_json(folder / "gift" / "adapter_config.json");
+  CATCH_CHECK(gift["method"] == "gift");
+  CATCH_CHECK(gift["options"]["dim"] == 8);
+  CATCH_CHECK(gift["options"]["clusters"] == 4);
+  CATCH_CHECK(gift["options"]["schema"] == "paca");
+  // GIFT's own key: one generator per site shape, with its sites.
+  CATCH_REQUIRE(gift["groups"].size() == 1);
+  CATCH_CHECK(gift["groups"][0]["layers"] == 2);
+  CATCH_CHECK(gift["groups"][0]["sites"] == nlohmann::json({"blocks.0.attn.proj", "blocks.1.attn.proj"}));
+  // A method that writes nothing of its own: the name and the (empty) options.
+  peft::test::write_text(recipe, peft::test::tiny_recipe(folder / "task", "bitfit", "epochs = 1\n"));
+  CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "bitfit")).exit_code == 0);
+  CATCH_CHECK(read_json(folder / "bitfit" / "adapter_config.json") ==
+              nlohmann::json({{"method", "bitfit"}, {"options", nlohmann::json::object()}}));
+}
+
 CATCH_TEST_CASE("a run stopped after an epoch and resumed ends exactly as an uninterrupted one") {
   TempFolder folder;
   const fs::path recipe = setup(folder, "lora", "lr = 0.005\n", "[method.options]\nlora_dropout = 0.1\n");
@@ -183,6 +203,34 @@ CATCH_TEST_CASE("peft merge writes a plain backbone checkpoint that gives the ad
   // And the adapters did change the backbone: the merged weights differ from the pretrained ones.
   CATCH_CHECK_FALSE(at::equal(file.at("blocks.0.attn.qkv.weight"),
                               adapted.model.backbone->named_parameters()["blocks.0.attn.qkv.weight"]));
+}
+
+CATCH_TEST_CASE("peft eval RECIPE --checkpoint scores a merged checkpoint as the run scored its adapted model") {
+  TempFolder folder;
+  const fs::path recipe = setup(folder, "lora", "epochs = 2\n");
+  const fs::path run = folder / "run";
+  CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(run)).exit_code == 0);
+  CATCH_REQUIRE(run_peft("merge " + quoted(run) + " -o " + quoted(folder / "merged.safetensors")).exit_code == 0);
+  const auto of_run = nlohmann::json::parse(run_peft("eval --json " + quoted(run)).out);
+  const auto result =
+      run_peft("eval --json " + quoted(recipe) + " --checkpoint " + quoted(folder / "merged.safetensors"));
+  CATCH_REQUIRE(result.exit_code == 0);
+  const auto of_merged = nlohmann::json::parse(result.out);
+  CATCH_CHECK(of_merged["recipe"] == recipe.string());
+  CATCH_CHECK(of_merged["images"] == of_run["images"]);
+  CATCH_CHECK(of_merged["top1"] == of_run["top1"]);
+  CATCH_CHECK(of_merged["loss"].get<double>() == Catch::Detail::Approx(of_run["loss"].get<double>()).epsilon(1e-5));
+  // The recipe's own backbone (here a fresh ViT with a new head) says that its head is new.
+  const auto plain = run_peft("eval " + quoted(recipe));
+  CATCH_REQUIRE(plain.exit_code == 0);
+  CATCH_CHECK_THAT(plain.err, Catch::Contains("note: "));
+  // Misuse: --checkpoint with a run folder, --base with a recipe, a checkpoint that is not there.
+  peft::test::check_user_error(
+      run_peft("eval " + quoted(run) + " --checkpoint " + quoted(folder / "merged.safetensors")),
+      "is not a recipe file");
+  peft::test::check_user_error(run_peft("eval " + quoted(recipe) + " --base"), "--base is for a run folder");
+  peft::test::check_user_error(run_peft("eval " + quoted(recipe) + " --checkpoint " + quoted(folder / "nothing")),
+                               "--checkpoint " + (folder / "nothing").string() + " does not exist");
 }
 
 CATCH_TEST_CASE("a run interrupted after its last checkpoint but before its write-up finishes on --resume") {

@@ -1,86 +1,102 @@
-// The contract every method plugin keeps, checked for each method the build registers (a new plugin gets this
-// suite without new test code), on a tiny ViT, on a tiny MLP without transformer taps, and on a tiny causal LM over
-// token ids whose LM head stays frozen (as a language-modelling task keeps it).
+// The contract suite (core/contract, `peft test-plugin`): every built-in method passes it on a tiny ViT, on an MLP
+// without taps and on a tiny LM; and each check fails for a method with the flaw it is there to catch.
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <functional>
-#include <set>
+#include <map>
 
-#include "adapted_model.h"
-#include "adapter_file.h"
-#include "peft/error.h"
+#include "contract/method_contract.h"
+#include "peft/method.h"
+#include "peft/site.h"
 #include "peft/strings.h"
-#include "support/batches.h"
 #include "support/builtin_plugins.h"
-#include "support/mlp_backbone.h"
-#include "support/temp_folder.h"
-#include "support/tiny_lm.h"
 
 namespace {
 
-using peft::AdaptedModel;
+using peft::contract::CheckResult;
 
-struct BackboneCase {
-  std::string name;
-  std::function<std::shared_ptr<peft::Backbone>()> make;
-  peft::Batch batch;
-  /// Whether the head trains with the method: a new classifier head does, an LM head does not.
-  bool head_trains = true;
+std::string failures(const std::vector<CheckResult>& results) {
+  std::string text;
+  for (const auto& r : results) {
+    if (!r.passed()) text += r.method + " on the " + r.backbone + ": " + r.check + ": " + r.failure + "\n";
+  }
+  return text;
+}
+
+enum class Flaw { none, merge_folds_nothing, starts_elsewhere, unattached_tensor, forgets_on_load, listed_twice };
+
+// An offset per site (as sdk/examples/example_method), with one flaw switched on.
+class Offset final : public peft::SiteAdapter {
+ public:
+  Offset(const peft::Site& site, Flaw flaw)
+      : bias(site->bias), delta(flaw == Flaw::starts_elsewhere ? at::ones_like(bias) : at::zeros_like(bias)) {}
+  at::Tensor output_delta(const at::Tensor&) override { return merged ? at::Tensor() : delta; }
+  at::Tensor bias;
+  at::Tensor delta;
+  bool merged = false;
 };
 
-std::vector<BackboneCase> backbone_cases() {
-  at::manual_seed(7);
-  return {
-      {"tiny vit",
-       [] {
-         return peft::test::make_backbone("vit", {{"variant", std::string("vit_pico_patch4_32")},
-                                                  {"img_size", std::int64_t{8}},
-                                                  {"num_classes", std::int64_t{3}}});
-       },
-       peft::test::image_batch(at::randn({4, 3, 8, 8}))},
-      {"mlp", [] { return std::make_shared<peft::test::MlpBackbone>(); },
-       peft::test::image_batch(at::randn({4, 3, 2, 2}))},
-      {"tiny lm", [] { return std::make_shared<peft::test::TinyLm>(); },
-       peft::Batch{{peft::keys::input_ids, at::randint(16, {4, 5}, at::kLong)},
-                   {peft::keys::attention_mask, at::ones({4, 5}, at::kLong)}},
-       false},
-  };
+class FlawedMethod final : public peft::Method {
+ public:
+  explicit FlawedMethod(Flaw flaw) : flaw_(flaw) {}
+  void attach(peft::Backbone&, const std::vector<peft::Site>& sites) override {
+    for (const peft::Site& site : sites) {
+      offsets_.emplace_back(site->site_name(), std::make_shared<Offset>(site, flaw_));
+      site->attach(offsets_.back().second);
+    }
+  }
+  std::vector<peft::TrainableTensor> trainable_tensors() override {
+    std::vector<peft::TrainableTensor> tensors;
+    for (const auto& [name, offset] : offsets_) tensors.push_back({name + ".offset", offset->delta});
+    if (flaw_ == Flaw::unattached_tensor) tensors.push_back({"unused", unused_});
+    if (flaw_ == Flaw::listed_twice) tensors.push_back({"again", offsets_.front().second->delta});
+    return tensors;
+  }
+  std::string merge_refusal() const override { return {}; }
+  void merge() override { fold(true); }
+  void unmerge() override { fold(false); }
+  void load_adapter_state(const peft::NamedTensors& state, const std::string& source) override {
+    if (flaw_ != Flaw::forgets_on_load) Method::load_adapter_state(state, source);
+  }
+
+ private:
+  void fold(bool merge) {
+    at::NoGradGuard no_grad;
+    for (auto& [name, offset] : offsets_) {
+      if (flaw_ != Flaw::merge_folds_nothing) offset->bias.add_(merge ? offset->delta : -offset->delta);
+      offset->merged = merge;
+    }
+  }
+  Flaw flaw_;
+  at::Tensor unused_ = at::zeros({2});
+  std::vector<std::pair<std::string, std::shared_ptr<Offset>>> offsets_;
+};
+
+std::vector<CheckResult> check_flawed(Flaw flaw) {
+  peft::Registry registry;
+  registry.add_method(
+      {"flawed", "test", [flaw](const peft::Options&) { return std::make_shared<FlawedMethod>(flaw); }});
+  // The MLP only: every site has a bias to fold into.
+  auto fixtures = peft::contract::fixture_backbones(registry);
+  fixtures.erase(std::remove_if(fixtures.begin(), fixtures.end(), [](const auto& f) { return f.name != "mlp"; }),
+                 fixtures.end());
+  return peft::contract::check_method(registry, "flawed", fixtures);
 }
 
-// A backbone made from `seed`: the same seed gives the same weights.
-std::shared_ptr<peft::Backbone> backbone_from(const BackboneCase& c, std::uint64_t seed) {
-  at::manual_seed(seed);
-  return c.make();
-}
-
-AdaptedModel adapted(const BackboneCase& c, const std::string& method, std::uint64_t seed) {
-  auto backbone = backbone_from(c, seed);
-  at::manual_seed(seed + 1000);
-  peft::MethodSection section;
-  section.plugin = method;
-  section.context = "contract [method]";
-  section.targets = {"**"};  // every site: a method's own default targets may not exist on the MLP
-  return peft::adapt(peft::test::builtin_registry(), backbone, section, c.head_trains);
-}
-
-at::Tensor logits(AdaptedModel& model, const peft::Batch& batch) {
-  at::NoGradGuard no_grad;
-  model.train(false);
-  return model.logits(batch);
-}
-
-// Moves every trainable tensor away from its start, as training would (LoRA's B leaves zero).
-void perturb(AdaptedModel& model) {
-  at::NoGradGuard no_grad;
-  for (auto& trainable : model.trainable) trainable.tensor.add_(at::randn_like(trainable.tensor) * 0.1);
+// The checks that failed, by name.
+std::vector<std::string> failed(const std::vector<CheckResult>& results) {
+  std::vector<std::string> names;
+  for (const auto& r : results) {
+    if (!r.passed()) names.push_back(r.check);
+  }
+  return names;
 }
 
 }  // namespace
 
-CATCH_TEST_CASE("every method keeps the contract on a tiny ViT, on an MLP without taps and on a tiny LM") {
+CATCH_TEST_CASE("every built-in method keeps the contract on a tiny ViT, on an MLP without taps and on a tiny LM") {
   const auto& registry = peft::test::builtin_registry();
   // Every method plugin folder of the build is registered, so every one of them is checked below.
   const std::vector<std::string> built = peft::split(PEFT_BUILTIN_METHODS, ',');
@@ -88,74 +104,39 @@ CATCH_TEST_CASE("every method keeps the contract on a tiny ViT, on an MLP withou
   std::sort(registered.begin(), registered.end());
   CATCH_REQUIRE(registered == built);
   CATCH_REQUIRE(built.size() >= 7);  // gift, lora, toast, vpt, bitfit, linear_probe, full at least
-  for (const auto& entry : registry.methods().entries()) {
-    for (const auto& c : backbone_cases()) {
-      CATCH_DYNAMIC_SECTION(entry.name << " on the " << c.name) {
-        // A method that needs transformer taps refuses a backbone without them, saying so.
-        if (entry.create(peft::resolve_options(entry.options, {}, "contract"))->needs_taps() &&
-            backbone_from(c, 1)->taps() == nullptr) {
-          CATCH_CHECK_THROWS_WITH(adapted(c, entry.name, 1), Catch::Contains("taps"));
-          continue;
-        }
-        // A method that trains only the head has nothing to train where the head stays frozen, and says so.
-        if (!c.head_trains && !entry.create(peft::resolve_options(entry.options, {}, "contract"))->uses_sites()) {
-          CATCH_CHECK_THROWS_WITH(adapted(c, entry.name, 1), Catch::Contains("trains nothing"));
-          continue;
-        }
-        AdaptedModel model = adapted(c, entry.name, 1);
-        if (!c.head_trains) CATCH_CHECK(model.head_count() == 0);
-
-        // Starts at the backbone when it says so.
-        if (model.method->starts_at_backbone()) {
-          auto plain = backbone_from(c, 1);
-          plain->eval();
-          at::NoGradGuard no_grad;
-          CATCH_CHECK(at::allclose(logits(model, c.batch), plain->logits(c.batch), 1e-5, 1e-6));
-        }
-
-        // Only the method's tensors (and the head) get gradients.
-        std::set<const void*> trainable;
-        for (const auto& t : model.trainable) trainable.insert(t.tensor.unsafeGetTensorImpl());
-        CATCH_CHECK(!model.trainable.empty());
-        model.train(true);
-        model.logits(c.batch).pow(2).mean().backward();
-        for (const auto& item : model.backbone->named_parameters()) {
-          const bool trains = trainable.count(item.value().unsafeGetTensorImpl()) != 0;
-          CATCH_CHECK(item.value().requires_grad() == trains);
-          if (!trains) CATCH_CHECK_FALSE(item.value().grad().defined());
-        }
-        for (const auto& t : model.trainable) {
-          CATCH_CHECK(t.tensor.grad().defined());
-          if (t.tensor.grad().defined()) t.tensor.mutable_grad() = at::Tensor();
-        }
-
-        // Merged equals unmerged, and unmerging restores the model.
-        perturb(model);
-        const at::Tensor before = logits(model, c.batch);
-        if (model.method->merge_refusal().empty()) {
-          model.method->merge();
-          CATCH_CHECK(at::allclose(logits(model, c.batch), before, 1e-4, 1e-5));
-          model.method->unmerge();
-          CATCH_CHECK(at::allclose(logits(model, c.batch), before, 1e-4, 1e-5));
-        } else {
-          CATCH_CHECK_THROWS_AS(model.method->merge(), peft::Error);
-        }
-
-        // Saving then loading into a fresh model gives the same outputs.
-        peft::test::TempFolder folder;
-        peft::save_adapter(folder.path(), model, c.name);
-        AdaptedModel fresh = adapted(c, entry.name, 1);
-        perturb(fresh);  // other adapter values, so that only loading can make them equal
-        peft::load_adapter(folder.path(), fresh);
-        CATCH_CHECK(at::equal(logits(fresh, c.batch), before));
-
-        // A selector that matches nothing is an error naming the pattern.
-        peft::MethodSection nothing;
-        nothing.plugin = entry.name;
-        nothing.targets = {"no.such.site"};
-        CATCH_CHECK_THROWS_WITH(peft::adapt(registry, backbone_from(c, 1), nothing, c.head_trains),
-                                Catch::Contains("no.such.site"));
-      }
+  const auto fixtures = peft::contract::fixture_backbones(registry);
+  CATCH_REQUIRE(fixtures.size() == 3);
+  for (const auto& name : built) {
+    CATCH_DYNAMIC_SECTION(name) {
+      const auto results = peft::contract::check_method(registry, name, fixtures);
+      CATCH_INFO(failures(results));
+      CATCH_CHECK(failures(results).empty());
+      std::map<std::string, int> per_backbone;
+      for (const auto& r : results) ++per_backbone[r.backbone];
+      CATCH_CHECK(per_backbone.size() == 3);  // each backbone was tried
     }
   }
+  // What each method must refuse, it refuses.
+  const auto toast = peft::contract::check_method(registry, "toast", fixtures);
+  CATCH_CHECK(std::any_of(toast.begin(), toast.end(), [](const CheckResult& r) {
+    return r.backbone == "mlp" && r.check == "refuses a backbone without transformer taps, saying so" && r.passed();
+  }));
+  const auto probe = peft::contract::check_method(registry, "linear_probe", fixtures);
+  CATCH_CHECK(std::any_of(probe.begin(), probe.end(), [](const CheckResult& r) {
+    return r.backbone == "tiny lm" && r.check == "refuses a frozen head when it trains only the head, saying so";
+  }));
+}
+
+CATCH_TEST_CASE("each contract check fails for the flaw it is there to catch") {
+  CATCH_CHECK(failed(check_flawed(Flaw::none)).empty());
+  CATCH_CHECK(failed(check_flawed(Flaw::merge_folds_nothing)) == std::vector<std::string>{"merged equals unmerged"});
+  CATCH_CHECK(failed(check_flawed(Flaw::starts_elsewhere)) == std::vector<std::string>{"starts equal to the backbone"});
+  CATCH_CHECK(failed(check_flawed(Flaw::unattached_tensor)) ==
+              std::vector<std::string>{"trains exactly its own tensors"});
+  CATCH_CHECK(failed(check_flawed(Flaw::forgets_on_load)) ==
+              std::vector<std::string>{"saves and loads its adapter file"});
+  // One tensor under two names would train and be saved twice: adapt refuses it, naming both.
+  const auto twice = check_flawed(Flaw::listed_twice);
+  CATCH_CHECK(failed(twice) == std::vector<std::string>{"attaches to every site"});
+  CATCH_CHECK_THAT(twice.back().failure, Catch::Contains("'fc1.offset'") && Catch::Contains("'again'"));
 }

@@ -8,7 +8,7 @@
 #include "adapted_model.h"
 #include "peft/site.h"
 #include "support/builtin_plugins.h"
-#include "support/mlp_backbone.h"
+#include "contract/mlp_backbone.h"
 
 namespace {
 
@@ -18,7 +18,7 @@ peft::AdaptedModel lora_on_fc1(const std::map<std::string, peft::OptionValue>& o
   section.context = "test [method]";
   section.targets = {"fc1"};
   section.options = options;
-  return peft::adapt(peft::test::builtin_registry(), std::make_shared<peft::test::MlpBackbone>(), section);
+  return peft::adapt(peft::test::builtin_registry(), std::make_shared<peft::contract::MlpBackbone>(), section);
 }
 
 at::Tensor tensor_named(peft::AdaptedModel& model, const std::string& name) {

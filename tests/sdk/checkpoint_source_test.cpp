@@ -10,7 +10,7 @@
 #include "peft/error.h"
 #include "peft/state_dict.h"
 #include "support/temp_folder.h"
-#include "support/tiny_lm.h"
+#include "contract/tiny_lm.h"
 
 namespace fs = std::filesystem;
 using peft::test::TempFolder;
@@ -63,7 +63,7 @@ std::string open_error(const fs::path& path) {
 CATCH_TEST_CASE("a sharded checkpoint folder loads tensor by tensor, cast to the model's dtype, as one file would") {
   TempFolder folder;
   at::manual_seed(1);
-  peft::test::TinyLm saved;
+  peft::contract::TinyLm saved;
   // The head in BF16 is what the model gets back: the saved head rounded once.
   {
     at::NoGradGuard no_grad;
@@ -79,7 +79,7 @@ CATCH_TEST_CASE("a sharded checkpoint folder loads tensor by tensor, cast to the
     CATCH_CHECK(source.tensors()[3].name == "lm_head.weight");
     CATCH_CHECK(source.tensors()[3].dtype == at::kBFloat16);
     at::manual_seed(2);
-    peft::test::TinyLm loaded;
+    peft::contract::TinyLm loaded;
     CATCH_CHECK_FALSE(same_weights(saved, loaded));
     CATCH_CHECK(loaded.load_checkpoint(source).empty());
     CATCH_CHECK(same_weights(saved, loaded));
@@ -88,19 +88,19 @@ CATCH_TEST_CASE("a sharded checkpoint folder loads tensor by tensor, cast to the
 
   // One file, and tensors already in memory, are sources too.
   peft::write_safetensors(folder / "one.safetensors", peft::state_dict(saved));
-  peft::test::TinyLm from_file;
+  peft::contract::TinyLm from_file;
   from_file.load_checkpoint(peft::CheckpointSource::open(folder / "one.safetensors"));
   CATCH_CHECK(same_weights(saved, from_file));
-  peft::test::TinyLm from_memory;
+  peft::contract::TinyLm from_memory;
   from_memory.load_checkpoint(peft::read_safetensors(folder / "one.safetensors"));
   CATCH_CHECK(same_weights(saved, from_memory));
 }
 
 CATCH_TEST_CASE("a checkpoint that does not fit is refused whole, before any tensor is copied") {
   TempFolder folder;
-  peft::test::TinyLm other_vocab(20, 8);
+  peft::contract::TinyLm other_vocab(20, 8);
   write_sharded(folder.path(), other_vocab);
-  peft::test::TinyLm model;
+  peft::contract::TinyLm model;
   const peft::NamedTensors before = peft::state_dict(model);
   std::vector<at::Tensor> copies;
   for (const auto& [name, tensor] : before) copies.push_back(tensor.clone());
@@ -113,7 +113,7 @@ CATCH_TEST_CASE("a checkpoint that does not fit is refused whole, before any ten
 
 CATCH_TEST_CASE("a broken shard index is one error naming the index and the shard") {
   TempFolder folder;
-  peft::test::TinyLm model;
+  peft::contract::TinyLm model;
   write_sharded(folder.path(), model);
   const std::string index = (folder / "model.safetensors.index.json").string();
 

@@ -32,7 +32,7 @@ class Offset final : public peft::SiteAdapter {
 class ExampleMethod final : public peft::Method {
  public:
   void attach(peft::Backbone&, const std::vector<peft::Site>& sites) override {
-    for (peft::Site site : sites) {
+    for (const peft::Site& site : sites) {
       if (!site->has_bias()) throw peft::Error("example", site->site_name() + " has no bias to fold an offset into");
       offsets_.emplace_back(site->site_name(), std::make_shared<Offset>(site));
       site->attach(offsets_.back().second);

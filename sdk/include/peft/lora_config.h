@@ -18,6 +18,8 @@ struct LoraConfig {
   bool use_rslora = false;
   /// Full module names (`model.layers.0.self_attn.q_proj`), which peft matches exactly.
   std::vector<std::string> target_modules;
+  /// DoRA (the adapter also holds `lora_magnitude_vector` [out] per module).
+  bool use_dora = false;
 };
 
 /// The JSON object of `config` with every key a LoraConfig file carries (`peft_type` "LORA", `bias` "none",

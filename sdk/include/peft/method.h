@@ -59,7 +59,9 @@ class PEFT_API Method {
   virtual std::vector<std::string> default_targets() const { return {}; }
 
   /// Creates the method's adapters on `sites` (those the recipe selected, in forward order) and any method-level
-  /// modules, on the device and dtype of the backbone. Called once. The backbone outlives the method.
+  /// modules, on the device and dtype of the backbone. Called once, after the backbone's checkpoint is loaded (so
+  /// an initialisation from the pretrained weights, as DoRA's magnitude or GIFT's generator input, sees them) and
+  /// before an adapter file or a training checkpoint is loaded into the method. The backbone outlives the method.
   virtual void attach(Backbone& backbone, const std::vector<Site>& sites) = 0;
 
   /// The tensors this method trains. The host freezes everything else and sets `requires_grad` on these.
@@ -115,8 +117,11 @@ class PEFT_API Method {
   /// Default: none (the method's change is not such a product: `peft merge` is the way out for it).
   virtual std::vector<LowRankDelta> low_rank_deltas();
 
-  /// The JSON object written as `adapter_config.json` beside the adapter tensors. Default: `{}` (the host adds the
-  /// method's name and options). LoRA writes Hugging Face peft's LoraConfig here.
+  /// The JSON object written as `adapter_config.json` beside the adapter tensors: the method's own keys
+  /// (peft::JsonObject builds it, `json_object.h`). The host writes `method` (its name) and `options` (the resolved
+  /// `[method.options]`) before them unless the method wrote those keys itself. Default: `{}`, so the file holds the
+  /// name and options alone. A Hugging Face peft config (one with `peft_type`, as LoRA writes with
+  /// `lora_config.h`) is written as it is, with the keys the host knows from the run filled in.
   virtual std::string adapter_config_json() const;
 };
 

@@ -27,7 +27,15 @@ namespace peft {
 /// use it; a backbone's own matmuls with a weight (a tied LM head) should too.
 PEFT_API torch::Tensor linear(const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias = {});
 
-/// What one adapter contributes to a site. Both terms default to none (an undefined tensor).
+/// What one adapter contributes to a site. Every hook defaults to none (an undefined tensor), so an adapter
+/// overrides only what it needs. The site computes, with x its input, W its weight and b its bias:
+///
+///     x' = input_of(x)                                  (IA3 on a feed-forward layer: x ⊙ l)
+///     y  = x' (W + Σ weight_delta(W))ᵀ + b + Σ output_delta(x')
+///     y  = output_of(x', y)                             (IA3: y ⊙ l; DoRA: rescale by magnitude / column norm)
+///
+/// each hook applied by every attached adapter in attach order. Merging such an adapter is still a new weight and
+/// bias, written by the method's `merge`.
 class PEFT_API SiteAdapter {
  public:
   SiteAdapter() = default;
@@ -39,9 +47,15 @@ class PEFT_API SiteAdapter {
   virtual torch::Tensor weight_delta(const torch::Tensor& weight);
   /// Added to the output (LoRA's s · x Aᵀ Bᵀ), shape [..., out].
   virtual torch::Tensor output_delta(const torch::Tensor& input);
+  /// The input the layer computes with instead of `input`, shape [..., in].
+  virtual torch::Tensor input_of(const torch::Tensor& input);
+  /// The site's output instead of `output` (the layer's, with every additive term), given the input the layer
+  /// computed with; shape [..., out].
+  virtual torch::Tensor output_of(const torch::Tensor& input, const torch::Tensor& output);
 };
 
-/// A Linear layer that adapters can attach to: y = x (W + Σ ΔW)ᵀ + b + Σ output_delta(x).
+/// A Linear layer that adapters can attach to: y = x (W + Σ ΔW)ᵀ + b + Σ output_delta(x), with the input and
+/// output hooks of SiteAdapter around it.
 class PEFT_API SiteImpl : public torch::nn::Module {
  public:
   /// Registers `weight` [out, in] and, when `with_bias`, `bias` [out], initialised as torch::nn::Linear does.
@@ -68,6 +82,17 @@ class PEFT_API SiteImpl : public torch::nn::Module {
   std::vector<std::shared_ptr<SiteAdapter>> adapters_;
 };
 
-TORCH_MODULE(Site);
+/// The handle to a site, shared like a std::shared_ptr: backbones, methods and the host all hold the same layer.
+/// Unlike torch::nn's module holders it gives the layer through a const handle too, so that
+/// `for (const Site& site : sites) site->attach(adapter)` works: constness is the handle's, not the layer's.
+class Site : public torch::nn::ModuleHolder<SiteImpl> {
+ public:
+  using torch::nn::ModuleHolder<SiteImpl>::ModuleHolder;
+  using Impl = SiteImpl;
+
+  SiteImpl* operator->() const { return ptr().get(); }
+  SiteImpl& operator*() const { return *ptr(); }
+  SiteImpl* get() const { return ptr().get(); }
+};
 
 }  // namespace peft

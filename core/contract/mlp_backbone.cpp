@@ -1,10 +1,10 @@
-#include "support/mlp_backbone.h"
+#include "contract/mlp_backbone.h"
 
 #include <torch/nn/functional/activation.h>
 
 #include "peft/state_dict.h"
 
-namespace peft::test {
+namespace peft::contract {
 
 MlpBackbone::MlpBackbone()
     : fc1_(register_module("fc1", Site("fc1", 12, 16))),
@@ -32,4 +32,4 @@ Preprocessing MlpBackbone::preprocessing() const {
   return preprocessing;
 }
 
-}  // namespace peft::test
+}  // namespace peft::contract

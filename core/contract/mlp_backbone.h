@@ -4,7 +4,7 @@
 
 #include "peft/backbone.h"
 
-namespace peft::test {
+namespace peft::contract {
 
 /// The smallest backbone with two sites and a head and no transformer taps: images [B, 3, 2, 2] → fc1 → GELU →
 /// fc2 → head (3 classes). The contract suite runs every method on it and on a tiny ViT.
@@ -28,4 +28,4 @@ class MlpBackbone final : public Backbone, public ImageInput, public ClassifierH
   torch::nn::Linear head_{nullptr};
 };
 
-}  // namespace peft::test
+}  // namespace peft::contract

@@ -1,7 +1,8 @@
 #pragma once
 // The smallest causal language model, for what must hold on a backbone that is not an image model: token ids →
 // embedding → one adaptable site `proj` → LM head over the vocabulary. No image input, classifier head or taps.
-// Header-only and SDK-only, so both the test binary and the `tiny_lm` fixture plugin use it.
+// Header-only and SDK-only: the contract suite (`peft test-plugin`) runs every method on it, and the tests' `tiny_lm`
+// fixture plugin serves it to runs of text tasks.
 
 #include <ATen/ATen.h>
 #include <torch/nn/modules/embedding.h>
@@ -10,7 +11,7 @@
 #include "peft/backbone.h"
 #include "peft/state_dict.h"
 
-namespace peft::test {
+namespace peft::contract {
 
 class TinyLm final : public Backbone {
  public:
@@ -40,4 +41,4 @@ class TinyLm final : public Backbone {
   torch::nn::Linear lm_head_;
 };
 
-}  // namespace peft::test
+}  // namespace peft::contract
