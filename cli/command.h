@@ -71,6 +71,8 @@ struct RunCommandOptions {
 struct EvalCommandOptions {
   /// A run folder, or a recipe file (its backbone with no method).
   std::filesystem::path run;
+  /// More run folders: each run's adapters over the first's loaded backbone, switched without reloading it.
+  std::vector<std::filesystem::path> more_runs;
   /// With a recipe: this checkpoint (a file or a model folder) instead of the recipe's.
   std::optional<std::filesystem::path> checkpoint;
   std::string split;

@@ -116,6 +116,10 @@ int run_command_line(int argc, char** argv) {
       ->required()
       ->type_name("RUN_DIR|RECIPE");
   eval_app
+      ->add_option("more_runs", eval.more_runs,
+                   "More run folders on the same backbone and data: each one's adapters over the one loaded backbone")
+      ->type_name("RUN_DIR...");
+  eval_app
       ->add_option("--checkpoint", eval.checkpoint,
                    "With a recipe: evaluate this checkpoint (a file, e.g. peft merge's, or a model folder) instead")
       ->type_name("FILE|DIR");

@@ -4,16 +4,53 @@
 #include "command.h"
 #include "exit_code.h"
 #include "format.h"
+#include "named_adapters.h"
 #include "peft/error.h"
 #include "plugin_loader.h"
 #include "run.h"
 #include "train/metrics_log.h"
 
 namespace peft::cli {
+namespace {
+
+// Several runs over one loaded backbone: a line (or JSON record) per run, with what switching to it cost.
+int eval_named_adapters(const Registry& registry, const EvalCommandOptions& options) {
+  if (options.base || options.checkpoint) {
+    throw Error("eval", "--base and --checkpoint take one run folder or recipe, not several");
+  }
+  std::vector<std::filesystem::path> runs{options.run};
+  runs.insert(runs.end(), options.more_runs.begin(), options.more_runs.end());
+  double load_seconds = 0;
+  const auto results = evaluate_runs(registry, runs, options.split, load_seconds);
+  if (options.json) {
+    nlohmann::json records = nlohmann::json::array();
+    for (const auto& result : results) {
+      nlohmann::json record{{"run", result.run.string()},
+                            {"split", result.report.split},
+                            {result.report.unit, result.report.evaluation.examples},
+                            {"switch_seconds", result.switch_seconds}};
+      put_metrics(record, result.report.evaluation.values);
+      records.push_back(record);
+    }
+    std::cout << nlohmann::json{{"runs", records}, {"load_seconds", load_seconds}}.dump(2) << '\n';
+    return kSuccess;
+  }
+  for (const auto& result : results) {
+    std::cout << result.run.string() << "  " << result.report.split << " "
+              << metrics_text(result.report.metrics, result.report.evaluation.values) << "  ("
+              << result.report.evaluation.examples << " " << result.report.unit << "; adapter switched in "
+              << fixed(result.switch_seconds, 3) << " s)\n";
+  }
+  std::cout << "backbone and data loaded once, in " << fixed(load_seconds, 3) << " s\n";
+  return kSuccess;
+}
+
+}  // namespace
 
 int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& options) {
   const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
   warn_rejections(plugins);
+  if (!options.more_runs.empty()) return eval_named_adapters(plugins.registry, options);
   // A recipe (a file) evaluates its backbone, or --checkpoint, with no method; a run folder its trained model.
   std::error_code error;
   const bool recipe = std::filesystem::is_regular_file(options.run, error);

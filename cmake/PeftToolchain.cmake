@@ -60,6 +60,18 @@ function(peft_add_builtin_plugin target)
   peft_use_torch_pch(${target})
 endfunction()
 
+# A method's code as a static library that plugins link (and tests reach inside): SDK-only, hidden visibility as a
+# plugin's own code, the folder's headers public.
+function(peft_add_method_library target)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "" "SOURCES")
+  add_library(${target} STATIC ${ARG_SOURCES})
+  target_link_libraries(${target} PUBLIC peft::sdk)
+  target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+  set_target_properties(${target} PROPERTIES CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  peft_set_warnings(${target})
+  peft_use_torch_pch(${target})
+endfunction()
+
 # Adds every subfolder of the current folder that has a CMakeLists.txt: a new plugin folder needs no other edit.
 # The folder names (each the plugin's name) are kept in the global property PEFT_BUILTIN_<KIND>S, so that the
 # contract suite can check it covers every plugin the build makes.

@@ -204,14 +204,20 @@ std::vector<NamedPath> run_inputs(const fs::path& folder, const Recipe& recipe) 
   return inputs;
 }
 
-PreparedRun load_run(const Registry& registry, const fs::path& folder, bool with_data,
-                     const std::vector<std::string>& overrides, bool with_adapters) {
-  const fs::path recipe_file = folder / kRecipeFile;
-  if (!fs::exists(recipe_file)) throw Error("run", folder.string() + " is not a run folder (no " + kRecipeFile + ")");
+void check_finished_run(const fs::path& folder) {
+  if (!fs::exists(folder / kRecipeFile)) {
+    throw Error("run", folder.string() + " is not a run folder (no " + kRecipeFile + ")");
+  }
   if (!fs::exists(folder / kAdapterTensorsFile)) {
     throw Error("run", folder.string() + " has no " + kAdapterTensorsFile +
                            " (the run has not finished; peft run --resume " + folder.string() + " finishes it)");
   }
+}
+
+PreparedRun load_run(const Registry& registry, const fs::path& folder, bool with_data,
+                     const std::vector<std::string>& overrides, bool with_adapters) {
+  check_finished_run(folder);
+  const fs::path recipe_file = folder / kRecipeFile;
   std::optional<std::int64_t> num_classes;
   if (!with_data) {
     std::ifstream in(folder / kAdapterRecordFile);

@@ -55,6 +55,9 @@ struct RunReport {
 /// `resume` or `overwrite`; a folder that cannot be written is a peft::Error naming it.
 RunReport run_training(const Registry& registry, const RunRequest& request, Progress& progress);
 
+/// Throws a peft::Error unless `folder` is a finished run (its recipe.toml and adapter files).
+void check_finished_run(const std::filesystem::path& folder);
+
 /// A finished run's model: the recipe its folder kept, prepared, with its adapter files loaded. With `with_data`
 /// the recipe's data is read (and `overrides` apply to the recipe); without, the head's size comes from
 /// `peft_adapter.json`. Without `with_adapters` the adapter files stay unread (the model as training started it).

@@ -382,3 +382,41 @@ CATCH_TEST_CASE("peft explain --epochs draws the same clusters from each kept ep
   CATCH_CHECK(none.exit_code == 1);
   CATCH_CHECK_THAT(none.err, Catch::Contains("kept no per-epoch adapters (train it with [output] keep_epochs = true)"));
 }
+
+CATCH_TEST_CASE("peft eval over several runs switches adapters on one loaded backbone, with each run's own results") {
+  TempFolder folder;
+  peft::test::write_tiny_task(folder / "task");
+  // LoRA and GIFT (adapters on sites), BitFit (the backbone's own biases, which must be put back after it).
+  std::vector<fs::path> runs;
+  for (const std::string method : {"lora", "bitfit", "gift"}) {
+    const fs::path recipe = folder / (method + ".toml");
+    peft::test::write_text(recipe, peft::test::tiny_recipe(folder / "task", method, "epochs = 2\n",
+                                                           method == "gift" ? "[method.options]\ndim = 8\n" : ""));
+    runs.push_back(folder / method);
+    CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(runs.back())).exit_code == 0);
+  }
+  std::string all;
+  for (const auto& run : runs) all += " " + quoted(run);
+  // Twice over, in another order: a run evaluated after the others gives what it gives alone.
+  const auto together = run_peft("eval --json" + all + " " + quoted(runs[0]));
+  CATCH_REQUIRE(together.exit_code == 0);
+  const auto records = nlohmann::json::parse(together.out)["runs"];
+  CATCH_REQUIRE(records.size() == 4);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const fs::path run = runs[i % runs.size()];
+    CATCH_INFO(run.string());
+    const auto alone = nlohmann::json::parse(run_peft("eval --json " + quoted(run)).out);
+    CATCH_CHECK(records[i]["run"] == run.string());
+    CATCH_CHECK(records[i]["top1"] == alone["top1"]);
+    CATCH_CHECK(records[i]["loss"].get<double>() == Catch::Detail::Approx(alone["loss"].get<double>()).epsilon(1e-6));
+    CATCH_CHECK(records[i]["switch_seconds"].get<double>() >= 0);
+  }
+  // Runs on another backbone are refused by name, before anything loads.
+  const fs::path other = folder / "other.toml";
+  peft::test::write_text(other, peft::test::tiny_recipe(folder / "task", "lora", "epochs = 1\n"));
+  CATCH_REQUIRE(
+      run_peft("run " + quoted(other) + " --set backbone.drop_path_rate=0.1 --out " + quoted(folder / "other"))
+          .exit_code == 0);
+  peft::test::check_user_error(run_peft("eval" + all + " " + quoted(folder / "other")),
+                               "its recipe.toml differs in [backbone] drop_path_rate");
+}
