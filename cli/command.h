@@ -82,6 +82,8 @@ struct EvalCommandOptions {
 
 struct GenerateCommandOptions {
   std::filesystem::path model;
+  /// More run folders: each one's adapters over the first's loaded backbone, the same prompt and settings.
+  std::vector<std::filesystem::path> more_runs;
   std::string prompt;
   GenerateOptions generate;
   bool no_cache = false;

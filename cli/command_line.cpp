@@ -92,6 +92,10 @@ int run_command_line(int argc, char** argv) {
   generate_app->add_option("model", generate.model, "A run folder, or a model folder with config.json")
       ->required()
       ->type_name("RUN_DIR|MODEL_DIR");
+  generate_app
+      ->add_option("more_runs", generate.more_runs,
+                   "More run folders on the same backbone: each one's adapters over the one loaded backbone")
+      ->type_name("RUN_DIR...");
   generate_app->add_option("--prompt", generate.prompt, "The text to continue")->required();
   generate_app
       ->add_option("--max-new-tokens", generate.generate.max_new_tokens, "At most this many new tokens (default 64)")

@@ -5,16 +5,51 @@
 #include "exit_code.h"
 #include "format.h"
 #include "generate.h"
+#include "named_adapters.h"
 #include "plugin_loader.h"
 
 namespace peft::cli {
+namespace {
+
+// The same prompt continued by each run's model, over one loaded backbone.
+int generate_over_runs(const Registry& registry, const GenerateCommandOptions& options,
+                       const GenerateOptions& settings) {
+  std::vector<std::filesystem::path> runs{options.model};
+  runs.insert(runs.end(), options.more_runs.begin(), options.more_runs.end());
+  AdapterSwitch adapters(registry, runs, {}, false);
+  nlohmann::json records = nlohmann::json::array();
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    double switch_seconds = 0;
+    const Generation generation = generate_text(adapters.activate(i, switch_seconds), options.prompt, settings);
+    if (options.json) {
+      records.push_back({{"run", runs[i].string()},
+                         {"text", generation.text},
+                         {"ids", generation.new_ids},
+                         {"stopped_at_eos", generation.stopped_at_eos},
+                         {"switch_seconds", switch_seconds}});
+    } else {
+      std::cout << runs[i].string() << ": " << options.prompt << generation.text << '\n';
+    }
+  }
+  if (options.json) {
+    std::cout << nlohmann::json{{"prompt", options.prompt},
+                                {"runs", records},
+                                {"load_seconds", adapters.load_seconds()}}
+                     .dump(2)
+              << '\n';
+  }
+  return kSuccess;
+}
+
+}  // namespace
 
 int run_generate_command(const GlobalOptions& global, const GenerateCommandOptions& options) {
   const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
   warn_rejections(plugins);
-  AdaptedModel model = generation_model(plugins.registry, options.model);
   GenerateOptions settings = options.generate;
   settings.use_cache = !options.no_cache;
+  if (!options.more_runs.empty()) return generate_over_runs(plugins.registry, options, settings);
+  AdaptedModel model = generation_model(plugins.registry, options.model);
   const Generation generation = generate_text(model, options.prompt, settings);
   if (options.json) {
     std::cout << nlohmann::json{{"prompt", options.prompt},

@@ -43,13 +43,6 @@ std::string continuation_text(const Tokenizer& tokenizer, std::vector<std::int64
   return tokenizer.decode(new_ids);  // a piece merged across the boundary: the new tokens on their own
 }
 
-// A backbone with no method: forward is the backbone's.
-class NoMethod final : public Method {
- public:
-  void attach(Backbone&, const std::vector<Site>&) override {}
-  std::vector<TrainableTensor> trainable_tensors() override { return {}; }
-};
-
 }  // namespace
 
 AdaptedModel generation_model(const Registry& registry, const std::filesystem::path& folder) {
@@ -63,11 +56,7 @@ AdaptedModel generation_model(const Registry& registry, const std::filesystem::p
   section.plugin = "llama";
   section.context = folder.string();
   section.checkpoint = folder;
-  AdaptedModel model;
-  model.backbone = build_backbone(registry, section).backbone;
-  model.method = std::make_shared<NoMethod>();
-  model.method_name = "none";
-  return model;
+  return unadapted(build_backbone(registry, section).backbone);
 }
 
 Generation generate_ids(AdaptedModel& model, const std::vector<std::int64_t>& prompt_ids,

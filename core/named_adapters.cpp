@@ -2,6 +2,7 @@
 
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -52,80 +53,91 @@ std::string differing_key(const Recipe& first, const Recipe& other) {
   return {};
 }
 
-// The adapters each site has now, to take off again what attaching one run's method adds.
-std::map<const SiteImpl*, std::set<const SiteAdapter*>> site_adapters(Backbone& backbone) {
-  std::map<const SiteImpl*, std::set<const SiteAdapter*>> found;
-  for (const auto& site : backbone.sites()) {
-    for (const auto& adapter : site->adapters()) found[site.get()].insert(adapter.get());
+}  // namespace
+
+AdapterSwitch::AdapterSwitch(const Registry& registry, std::vector<fs::path> runs,
+                             const std::vector<std::string>& overrides, bool with_data)
+    : registry_(registry), runs_(std::move(runs)) {
+  if (runs_.empty()) throw Error("run", "no run folder given");
+  for (const auto& run : runs_) {
+    check_finished_run(run);
+    recipes_.push_back(load_recipe(run / kRecipeFile, overrides));
+    if (!recipes_.back().method) throw Error("run", (run / kRecipeFile).string() + " has no [method] table");
+    if (const std::string key = differing_key(recipes_.front(), recipes_.back()); !key.empty()) {
+      throw Error("run", run.string() + " was trained on another backbone or data than " + runs_.front().string() +
+                             " (its recipe.toml differs in " + key +
+                             "): several runs share one loaded backbone; use it on its own");
+    }
   }
-  return found;
+  const auto start = std::chrono::steady_clock::now();
+  const std::optional<std::int64_t> num_classes =
+      with_data ? std::nullopt : std::optional<std::int64_t>(recorded_num_classes(runs_.front()));
+  base_ = prepare_run(registry_, recipes_.front(), num_classes, WithMethod::no);
+  load_seconds_ = seconds_since(start);
 }
 
-}  // namespace
+AdapterSwitch::~AdapterSwitch() = default;
+
+void AdapterSwitch::deactivate() {
+  if (!active_) return;
+  for (auto& [site, had] : before_) {
+    std::vector<const SiteAdapter*> added;
+    for (const auto& adapter : site->adapters()) {
+      if (std::find(had.begin(), had.end(), adapter.get()) == had.end()) added.push_back(adapter.get());
+    }
+    for (const auto* adapter : added) site->detach(adapter);
+  }
+  at::NoGradGuard no_grad;
+  for (auto& [tensor, value] : kept_) tensor.copy_(value);
+  for (auto& parameter : base_.model.backbone->parameters()) parameter.set_requires_grad(false);
+  kept_.clear();
+  before_.clear();
+  active_.reset();
+}
+
+AdaptedModel& AdapterSwitch::activate(std::size_t i, double& switch_seconds) {
+  const auto start = std::chrono::steady_clock::now();
+  deactivate();
+  check_backbone_weights(runs_.at(i), base_.backbone_weights);
+  for (const auto& site : base_.model.backbone->sites()) {
+    std::vector<const SiteAdapter*> had;
+    for (const auto& adapter : site->adapters()) had.push_back(adapter.get());
+    before_.emplace_back(site, std::move(had));
+  }
+  const bool new_head = base_.task.task->head_policy() == HeadPolicy::new_classifier;
+  active_ = adapt(registry_, base_.model.backbone, *recipes_[i].method, new_head);
+  std::set<const void*> own;
+  for (const auto& parameter : base_.model.backbone->parameters()) own.insert(parameter.unsafeGetTensorImpl());
+  {
+    at::NoGradGuard no_grad;
+    for (const auto& trainable : active_->trainable) {
+      if (own.count(trainable.tensor.unsafeGetTensorImpl()) != 0) {
+        kept_.emplace_back(trainable.tensor, trainable.tensor.clone());
+      }
+    }
+  }
+  load_adapter(runs_[i], *active_);
+  switch_seconds = seconds_since(start);
+  return *active_;
+}
 
 std::vector<NamedEvaluation> evaluate_runs(const Registry& registry, const std::vector<fs::path>& runs,
                                            const std::string& split, double& load_seconds) {
-  if (runs.empty()) throw Error("eval", "no run folder given");
   std::vector<std::string> overrides;
   if (!split.empty()) overrides.push_back("data.eval_split=" + split);
-  std::vector<Recipe> recipes;
-  for (const auto& run : runs) {
-    check_finished_run(run);
-    recipes.push_back(load_recipe(run / kRecipeFile, overrides));
-    if (!recipes.back().method) throw Error("eval", (run / kRecipeFile).string() + " has no [method] table");
-    if (const std::string key = differing_key(recipes.front(), recipes.back()); !key.empty()) {
-      throw Error("eval", run.string() + " was trained on another backbone or data than " + runs.front().string() +
-                              " (its recipe.toml differs in " + key +
-                              "): several runs are evaluated over one loaded backbone; evaluate it on its own");
-    }
-  }
-
-  const auto load_start = std::chrono::steady_clock::now();
-  PreparedRun base = prepare_run(registry, recipes.front(), std::nullopt, WithMethod::no);
-  load_seconds = seconds_since(load_start);
+  AdapterSwitch adapters(registry, runs, overrides, true);
+  load_seconds = adapters.load_seconds();
+  PreparedRun& base = adapters.base();
   const Task& task = *base.task.task;
-  const bool new_head = task.head_policy() == HeadPolicy::new_classifier;
   std::vector<NamedEvaluation> results;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    const auto switch_start = std::chrono::steady_clock::now();
-    check_backbone_weights(runs[i], base.backbone_weights);
-    const auto before = site_adapters(*base.model.backbone);
-    AdaptedModel model = adapt(registry, base.model.backbone, *recipes[i].method, new_head);
-    // The backbone's own tensors among what the adapter file writes (its head, BitFit's biases, full fine-tuning's
-    // weights), kept to put back afterwards.
-    std::set<const void*> own;
-    for (const auto& parameter : base.model.backbone->parameters()) own.insert(parameter.unsafeGetTensorImpl());
-    std::vector<std::pair<at::Tensor, at::Tensor>> kept;
-    {
-      at::NoGradGuard no_grad;
-      for (const auto& trainable : model.trainable) {
-        if (own.count(trainable.tensor.unsafeGetTensorImpl()) != 0) {
-          kept.emplace_back(trainable.tensor, trainable.tensor.clone());
-        }
-      }
-    }
-    load_adapter(runs[i], model);
-    const double switch_seconds = seconds_since(switch_start);
-
+    double switch_seconds = 0;
+    AdaptedModel& model = adapters.activate(i, switch_seconds);
     data::Loader loader(base.data->data.eval, base.data->eval_loader);
     results.push_back(
         {runs[i],
          {base.data->data.eval_split, task.metrics(), task.unit(), evaluate(model, task, loader, base.device)},
          switch_seconds});
-
-    // Off again: the sites' new adapters, and every backbone tensor as it was.
-    for (const auto& site : base.model.backbone->sites()) {
-      std::vector<const SiteAdapter*> added;
-      for (const auto& adapter : site->adapters()) {
-        if (before.count(site.get()) == 0 || before.at(site.get()).count(adapter.get()) == 0) {
-          added.push_back(adapter.get());
-        }
-      }
-      for (const auto* adapter : added) site->detach(adapter);
-    }
-    at::NoGradGuard no_grad;
-    for (auto& [tensor, value] : kept) tensor.copy_(value);
-    for (auto& parameter : base.model.backbone->parameters()) parameter.set_requires_grad(false);
   }
   return results;
 }

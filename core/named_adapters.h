@@ -1,29 +1,61 @@
 #pragma once
 // Several runs' adapters over one loaded backbone, switched without reloading it (Hugging Face peft's
-// add_adapter / set_adapter): `peft eval RUN_A RUN_B ...`.
+// add_adapter / set_adapter): `peft eval RUN_A RUN_B ...`, `peft generate RUN_A RUN_B ...`.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "run.h"
+#include "run_setup.h"
 
 namespace peft {
+
+/// Loads the first run's backbone (and, `with_data`, its data) once; `activate(i)` then attaches run i's method and
+/// loads its adapter files, after taking the previous run's off again: its site adapters detached and every backbone
+/// tensor its adapter file wrote (a trained head, BitFit's biases, full fine-tuning's weights) put back. The runs must
+/// share the backbone (plugin, checkpoint, options, head policy), the task and the [data] table; one that does not
+/// is a peft::Error naming it and the first key that differs, before anything loads.
+class AdapterSwitch {
+ public:
+  AdapterSwitch(const Registry& registry, std::vector<std::filesystem::path> runs,
+                const std::vector<std::string>& overrides, bool with_data);
+  AdapterSwitch(const AdapterSwitch&) = delete;
+  AdapterSwitch& operator=(const AdapterSwitch&) = delete;
+  ~AdapterSwitch();
+
+  const std::vector<std::filesystem::path>& runs() const { return runs_; }
+  /// The loaded backbone, task and data (its model is the backbone with no method).
+  PreparedRun& base() { return base_; }
+  double load_seconds() const { return load_seconds_; }
+
+  /// Run i's model; `switch_seconds` receives what taking the last one off and putting this one on cost.
+  AdaptedModel& activate(std::size_t i, double& switch_seconds);
+
+ private:
+  void deactivate();
+
+  const Registry& registry_;
+  std::vector<std::filesystem::path> runs_;
+  std::vector<Recipe> recipes_;
+  PreparedRun base_;
+  double load_seconds_ = 0;
+  std::optional<AdaptedModel> active_;
+  /// The backbone tensors the active run's adapter wrote, with their values before it.
+  std::vector<std::pair<at::Tensor, at::Tensor>> kept_;
+  /// The adapters each site had before the active run's method attached.
+  std::vector<std::pair<Site, std::vector<const SiteAdapter*>>> before_;
+};
 
 /// One run's evaluation and what switching to its adapter cost.
 struct NamedEvaluation {
   std::filesystem::path run;
   EvalReport report;
-  /// Attaching the run's method and loading its adapter files into the loaded backbone.
   double switch_seconds = 0;
 };
 
-/// Loads the first run's backbone and data once, then for each run attaches its method, loads its adapter files,
-/// evaluates on `split` (default: the first run's eval_split) and takes its adapters off again, restoring every
-/// backbone tensor the adapter file wrote (a trained head, BitFit's biases, full fine-tuning's weights). The runs
-/// must share the backbone (plugin, checkpoint, options, head policy), the task and the [data] table; a run that
-/// does not is a peft::Error naming it and the first key that differs. `load_seconds` receives the time the one
-/// backbone and data load took.
+/// Each run of `runs` evaluated on `split` (default: the first run's eval_split) over one loaded backbone.
 std::vector<NamedEvaluation> evaluate_runs(const Registry& registry, const std::vector<std::filesystem::path>& runs,
                                            const std::string& split, double& load_seconds);
 

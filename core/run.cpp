@@ -204,6 +204,15 @@ std::vector<NamedPath> run_inputs(const fs::path& folder, const Recipe& recipe) 
   return inputs;
 }
 
+std::int64_t recorded_num_classes(const fs::path& folder) {
+  std::ifstream in(folder / kAdapterRecordFile);
+  const auto record = nlohmann::json::parse(in, nullptr, false);
+  if (!record.is_object() || !record.contains("num_classes")) {
+    throw Error("run", (folder / kAdapterRecordFile).string() + " is missing or has no num_classes");
+  }
+  return record["num_classes"].get<std::int64_t>();
+}
+
 void check_finished_run(const fs::path& folder) {
   if (!fs::exists(folder / kRecipeFile)) {
     throw Error("run", folder.string() + " is not a run folder (no " + kRecipeFile + ")");
@@ -219,14 +228,7 @@ PreparedRun load_run(const Registry& registry, const fs::path& folder, bool with
   check_finished_run(folder);
   const fs::path recipe_file = folder / kRecipeFile;
   std::optional<std::int64_t> num_classes;
-  if (!with_data) {
-    std::ifstream in(folder / kAdapterRecordFile);
-    const auto record = nlohmann::json::parse(in, nullptr, false);
-    if (!record.is_object() || !record.contains("num_classes")) {
-      throw Error("run", (folder / kAdapterRecordFile).string() + " is missing or has no num_classes");
-    }
-    num_classes = record["num_classes"].get<std::int64_t>();
-  }
+  if (!with_data) num_classes = recorded_num_classes(folder);
   PreparedRun run = prepare_run(registry, load_recipe(recipe_file, overrides), num_classes);
   check_backbone_weights(folder, run.backbone_weights);
   if (with_adapters) load_adapter(folder, run.model);

@@ -55,6 +55,9 @@ struct RunReport {
 /// `resume` or `overwrite`; a folder that cannot be written is a peft::Error naming it.
 RunReport run_training(const Registry& registry, const RunRequest& request, Progress& progress);
 
+/// The head size a finished run recorded (peft_adapter.json), which rebuilds its model without its data.
+std::int64_t recorded_num_classes(const std::filesystem::path& folder);
+
 /// Throws a peft::Error unless `folder` is a finished run (its recipe.toml and adapter files).
 void check_finished_run(const std::filesystem::path& folder);
 

@@ -164,3 +164,26 @@ CATCH_TEST_CASE(
                                "merge writes the merged model instead");
   CATCH_CHECK_FALSE(fs::exists(folder / "full-lora"));
 }
+
+CATCH_TEST_CASE("peft generate over several runs gives each run's own continuation from one loaded backbone") {
+  TempFolder folder;
+  const fs::path model = peft::test::llama_model_folder(folder);
+  const fs::path lora = trained_run(folder, model, "lora",
+                                    "plugin = \"lora\"\ntargets = [\"v_proj\"]\n[method.options]\nr = 4\n");
+  const fs::path gift = trained_run(folder, model, "gift",
+                                    "plugin = \"gift\"\ntargets = [\"q_proj\", \"v_proj\"]\n[method.options]\n"
+                                    "schema = \"linear\"\ndim = 4\n");
+  const std::string prompt = " --prompt 'Count on from 3.' --max-new-tokens 6 --json";
+  const auto together = run_peft("generate " + quoted(lora) + " " + quoted(gift) + " " + quoted(lora) + prompt);
+  CATCH_INFO(together.err);
+  CATCH_REQUIRE(together.exit_code == 0);
+  const auto records = nlohmann::json::parse(together.out)["runs"];
+  CATCH_REQUIRE(records.size() == 3);
+  const auto alone_lora = nlohmann::json::parse(run_peft("generate " + quoted(lora) + prompt).out);
+  const auto alone_gift = nlohmann::json::parse(run_peft("generate " + quoted(gift) + prompt).out);
+  CATCH_REQUIRE(alone_lora["ids"] != alone_gift["ids"]);  // two models that differ, so a stale adapter shows
+  CATCH_CHECK(records[0]["ids"] == alone_lora["ids"]);
+  CATCH_CHECK(records[1]["ids"] == alone_gift["ids"]);
+  CATCH_CHECK(records[2]["ids"] == alone_lora["ids"]);  // back to the first: GIFT's adapters are off again
+  CATCH_CHECK(records[1]["run"] == gift.string());
+}
