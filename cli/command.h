@@ -73,6 +73,8 @@ struct EvalCommandOptions {
   std::filesystem::path run;
   /// More run folders: each run's adapters over the first's loaded backbone, switched without reloading it.
   std::vector<std::filesystem::path> more_runs;
+  /// `RUN:WEIGHT`: a weighted combination of runs' low-rank adapters instead.
+  std::vector<std::string> adapters;
   /// With a recipe: this checkpoint (a file or a model folder) instead of the recipe's.
   std::optional<std::filesystem::path> checkpoint;
   std::string split;
@@ -84,6 +86,8 @@ struct GenerateCommandOptions {
   std::filesystem::path model;
   /// More run folders: each one's adapters over the first's loaded backbone, the same prompt and settings.
   std::vector<std::filesystem::path> more_runs;
+  /// `RUN:WEIGHT`: a weighted combination of runs' low-rank adapters instead.
+  std::vector<std::string> adapters;
   std::string prompt;
   GenerateOptions generate;
   bool no_cache = false;

@@ -90,8 +90,12 @@ int run_command_line(int argc, char** argv) {
   auto* generate_app = app.add_subcommand(
       "generate", "Continue a prompt with a run's model or a Hugging Face model folder (greedy unless --temperature)");
   generate_app->add_option("model", generate.model, "A run folder, or a model folder with config.json")
-      ->required()
       ->type_name("RUN_DIR|MODEL_DIR");
+  generate_app
+      ->add_option("--adapter", generate.adapters,
+                   "RUN:WEIGHT (repeatable, instead of RUN_DIR): the runs' LoRA or GIFT adapters combined as "
+                   "W + sum of WEIGHT * B A over one backbone")
+      ->type_name("RUN:WEIGHT");
   generate_app
       ->add_option("more_runs", generate.more_runs,
                    "More run folders on the same backbone: each one's adapters over the one loaded backbone")
@@ -117,8 +121,12 @@ int run_command_line(int argc, char** argv) {
       ->add_option("run", eval.run,
                    "The run folder, or a recipe: its backbone as it loads, with no method (a plain or merged "
                    "checkpoint)")
-      ->required()
       ->type_name("RUN_DIR|RECIPE");
+  eval_app
+      ->add_option("--adapter", eval.adapters,
+                   "RUN:WEIGHT (repeatable, instead of RUN_DIR): the runs' LoRA or GIFT adapters combined as "
+                   "W + sum of WEIGHT * B A over one backbone")
+      ->type_name("RUN:WEIGHT");
   eval_app
       ->add_option("more_runs", eval.more_runs,
                    "More run folders on the same backbone and data: each one's adapters over the one loaded backbone")

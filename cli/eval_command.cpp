@@ -2,12 +2,14 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "data/loader.h"
 #include "exit_code.h"
 #include "format.h"
 #include "named_adapters.h"
 #include "peft/error.h"
 #include "plugin_loader.h"
 #include "run.h"
+#include "train/evaluate.h"
 #include "train/metrics_log.h"
 
 namespace peft::cli {
@@ -45,11 +47,44 @@ int eval_named_adapters(const Registry& registry, const EvalCommandOptions& opti
   return kSuccess;
 }
 
+// A weighted combination of runs' low-rank adapters over one backbone.
+int eval_weighted_adapters(const Registry& registry, const EvalCommandOptions& options) {
+  if (!options.run.empty() || options.base || options.checkpoint) {
+    throw Error("eval", "--adapter RUN:WEIGHT replaces RUN_DIR, --base and --checkpoint");
+  }
+  std::vector<std::filesystem::path> runs;
+  std::vector<double> weights;
+  parse_weighted_adapters(options.adapters, runs, weights);
+  std::vector<std::string> overrides;
+  if (!options.split.empty()) overrides.push_back("data.eval_split=" + options.split);
+  AdapterSwitch adapters(registry, runs, overrides, true);
+  double switch_seconds = 0;
+  AdaptedModel& model = adapters.combine(weights, switch_seconds);
+  PreparedRun& base = adapters.base();
+  const Task& task = *base.task.task;
+  data::Loader loader(base.data->data.eval, base.data->eval_loader);
+  const Evaluation evaluation = evaluate(model, task, loader, base.device);
+  if (options.json) {
+    nlohmann::json out{{"adapters", options.adapters},
+                       {"split", base.data->data.eval_split},
+                       {task.unit(), evaluation.examples},
+                       {"combine_seconds", switch_seconds}};
+    put_metrics(out, evaluation.values);
+    std::cout << out.dump(2) << '\n';
+    return kSuccess;
+  }
+  std::cout << base.data->data.eval_split << " " << metrics_text(task.metrics(), evaluation.values) << "  ("
+            << evaluation.examples << " " << task.unit() << ")\n";
+  return kSuccess;
+}
+
 }  // namespace
 
 int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& options) {
   const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
   warn_rejections(plugins);
+  if (!options.adapters.empty()) return eval_weighted_adapters(plugins.registry, options);
+  if (options.run.empty()) throw Error("eval", "name a run folder or recipe (or --adapter RUN:WEIGHT ...)");
   if (!options.more_runs.empty()) return eval_named_adapters(plugins.registry, options);
   // A recipe (a file) evaluates its backbone, or --checkpoint, with no method; a run folder its trained model.
   std::error_code error;

@@ -6,10 +6,24 @@
 #include "format.h"
 #include "generate.h"
 #include "named_adapters.h"
+#include "peft/error.h"
 #include "plugin_loader.h"
 
 namespace peft::cli {
 namespace {
+
+void print_generation(const GenerateCommandOptions& options, const Generation& generation) {
+  if (options.json) {
+    std::cout << nlohmann::json{{"prompt", options.prompt},
+                                {"text", generation.text},
+                                {"ids", generation.new_ids},
+                                {"stopped_at_eos", generation.stopped_at_eos}}
+                     .dump(2)
+              << '\n';
+    return;
+  }
+  std::cout << options.prompt << generation.text << '\n';
+}
 
 // The same prompt continued by each run's model, over one loaded backbone.
 int generate_over_runs(const Registry& registry, const GenerateCommandOptions& options,
@@ -48,19 +62,22 @@ int run_generate_command(const GlobalOptions& global, const GenerateCommandOptio
   warn_rejections(plugins);
   GenerateOptions settings = options.generate;
   settings.use_cache = !options.no_cache;
+  if (!options.adapters.empty()) {
+    if (!options.model.empty()) throw Error("generate", "--adapter RUN:WEIGHT replaces RUN_DIR|MODEL_DIR");
+    std::vector<std::filesystem::path> runs;
+    std::vector<double> weights;
+    parse_weighted_adapters(options.adapters, runs, weights);
+    AdapterSwitch adapters(plugins.registry, runs, {}, false);
+    double seconds = 0;
+    const Generation generation = generate_text(adapters.combine(weights, seconds), options.prompt, settings);
+    print_generation(options, generation);
+    return kSuccess;
+  }
+  if (options.model.empty()) throw Error("generate", "name a run or model folder (or --adapter RUN:WEIGHT ...)");
   if (!options.more_runs.empty()) return generate_over_runs(plugins.registry, options, settings);
   AdaptedModel model = generation_model(plugins.registry, options.model);
   const Generation generation = generate_text(model, options.prompt, settings);
-  if (options.json) {
-    std::cout << nlohmann::json{{"prompt", options.prompt},
-                                {"text", generation.text},
-                                {"ids", generation.new_ids},
-                                {"stopped_at_eos", generation.stopped_at_eos}}
-                     .dump(2)
-              << '\n';
-    return kSuccess;
-  }
-  std::cout << options.prompt << generation.text << '\n';
+  print_generation(options, generation);
   return kSuccess;
 }
 

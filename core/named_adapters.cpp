@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -95,6 +96,43 @@ void AdapterSwitch::deactivate() {
   active_.reset();
 }
 
+AdaptedModel& AdapterSwitch::combine(const std::vector<double>& weights, double& switch_seconds) {
+  const auto start = std::chrono::steady_clock::now();
+  if (weights.size() != runs_.size()) throw Error("run", "one weight per run is needed");
+  std::map<std::string, at::Tensor> sum;  // site name → Σ wᵢ Bᵢ Aᵢ, float32
+  for (std::size_t i = 0; i < runs_.size(); ++i) {
+    double ignored = 0;
+    AdaptedModel& model = activate(i, ignored);
+    if (!model.head_names.empty()) {
+      throw Error("run", runs_[i].string() +
+                             " trained a new classifier head: runs with their own heads cannot be "
+                             "combined (one head would be wrong for the others)");
+    }
+    const auto deltas = model.method->low_rank_deltas();
+    if (deltas.empty()) {
+      throw Error("run", runs_[i].string() + ": method '" + model.method_name +
+                             "' has no exact low-rank form; weighted combinations take LoRA and GIFT runs");
+    }
+    at::NoGradGuard no_grad;
+    for (const auto& delta : deltas) {
+      const at::Tensor term = delta.b.matmul(delta.a) * weights[i];
+      auto [found, added] = sum.emplace(delta.site, term);
+      if (!added) found->second = found->second + term;
+    }
+  }
+  deactivate();
+  at::NoGradGuard no_grad;
+  for (const auto& site : base_.model.backbone->sites()) {
+    const auto found = sum.find(site->site_name());
+    if (found == sum.end()) continue;
+    kept_.emplace_back(site->weight, site->weight.clone());
+    site->weight.copy_(site->weight.to(at::kFloat).add(found->second.to(site->weight.device())));
+  }
+  active_ = unadapted(base_.model.backbone);
+  switch_seconds = seconds_since(start);
+  return *active_;
+}
+
 AdaptedModel& AdapterSwitch::activate(std::size_t i, double& switch_seconds) {
   const auto start = std::chrono::steady_clock::now();
   deactivate();
@@ -119,6 +157,26 @@ AdaptedModel& AdapterSwitch::activate(std::size_t i, double& switch_seconds) {
   load_adapter(runs_[i], *active_);
   switch_seconds = seconds_since(start);
   return *active_;
+}
+
+void parse_weighted_adapters(const std::vector<std::string>& specs, std::vector<fs::path>& runs,
+                             std::vector<double>& weights) {
+  for (const auto& spec : specs) {
+    const auto colon = spec.rfind(':');
+    double weight = 0;
+    std::size_t used = 0;
+    try {
+      if (colon != std::string::npos) weight = std::stod(spec.substr(colon + 1), &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (colon == std::string::npos || colon == 0 || used == 0 || used != spec.size() - colon - 1 ||
+        !std::isfinite(weight)) {
+      throw Error("run", "--adapter " + spec + ": expected RUN_DIR:WEIGHT, e.g. runs/a:0.7");
+    }
+    runs.emplace_back(spec.substr(0, colon));
+    weights.push_back(weight);
+  }
 }
 
 std::vector<NamedEvaluation> evaluate_runs(const Registry& registry, const std::vector<fs::path>& runs,

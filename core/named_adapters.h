@@ -33,6 +33,11 @@ class AdapterSwitch {
   /// Run i's model; `switch_seconds` receives what taking the last one off and putting this one on cost.
   AdaptedModel& activate(std::size_t i, double& switch_seconds);
 
+  /// The backbone with W + Σ weights[i] · B_i A_i on every site (HF peft's add_weighted_adapter, "linear" on the
+  /// products): each run's exact low-rank factors (LoRA, GIFT: Method::low_rank_deltas), summed in float32. A run
+  /// without them, or with a trained classifier head (no one head is the combination), is a peft::Error naming it.
+  AdaptedModel& combine(const std::vector<double>& weights, double& switch_seconds);
+
  private:
   void deactivate();
 
@@ -47,6 +52,11 @@ class AdapterSwitch {
   /// The adapters each site had before the active run's method attached.
   std::vector<std::pair<Site, std::vector<const SiteAdapter*>>> before_;
 };
+
+/// `RUN:WEIGHT` specs (`--adapter runs/a:0.7`) as run folders and weights; a spec without a finite weight after its
+/// last ':' is a peft::Error naming it.
+void parse_weighted_adapters(const std::vector<std::string>& specs, std::vector<std::filesystem::path>& runs,
+                             std::vector<double>& weights);
 
 /// One run's evaluation and what switching to its adapter cost.
 struct NamedEvaluation {
