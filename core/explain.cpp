@@ -238,9 +238,7 @@ ExplainReport explain_run(const Registry& registry, const fs::path& folder, cons
                 "--per-class " + std::to_string(options.per_class) + ": expected 1 or more images per class");
   }
   if (options.top < 1) throw Error("explain", "--top " + std::to_string(options.top) + ": expected 1 or more maps");
-  std::vector<std::string> overrides;
-  if (!options.split.empty()) overrides.push_back("data.eval_split=" + options.split);
-  PreparedRun run = load_run(registry, folder, true, overrides);
+  PreparedRun run = load_run(registry, folder, true, eval_split_override(options.split));
   AdaptedModel& model = run.model;
   TransformerTaps* taps = model.backbone->taps();
   if (taps == nullptr || !taps->patch_grid()) {

@@ -1,7 +1,6 @@
 #include "inspect.h"
 
 #include "adapted_model.h"
-#include "model_builder.h"
 #include "peft/backbone.h"
 #include "selector.h"
 #include "task_setup.h"
@@ -48,14 +47,12 @@ InspectReport inspect(const Registry& registry, const BackboneSection& backbone,
   std::vector<std::string> selected = names;
   std::optional<AdaptedModel> model;
   if (method) {
-    if (!method->plugin.empty()) report.method_plugin = method->plugin;
-    // An unknown method is the error `peft run` gives, not a listing without it.
-    if (!method->plugin.empty()) plugin_entry(registry.methods(), *method);
-    report.method_loaded = !method->plugin.empty();
     report.targets = method->targets;
     report.exclude = method->exclude;
-    if (report.method_loaded) {
+    if (!method->plugin.empty()) {
+      report.method_plugin = method->plugin;
       // The method knows its default targets and counts what it trains; attaching changes nothing listed below.
+      // An unknown method is adapt's error, the one `peft run` gives.
       model = adapt(registry, built.backbone, *method, new_head);
       selected = model->site_names;
       report.trainable = model->trainable_count();

@@ -28,9 +28,8 @@ struct InspectReport {
   std::vector<std::string> targets;
   std::vector<std::string> exclude;
   std::vector<InspectedSite> sites;
-  /// The method plugin the recipe names, and whether it is loaded.
+  /// The method plugin the recipe names (always loaded: an unknown one is an error).
   std::optional<std::string> method_plugin;
-  bool method_loaded = false;
   /// With the method loaded: what it trains (the head at the backbone's current size) and whether it merges.
   std::optional<std::int64_t> trainable;
   std::optional<std::int64_t> trainable_head;

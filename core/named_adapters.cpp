@@ -9,12 +9,10 @@
 #include <set>
 
 #include "adapter_file.h"
-#include "data/loader.h"
 #include "peft/error.h"
 #include "peft/site.h"
 #include "run_files.h"
 #include "run_setup.h"
-#include "train/evaluate.h"
 
 namespace fs = std::filesystem;
 
@@ -181,21 +179,13 @@ void parse_weighted_adapters(const std::vector<std::string>& specs, std::vector<
 
 std::vector<NamedEvaluation> evaluate_runs(const Registry& registry, const std::vector<fs::path>& runs,
                                            const std::string& split, double& load_seconds) {
-  std::vector<std::string> overrides;
-  if (!split.empty()) overrides.push_back("data.eval_split=" + split);
-  AdapterSwitch adapters(registry, runs, overrides, true);
+  AdapterSwitch adapters(registry, runs, eval_split_override(split), true);
   load_seconds = adapters.load_seconds();
-  PreparedRun& base = adapters.base();
-  const Task& task = *base.task.task;
   std::vector<NamedEvaluation> results;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     double switch_seconds = 0;
     AdaptedModel& model = adapters.activate(i, switch_seconds);
-    data::Loader loader(base.data->data.eval, base.data->eval_loader);
-    results.push_back(
-        {runs[i],
-         {base.data->data.eval_split, task.metrics(), task.unit(), evaluate(model, task, loader, base.device)},
-         switch_seconds});
+    results.push_back({runs[i], evaluate_on(adapters.base(), model), switch_seconds});
   }
   return results;
 }

@@ -328,21 +328,26 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   return report;
 }
 
+std::vector<std::string> eval_split_override(const std::string& split) {
+  if (split.empty()) return {};
+  return {"data.eval_split=" + split};
+}
+
+EvalReport evaluate_on(PreparedRun& prepared, AdaptedModel& model) {
+  const Task& task = *prepared.task.task;
+  data::Loader loader(prepared.data->data.eval, prepared.data->eval_loader);
+  return {prepared.data->data.eval_split, task.metrics(), task.unit(), evaluate(model, task, loader, prepared.device)};
+}
+
 EvalReport evaluate_run(const Registry& registry, const fs::path& folder, const std::string& split, bool base) {
-  std::vector<std::string> overrides;
-  if (!split.empty()) overrides.push_back("data.eval_split=" + split);
-  PreparedRun run = load_run(registry, folder, true, overrides, !base);
-  const Task& task = *run.task.task;
-  data::Loader loader(run.data->data.eval, run.data->eval_loader);
-  return {run.data->data.eval_split, task.metrics(), task.unit(), evaluate(run.model, task, loader, run.device)};
+  PreparedRun run = load_run(registry, folder, true, eval_split_override(split), !base);
+  return evaluate_on(run, run.model);
 }
 
 EvalReport evaluate_checkpoint(const Registry& registry, const fs::path& recipe_file,
                                const std::optional<fs::path>& checkpoint, const std::string& split,
                                std::vector<std::string>& notices) {
-  std::vector<std::string> overrides;
-  if (!split.empty()) overrides.push_back("data.eval_split=" + split);
-  Recipe recipe = load_recipe(recipe_file, overrides);
+  Recipe recipe = load_recipe(recipe_file, eval_split_override(split));
   if (checkpoint) {
     std::error_code error;
     if (!fs::exists(*checkpoint, error)) {
@@ -354,9 +359,7 @@ EvalReport evaluate_checkpoint(const Registry& registry, const fs::path& recipe_
   }
   PreparedRun run = prepare_run(registry, std::move(recipe), std::nullopt, WithMethod::no);
   notices = run.notices;
-  const Task& task = *run.task.task;
-  data::Loader loader(run.data->data.eval, run.data->eval_loader);
-  return {run.data->data.eval_split, task.metrics(), task.unit(), evaluate(run.model, task, loader, run.device)};
+  return evaluate_on(run, run.model);
 }
 
 void merge_run(const Registry& registry, const fs::path& folder, const fs::path& output, bool overwrite,

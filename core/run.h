@@ -75,6 +75,12 @@ struct EvalReport {
   std::string unit;
   Evaluation evaluation;
 };
+/// `--split NAME` as the recipe override that sets `[data] eval_split` (none when `split` is empty).
+std::vector<std::string> eval_split_override(const std::string& split);
+
+/// `model` (over `prepared`'s backbone) scored on `prepared`'s eval split by its task.
+EvalReport evaluate_on(PreparedRun& prepared, AdaptedModel& model);
+
 /// With `base`, the run's adapter files are not loaded: the backbone as the method starts from it (every method
 /// starts equal to its backbone; a new classifier head is the run's seeded initialisation, so chance level).
 EvalReport evaluate_run(const Registry& registry, const std::filesystem::path& folder, const std::string& split,

@@ -165,7 +165,8 @@ CATCH_TEST_CASE(
   CATCH_CHECK_FALSE(fs::exists(folder / "full-lora"));
 }
 
-CATCH_TEST_CASE("peft generate over several runs gives each run's own continuation from one loaded backbone") {
+CATCH_TEST_CASE(
+    "LoRA and GIFT runs over one loaded backbone: generate switches between them, --adapter combines them") {
   TempFolder folder;
   const fs::path model = peft::test::llama_model_folder(folder);
   const fs::path lora =
@@ -173,6 +174,7 @@ CATCH_TEST_CASE("peft generate over several runs gives each run's own continuati
   const fs::path gift = trained_run(folder, model, "gift",
                                     "plugin = \"gift\"\ntargets = [\"q_proj\", \"v_proj\"]\n[method.options]\n"
                                     "schema = \"linear\"\ndim = 4\n");
+  // peft generate over several runs gives each run's own continuation.
   const std::string prompt = " --prompt 'Count on from 3.' --max-new-tokens 6 --json";
   const auto together = run_peft("generate " + quoted(lora) + " " + quoted(gift) + " " + quoted(lora) + prompt);
   CATCH_INFO(together.err);
@@ -186,16 +188,8 @@ CATCH_TEST_CASE("peft generate over several runs gives each run's own continuati
   CATCH_CHECK(records[1]["ids"] == alone_gift["ids"]);
   CATCH_CHECK(records[2]["ids"] == alone_lora["ids"]);  // back to the first: GIFT's adapters are off again
   CATCH_CHECK(records[1]["run"] == gift.string());
-}
 
-CATCH_TEST_CASE("peft eval and generate --adapter RUN:WEIGHT combine LoRA and GIFT runs as W + sum of w B A") {
-  TempFolder folder;
-  const fs::path model = peft::test::llama_model_folder(folder);
-  const fs::path lora =
-      trained_run(folder, model, "lora", "plugin = \"lora\"\ntargets = [\"v_proj\"]\n[method.options]\nr = 4\n");
-  const fs::path gift = trained_run(folder, model, "gift",
-                                    "plugin = \"gift\"\ntargets = [\"q_proj\", \"v_proj\"]\n[method.options]\n"
-                                    "schema = \"linear\"\ndim = 4\n");
+  // peft eval and generate --adapter RUN:WEIGHT combine them as W + sum of w B A.
   const auto loss_of = [](const std::string& arguments) {
     const auto result = run_peft("eval --json " + arguments);
     CATCH_INFO(result.err);
@@ -215,11 +209,9 @@ CATCH_TEST_CASE("peft eval and generate --adapter RUN:WEIGHT combine LoRA and GI
   CATCH_CHECK(half != Catch::Detail::Approx(lora_alone).epsilon(1e-4));
   CATCH_CHECK(half != Catch::Detail::Approx(gift_alone).epsilon(1e-4));
   // Generation from a combination of one run is that run's.
-  const std::string prompt = " --prompt 'Count on from 3.' --max-new-tokens 6 --json";
-  const auto alone = nlohmann::json::parse(run_peft("generate " + quoted(lora) + prompt).out);
   const auto combined = run_peft("generate --adapter " + quoted(fs::path(lora.string() + ":1")) + prompt);
   CATCH_REQUIRE(combined.exit_code == 0);
-  CATCH_CHECK(nlohmann::json::parse(combined.out)["ids"] == alone["ids"]);
+  CATCH_CHECK(nlohmann::json::parse(combined.out)["ids"] == alone_lora["ids"]);
   // A spec without a weight is one line naming it.
   peft::test::check_user_error(run_peft("eval --adapter " + quoted(lora)), "expected RUN_DIR:WEIGHT");
 }

@@ -5,13 +5,19 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
+#include "adapted_model.h"
 #include "contract/method_contract.h"
+#include "contract/tiny_lm.h"
 #include "peft/method.h"
 #include "peft/site.h"
 #include "peft/strings.h"
 #include "support/builtin_plugins.h"
+#include "support/temp_folder.h"
 
 namespace {
 
@@ -139,4 +145,36 @@ CATCH_TEST_CASE("each contract check fails for the flaw it is there to catch") {
   const auto twice = check_flawed(Flaw::listed_twice);
   CATCH_CHECK(failed(twice) == std::vector<std::string>{"attaches to every site"});
   CATCH_CHECK_THAT(twice.back().failure, Catch::Contains("'fc1.offset'") && Catch::Contains("'again'"));
+}
+
+CATCH_TEST_CASE("a task that keeps the backbone's head frozen gets no head among the trainable tensors") {
+  peft::MethodSection section;
+  section.plugin = "lora";
+  section.context = "test [method]";
+  const auto model = peft::adapt(peft::test::builtin_registry(), std::make_shared<peft::contract::TinyLm>(), section,
+                                 /*head_may_train=*/false);
+  CATCH_CHECK(model.head_names.empty());
+  CATCH_CHECK(model.head_count() == 0);
+  for (const auto& t : model.trainable) CATCH_CHECK(t.name != "lm_head.weight");
+}
+
+CATCH_TEST_CASE(
+    "the suite's adapter files go to a folder of its own under TMPDIR, removed after, nothing else touched") {
+  peft::test::TempFolder folder;
+  peft::test::write_text(folder / "users_file.txt", "mine");
+  const char* before = std::getenv("TMPDIR");
+  const std::string kept = before != nullptr ? before : "";
+  setenv("TMPDIR", folder.path().c_str(), 1);
+  const auto results = check_flawed(Flaw::none);
+  if (before != nullptr) {
+    setenv("TMPDIR", kept.c_str(), 1);
+  } else {
+    unsetenv("TMPDIR");
+  }
+  CATCH_CHECK(failed(results).empty());
+  std::vector<std::string> left;
+  for (const auto& entry : std::filesystem::directory_iterator(folder.path())) left.push_back(entry.path().filename());
+  CATCH_CHECK(left == std::vector<std::string>{"users_file.txt"});
+  std::ifstream in(folder / "users_file.txt");
+  CATCH_CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "mine");
 }
