@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates bench/RESULTS.md from scratch: installs what the benchmarks need, builds peft, builds mini-vtab, runs
 # every benchmark in turn (mini-vtab accuracy table, ViT-B/16 step ratios, end to end against Python, PaCa scaling,
-# fraction of sgemm peak, how alike GIFT's cluster maps are, llama against Python, the mini-lm table) and writes
-# their tables with the date, the machine and the exact commands. Run it on an otherwise idle machine; about two
-# hours on 2 cores. The mini-vtab and mini-lm runs are kept in runs/bench-mini-vtab and runs/bench-mini-lm (delete
+# fraction of sgemm peak, how alike GIFT's cluster maps are, llama against Python, the mini-lm table, named
+# adapters) and writes their tables with the date, the machine and the exact commands. Run it on an otherwise
+# idle machine; about two hours on 2 cores. The mini-vtab and mini-lm runs are kept in runs/bench-mini-vtab and runs/bench-mini-lm (delete
 # them to retrain; an interrupted table resumes).
 #
 #   bench/run_all.sh
@@ -57,6 +57,11 @@ if [[ -n ${BENCH_QUICK:-} ]]; then
   bench mini_lm env TASKS=arith METHODS=gift-linear bench/mini_lm.sh build/bench_quick/mini-lm
 else
   bench mini_lm bench/mini_lm.sh runs/bench-mini-lm
+fi
+if [[ -n ${BENCH_QUICK:-} ]]; then
+  bench named_adapters env SHAPES=llama-mini-fortunes bench/named_adapters.sh 1
+else
+  bench named_adapters bench/named_adapters.sh "$rounds"
 fi
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
@@ -178,6 +183,17 @@ base: the model before any adapter (`peft eval --base`; for topic its new head i
 
 MINILM
   section mini_lm
+  cat <<'NAMED'
+
+## 9. Named adapters: switching runs over one loaded backbone
+
+`bench/named_adapters.sh 3`: four runs of one backbone (LoRA r 8, DoRA r 8 and GIFT linear on q_proj/v_proj, IA3 on
+k_proj/v_proj/down_proj; one epoch on 8 lm-science sequences, since what is timed is loading and switching)
+evaluated in one `peft eval RUN RUN RUN RUN` against four `peft eval RUN` processes; on a random-weight 200 M
+LLaMA folder (BF16, two shards) and on the shipped 2 M model; alternating, medians of 3.
+
+NAMED
+  code named_adapters
 } >"$results.tmp"
 mv "$results.tmp" "$results"
 echo "wrote $results ($(((SECONDS - start) / 60)) min)" >&2
