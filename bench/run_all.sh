@@ -3,8 +3,8 @@
 # every benchmark in turn (mini-vtab accuracy table, ViT-B/16 step ratios, end to end against Python, PaCa scaling,
 # fraction of sgemm peak, how alike GIFT's cluster maps are, llama against Python, the mini-lm table, named
 # adapters) and writes their tables with the date, the machine and the exact commands. Run it on an otherwise
-# idle machine; about two hours on 2 cores. The mini-vtab and mini-lm runs are kept in runs/bench-mini-vtab and runs/bench-mini-lm (delete
-# them to retrain; an interrupted table resumes).
+# idle machine; about two hours on 2 cores. The mini-vtab and mini-lm runs are kept in runs/bench-mini-vtab and
+# runs/bench-mini-lm (delete them to retrain; an interrupted table resumes).
 #
 #   bench/run_all.sh
 #   BENCH_QUICK=1 bench/run_all.sh   (a few minutes: 1 task, 1 seed, 1 epoch, 1 round; writes
