@@ -129,6 +129,8 @@ struct TestPluginCommandOptions {
   std::vector<std::filesystem::path> paths;
   /// Only these methods (default: every method the paths register).
   std::vector<std::string> methods;
+  /// `key=value` method options over the defaults (one method only).
+  std::vector<std::string> options;
   bool json = false;
 };
 

@@ -175,6 +175,11 @@ int run_command_line(int argc, char** argv) {
   test_plugin_app->add_option("paths", test_plugin.paths, "Plugin files or folders (default: every installed method)")
       ->type_name("PLUGIN");
   test_plugin_app->add_option("--method", test_plugin.methods, "Only this method (repeatable)")->type_name("NAME");
+  test_plugin_app
+      ->add_option("--option", test_plugin.options,
+                   "KEY=VALUE (repeatable): a method option instead of its default, as [method.options] takes it "
+                   "(one method only)")
+      ->type_name("KEY=VALUE");
   test_plugin_app->add_flag("--json", test_plugin.json, "Print one JSON object: every check and how it went");
 
   ExplainCommandOptions explain;

@@ -9,6 +9,7 @@
 #include "format.h"
 #include "peft/error.h"
 #include "plugin_loader.h"
+#include "recipe.h"
 
 namespace peft::cli {
 namespace {
@@ -50,11 +51,28 @@ int run_test_plugin_command(const GlobalOptions& global, const TestPluginCommand
   std::vector<std::string> names = options.methods;
   if (names.empty()) names = methods.methods().names();
   for (const auto& name : names) methods.methods().at(name);  // an unknown --method is an error listing the known
+  const auto method_options = parse_option_assignments(options.options, "--option");
+  if (!method_options.empty() && names.size() != 1) {
+    throw Error("test-plugin", "--option sets one method's options, but " + std::to_string(names.size()) +
+                                   " methods are to be checked (choose one with --method NAME)");
+  }
+  // An option the method does not have, or a value it refuses (a peft::Error from its factory), is the command's
+  // error, not a failed check; anything else the factory throws is left to the checks to report.
+  if (!method_options.empty()) {
+    const MethodEntry& entry = methods.methods().at(names.front());
+    const Options resolved = resolve_options(entry.options, method_options, "--option");
+    try {
+      entry.create(resolved);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception&) {
+    }
+  }
 
   const auto fixtures = contract::fixture_backbones(installed.registry);
   std::vector<contract::CheckResult> results;
   for (const auto& name : names) {
-    for (auto& result : contract::check_method(methods, name, fixtures)) {
+    for (auto& result : contract::check_method(methods, name, fixtures, method_options)) {
       if (!options.json) {
         std::cout << (result.passed() ? "  ok    " : "  FAIL  ") << result.method << " on the " << result.backbone
                   << ": " << result.check << (result.passed() ? "" : ": " + result.failure) << '\n';

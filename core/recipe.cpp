@@ -58,7 +58,9 @@ std::string type_name(const toml::node& node) {
 }
 
 // A TOML value as an option value: scalars as they are; lists of integers, numbers (integers allowed) or strings.
+// Messages name `key` after the value's location, unless it is empty (a --set value's location names its key).
 OptionValue to_option(const fs::path& file, const std::string& key, const toml::node& node) {
+  const std::string what = key.empty() ? "" : key + ": ";
   if (const auto* value = node.as_boolean()) return value->get();
   if (const auto* value = node.as_integer()) return static_cast<std::int64_t>(value->get());
   if (const auto* value = node.as_floating_point()) return value->get();
@@ -82,12 +84,12 @@ OptionValue to_option(const fs::path& file, const std::string& key, const toml::
         values.push_back(number->get());
       } else {
         fail(file, item,
-             key + ": a list must hold only integers, only numbers or only strings, found " + type_name(item));
+             what + "a list must hold only integers, only numbers or only strings, found " + type_name(item));
       }
     }
     return values;
   }
-  fail(file, node, key + ": " + type_name(node) + " is not an option value");
+  fail(file, node, what + type_name(node) + " is not an option value");
 }
 
 std::string require_string(const fs::path& file, const toml::table& table, const std::string& table_name,
@@ -412,7 +414,8 @@ void apply_override(toml::table& root, const std::string& assignment, const std:
   const std::size_t equals = assignment.find('=');
   const std::string key = assignment.substr(0, equals);
   if (equals == std::string::npos || key.empty()) {
-    throw Error("recipe", source + " expects key=value (e.g. --set train.lr=5e-4), got '" + assignment + "'");
+    const std::string example = source == "--set" ? " (e.g. --set train.lr=5e-4)" : "";
+    throw Error("recipe", source + " expects key=value" + example + ", got '" + assignment + "'");
   }
   const std::string origin = source + " " + key;
   const std::string text = assignment.substr(equals + 1);
@@ -457,6 +460,18 @@ void apply_override(toml::table& root, const std::string& assignment, const std:
 }
 
 }  // namespace
+
+std::map<std::string, OptionValue> parse_option_assignments(const std::vector<std::string>& assignments,
+                                                            const std::string& source) {
+  toml::table root;
+  for (const auto& assignment : assignments) apply_override(root, assignment, source);
+  std::map<std::string, OptionValue> options;
+  for (const auto& [key, node] : root) {
+    const std::string name(key.str());
+    options[name] = to_option(source, "", node);  // the value's location is "--option name"
+  }
+  return options;
+}
 
 Recipe load_recipe(const fs::path& file, const std::vector<std::string>& overrides,
                    const std::vector<std::string>& more, const std::string& more_source) {

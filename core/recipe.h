@@ -100,4 +100,10 @@ struct Recipe {
 Recipe load_recipe(const std::filesystem::path& file, const std::vector<std::string>& overrides = {},
                    const std::vector<std::string>& more = {}, const std::string& more_source = "");
 
+/// `key=value` assignments as plugin options (`peft test-plugin --option r=4`): `value` is TOML or a plain string,
+/// as for `--set`; a key given twice keeps the last. A value that is no option value (a table, a mixed list) is a
+/// peft::Error naming `source` and the key.
+std::map<std::string, OptionValue> parse_option_assignments(const std::vector<std::string>& assignments,
+                                                            const std::string& source);
+
 }  // namespace peft

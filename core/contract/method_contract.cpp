@@ -28,15 +28,29 @@ std::shared_ptr<Backbone> backbone_from(const FixtureBackbone& fixture, std::uin
   return fixture.make();
 }
 
-AdaptedModel adapted(const Registry& methods, const FixtureBackbone& fixture, const std::string& method,
-                     std::uint64_t seed) {
+// What the suite checks: one method of a registry, with the options it is given.
+struct Subject {
+  const Registry& methods;
+  const std::string& method;
+  const std::map<std::string, OptionValue>& options;
+
+  // The method's [method] table, targeting `targets`.
+  MethodSection section(std::vector<std::string> targets) const {
+    MethodSection section;
+    section.plugin = method;
+    section.context = "contract [method]";
+    section.options_context = "contract --option";
+    section.options = options;
+    section.targets = std::move(targets);
+    return section;
+  }
+};
+
+AdaptedModel adapted(const Subject& subject, const FixtureBackbone& fixture, std::uint64_t seed) {
   auto backbone = backbone_from(fixture, seed);
   at::manual_seed(seed + 1000);
-  MethodSection section;
-  section.plugin = method;
-  section.context = "contract [method]";
-  section.targets = {"**"};  // every site: a method's own default targets may not exist on the MLP
-  return adapt(methods, backbone, section, fixture.head_trains);
+  // Every site: a method's own default targets may not exist on the MLP.
+  return adapt(subject.methods, backbone, subject.section({"**"}), fixture.head_trains);
 }
 
 at::Tensor logits(AdaptedModel& model, const Batch& batch) {
@@ -158,9 +172,9 @@ std::string trains_only_its_own(AdaptedModel& model, const FixtureBackbone& fixt
   return failure;
 }
 
-std::string same_from_seed(const Registry& methods, const FixtureBackbone& fixture, const std::string& method) {
-  AdaptedModel first = adapted(methods, fixture, method, 1);
-  AdaptedModel second = adapted(methods, fixture, method, 1);
+std::string same_from_seed(const Subject& subject, const FixtureBackbone& fixture) {
+  AdaptedModel first = adapted(subject, fixture, 1);
+  AdaptedModel second = adapted(subject, fixture, 1);
   const NamedTensors a = adapter_tensors(first);
   const NamedTensors b = adapter_tensors(second);
   if (a.size() != b.size())
@@ -172,30 +186,29 @@ std::string same_from_seed(const Registry& methods, const FixtureBackbone& fixtu
   return {};
 }
 
-void check_on(const Registry& methods, const std::string& method, const FixtureBackbone& fixture,
-              std::vector<CheckResult>& results) {
-  Checks checks(results, method, fixture.name);
+void check_on(const Subject& subject, const FixtureBackbone& fixture, std::vector<CheckResult>& results) {
+  Checks checks(results, subject.method, fixture.name);
   std::shared_ptr<Method> probe;
-  if (!checks.run("is made with its default options", [&] {
-        const MethodEntry& entry = methods.methods().at(method);
-        probe = entry.create(resolve_options(entry.options, {}, "contract [method.options]"));
+  if (!checks.run(subject.options.empty() ? "is made with its default options" : "is made with the options given", [&] {
+        const MethodEntry& entry = subject.methods.methods().at(subject.method);
+        probe = entry.create(resolve_options(entry.options, subject.options, "contract --option"));
         return probe ? std::string() : std::string("its factory returned no method");
       })) {
     return;
   }
   if (probe->needs_taps() && backbone_from(fixture, 1)->taps() == nullptr) {
     checks.run("refuses a backbone without transformer taps, saying so",
-               [&] { return refuses([&] { adapted(methods, fixture, method, 1); }, "taps"); });
+               [&] { return refuses([&] { adapted(subject, fixture, 1); }, "taps"); });
     return;
   }
   if (!fixture.head_trains && !probe->uses_sites()) {
     checks.run("refuses a frozen head when it trains only the head, saying so",
-               [&] { return refuses([&] { adapted(methods, fixture, method, 1); }, "trains nothing"); });
+               [&] { return refuses([&] { adapted(subject, fixture, 1); }, "trains nothing"); });
     return;
   }
   std::optional<AdaptedModel> model;
   if (!checks.run("attaches to every site", [&] {
-        model = adapted(methods, fixture, method, 1);
+        model = adapted(subject, fixture, 1);
         return std::string();
       })) {
     return;
@@ -204,7 +217,7 @@ void check_on(const Registry& methods, const std::string& method, const FixtureB
     checks.run("starts equal to the backbone", [&] { return starts_at_backbone(*model, fixture); });
   }
   checks.run("trains exactly its own tensors", [&] { return trains_only_its_own(*model, fixture); });
-  checks.run("attaches the same adapter from the same seed", [&] { return same_from_seed(methods, fixture, method); });
+  checks.run("attaches the same adapter from the same seed", [&] { return same_from_seed(subject, fixture); });
 
   perturb(*model, 42);
   const at::Tensor before = logits(*model, fixture.batch);
@@ -224,16 +237,17 @@ void check_on(const Registry& methods, const std::string& method, const FixtureB
   checks.run("saves and loads its adapter file", [&] {
     ScratchFolder folder;
     save_adapter(folder.path(), *model, fixture.name);
-    AdaptedModel fresh = adapted(methods, fixture, method, 1);
+    AdaptedModel fresh = adapted(subject, fixture, 1);
     perturb(fresh, 43);  // other adapter values, so that only loading can make them equal
     load_adapter(folder.path(), fresh);
     return differs(logits(fresh, fixture.batch), before, 0, 0, "outputs of the loaded and the saved model");
   });
   checks.run("a target that matches no site is an error naming it", [&] {
-    MethodSection nothing;
-    nothing.plugin = method;
-    nothing.targets = {"no.such.site"};
-    return refuses([&] { adapt(methods, backbone_from(fixture, 1), nothing, fixture.head_trains); }, "no.such.site");
+    return refuses(
+        [&] {
+          adapt(subject.methods, backbone_from(fixture, 1), subject.section({"no.such.site"}), fixture.head_trains);
+        },
+        "no.such.site");
   });
 }
 
@@ -261,9 +275,11 @@ std::vector<FixtureBackbone> fixture_backbones(const Registry& backbones) {
 }
 
 std::vector<CheckResult> check_method(const Registry& methods, const std::string& method,
-                                      const std::vector<FixtureBackbone>& backbones) {
+                                      const std::vector<FixtureBackbone>& backbones,
+                                      const std::map<std::string, OptionValue>& options) {
+  const Subject subject{methods, method, options};
   std::vector<CheckResult> results;
-  for (const auto& fixture : backbones) check_on(methods, method, fixture, results);
+  for (const auto& fixture : backbones) check_on(subject, fixture, results);
   return results;
 }
 

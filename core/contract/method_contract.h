@@ -8,12 +8,14 @@
 // unmerging (or refuse to merge with a peft::Error); and round-trip its adapter file.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "peft/backbone.h"
 #include "peft/batch.h"
+#include "peft/options.h"
 #include "peft/registry.h"
 
 namespace peft::contract {
@@ -41,9 +43,11 @@ struct CheckResult {
   bool passed() const { return failure.empty(); }
 };
 
-/// Runs the contract on `methods`' method `method`, with its default options and every site targeted, on each of
-/// `backbones`. Never throws for what the plugin does: an exception from it fails the check that was running.
+/// Runs the contract on `methods`' method `method`, with `options` over its defaults and every site targeted, on
+/// each of `backbones`. Never throws for what the plugin does: an exception from it fails the check that was running
+/// (an option the method does not have or cannot take fails "is made with the options given").
 std::vector<CheckResult> check_method(const Registry& methods, const std::string& method,
-                                      const std::vector<FixtureBackbone>& backbones);
+                                      const std::vector<FixtureBackbone>& backbones,
+                                      const std::map<std::string, OptionValue>& options = {});
 
 }  // namespace peft::contract

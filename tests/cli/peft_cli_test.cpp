@@ -218,4 +218,17 @@ CATCH_TEST_CASE("peft test-plugin runs the contract suite on a plugin file, and 
   peft::test::check_user_error(peft_cli(std::string("test-plugin ") + PEFT_TEXT_PLUGIN_DIR + "/libtext_tiny_lm.so"),
                                "registers no method plugin");
   peft::test::check_user_error(peft_cli("test-plugin --method lorra"), "lorra");
+  // Options other than the defaults, for one method; what the method does not take is the command's error.
+  const auto linear = peft_cli("test-plugin --method gift --option schema=linear --option dim=4");
+  CATCH_CHECK(linear.exit_code == 0);
+  CATCH_CHECK_THAT(linear.out, Catch::Contains("ok    gift on the mlp: is made with the options given"));
+  peft::test::check_user_error(peft_cli("test-plugin --method lora --option rank=2"),
+                               "[options] --option: unknown key 'rank', expected one of: r,");
+  peft::test::check_user_error(peft_cli("test-plugin --method lora --option r=0"),
+                               "[options] --option: r = 0, expected an integer >= 1");
+  peft::test::check_user_error(peft_cli("test-plugin --method lora --option 'r={a = 1}'"),
+                               "[recipe] --option r: a table is not an option value");
+  peft::test::check_user_error(peft_cli("test-plugin --method lora --option r"),
+                               "[recipe] --option expects key=value, got 'r'");
+  peft::test::check_user_error(peft_cli("test-plugin --option r=2"), "--option sets one method's options, but");
 }

@@ -102,6 +102,28 @@ std::vector<std::string> failed(const std::vector<CheckResult>& results) {
 
 }  // namespace
 
+CATCH_TEST_CASE("the suite adapts with the options it is given, not only the defaults") {
+  // A method whose flaw is an option: only the options passed to check_method can switch it on.
+  peft::Registry registry;
+  registry.add_method({"flawed",
+                       "test",
+                       [](const peft::Options& options) {
+                         const bool flawed = options.get<std::string>("merge") == "folds nothing";
+                         return std::make_shared<FlawedMethod>(flawed ? Flaw::merge_folds_nothing : Flaw::none);
+                       },
+                       {{"merge", peft::OptionType::string, peft::OptionValue(std::string("folds")), "test"}}});
+  auto fixtures = peft::contract::fixture_backbones(registry);
+  fixtures.erase(std::remove_if(fixtures.begin(), fixtures.end(), [](const auto& f) { return f.name != "mlp"; }),
+                 fixtures.end());
+  const auto defaults = peft::contract::check_method(registry, "flawed", fixtures);
+  CATCH_CHECK(failures(defaults).empty());
+  CATCH_CHECK(defaults.front().check == "is made with its default options");
+  const auto given = peft::contract::check_method(registry, "flawed", fixtures,
+                                                  {{"merge", peft::OptionValue(std::string("folds nothing"))}});
+  CATCH_CHECK(given.front().check == "is made with the options given");
+  CATCH_CHECK(failed(given) == std::vector<std::string>{"merged equals unmerged"});
+}
+
 CATCH_TEST_CASE("every built-in method keeps the contract on a tiny ViT, on an MLP without taps and on a tiny LM") {
   const auto& registry = peft::test::builtin_registry();
   // Every method plugin folder of the build is registered, so every one of them is checked below.

@@ -27,6 +27,9 @@ cp -r "$root/sdk/examples/example_method" "$work/broken-src"
 sed -i 's/bias_.add_(merge ? delta : -delta);/bias_.add_(merge ? 2 * delta : -2 * delta);/' \
   "$work/broken-src/example_method.cpp"
 grep -q "2 \* delta" "$work/broken-src/example_method.cpp" || { echo "FAIL: could not break the example's merge"; exit 1; }
+# And a second contract test with an option the example does not have: the options must reach `peft test-plugin`.
+echo 'peft_add_contract_test(peft_example_method NAME with_option METHOD example OPTIONS scale=2)' \
+  >>"$work/broken-src/CMakeLists.txt"
 cmake -S "$work/broken-src" -B "$work/broken" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$work/prefix" \
   >"$work/broken-configure.log"
 cmake --build "$work/broken" >"$work/broken-build.log"
@@ -37,6 +40,8 @@ grep -q "FAIL  example on the mlp: merged equals unmerged" "$work/broken-contrac
   cat "$work/broken-contract.log"; echo "FAIL: the suite failed the broken copy without naming its merge"; exit 1; }
 grep -q "peft: error: \[test-plugin\] 3 of 24 contract checks failed" "$work/broken-contract.log" || {
   cat "$work/broken-contract.log"; echo "FAIL: the suite did not end with its one-line error"; exit 1; }
+grep -q "peft: error: \[options\] --option: unknown key 'scale'" "$work/broken-contract.log" || {
+  cat "$work/broken-contract.log"; echo "FAIL: peft_add_contract_test's OPTIONS did not reach peft test-plugin"; exit 1; }
 
 listing=$(PEFT_PLUGIN_PATH="$(dirname "$plugin")" "$work/prefix/bin/peft" --strict list)
 echo "$listing"
