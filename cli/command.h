@@ -66,6 +66,8 @@ struct RunCommandOptions {
   std::filesystem::path out;
   /// 0: run every epoch.
   std::int64_t stop_after = 0;
+  /// Data-parallel worker processes to start here (0: this process trains, alone or as a launched rank).
+  int nproc = 0;
 };
 
 struct EvalCommandOptions {

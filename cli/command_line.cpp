@@ -96,6 +96,11 @@ int run_command_line(int argc, char** argv) {
       ->type_name("RUN_DIR");
   run_app->add_flag("--overwrite", run.overwrite, "Replace the run folder if it exists");
   run_app->add_option("--out", run.out, "The run folder (instead of the recipe's [output] dir)")->type_name("DIR");
+  run_app
+      ->add_option("--nproc", run.nproc,
+                   "Train data-parallel in N local processes (as torchrun --nproc_per_node N; batch_size stays the "
+                   "global batch)")
+      ->type_name("N");
   run_app->add_option("--stop-after", run.stop_after, "Stop after this many epochs in all (resume later)")
       ->type_name("EPOCHS");
 

@@ -5,6 +5,9 @@
 #include <iostream>
 
 #include "command.h"
+#include "distributed/communicator.h"
+#include "distributed/launcher.h"
+#include "distributed/world.h"
 #include "exit_code.h"
 #include "memory_reuse.h"
 #include "peft/error.h"
@@ -21,6 +24,11 @@ int main(int argc, char** argv) {
   } catch (const peft::Interrupted& e) {
     std::cerr << "\npeft: " << e.what() << '\n';
     return kInterrupted;
+  } catch (const peft::CollectiveError& e) {
+    // Under `peft run --nproc` the launcher names the rank that failed first; this one only lost it.
+    if (peft::world_from_environment().launched) return peft::kPeerLostExitCode;
+    std::cerr << "peft: error: " << e.what() << '\n';
+    return kUserError;
   } catch (const peft::Error& e) {
     std::cerr << "peft: error: " << e.what() << '\n';
     return kUserError;

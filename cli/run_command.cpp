@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "command.h"
+#include "distributed/launcher.h"
+#include "distributed/world.h"
 #include "exit_code.h"
 #include "format.h"
 #include "peft/error.h"
@@ -15,6 +18,33 @@
 
 namespace peft::cli {
 
+namespace {
+
+// The same command line for each worker, without --nproc.
+std::vector<std::string> worker_command(const GlobalOptions& global, const RunCommandOptions& options) {
+  std::vector<std::string> argv{std::filesystem::read_symlink("/proc/self/exe").string()};
+  if (global.strict) argv.push_back("--strict");
+  if (global.verbose) argv.push_back("--verbose");
+  for (const auto& path : global.plugin_paths) argv.insert(argv.end(), {"--plugin-path", path.string()});
+  argv.push_back("run");
+  if (!options.recipe.empty()) argv.push_back(options.recipe.string());
+  if (!options.resume.empty()) argv.insert(argv.end(), {"--resume", options.resume.string()});
+  for (const auto& assignment : options.overrides) argv.insert(argv.end(), {"--set", assignment});
+  if (options.overwrite) argv.push_back("--overwrite");
+  if (!options.out.empty()) argv.insert(argv.end(), {"--out", options.out.string()});
+  if (options.stop_after > 0) argv.insert(argv.end(), {"--stop-after", std::to_string(options.stop_after)});
+  return argv;
+}
+
+int launch(const GlobalOptions& global, const RunCommandOptions& options, const RunRequest& request) {
+  // The recipe is read here first, so that a mistake in it is one line, not one per rank.
+  const std::filesystem::path folder = planned_run_folder(request);
+  return launch_local_workers(options.nproc, worker_command(global, options),
+                              "peft run --resume " + folder.string() + " continues from its last checkpoint");
+}
+
+}  // namespace
+
 int run_run_command(const GlobalOptions& global, const RunCommandOptions& options) {
   if (options.recipe.empty() == options.resume.empty()) {
     throw Error("run", "give a recipe (peft run RECIPE) or a run folder to continue (peft run --resume RUN_DIR)");
@@ -24,8 +54,15 @@ int run_run_command(const GlobalOptions& global, const RunCommandOptions& option
   }
   if (options.stop_after < 0)
     throw Error("run", "--stop-after " + std::to_string(options.stop_after) + ": expected >= 1");
+  if (options.nproc < 0) throw Error("run", "--nproc " + std::to_string(options.nproc) + ": expected >= 1");
+  const World world = world_from_environment();
+  if (options.nproc > 1 && world.distributed()) {
+    throw Error("run", "--nproc " + std::to_string(options.nproc) + " inside a distributed launch (RANK " +
+                           std::to_string(world.rank) + " of WORLD_SIZE " + std::to_string(world.size) +
+                           " are set): start peft run without --nproc under torchrun or srun");
+  }
   const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
-  warn_rejections(plugins);
+  if (world.rank == 0) warn_rejections(plugins);
 
   RunRequest request;
   request.recipe = options.recipe;
@@ -35,9 +72,14 @@ int run_run_command(const GlobalOptions& global, const RunCommandOptions& option
   if (!options.out.empty()) request.out = options.out;
   if (options.stop_after > 0) request.stop_after_epochs = options.stop_after;
 
-  Progress progress = progress_on_stderr();
+  if (options.nproc > 1) return launch(global, options, request);
+
+  // In a data-parallel run rank 0 speaks for all.
+  static std::ostream nowhere(nullptr);
+  Progress progress = world.rank == 0 ? progress_on_stderr() : Progress(nowhere, false);
   install_interrupt_handlers();
   const RunReport report = run_training(plugins.registry, request, progress);
+  if (world.rank != 0) return kSuccess;
   if (report.stopped) {
     std::cout << "stopped after epoch " << report.epochs_done << "; continue with: peft run --resume "
               << report.folder.string() << '\n';

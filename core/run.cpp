@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "adapter_file.h"
+#include "distributed/communicator.h"
+#include "distributed/world.h"
 #include "json_values.h"
 #include "peft/atomic_file.h"
 #include "peft/build_tag.h"
@@ -174,8 +176,15 @@ void write_summary(const PreparedRun& run, const RunReport& report, const TrainO
       {"skipped_" + report.unit, skipped},
       {"device", run.device.str()},
       {"threads", at::get_num_threads()},
+      {"world_size", report.world_size},
       {"versions", versions()}};
   write_text_atomically(report.folder / kSummaryFile, summary.dump(2) + "\n");
+}
+
+fs::path run_folder_of(const RunRequest& request, const Recipe& recipe) {
+  return request.resume ? *request.resume
+         : request.out  ? *request.out
+                        : fs::path(recipe.output.dir.empty() ? "runs/" + recipe.name : recipe.output.dir);
 }
 
 }  // namespace
@@ -235,22 +244,33 @@ PreparedRun load_run(const Registry& registry, const fs::path& folder, bool with
   return run;
 }
 
+fs::path planned_run_folder(const RunRequest& request) { return run_folder_of(request, recipe_of(request)); }
+
 RunReport run_training(const Registry& registry, const RunRequest& request, Progress& progress) {
   const auto start = std::chrono::steady_clock::now();
   Recipe recipe = recipe_of(request);
+  const World world = world_from_environment();
   RunReport report;
-  report.folder = request.resume ? *request.resume
-                  : request.out  ? *request.out
-                                 : fs::path(recipe.output.dir.empty() ? "runs/" + recipe.name : recipe.output.dir);
+  report.world_size = world.size;
+  report.folder = run_folder_of(request, recipe);
   if (request.stop_after_epochs && !recipe.output.checkpoint) {
     throw Error("run", "--stop-after needs checkpoints to resume from ([output] checkpoint = true)");
   }
   const std::string resolved = recipe.resolved_toml;
+  std::unique_ptr<Communicator> communicator;
+  if (world.distributed()) {
+    recipe.threads = threads_per_process(world, recipe.threads);
+    communicator = Communicator::connect(world, recipe.train.distributed_backend,
+                                         std::chrono::seconds(recipe.train.distributed_timeout));
+  }
+  const bool writes = world.rank == 0;
   // Everything the recipe names is checked before the run folder is touched.
   PreparedRun run = prepare_run(registry, std::move(recipe));
-  std::unique_ptr<RunFolderLock> lock = request.resume
-                                            ? std::make_unique<RunFolderLock>(report.folder)
-                                            : prepare_folder(report.folder, request.overwrite, run.recipe, progress);
+  std::unique_ptr<RunFolderLock> lock;
+  if (writes) {
+    lock = request.resume ? std::make_unique<RunFolderLock>(report.folder)
+                          : prepare_folder(report.folder, request.overwrite, run.recipe, progress);
+  }
   // A run stopped before its first checkpoint resumes from the beginning: its recipe, a fresh start.
   const bool resume = request.resume && fs::exists(report.folder / kCheckpointFile);
   if (request.resume && !resume) {
@@ -270,6 +290,10 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   report.trainable_without_head = report.trainable - model.head_count();
   report.backbone_parameters = model.backbone_count();
   const Task& task = *run.task.task;
+  for (data::LoaderOptions* loader : {&run.data->train_loader, &run.data->eval_loader}) {
+    loader->shard = world.rank;
+    loader->shards = world.size;
+  }
   data::Loader train_loader(run.data->data.train, run.data->train_loader);
   data::Loader eval_loader(run.data->data.eval, run.data->eval_loader);
   report.eval_split = run.data->data.eval_split;
@@ -279,20 +303,34 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
 
   Optimizer optimizer(run.recipe.train, model.trainable);
   TrainingProgress start_at;
+  // The other ranks read the run folder once rank 0 has made it ready.
+  if (communicator) communicator->barrier("waiting for rank 0 to prepare the run folder");
   if (resume) {
     start_at = load_checkpoint(report.folder / kCheckpointFile, model, optimizer);
     if (start_at.epoch >= run.recipe.train.epochs && fs::exists(report.folder / kSummaryFile)) {
       throw Error("run", report.folder.string() + " has finished all " + std::to_string(start_at.epoch) +
                              " epochs (see its summary.json): nothing to resume");
     }
-    trim_metrics(report.folder, start_at);
-    remove_partial_writes(report.folder);
+    if (communicator) communicator->barrier("waiting for every rank to read the checkpoint");
+    if (writes) {
+      trim_metrics(report.folder, start_at);
+      remove_partial_writes(report.folder);
+    }
     progress.message("resuming " + report.folder.string() + " after epoch " + std::to_string(start_at.epoch) +
                      (start_at.step_in_epoch > 0 ? ", step " + std::to_string(start_at.step_in_epoch) : ""));
-  } else {
+  } else if (writes) {
     if (!request.resume) write_text_atomically(report.folder / kRecipeFile, resolved);
     write_text_atomically(report.folder / kMetricsFile, "");
     remove_partial_writes(report.folder);
+  }
+  if (communicator) {
+    // Every rank starts from rank 0's tensors (the same seed made them equal; this makes sure).
+    std::vector<at::Tensor> tensors;
+    for (const auto& trainable : model.trainable) tensors.push_back(trainable.tensor.detach());
+    communicator->broadcast(tensors, "broadcasting rank 0's trainable tensors");
+    progress.message("data parallel: " + std::to_string(world.size) + " processes (" +
+                     std::to_string(world.local_size) + " on this machine), " + std::to_string(at::get_num_threads()) +
+                     " threads each, global batch " + std::to_string(run.recipe.train.batch_size));
   }
   const std::string where =
       model.method->uses_sites() ? " on " + std::to_string(model.site_names.size()) + " sites: " : " (the head only): ";
@@ -313,6 +351,8 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   setup.keep_epochs = run.recipe.output.keep_epochs;
   setup.stop_after_epochs = request.stop_after_epochs;
   setup.progress = &progress;
+  setup.communicator = communicator.get();
+  setup.writes = writes;
   const TrainOutcome outcome = train(setup, optimizer, start_at);
 
   report.stopped = outcome.stopped;
@@ -321,7 +361,7 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   report.best_value = outcome.progress.best_value;
   report.best_epoch = outcome.progress.best_epoch;
   report.examples_per_s = outcome.examples_per_s;
-  if (outcome.stopped) return report;
+  if (outcome.stopped || !writes) return report;
   save_adapter(report.folder, model, run.recipe.backbone.plugin, run.backbone_weights);
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   write_summary(run, report, outcome, train_loader.skipped() + eval_loader.skipped());

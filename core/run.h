@@ -47,13 +47,20 @@ struct RunReport {
   std::int64_t trainable_without_head = 0;
   std::int64_t backbone_parameters = 0;
   double wall_seconds = 0.0;
+  /// All processes together.
   double examples_per_s = 0.0;
+  /// Processes of a data-parallel run (1: one process).
+  int world_size = 1;
 };
 
 /// Trains the recipe into its run folder: `recipe.toml` (resolved), `metrics.jsonl`, `checkpoint.safetensors` after
 /// every epoch, and at the end the adapter files and `summary.json`. An existing folder is refused unless
-/// `resume` or `overwrite`; a folder that cannot be written is a peft::Error naming it.
+/// `resume` or `overwrite`; a folder that cannot be written is a peft::Error naming it. In a data-parallel run (the
+/// environment names a world: distributed/world.h) every rank calls it; rank 0 alone writes the folder.
 RunReport run_training(const Registry& registry, const RunRequest& request, Progress& progress);
+
+/// The run folder `request` trains into, its recipe read (and checked) as run_training reads it.
+std::filesystem::path planned_run_folder(const RunRequest& request);
 
 /// The head size a finished run recorded (peft_adapter.json), which rebuilds its model without its data.
 std::int64_t recorded_num_classes(const std::filesystem::path& folder);

@@ -56,11 +56,16 @@ Batch Loader::make_batch(std::int64_t epoch, std::int64_t batch) {
   std::vector<std::size_t> indices;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto begin = static_cast<std::size_t>(batch * options_.batch_size);
-    const auto end = std::min(order_.size(), begin + static_cast<std::size_t>(options_.batch_size));
+    const auto first = static_cast<std::size_t>(batch * options_.batch_size);
+    const std::size_t length = std::min(order_.size(), first + static_cast<std::size_t>(options_.batch_size)) - first;
+    const auto shard = static_cast<std::size_t>(options_.shard);
+    const auto shards = static_cast<std::size_t>(std::max(1, options_.shards));
+    const std::size_t begin = first + length * shard / shards;
+    const std::size_t end = first + length * (shard + 1) / shards;
     indices.assign(order_.begin() + static_cast<std::ptrdiff_t>(begin),
                    order_.begin() + static_cast<std::ptrdiff_t>(end));
   }
+  if (indices.empty()) return Batch();
   std::vector<Batch> examples;
   examples.reserve(indices.size());
   for (const std::size_t index : indices) {

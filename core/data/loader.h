@@ -29,6 +29,10 @@ struct LoaderOptions {
   int prefetch = 4;
   /// The order is a function of (seed, epoch): the same for the same seed, whatever the number of workers.
   std::uint64_t seed = 0;
+  /// Data parallelism: this process makes only share `shard` of `shards` of every batch (a contiguous part of the
+  /// batch one process would make), so the ranks' shares together are the single-process batches.
+  int shard = 0;
+  int shards = 1;
 };
 
 /// Makes a dataset's examples and collates them into batches in worker threads, in a fixed order per (seed, epoch).
@@ -42,8 +46,8 @@ class Loader {
   /// Starts epoch `epoch` (abandoning the rest of the current one) at batch `first_batch` (to continue an epoch
   /// interrupted after that many batches: order and augmentation do not depend on where it starts).
   void start_epoch(std::int64_t epoch, std::int64_t first_batch = 0);
-  /// The next batch of the epoch, or nothing at its end. Rethrows a worker's error (a bad image with
-  /// on_bad_image = "error").
+  /// The next batch of the epoch (this process's share of it: an empty Batch when the share is empty), or nothing at
+  /// its end. Rethrows a worker's error (a bad image with on_bad_image = "error").
   std::optional<Batch> next();
 
   std::int64_t batches_per_epoch() const;

@@ -5,7 +5,7 @@
 namespace peft {
 
 Evaluation evaluate(AdaptedModel& model, const Task& task, data::Loader& loader, const at::Device& device,
-                    const EvaluationProgress& on_batch) {
+                    const EvaluationProgress& on_batch, Communicator* communicator) {
   const std::int64_t batches = loader.batches_per_epoch();
   std::int64_t done = 0;
   at::NoGradGuard no_grad;
@@ -14,10 +14,17 @@ Evaluation evaluate(AdaptedModel& model, const Task& task, data::Loader& loader,
   Tally tally;
   Evaluation result;
   while (auto batch = loader.next()) {
-    const Batch on_device = batch->to(device);
-    task.measure(model.forward(on_device), on_device, Pass::eval, tally);
-    result.examples += on_device.size();
+    if (batch->size() > 0) {  // a rank's share of a last batch smaller than the world can be empty
+      const Batch on_device = batch->to(device);
+      task.measure(model.forward(on_device), on_device, Pass::eval, tally);
+      result.examples += on_device.size();
+    }
     if (on_batch) on_batch(++done, batches);
+  }
+  if (communicator != nullptr) {
+    tally = communicator->sum(tally, "summing the evaluation");
+    result.examples = static_cast<std::int64_t>(
+        communicator->sum(std::vector<double>{static_cast<double>(result.examples)}, "summing the evaluation")[0]);
   }
   result.values = task.values(tally);
   return result;

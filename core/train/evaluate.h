@@ -7,6 +7,7 @@
 
 #include "adapted_model.h"
 #include "data/loader.h"
+#include "distributed/communicator.h"
 #include "peft/task.h"
 
 namespace peft {
@@ -24,8 +25,9 @@ struct Evaluation {
 using EvaluationProgress = std::function<void(std::int64_t, std::int64_t)>;
 
 /// Runs `model` in evaluation mode, without gradients, over one pass of `loader` (epoch 0) on `device`, measuring
-/// each batch with `task` (Pass::eval).
+/// each batch with `task` (Pass::eval). With `communicator`, `loader` makes this rank's share of each batch and the
+/// sums of every rank's measurements are the result (on every rank).
 Evaluation evaluate(AdaptedModel& model, const Task& task, data::Loader& loader, const at::Device& device,
-                    const EvaluationProgress& on_batch = {});
+                    const EvaluationProgress& on_batch = {}, Communicator* communicator = nullptr);
 
 }  // namespace peft

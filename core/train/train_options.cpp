@@ -70,7 +70,8 @@ const std::vector<OptionSpec>& train_option_specs() {
   const TrainOptions d;
   static const std::vector<OptionSpec> specs{
       {"epochs", T::integer, d.epochs, "training epochs (>= 1)"},
-      {"batch_size", T::integer, d.batch_size, "images per step (>= 1)"},
+      {"batch_size", T::integer, d.batch_size,
+       "examples per step (>= 1); in a data-parallel run the global batch, shared among the ranks"},
       {"optimizer", T::string, d.optimizer, "adamw | sgd (with momentum)"},
       {"lr", T::number, d.lr, "peak learning rate, in (0, 1e30]"},
       {"weight_decay", T::number, d.weight_decay,
@@ -87,6 +88,10 @@ const std::vector<OptionSpec>& train_option_specs() {
       {"grad_clip", T::number, d.grad_clip, "clip gradients to this global norm; 0 = off"},
       {"eval_every", T::integer, d.eval_every, "evaluate every N epochs and after the last; 0 = only after the last"},
       {"log_every", T::integer, d.log_every, "a metrics.jsonl record every N steps (>= 1)"},
+      {"distributed_backend", T::string, d.distributed_backend,
+       "auto | gloo | nccl: the process group of a data-parallel run (auto: nccl on CUDA where LibTorch has it)"},
+      {"distributed_timeout", T::integer, d.distributed_timeout,
+       "seconds a rank waits for the others before a data-parallel run ends with an error (>= 1)"},
   };
   return specs;
 }
@@ -132,6 +137,8 @@ TrainOptions read_train_options(const RecipeTable& table) {
   train.grad_clip = check.number("grad_clip", 0.0, 1e30);
   train.eval_every = check.integer("eval_every", 0);
   train.log_every = check.integer("log_every", 1);
+  train.distributed_backend = check.choice("distributed_backend", {"auto", "gloo", "nccl"});
+  train.distributed_timeout = check.integer("distributed_timeout", 1);
   return train;
 }
 

@@ -38,6 +38,10 @@ struct TrainOptions {
   std::int64_t eval_every = 1;
   /// A metrics.jsonl record every N steps.
   std::int64_t log_every = 20;
+  /// Data parallelism's process group: "auto" (NCCL on CUDA where LibTorch has it, else Gloo), "gloo" or "nccl".
+  std::string distributed_backend = "auto";
+  /// Seconds a rank waits for the others in a collective before the run ends with an error.
+  std::int64_t distributed_timeout = 1800;
 };
 
 /// Where a run writes (`[output]`).

@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include "train/interrupt.h"
+
 namespace peft {
 
 void clip_gradients(const std::vector<TrainableTensor>& tensors, double max_norm) {
@@ -24,20 +26,45 @@ void clip_gradients(const std::vector<TrainableTensor>& tensors, double max_norm
 }
 
 StepResult train_step(AdaptedModel& model, const Task& task, Optimizer& optimizer, const TrainOptions& options,
-                      const Batch& batch, double lr) {
-  const Outputs outputs = model.forward(batch);
-  Loss loss = task.loss(outputs, batch, LossSettings{true, options.label_smoothing});
-  if (const at::Tensor extra = model.method->extra_loss(); extra.defined()) loss.value = loss.value + extra;
+                      const Batch& batch, double lr, StepSync* sync) {
   StepResult result;
-  result.loss = loss.value.item<double>();
-  result.weight = loss.weight;
-  if (!std::isfinite(result.loss)) return result;
+  const bool empty = batch.size() == 0;  // a rank's share of a last batch smaller than the world
+  Outputs outputs;
+  Loss loss;
+  if (!empty) {
+    outputs = model.forward(batch);
+    loss = task.loss(outputs, batch, LossSettings{true, options.label_smoothing});
+    if (const at::Tensor extra = model.method->extra_loss(); extra.defined()) loss.value = loss.value + extra;
+    result.loss = loss.value.item<double>();
+    result.weight = loss.weight;
+  }
+  const bool finite = std::isfinite(result.loss);
+  if (sync == nullptr && !finite) return result;
   optimizer.zero_grad();
-  loss.value.backward();
+  if (!empty && finite) loss.value.backward();
+  const double mine = result.loss;
+  if (sync != nullptr) {
+    const StepShare total =
+        sync->reducer.reduce(sync->communicator, {result.weight, result.loss * result.weight,
+                                                  static_cast<double>(batch.size()), !finite, interrupt_requested()});
+    result.interrupt = total.interrupt;
+    result.examples = total.examples;
+    if (total.non_finite) {
+      result.loss = finite ? std::nan("") : result.loss;
+      return result;
+    }
+    result.loss = total.loss_sum / total.weight;
+    result.weight = total.weight;
+  } else {
+    result.interrupt = interrupt_requested();
+    result.examples = static_cast<double>(batch.size());
+  }
   if (options.grad_clip > 0.0) clip_gradients(model.trainable, options.grad_clip);
   optimizer.step(lr);
-  result.tally.add("loss", result.loss * result.weight, result.weight);
-  task.measure(outputs, batch, Pass::train, result.tally);
+  if (!empty) {
+    result.tally.add("loss", mine * loss.weight, loss.weight);
+    task.measure(outputs, batch, Pass::train, result.tally);
+  }
   return result;
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "adapter_file.h"
 #include "peft/error.h"
@@ -40,13 +41,19 @@ class Trainer {
         schedule_(setup.options, steps_per_epoch_),
         primary_(find_metric(task_, task_.primary_metric(), "the task")) {
     outcome_.progress = std::move(start);
+    if (setup.communicator != nullptr) {
+      reducer_.emplace(model_.trainable);
+      // A checkpoint mid-epoch holds the sums of every rank so far: one rank carries them on, or they would count
+      // once per rank.
+      if (setup.communicator->rank() != 0) outcome_.progress.epoch_tally = Tally();
+    }
   }
 
   TrainOutcome run() {
     const InterruptScope interruptible;  // a signal from here on stops at the next step, with a checkpoint
     TrainingProgress& progress = outcome_.progress;
     // The adapter before training, where a cluster-development view starts (a resumed run has it already).
-    if (setup_.keep_epochs && progress.epoch == 0 && progress.step_in_epoch == 0) {
+    if (setup_.writes && setup_.keep_epochs && progress.epoch == 0 && progress.step_in_epoch == 0) {
       save_epoch_adapter(setup_.folder, model_, 0);
     }
     for (std::int64_t epoch = progress.epoch; epoch < options_.epochs; ++epoch) {
@@ -79,19 +86,21 @@ class Trainer {
     setup_.train_loader->start_epoch(epoch, step);
     const std::int64_t evaluations_left = evaluations_from(epoch + 1);  // for the ETA: this epoch's and later ones
     double lr = schedule_.lr(epoch, progress.global_step);
+    std::optional<StepSync> sync;
+    if (reducer_) sync.emplace(StepSync{*setup_.communicator, *reducer_});
     while (auto batch = setup_.train_loader->next()) {
       lr = schedule_.lr(epoch, progress.global_step);
-      const Batch on_device = batch->to(setup_.device);
-      const StepResult result = train_step(model_, task_, optimizer_, options_, on_device, lr);
+      const Batch on_device = batch->size() > 0 ? batch->to(setup_.device) : Batch();
+      const StepResult result = train_step(model_, task_, optimizer_, options_, on_device, lr, sync ? &*sync : nullptr);
       if (!std::isfinite(result.loss)) non_finite(result.loss, epoch, step);
       ++step;
       ++progress.global_step;
       tally.add(result.tally);
-      examples += static_cast<double>(on_device.size());
+      examples += result.examples;
       const double elapsed = seconds_since(epoch_start);
       const double rate = examples / std::max(elapsed, 1e-9);
       show_step(epoch, step, result.loss, lr, rate, elapsed, evaluations_left);
-      if (progress.global_step % options_.log_every == 0) {
+      if (setup_.writes && progress.global_step % options_.log_every == 0) {
         log_.append({{"type", "train"},
                      {"epoch", epoch + 1},
                      {"step", step},
@@ -100,13 +109,14 @@ class Trainer {
                      {"lr", lr},
                      {task_.unit() + "_per_s", rate}});
       }
-      if (interrupt_requested()) stop_here(epoch, step, tally, elapsed);
+      if (result.interrupt) stop_here(epoch, step, tally, elapsed);
     }
     finish_epoch(epoch, tally, examples, lr, seconds_since(epoch_start));
   }
 
-  void finish_epoch(std::int64_t epoch, const Tally& tally, double examples, double lr, double seconds) {
+  void finish_epoch(std::int64_t epoch, const Tally& mine, double examples, double lr, double seconds) {
     TrainingProgress& progress = outcome_.progress;
+    const Tally tally = summed(mine);
     session_examples_ += examples;
     session_seconds_ += seconds;
     progress.train_seconds += seconds;
@@ -120,7 +130,7 @@ class Trainer {
                           {task_.unit() + "_per_s", examples / std::max(seconds, 1e-9)}};
     put_metrics(record, train_values, "train_");
     record["train_loss"] = progress.last_train_loss;  // the objective stepped on, whatever the task derives
-    log_.append(record);
+    if (setup_.writes) log_.append(record);
     std::string line = "epoch " + std::to_string(progress.epoch) + "/" + std::to_string(options_.epochs) + "  train " +
                        metrics_text(task_.metrics(), train_values, "loss") + "  lr " + scientific(lr, 2);
     if (evaluation_due(options_, progress.epoch)) {
@@ -137,19 +147,26 @@ class Trainer {
                                  {"split", setup_.eval_split},
                                  {task_.unit(), evaluation.examples}};
       put_metrics(eval_record, evaluation.values);
-      log_.append(eval_record);
+      if (setup_.writes) log_.append(eval_record);
       line += "  | " + setup_.eval_split + " " + metrics_text(task_.metrics(), evaluation.values);
     }
     if (setup_.progress != nullptr) setup_.progress->message(line);
     // Before the checkpoint: a run killed between the two writes this epoch's adapter again, equal, on resume.
+    if (!setup_.writes) return;
     if (setup_.keep_epochs) save_epoch_adapter(setup_.folder, model_, progress.epoch);
     if (setup_.write_checkpoints) save_checkpoint(setup_.folder / kCheckpointFile, model_, optimizer_, progress);
   }
 
+  // Every rank's sums of `tally` in a data-parallel run (a collective), else `tally`.
+  Tally summed(const Tally& tally) const {
+    return setup_.communicator == nullptr ? tally : setup_.communicator->sum(tally, "summing the epoch's metrics");
+  }
+
   Evaluation run_evaluation(std::int64_t epoch) {
     const auto eval_start = Clock::now();
-    const Evaluation evaluation =
-        evaluate(model_, task_, *setup_.eval_loader, setup_.device, [&](std::int64_t done, std::int64_t batches) {
+    const Evaluation evaluation = evaluate(
+        model_, task_, *setup_.eval_loader, setup_.device,
+        [&](std::int64_t done, std::int64_t batches) {
           if (setup_.progress == nullptr) return;
           const double per_batch = seconds_since(eval_start) / static_cast<double>(done);
           setup_.progress->status("epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs) +
@@ -157,7 +174,8 @@ class Trainer {
                                       std::to_string(batches) + "  ETA " +
                                       format_duration(per_batch * static_cast<double>(batches - done)),
                                   done == 1);
-        });
+        },
+        setup_.communicator);
     eval_batch_seconds_ = seconds_since(eval_start) / static_cast<double>(std::max<std::int64_t>(eval_batches_, 1));
     return evaluation;
   }
@@ -185,10 +203,12 @@ class Trainer {
   [[noreturn]] void stop_here(std::int64_t epoch, std::int64_t step, const Tally& tally, double elapsed) {
     TrainingProgress here = outcome_.progress;
     here.train_seconds += elapsed;
+    const Tally all = summed(tally);
+    if (!setup_.writes) throw Interrupted("stopped");
     const std::string where = "stopped at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step);
     if (!setup_.write_checkpoints) throw Interrupted(where + " ([output] checkpoint = false, so nothing was saved)");
     here.step_in_epoch = step;
-    here.epoch_tally = tally;
+    here.epoch_tally = all;
     save_checkpoint(setup_.folder / kCheckpointFile, model_, optimizer_, here);
     throw Interrupted(where + "/" + std::to_string(steps_per_epoch_) +
                       "; checkpoint written; continue with: peft run --resume " + setup_.folder.string());
@@ -220,6 +240,7 @@ class Trainer {
   double session_examples_ = 0.0;
   double session_seconds_ = 0.0;
   double eval_batch_seconds_ = -1.0;  // measured at the first evaluation
+  std::optional<GradientReducer> reducer_;
 };
 
 }  // namespace

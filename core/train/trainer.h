@@ -35,6 +35,10 @@ struct TrainerSetup {
   /// Stop (with a checkpoint) once this many epochs are complete, to resume later.
   std::optional<std::int64_t> stop_after_epochs;
   Progress* progress = nullptr;
+  /// Data parallelism: the loaders make this rank's share of each batch, the gradients and metrics are summed
+  /// over the ranks, and only the rank with `writes` writes the run folder (metrics, checkpoints, adapters).
+  Communicator* communicator = nullptr;
+  bool writes = true;
 };
 
 struct TrainOutcome {
@@ -42,7 +46,7 @@ struct TrainOutcome {
   /// The last evaluation and its epoch (1-based; 0 when none ran).
   Evaluation last_eval;
   std::int64_t last_eval_epoch = 0;
-  /// Training examples per second over this session's steps.
+  /// Training examples per second over this session's steps (all ranks together).
   double examples_per_s = 0.0;
   /// True when stop_after_epochs ended the run before its last epoch.
   bool stopped = false;

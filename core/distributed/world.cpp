@@ -1,0 +1,81 @@
+#include "distributed/world.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <thread>
+
+#include "peft/error.h"
+
+namespace peft {
+namespace {
+
+std::optional<std::string> variable(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+// The integer `name` holds, in [low, high]; unset: `fallback`.
+int integer(const char* name, int low, int high, std::optional<int> fallback = std::nullopt) {
+  const auto text = variable(name);
+  if (!text) {
+    if (fallback) return *fallback;
+    throw Error("distributed", std::string(name) + " is not set (a distributed run needs it)");
+  }
+  std::size_t used = 0;
+  long value = 0;
+  try {
+    value = std::stol(*text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text->size() || value < low || value > high) {
+    throw Error("distributed", std::string(name) + "=" + *text + ": expected an integer from " + std::to_string(low) +
+                                   " to " + std::to_string(high));
+  }
+  return static_cast<int>(value);
+}
+
+bool truthy(const char* name) {
+  const auto text = variable(name);
+  return text && (*text == "1" || *text == "True" || *text == "true");
+}
+
+}  // namespace
+
+World world_from_environment() {
+  World world;
+  const bool torchrun = variable("WORLD_SIZE").has_value() || variable("RANK").has_value();
+  const bool slurm = !torchrun && variable("SLURM_NTASKS").has_value() && variable("MASTER_ADDR").has_value();
+  if (!torchrun && !slurm) return world;
+  constexpr int kMax = 1 << 20;
+  world.size = integer(torchrun ? "WORLD_SIZE" : "SLURM_NTASKS", 1, kMax);
+  if (world.size == 1) return World();
+  world.rank = integer(torchrun ? "RANK" : "SLURM_PROCID", 0, world.size - 1);
+  world.local_rank = integer(torchrun ? "LOCAL_RANK" : "SLURM_LOCALID", 0, world.size - 1, world.rank);
+  // torchrun sets LOCAL_WORLD_SIZE; by hand or under srun, assume every process shares this machine unless told.
+  const char* local_size = torchrun ? "LOCAL_WORLD_SIZE" : "SLURM_NTASKS_PER_NODE";
+  world.local_size = integer(local_size, 1, world.size, world.size);
+  if (world.local_rank >= world.local_size) {
+    throw Error("distributed", "LOCAL_RANK " + std::to_string(world.local_rank) + " is not below the " +
+                                   std::to_string(world.local_size) + " processes on this machine");
+  }
+  const auto address = variable("MASTER_ADDR");
+  if (!address) throw Error("distributed", "MASTER_ADDR is not set (a distributed run needs it)");
+  world.master_addr = *address;
+  world.master_port = integer("MASTER_PORT", 1, 65535);
+  world.agent_store = truthy("TORCHELASTIC_USE_AGENT_STORE");
+  world.restart_count = integer("TORCHELASTIC_RESTART_COUNT", 0, kMax, 0);
+  world.launched = truthy("PEFT_LAUNCHED");
+  return world;
+}
+
+int threads_per_process(const World& world, std::int64_t recipe_threads) {
+  if (variable("OMP_NUM_THREADS")) return integer("OMP_NUM_THREADS", 1, 4096);
+  const std::int64_t all =
+      recipe_threads > 0 ? recipe_threads : std::max<std::int64_t>(1, std::thread::hardware_concurrency());
+  return static_cast<int>(std::max<std::int64_t>(1, all / std::max(1, world.local_size)));
+}
+
+}  // namespace peft
