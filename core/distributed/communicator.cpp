@@ -83,25 +83,11 @@ class GlooCommunicator final : public Communicator {
   }
 
   void broadcast(std::vector<at::Tensor>& tensors, const std::string& what) override {
-    run(what, [&] {
-      std::vector<c10::intrusive_ptr<c10d::Work>> works;
-      for (auto& tensor : tensors) {
-        std::vector<at::Tensor> one{tensor};
-        works.push_back(group_->broadcast(one));
-      }
-      for (auto& work : works) work->wait();
-    });
+    run(what, [&] { each(tensors, [&](std::vector<at::Tensor>& one) { return group_->broadcast(one); }); });
   }
 
   void sum(std::vector<at::Tensor>& tensors, const std::string& what) override {
-    run(what, [&] {
-      std::vector<c10::intrusive_ptr<c10d::Work>> works;
-      for (auto& tensor : tensors) {
-        std::vector<at::Tensor> one{tensor};
-        works.push_back(group_->allreduce(one));
-      }
-      for (auto& work : works) work->wait();
-    });
+    run(what, [&] { each(tensors, [&](std::vector<at::Tensor>& one) { return group_->allreduce(one); }); });
   }
 
   void barrier(const std::string& what) override {
@@ -131,6 +117,23 @@ class GlooCommunicator final : public Communicator {
                                                                                        : world.master_addr;
   }
 
+  // `collective` on each of `tensors`, all started before any is waited for. Gloo works in host memory: a tensor
+  // on a GPU goes through a host copy (NCCL would be the GPU's backend).
+  template <typename Collective>
+  static void each(std::vector<at::Tensor>& tensors, Collective&& collective) {
+    std::vector<at::Tensor> host;
+    for (const auto& tensor : tensors) host.push_back(tensor.is_cpu() ? tensor : tensor.cpu());
+    std::vector<c10::intrusive_ptr<c10d::Work>> works;
+    for (auto& tensor : host) {
+      std::vector<at::Tensor> one{tensor};
+      works.push_back(collective(one));
+    }
+    for (auto& work : works) work->wait();
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+      if (!tensors[i].is_cpu()) tensors[i].copy_(host[i]);
+    }
+  }
+
   template <typename Call>
   void run(const std::string& what, Call&& call) {
     try {
@@ -155,8 +158,8 @@ std::unique_ptr<Communicator> Communicator::connect(const World& world, const st
                                                     std::chrono::seconds timeout) {
   if (backend == "nccl") {
     throw Error("distributed",
-                "[train] distributed_backend = \"nccl\": this LibTorch has no NCCL process group "
-                "(an official CUDA LibTorch has; on the CPU use \"gloo\")");
+                "[train] distributed_backend = \"nccl\": this peft has no NCCL process group yet (\"gloo\" "
+                "works on the CPU and, through host copies, on CUDA)");
   }
   return std::make_unique<GlooCommunicator>(world, timeout);
 }

@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 
 #include <catch2/catch.hpp>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -192,4 +193,39 @@ CATCH_TEST_CASE("a loader worker's tensor work runs on one thread, and the train
   CATCH_CHECK(in_other_thread == 2);
   CATCH_CHECK(at::get_num_threads() == 2);
   at::set_num_threads(before);
+}
+
+CATCH_TEST_CASE("sharded loaders make disjoint parts of each batch, which together are the unsharded batch") {
+  TempFolder folder;
+  const auto split = make_split(folder, 9);  // batches of 4, 4, 1: three shards of the last leave two empty
+  Loader whole(image_dataset(split, augmented()), options_with(0));
+  std::vector<std::unique_ptr<Loader>> shards;
+  for (int shard = 0; shard < 3; ++shard) {
+    LoaderOptions options = options_with(shard == 1 ? 2 : 0);
+    options.shard = shard;
+    options.shards = 3;
+    shards.push_back(std::make_unique<Loader>(image_dataset(split, augmented()), options));
+    CATCH_CHECK(shards.back()->batches_per_epoch() == whole.batches_per_epoch());
+  }
+  whole.start_epoch(1);
+  for (auto& shard : shards) shard->start_epoch(1);
+  std::vector<std::int64_t> last_sizes;
+  while (auto batch = whole.next()) {
+    std::vector<at::Tensor> images;
+    std::vector<at::Tensor> labels;
+    last_sizes.clear();
+    for (auto& shard : shards) {
+      const auto part = shard->next();
+      CATCH_REQUIRE(part.has_value());
+      last_sizes.push_back(part->size());
+      if (part->size() == 0) continue;
+      images.push_back(part->at(peft::keys::images));
+      labels.push_back(part->at(peft::keys::labels));
+    }
+    // The same images, augmented alike, in the same order.
+    CATCH_CHECK(at::equal(at::cat(images), batch->at(peft::keys::images)));
+    CATCH_CHECK(at::equal(at::cat(labels), batch->at(peft::keys::labels)));
+  }
+  CATCH_CHECK(last_sizes == std::vector<std::int64_t>{0, 0, 1});
+  for (auto& shard : shards) CATCH_CHECK_FALSE(shard->next().has_value());
 }
