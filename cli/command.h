@@ -124,6 +124,8 @@ struct SweepCommandOptions {
   std::string emit;
   /// Trials trained at once (child processes sharing the cores).
   std::size_t jobs = 1;
+  /// With emit = "slurm": processes of each trial's data-parallel run (1: one process).
+  int nproc = 1;
 };
 
 struct TestPluginCommandOptions {

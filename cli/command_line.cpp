@@ -238,6 +238,11 @@ int run_command_line(int argc, char** argv) {
   sweep_app->add_option("--emit", sweep.emit, "slurm: write a SLURM job-array script (one task per trial) instead")
       ->check(CLI::IsMember({"slurm"}));
   sweep_app
+      ->add_option("--nproc", sweep.nproc,
+                   "With --emit slurm: each trial a data-parallel run of N SLURM tasks (srun, #SBATCH --ntasks=N)")
+      ->check(CLI::Range(1, 4096))
+      ->type_name("N");
+  sweep_app
       ->add_option("-j,--jobs", sweep.jobs,
                    "Trials trained at once, as child `peft run`s splitting the recipe's threads between them")
       ->check(CLI::Range(1, 256))

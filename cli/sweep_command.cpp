@@ -6,6 +6,7 @@
 #include "exit_code.h"
 #include "format.h"
 #include "peft/atomic_file.h"
+#include "peft/error.h"
 #include "peft/strings.h"
 #include "plugin_loader.h"
 #include "sweep.h"
@@ -26,8 +27,13 @@ int run_sweep_command(const GlobalOptions& global, const SweepCommandOptions& op
   for (const auto& path : global.plugin_paths) {
     request.child_arguments.insert(request.child_arguments.end(), {"--plugin-path", path.string()});
   }
+  if (options.nproc > 1 && options.emit != "slurm") {
+    throw Error("sweep", "--nproc " + std::to_string(options.nproc) +
+                             " applies to --emit slurm (each trial a data-parallel SLURM job); trials on this "
+                             "machine share its cores through --jobs");
+  }
   if (options.emit == "slurm") {
-    const std::string script = slurm_script(request, request.peft_executable);
+    const std::string script = slurm_script(request, request.peft_executable, options.nproc);
     const std::filesystem::path folder = request.out ? *request.out : std::filesystem::path();
     const std::filesystem::path file = (folder.empty() ? std::filesystem::path(".") : folder) / "sweep.slurm";
     std::filesystem::create_directories(file.parent_path());

@@ -380,7 +380,7 @@ SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Pro
   return report;
 }
 
-std::string slurm_script(const SweepRequest& request, const fs::path& peft_executable) {
+std::string slurm_script(const SweepRequest& request, const fs::path& peft_executable, int nproc) {
   const Recipe recipe = load_recipe(request.recipe, request.overrides);
   if (!recipe.sweep) throw Error("sweep", request.recipe.string() + " has no [sweep] table");
   const std::vector<Trial> trials = sweep_trials(*recipe.sweep);
@@ -390,11 +390,24 @@ std::string slurm_script(const SweepRequest& request, const fs::path& peft_execu
          << " trials). After all finish:\n#   peft sweep " << quote_for_shell(fs::absolute(request.recipe).string())
          << " --collect --out " << quote_for_shell(folder.string()) << "\n#SBATCH --job-name=peft-sweep-" << recipe.name
          << "\n#SBATCH --array=0-" << trials.size() - 1 << "\n#SBATCH --output=" << (folder / "slurm_%a.log").string()
-         << "\nset -euo pipefail\ncase \"$SLURM_ARRAY_TASK_ID\" in\n";
+         << "\n";
+  if (nproc > 1) {
+    // Each trial data-parallel over its tasks: srun starts them, SLURM_PROCID/SLURM_NTASKS say who is who, rank 0
+    // (on the first node) hosts the rendezvous store on a port of this job's own.
+    script << "#SBATCH --ntasks=" << nproc << "\n";
+  }
+  script << "set -euo pipefail\n";
+  if (nproc > 1) {
+    script << "export MASTER_ADDR=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)\n"
+           << "export MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))\n"
+           << "export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}\n";
+  }
+  script << "case \"$SLURM_ARRAY_TASK_ID\" in\n";
   for (std::size_t i = 0; i < trials.size(); ++i) {
     std::vector<std::string> overrides = request.overrides;
     for (const auto& o : trial_overrides(*recipe.sweep, trials[i])) overrides.push_back(o);
-    script << "  " << i << ") exec " << quote_for_shell(fs::absolute(peft_executable).string());
+    script << "  " << i << ") exec " << (nproc > 1 ? "srun " : "")
+           << quote_for_shell(fs::absolute(peft_executable).string());
     for (const auto& argument : request.child_arguments) script << " " << quote_for_shell(argument);
     script << " run " << quote_for_shell(fs::absolute(request.recipe).string());
     for (const auto& o : overrides) script << " --set " << quote_for_shell(o);

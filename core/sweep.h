@@ -64,7 +64,8 @@ struct SweepReport {
 SweepReport run_sweep(const Registry& registry, const SweepRequest& request, Progress& progress);
 
 /// A SLURM job-array script running one trial per array task (`peft run RECIPE --set ... --out DIR/trial_i`);
-/// afterwards `peft sweep RECIPE --collect` selects and runs the final.
-std::string slurm_script(const SweepRequest& request, const std::filesystem::path& peft_executable);
+/// afterwards `peft sweep RECIPE --collect` selects and runs the final. With `nproc` > 1 each array task is a
+/// data-parallel run of that many SLURM tasks (`#SBATCH --ntasks`, `srun peft run`, MASTER_ADDR/MASTER_PORT exported).
+std::string slurm_script(const SweepRequest& request, const std::filesystem::path& peft_executable, int nproc = 1);
 
 }  // namespace peft

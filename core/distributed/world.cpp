@@ -54,9 +54,14 @@ World world_from_environment() {
   if (world.size == 1) return World();
   world.rank = integer(torchrun ? "RANK" : "SLURM_PROCID", 0, world.size - 1);
   world.local_rank = integer(torchrun ? "LOCAL_RANK" : "SLURM_LOCALID", 0, world.size - 1, world.rank);
-  // torchrun sets LOCAL_WORLD_SIZE; by hand or under srun, assume every process shares this machine unless told.
-  const char* local_size = torchrun ? "LOCAL_WORLD_SIZE" : "SLURM_NTASKS_PER_NODE";
-  world.local_size = integer(local_size, 1, world.size, world.size);
+  // torchrun sets LOCAL_WORLD_SIZE (by hand: assume every process shares this machine); srun's
+  // SLURM_NTASKS_PER_NODE reads "2" or "2(x3)", of which the count per node is the first number.
+  if (torchrun) {
+    world.local_size = integer("LOCAL_WORLD_SIZE", 1, world.size, world.size);
+  } else {
+    const std::string per_node = variable("SLURM_NTASKS_PER_NODE").value_or("1");
+    world.local_size = std::max(1, std::min(world.size, std::atoi(per_node.c_str())));
+  }
   if (world.local_rank >= world.local_size) {
     throw Error("distributed", "LOCAL_RANK " + std::to_string(world.local_rank) + " is not below the " +
                                    std::to_string(world.local_size) + " processes on this machine");

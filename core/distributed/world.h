@@ -2,7 +2,8 @@
 // Where this process stands in a data-parallel run, as the launcher told it through the environment: torchrun's
 // variables (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT, TORCHELASTIC_USE_AGENT_STORE),
 // set by `torchrun --no_python`, by `peft run --nproc N`, or by hand; under srun without them, SLURM_PROCID,
-// SLURM_NTASKS and SLURM_LOCALID with MASTER_ADDR and MASTER_PORT.
+// SLURM_NTASKS, SLURM_LOCALID and SLURM_NTASKS_PER_NODE with MASTER_ADDR and MASTER_PORT (the script `peft sweep
+// --emit slurm --nproc N` writes exports those two).
 
 #include <cstdint>
 #include <string>

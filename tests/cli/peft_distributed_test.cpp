@@ -151,7 +151,7 @@ CATCH_TEST_CASE("a data-parallel run resumes with another number of processes, a
   peft::test::check_close_runs(whole, one_then_two, kRtol, kAtol);
 }
 
-CATCH_TEST_CASE("ranks started by hand with torchrun's environment train together") {
+CATCH_TEST_CASE("ranks started by hand with torchrun's or srun's environment train together") {
   TempFolder folder;
   const fs::path recipe = write_llama_recipe(folder);
   const fs::path whole = folder / "whole";
@@ -172,6 +172,22 @@ CATCH_TEST_CASE("ranks started by hand with torchrun's environment train togethe
   CATCH_CHECK(std::string(std::istreambuf_iterator<char>(rank1), {}).empty());
   peft::test::check_close_runs(whole, by_hand, kRtol, kAtol);
   CATCH_CHECK(read_json(by_hand / "summary.json")["world_size"] == 2);
+
+  // As srun starts them (SLURM_* and the exported MASTER_ADDR/MASTER_PORT of `peft sweep --emit slurm --nproc`).
+  const fs::path by_srun = folder / "by-srun";
+  const auto slurm = [&](int rank) {
+    return "SLURM_PROCID=" + std::to_string(rank) + " SLURM_LOCALID=" + std::to_string(rank) +
+           " SLURM_NTASKS=2 SLURM_NTASKS_PER_NODE='2(x1)' MASTER_ADDR=127.0.0.1 MASTER_PORT=" +
+           std::to_string(port + 1) + " OMP_NUM_THREADS=1 ";
+  };
+  const auto srun = peft::test::run_command(
+      "(cd " + quoted(folder.path()) + "; PEFT_PLUGIN_PATH= " + slurm(1) + peft + " " + run_command(recipe, by_srun) +
+      " > srun1.out 2>&1 & PEFT_PLUGIN_PATH= " + slurm(0) + peft + " " + run_command(recipe, by_srun) +
+      "; zero=$?; wait $!; one=$?; echo \"exit $zero $one\")");
+  CATCH_INFO(srun.err);
+  CATCH_REQUIRE_THAT(srun.out, Catch::Contains("exit 0 0"));
+  peft::test::check_close_runs(whole, by_srun, kRtol, kAtol);
+  CATCH_CHECK(read_json(by_srun / "summary.json")["world_size"] == 2);
 
   // What the environment gets wrong is one line naming the variable.
   const auto with_environment = [&](const std::string& environment, const std::string& arguments) {

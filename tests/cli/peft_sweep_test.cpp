@@ -154,4 +154,15 @@ CATCH_TEST_CASE("peft sweep --emit slurm writes a job array with one task per tr
   for (std::size_t at = text.find(") exec "); at != std::string::npos; at = text.find(") exec ", at + 1)) ++tasks;
   CATCH_CHECK(tasks == 4);
   CATCH_CHECK_THAT(text, Catch::Contains("--set 'train.lr=0.001'") && Catch::Contains("trial_003"));
+  CATCH_CHECK_THAT(text, !Catch::Contains("srun") && !Catch::Contains("--ntasks"));
+
+  // Each trial data-parallel over 4 SLURM tasks: srun starts them with the rendezvous address exported.
+  const auto parallel = run_peft("sweep " + quoted(recipe) + " --emit slurm --nproc 4 --out " + quoted(folder / "dp"));
+  CATCH_REQUIRE(parallel.exit_code == 0);
+  const fs::path dp = folder / "dp" / "sweep.slurm";
+  CATCH_CHECK(run_command("bash -n " + quoted(dp)).exit_code == 0);
+  const std::string dp_text = read(dp);
+  CATCH_CHECK_THAT(dp_text, Catch::Contains("#SBATCH --ntasks=4") && Catch::Contains("export MASTER_ADDR=") &&
+                                Catch::Contains("export MASTER_PORT=") && Catch::Contains("0) exec srun "));
+  peft::test::check_user_error(run_peft("sweep " + quoted(recipe) + " --nproc 4"), "--nproc 4 applies to --emit slurm");
 }
