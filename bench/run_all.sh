@@ -2,9 +2,9 @@
 # Regenerates bench/RESULTS.md from scratch: installs what the benchmarks need, builds peft, builds mini-vtab, runs
 # every benchmark in turn (mini-vtab accuracy table, ViT-B/16 step ratios, end to end against Python, PaCa scaling,
 # fraction of sgemm peak, how alike GIFT's cluster maps are, llama against Python, the mini-lm table, named
-# adapters) and writes their tables with the date, the machine and the exact commands. Run it on an otherwise
-# idle machine; about two hours on 2 cores. The mini-vtab and mini-lm runs are kept in runs/bench-mini-vtab and
-# runs/bench-mini-lm (delete them to retrain; an interrupted table resumes).
+# adapters, data parallelism) and writes their tables with the date, the machine and the exact commands. Run it
+# on an otherwise idle machine; about two hours on 2 cores. The mini-vtab and mini-lm runs are kept in
+# runs/bench-mini-vtab and runs/bench-mini-lm (delete them to retrain; an interrupted table resumes).
 #
 #   bench/run_all.sh
 #   BENCH_QUICK=1 bench/run_all.sh   (a few minutes: 1 task, 1 seed, 1 epoch, 1 round; writes
@@ -63,6 +63,7 @@ if [[ -n ${BENCH_QUICK:-} ]]; then
 else
   bench named_adapters bench/named_adapters.sh "$rounds"
 fi
+bench data_parallel bench/data_parallel.sh "$rounds"
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 memory=$(free -g | awk '/^Mem:/ {print $2}')
@@ -194,6 +195,16 @@ LLaMA folder (BF16, two shards) and on the shipped 2 M model; alternating, media
 
 NAMED
   code named_adapters
+  cat <<'PARALLEL'
+
+## 10. Data parallelism: one process of two threads against two processes of one
+
+`bench/data_parallel.sh 3`: LoRA on ViT-Mini (mini-vtab novel, bench 1's recipe) and on the tiny LLaMA (mini-lm
+lm-science), 2 epochs, by `peft run` with 2 threads and by `peft run --nproc 2` (2 processes × 1 thread, Gloo on
+loopback), the same global batch; alternating, medians of 3; the all-reduce's share of rank 0's training time.
+
+PARALLEL
+  code data_parallel
 } >"$results.tmp"
 mv "$results.tmp" "$results"
 echo "wrote $results ($(((SECONDS - start) / 60)) min)" >&2

@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include <chrono>
+
 namespace peft {
 
 GradientReducer::GradientReducer(std::vector<TrainableTensor> tensors, std::size_t bucket_bytes)
@@ -23,6 +25,12 @@ GradientReducer::GradientReducer(std::vector<TrainableTensor> tensors, std::size
 }
 
 StepShare GradientReducer::reduce(Communicator& communicator, const StepShare& mine) {
+  const auto start = std::chrono::steady_clock::now();
+  struct Timer {
+    std::chrono::steady_clock::time_point start;
+    double& total;
+    ~Timer() { total += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); }
+  } timer{start, seconds_};
   at::NoGradGuard no_grad;
   // The shares and, per tensor, how many ranks have a gradient for it: one small collective first.
   std::vector<double> control{mine.weight, mine.loss_sum, mine.examples, mine.non_finite ? 1.0 : 0.0,

@@ -36,6 +36,8 @@ class GradientReducer {
   StepShare reduce(Communicator& communicator, const StepShare& mine);
 
   std::size_t buckets() const { return buckets_.size(); }
+  /// Wall seconds spent in reduce() so far: the communication's cost (and the wait for slower ranks).
+  double seconds() const { return seconds_; }
 
   /// PyTorch DDP's default bucket_cap_mb.
   static constexpr std::size_t kDefaultBucketBytes = 25u << 20;
@@ -44,6 +46,7 @@ class GradientReducer {
   std::vector<TrainableTensor> tensors_;
   /// Each bucket: the indices of its tensors.
   std::vector<std::vector<std::size_t>> buckets_;
+  double seconds_ = 0.0;
 };
 
 }  // namespace peft

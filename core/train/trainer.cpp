@@ -69,6 +69,7 @@ class Trainer {
       outcome_.last_eval_epoch = progress.epoch;
     }
     outcome_.examples_per_s = session_seconds_ > 0 ? session_examples_ / session_seconds_ : 0.0;
+    if (reducer_) outcome_.all_reduce_seconds = reducer_->seconds();
     return outcome_;
   }
 

@@ -48,6 +48,8 @@ struct TrainOutcome {
   std::int64_t last_eval_epoch = 0;
   /// Training examples per second over this session's steps (all ranks together).
   double examples_per_s = 0.0;
+  /// Data parallelism: seconds of this session's steps spent summing the gradients over the ranks.
+  double all_reduce_seconds = 0.0;
   /// True when stop_after_epochs ended the run before its last epoch.
   bool stopped = false;
 };

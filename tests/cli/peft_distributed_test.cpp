@@ -244,3 +244,28 @@ CATCH_TEST_CASE("a rank that dies ends the run in one line naming it, and the ch
   CATCH_CHECK(resumed.exit_code == 0);
   CATCH_CHECK_THAT(resumed.out, Catch::Contains("stopped after epoch " + std::to_string(last + 1)));
 }
+
+CATCH_TEST_CASE("Ctrl-C stops every rank after the same step with a checkpoint, and the run resumes from it") {
+  TempFolder folder;
+  const fs::path recipe = write_llama_recipe(folder);
+  const fs::path whole = folder / "whole";
+  CATCH_REQUIRE(run_peft(run_command(recipe, whole, "--set train.epochs=60")).exit_code == 0);
+  const fs::path run = folder / "run";
+  // SIGINT to the launcher once the first epoch is on record; it passes it on to each worker once.
+  const std::string command =
+      "(cd " + quoted(folder.path()) + "; PEFT_PLUGIN_PATH= " + quoted(PEFT_EXECUTABLE) + " " +
+      run_command(recipe, run, "--nproc 2 --set train.epochs=60") +
+      " & launcher=$!; tries=0; until grep -q '\"type\":\"epoch\"' run/metrics.jsonl 2>/dev/null || "
+      "[ $tries -gt 600 ]; do sleep 0.05; tries=$((tries + 1)); done; kill -INT $launcher; wait $launcher; "
+      "echo \"exit $?\")";
+  const auto stopped = peft::test::run_command(command);
+  CATCH_INFO(stopped.err);
+  CATCH_REQUIRE_THAT(stopped.out, Catch::Contains("exit 130"));
+  CATCH_CHECK_THAT(stopped.err, Catch::Contains("checkpoint written; continue with: peft run --resume"));
+  CATCH_REQUIRE(!fs::exists(run / "summary.json"));
+  // Two processes finish it (each carrying on the stopped epoch's sums once): the same run as one never stopped.
+  const auto rest = run_peft("run --resume " + quoted(run) + " --nproc 2");
+  CATCH_INFO(rest.err);
+  CATCH_REQUIRE(rest.exit_code == 0);
+  peft::test::check_close_runs(whole, run, kRtol, kAtol);
+}
