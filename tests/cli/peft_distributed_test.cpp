@@ -100,6 +100,19 @@ std::string torchrun_environment(int rank, int port) {
          " OMP_NUM_THREADS=1 ";
 }
 
+// `peft run RECIPE --out RUN --nproc 2 EXTRA` in the background of a shell in `folder`; once its first epoch is on
+// record, `action` runs (with $launcher the launcher's PID); then the launcher is waited for and its exit code
+// printed as "exit N".
+peft::test::CommandResult launch_then(const TempFolder& folder, const fs::path& recipe, const fs::path& run,
+                                      const std::string& extra, const std::string& action) {
+  return peft::test::run_command("(cd " + quoted(folder.path()) + "; PEFT_PLUGIN_PATH= " + quoted(PEFT_EXECUTABLE) +
+                                 " " + run_command(recipe, run, "--nproc 2 " + extra) +
+                                 " & launcher=$!; tries=0; until grep -q '\"type\":\"epoch\"' " +
+                                 quoted(run / "metrics.jsonl") +
+                                 " 2>/dev/null || [ $tries -gt 600 ]; do sleep 0.05; tries=$((tries + 1)); done; " +
+                                 action + "; wait $launcher; echo \"exit $?\")");
+}
+
 }  // namespace
 
 CATCH_TEST_CASE("two processes train what one process trains with the same global batch") {
@@ -213,15 +226,11 @@ CATCH_TEST_CASE("a rank that dies ends the run in one line naming it, and the ch
   const fs::path recipe = write_llama_recipe(folder);
   const fs::path run = folder / "run";
   // Long enough to be killed in the middle: rank 1 gets SIGKILL once the first epoch is on record.
-  const std::string command =
-      "cd " + quoted(folder.path()) + "; PEFT_PLUGIN_PATH= " + quoted(PEFT_EXECUTABLE) + " " +
-      run_command(recipe, run, "--nproc 2 --set train.epochs=400") +
-      " & launcher=$!; tries=0; until grep -q '\"type\":\"epoch\"' run/metrics.jsonl 2>/dev/null || "
-      "[ $tries -gt 600 ]; do sleep 0.05; tries=$((tries + 1)); done; "
-      "for stat in /proc/[0-9]*/stat; do set -- $(cat $stat 2>/dev/null); "
-      "if [ \"$4\" = \"$launcher\" ] && tr '\\0' '\\n' < /proc/$1/environ | grep -qx RANK=1; then kill -9 $1; fi; "
-      "done; wait $launcher; echo \"exit $?\"";
-  const auto killed = peft::test::run_command("(" + command + ")");
+  const auto killed = launch_then(folder, recipe, run, "--set train.epochs=400",
+                                  "for stat in /proc/[0-9]*/stat; do set -- $(cat $stat 2>/dev/null); "
+                                  "if [ \"$4\" = \"$launcher\" ] && tr '\\0' '\\n' < /proc/$1/environ | "
+                                  "grep -qx RANK=1; then kill -9 $1; fi; done");
+
   CATCH_INFO(killed.err);
   CATCH_REQUIRE_THAT(killed.out, Catch::Contains("exit 1"));
   // One line, naming the rank and how it ended, and how to go on.
@@ -252,13 +261,8 @@ CATCH_TEST_CASE("Ctrl-C stops every rank after the same step with a checkpoint, 
   CATCH_REQUIRE(run_peft(run_command(recipe, whole, "--set train.epochs=60")).exit_code == 0);
   const fs::path run = folder / "run";
   // SIGINT to the launcher once the first epoch is on record; it passes it on to each worker once.
-  const std::string command =
-      "(cd " + quoted(folder.path()) + "; PEFT_PLUGIN_PATH= " + quoted(PEFT_EXECUTABLE) + " " +
-      run_command(recipe, run, "--nproc 2 --set train.epochs=60") +
-      " & launcher=$!; tries=0; until grep -q '\"type\":\"epoch\"' run/metrics.jsonl 2>/dev/null || "
-      "[ $tries -gt 600 ]; do sleep 0.05; tries=$((tries + 1)); done; kill -INT $launcher; wait $launcher; "
-      "echo \"exit $?\")";
-  const auto stopped = peft::test::run_command(command);
+  const auto stopped = launch_then(folder, recipe, run, "--set train.epochs=60", "kill -INT $launcher");
+
   CATCH_INFO(stopped.err);
   CATCH_REQUIRE_THAT(stopped.out, Catch::Contains("exit 130"));
   CATCH_CHECK_THAT(stopped.err, Catch::Contains("checkpoint written; continue with: peft run --resume"));
