@@ -56,6 +56,8 @@ struct Worker {
   pid_t pid = -1;
   fs::path log;  // empty: rank 0, on this terminal
   std::optional<int> status;
+  /// Still running 10 s after the launcher asked it to stop: a rank that hung.
+  bool unresponsive = false;
 };
 
 pid_t start_worker(const std::vector<std::string>& argv, const std::vector<std::string>& environment,
@@ -173,8 +175,10 @@ int launch_local_workers(int nproc, const std::vector<std::string>& argv, const 
       }
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      for (const Worker& worker : workers) {
-        if (!worker.status) ::kill(worker.pid, SIGKILL);
+      for (Worker& worker : workers) {
+        if (worker.status) continue;
+        ::kill(worker.pid, SIGKILL);
+        worker.unresponsive = true;
       }
     }
     int status = 0;
@@ -221,6 +225,14 @@ int launch_local_workers(int nproc, const std::vector<std::string>& argv, const 
   };
   if (failures.empty()) {
     if (!lost_peer) return interrupted ? 130 : 0;
+    // The others lost it; it neither answered them nor ended when asked.
+    for (const Worker& worker : workers) {
+      if (worker.unresponsive) {
+        throw error(worker,
+                    "stopped responding: the others timed out waiting for it ([train] distributed_timeout) "
+                    "and it did not end on SIGTERM");
+      }
+    }
     for (const Worker& worker : workers) {
       if (exit_code_of(*worker.status) == kPeerLostExitCode) {
         throw error(worker, "lost its peers: a collective failed or timed out");

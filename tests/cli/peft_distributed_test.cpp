@@ -254,6 +254,21 @@ CATCH_TEST_CASE("a rank that dies ends the run in one line naming it, and the ch
   CATCH_CHECK_THAT(resumed.out, Catch::Contains("stopped after epoch " + std::to_string(last + 1)));
 }
 
+CATCH_TEST_CASE("a rank that hangs is named once the others time out waiting for it") {
+  TempFolder folder;
+  const fs::path recipe = write_llama_recipe(folder);
+  const fs::path run = folder / "run";
+  // Rank 1 stopped (SIGSTOP) once the first epoch is on record; rank 0 waits [train] distributed_timeout = 2 s.
+  const auto hung = launch_then(folder, recipe, run, "--set train.epochs=400 --set train.distributed_timeout=2",
+                                "for stat in /proc/[0-9]*/stat; do set -- $(cat $stat 2>/dev/null); "
+                                "if [ \"$4\" = \"$launcher\" ] && tr '\\0' '\\n' < /proc/$1/environ | "
+                                "grep -qx RANK=1; then kill -STOP $1; fi; done");
+  CATCH_INFO(hung.err);
+  CATCH_REQUIRE_THAT(hung.out, Catch::Contains("exit 1"));
+  CATCH_CHECK(peft::test::has_line(hung.err, "peft: error: \\[distributed\\] rank 1 of 2 stopped responding: .*"));
+  CATCH_CHECK(fs::exists(run / "checkpoint.safetensors"));
+}
+
 CATCH_TEST_CASE("Ctrl-C stops every rank after the same step with a checkpoint, and the run resumes from it") {
   TempFolder folder;
   const fs::path recipe = write_llama_recipe(folder);
