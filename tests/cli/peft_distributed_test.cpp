@@ -139,6 +139,24 @@ CATCH_TEST_CASE("two processes train what one process trains with the same globa
   }
 }
 
+CATCH_TEST_CASE("each process runs the recipe's threads shared among the processes, unless OMP_NUM_THREADS says") {
+  TempFolder folder;
+  const fs::path recipe = write_llama_recipe(folder);
+  const std::string peft = "PEFT_PLUGIN_PATH= " + quoted(PEFT_EXECUTABLE) + " ";
+  const fs::path shared = folder / "shared";
+  const auto split = peft::test::run_command("env -u OMP_NUM_THREADS " + peft +
+                                             run_command(recipe, shared, "--nproc 2 --set threads=4"));
+  CATCH_INFO(split.err);
+  CATCH_REQUIRE(split.exit_code == 0);
+  CATCH_CHECK(read_json(shared / "summary.json")["threads"] == 2);
+  const fs::path told = folder / "told";
+  const auto omp =
+      peft::test::run_command("OMP_NUM_THREADS=3 " + peft + run_command(recipe, told, "--nproc 2 --set threads=4"));
+  CATCH_INFO(omp.err);
+  CATCH_REQUIRE(omp.exit_code == 0);
+  CATCH_CHECK(read_json(told / "summary.json")["threads"] == 3);
+}
+
 CATCH_TEST_CASE("a data-parallel run resumes with another number of processes, as if it had not stopped") {
   TempFolder folder;
   const fs::path recipe = write_llama_recipe(folder);
