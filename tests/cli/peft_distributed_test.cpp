@@ -113,6 +113,13 @@ peft::test::CommandResult launch_then(const TempFolder& folder, const fs::path& 
                                  action + "; wait $launcher; echo \"exit $?\")");
 }
 
+// Shell: sends SIG`name` to the launcher's worker whose environment says RANK=1 (found through /proc).
+std::string signal_rank_one(const std::string& name) {
+  return "for stat in /proc/[0-9]*/stat; do set -- $(cat $stat 2>/dev/null); if [ \"$4\" = \"$launcher\" ] && "
+         "tr '\\0' '\\n' < /proc/$1/environ | grep -qx RANK=1; then kill -" +
+         name + " $1; fi; done";
+}
+
 }  // namespace
 
 CATCH_TEST_CASE("two processes train what one process trains with the same global batch") {
@@ -244,10 +251,7 @@ CATCH_TEST_CASE("a rank that dies ends the run in one line naming it, and the ch
   const fs::path recipe = write_llama_recipe(folder);
   const fs::path run = folder / "run";
   // Long enough to be killed in the middle: rank 1 gets SIGKILL once the first epoch is on record.
-  const auto killed = launch_then(folder, recipe, run, "--set train.epochs=400",
-                                  "for stat in /proc/[0-9]*/stat; do set -- $(cat $stat 2>/dev/null); "
-                                  "if [ \"$4\" = \"$launcher\" ] && tr '\\0' '\\n' < /proc/$1/environ | "
-                                  "grep -qx RANK=1; then kill -9 $1; fi; done");
+  const auto killed = launch_then(folder, recipe, run, "--set train.epochs=400", signal_rank_one("KILL"));
 
   CATCH_INFO(killed.err);
   CATCH_REQUIRE_THAT(killed.out, Catch::Contains("exit 1"));
@@ -278,9 +282,7 @@ CATCH_TEST_CASE("a rank that hangs is named once the others time out waiting for
   const fs::path run = folder / "run";
   // Rank 1 stopped (SIGSTOP) once the first epoch is on record; rank 0 waits [train] distributed_timeout = 2 s.
   const auto hung = launch_then(folder, recipe, run, "--set train.epochs=400 --set train.distributed_timeout=2",
-                                "for stat in /proc/[0-9]*/stat; do set -- $(cat $stat 2>/dev/null); "
-                                "if [ \"$4\" = \"$launcher\" ] && tr '\\0' '\\n' < /proc/$1/environ | "
-                                "grep -qx RANK=1; then kill -STOP $1; fi; done");
+                                signal_rank_one("STOP"));
   CATCH_INFO(hung.err);
   CATCH_REQUIRE_THAT(hung.out, Catch::Contains("exit 1"));
   CATCH_CHECK(peft::test::has_line(hung.err, "peft: error: \\[distributed\\] rank 1 of 2 stopped responding: .*"));
