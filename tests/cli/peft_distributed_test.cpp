@@ -2,6 +2,9 @@
 // environment train what one process trains with the same global batch, up to float summation order; a run resumes
 // with another number of processes; a rank that dies ends the run in one line naming it. Two processes of one
 // thread each, on loopback.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
@@ -113,6 +116,21 @@ peft::test::CommandResult launch_then(const TempFolder& folder, const fs::path& 
                                  action + "; wait $launcher; echo \"exit $?\")");
 }
 
+// A loopback port nothing listens on now (the system's choice for port 0), for a rank 0 to host its store on.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof address;
+  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  ::close(fd);
+  CATCH_REQUIRE(bound);
+  return ntohs(address.sin_port);
+}
+
 // Shell: sends SIG`name` to the launcher's worker whose environment says RANK=1 (found through /proc).
 std::string signal_rank_one(const std::string& name) {
   return "for stat in /proc/[0-9]*/stat; do set -- $(cat $stat 2>/dev/null); if [ \"$4\" = \"$launcher\" ] && "
@@ -195,7 +213,7 @@ CATCH_TEST_CASE("ranks started by hand with torchrun's or srun's environment tra
   const fs::path whole = folder / "whole";
   CATCH_REQUIRE(run_peft(run_command(recipe, whole)).exit_code == 0);
   // As `torchrun --no_python --nproc_per_node 2 peft run ...` starts them, without its agent: rank 0 hosts the store.
-  const int port = 20000 + static_cast<int>(::getpid() % 20000);
+  const int port = free_port();
   const fs::path by_hand = folder / "by-hand";
   const std::string peft = quoted(PEFT_EXECUTABLE);
   const std::string command = "cd " + quoted(folder.path()) + "; PEFT_PLUGIN_PATH= " + torchrun_environment(1, port) +
@@ -213,10 +231,11 @@ CATCH_TEST_CASE("ranks started by hand with torchrun's or srun's environment tra
 
   // As srun starts them (SLURM_* and the exported MASTER_ADDR/MASTER_PORT of `peft sweep --emit slurm --nproc`).
   const fs::path by_srun = folder / "by-srun";
+  const int srun_port = free_port();
   const auto slurm = [&](int rank) {
     return "SLURM_PROCID=" + std::to_string(rank) + " SLURM_LOCALID=" + std::to_string(rank) +
            " SLURM_NTASKS=2 SLURM_NTASKS_PER_NODE='2(x1)' MASTER_ADDR=127.0.0.1 MASTER_PORT=" +
-           std::to_string(port + 1) + " OMP_NUM_THREADS=1 ";
+           std::to_string(srun_port) + " OMP_NUM_THREADS=1 ";
   };
   const auto srun = peft::test::run_command(
       "(cd " + quoted(folder.path()) + "; PEFT_PLUGIN_PATH= " + slurm(1) + peft + " " + run_command(recipe, by_srun) +
