@@ -89,7 +89,7 @@ const std::vector<OptionSpec>& train_option_specs() {
       {"eval_every", T::integer, d.eval_every, "evaluate every N epochs and after the last; 0 = only after the last"},
       {"log_every", T::integer, d.log_every, "a metrics.jsonl record every N steps (>= 1)"},
       {"distributed_backend", T::string, d.distributed_backend,
-       "auto | gloo | nccl: the process group of a data-parallel run (auto: nccl on CUDA where LibTorch has it)"},
+       "auto | gloo | nccl: the process group of a data-parallel run (auto: gloo; nccl is not in this build yet)"},
       {"distributed_timeout", T::integer, d.distributed_timeout,
        "seconds a rank waits for the others before a data-parallel run ends with an error (>= 1)"},
   };

@@ -38,7 +38,8 @@ struct TrainOptions {
   std::int64_t eval_every = 1;
   /// A metrics.jsonl record every N steps.
   std::int64_t log_every = 20;
-  /// Data parallelism's process group: "auto" (NCCL on CUDA where LibTorch has it, else Gloo), "gloo" or "nccl".
+  /// Data parallelism's process group: "auto" (Gloo; NCCL on CUDA once peft has it), "gloo" or "nccl" (refused
+  /// for now: no NCCL process group in this build).
   std::string distributed_backend = "auto";
   /// Seconds a rank waits for the others in a collective before the run ends with an error.
   std::int64_t distributed_timeout = 1800;
