@@ -39,12 +39,6 @@ pid_t start_child(const ChildCommand& command) {
   return pid;
 }
 
-int exit_code_of(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
-}
-
 }  // namespace
 
 std::vector<ChildResult> run_children(const std::vector<ChildCommand>& commands, std::size_t jobs,
@@ -87,6 +81,12 @@ std::vector<ChildResult> run_children(const std::vector<ChildCommand>& commands,
     on_finish(index, results[index]);
   }
   return results;
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
 }
 
 std::string last_line(const std::filesystem::path& file) {

@@ -30,6 +30,9 @@ std::vector<ChildResult> run_children(
     const std::function<void(std::size_t, const ChildResult&)>& on_finish,
     const std::function<bool()>& stop = [] { return false; });
 
+/// A wait status as a shell reports it: the exit status, or 128 + the signal that ended the process.
+int exit_code_of(int status);
+
 /// The last non-empty line of a text file ("" when it has none), for one-line error messages.
 std::string last_line(const std::filesystem::path& file);
 

@@ -16,6 +16,7 @@
 #include "contract/tiny_lm.h"
 #include "peft/error.h"
 #include "peft/taps.h"
+#include "scratch_folder.h"
 
 namespace peft::contract {
 namespace {
@@ -81,26 +82,6 @@ std::string differs(const at::Tensor& actual, const at::Tensor& expected, double
       << " + " << rtol << " relative)";
   return out.str();
 }
-
-// A folder of its own under the system's temporary folder, removed with everything in it when done.
-class ScratchFolder {
- public:
-  ScratchFolder() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "peft-contract-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw Error("contract", "cannot make a temporary folder " + pattern);
-    path_ = pattern;
-  }
-  ScratchFolder(const ScratchFolder&) = delete;
-  ScratchFolder& operator=(const ScratchFolder&) = delete;
-  ~ScratchFolder() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Collects the results of one method on one backbone.
 class Checks {
@@ -235,7 +216,7 @@ void check_on(const Subject& subject, const FixtureBackbone& fixture, std::vecto
     checks.run("refuses to merge with a peft::Error", [&] { return refuses([&] { model->method->merge(); }, ""); });
   }
   checks.run("saves and loads its adapter file", [&] {
-    ScratchFolder folder;
+    ScratchFolder folder("peft-contract", "contract");
     save_adapter(folder.path(), *model, fixture.name);
     AdaptedModel fresh = adapted(subject, fixture, 1);
     perturb(fresh, 43);  // other adapter values, so that only loading can make them equal

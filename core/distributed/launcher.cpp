@@ -17,6 +17,7 @@
 #include "distributed/communicator.h"
 #include "peft/error.h"
 #include "process_pool.h"
+#include "scratch_folder.h"
 
 namespace fs = std::filesystem;
 
@@ -97,12 +98,6 @@ pid_t start_worker(const std::vector<std::string>& argv, const std::vector<std::
   return pid;
 }
 
-int exit_code_of(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
-}
-
 std::string how_it_ended(const Worker& worker) {
   const int status = *worker.status;
   if (WIFSIGNALED(status)) {
@@ -114,26 +109,6 @@ std::string how_it_ended(const Worker& worker) {
   if (line.rfind(prefix, 0) == 0) return "failed: " + line.substr(prefix.size());
   return "exited with code " + std::to_string(exit_code_of(status)) + (line.empty() ? "" : ": " + line);
 }
-
-// Scratch space for the workers' logs; removed unless a worker failed (then its log is named in the error).
-class LogFolder {
- public:
-  LogFolder() {
-    std::string pattern = (fs::temp_directory_path() / "peft-ranks-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw Error("distributed", "cannot make a folder " + pattern);
-    path_ = pattern;
-  }
-  ~LogFolder() {
-    std::error_code ignored;
-    if (!keep_) fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-  void keep() { keep_ = true; }
-
- private:
-  fs::path path_;
-  bool keep_ = false;
-};
 
 }  // namespace
 
@@ -154,7 +129,8 @@ int launch_local_workers(int nproc, const std::vector<std::string>& argv, const 
   sigaction(SIGINT, &action, &old_int);
   sigaction(SIGTERM, &action, &old_term);
 
-  LogFolder logs;
+  // The workers' logs; removed unless a failed worker's is named in the error.
+  ScratchFolder logs("peft-ranks", "distributed");
   std::vector<Worker> workers(static_cast<std::size_t>(nproc));
   for (int rank = 0; rank < nproc; ++rank) {
     Worker& worker = workers[static_cast<std::size_t>(rank)];
