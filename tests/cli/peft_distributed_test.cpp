@@ -150,9 +150,15 @@ CATCH_TEST_CASE("two processes train what one process trains with the same globa
     const auto single = run_peft(run_command(recipe, one, batch));
     CATCH_INFO(single.err);
     CATCH_REQUIRE(single.exit_code == 0);
-    const auto parallel = run_peft(run_command(recipe, two, batch + " --nproc 2"));
+    // The ranks' logs go to a scratch folder under TMPDIR, removed afterwards; what else is there stays.
+    const fs::path tmp = folder / (recipe.stem().string() + "-tmp");
+    write_text(tmp / "notes.txt", "the user's");
+    const auto parallel =
+        peft::test::run_command("TMPDIR=" + quoted(tmp) + " PEFT_PLUGIN_PATH= " + quoted(PEFT_EXECUTABLE) + " " +
+                                run_command(recipe, two, batch + " --nproc 2"));
     CATCH_INFO(parallel.err);
     CATCH_REQUIRE(parallel.exit_code == 0);
+    CATCH_CHECK(files_in(tmp) == std::set<std::string>{"notes.txt"});
     CATCH_CHECK_THAT(parallel.err, Catch::Contains("data parallel: 2 processes (2 on this machine), 1 threads each"));
     peft::test::check_close_runs(one, two, kRtol, kAtol);
     // Rank 0 alone wrote the folder: the same files as one process's.
