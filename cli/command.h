@@ -20,6 +20,10 @@ struct GlobalOptions {
   std::vector<std::filesystem::path> plugin_paths;
 };
 
+/// The global options a child `peft` (a sweep trial, a data-parallel worker) is given so that it finds the same
+/// plugins the same way: `--strict`, `--plugin-path P`...
+std::vector<std::string> child_arguments(const GlobalOptions& global);
+
 struct ListOptions {
   bool json = false;
   /// Also print each loaded plugin's recipe options (always in --json).

@@ -42,6 +42,13 @@ void configure_logging(const GlobalOptions& global) {
 
 }  // namespace
 
+std::vector<std::string> child_arguments(const GlobalOptions& global) {
+  std::vector<std::string> arguments;
+  if (global.strict) arguments.push_back("--strict");
+  for (const auto& path : global.plugin_paths) arguments.insert(arguments.end(), {"--plugin-path", path.string()});
+  return arguments;
+}
+
 int run_command_line(int argc, char** argv) {
   CLI::App app{"peft: parameter-efficient fine-tuning (GIFT, LoRA, TOAST, VPT, ...) of pretrained transformers",
                "peft"};

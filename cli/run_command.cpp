@@ -23,9 +23,8 @@ namespace {
 // The same command line for each worker, without --nproc.
 std::vector<std::string> worker_command(const GlobalOptions& global, const RunCommandOptions& options) {
   std::vector<std::string> argv{std::filesystem::read_symlink("/proc/self/exe").string()};
-  if (global.strict) argv.push_back("--strict");
+  for (auto& argument : child_arguments(global)) argv.push_back(std::move(argument));
   if (global.verbose) argv.push_back("--verbose");
-  for (const auto& path : global.plugin_paths) argv.insert(argv.end(), {"--plugin-path", path.string()});
   argv.push_back("run");
   if (!options.recipe.empty()) argv.push_back(options.recipe.string());
   if (!options.resume.empty()) argv.insert(argv.end(), {"--resume", options.resume.string()});

@@ -23,10 +23,7 @@ int run_sweep_command(const GlobalOptions& global, const SweepCommandOptions& op
   request.collect = options.collect;
   request.jobs = options.jobs;
   request.peft_executable = std::filesystem::read_symlink("/proc/self/exe");
-  if (global.strict) request.child_arguments.push_back("--strict");
-  for (const auto& path : global.plugin_paths) {
-    request.child_arguments.insert(request.child_arguments.end(), {"--plugin-path", path.string()});
-  }
+  request.child_arguments = child_arguments(global);
   if (options.nproc > 1 && options.emit != "slurm") {
     throw Error("sweep", "--nproc " + std::to_string(options.nproc) +
                              " applies to --emit slurm (each trial a data-parallel SLURM job); trials on this "
