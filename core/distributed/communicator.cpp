@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <set>
 
 #include "peft/strings.h"
@@ -23,8 +24,9 @@ void Communicator::failed(const std::string& what, const std::string& reason) co
 std::vector<double> Communicator::sum(std::vector<double> values, const std::string& what) {
   std::vector<at::Tensor> tensors{at::tensor(values, at::kDouble)};
   sum(tensors, what);
-  const at::Tensor& total = tensors.front();
-  for (std::size_t i = 0; i < values.size(); ++i) values[i] = total[static_cast<std::int64_t>(i)].item<double>();
+  // One copy out of the (CPU, contiguous) result: this runs every step, so no per-element tensor indexing.
+  const double* total = tensors.front().data_ptr<double>();
+  std::copy(total, total + values.size(), values.begin());
   return values;
 }
 
