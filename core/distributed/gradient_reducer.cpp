@@ -57,9 +57,8 @@ StepShare GradientReducer::reduce(Communicator& communicator, const StepShare& m
     for (const std::size_t i : buckets_[b]) {
       at::Tensor& tensor = tensors_[i].tensor;
       const std::int64_t count = tensor.numel();
-      if (control[5 + i] > 0.0) {
-        tensor.mutable_grad() = flats[b].narrow(0, offset, count).view(tensor.sizes()).clone();
-      }
+      // A view into the summed bucket, which it keeps alive: no copy per tensor per step.
+      if (control[5 + i] > 0.0) tensor.mutable_grad() = flats[b].narrow(0, offset, count).view(tensor.sizes());
       offset += count;
     }
   }
