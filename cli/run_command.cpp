@@ -60,9 +60,6 @@ int run_run_command(const GlobalOptions& global, const RunCommandOptions& option
                            std::to_string(world.rank) + " of WORLD_SIZE " + std::to_string(world.size) +
                            " are set): start peft run without --nproc under torchrun or srun");
   }
-  const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
-  if (world.rank == 0) warn_rejections(plugins);
-
   RunRequest request;
   request.recipe = options.recipe;
   request.overrides = options.overrides;
@@ -71,7 +68,10 @@ int run_run_command(const GlobalOptions& global, const RunCommandOptions& option
   if (!options.out.empty()) request.out = options.out;
   if (options.stop_after > 0) request.stop_after_epochs = options.stop_after;
 
+  // The launcher trains nothing: its workers find the plugins (and rank 0 warns about rejected ones, once).
   if (options.nproc > 1) return launch(global, options, request);
+  const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
+  if (world.rank == 0) warn_rejections(plugins);
 
   // In a data-parallel run rank 0 speaks for all.
   static std::ostream nowhere(nullptr);
