@@ -312,7 +312,6 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
       throw Error("run", report.folder.string() + " has finished all " + std::to_string(start_at.epoch) +
                              " epochs (see its summary.json): nothing to resume");
     }
-    if (communicator) communicator->barrier("waiting for every rank to read the checkpoint");
     if (writes) {
       trim_metrics(report.folder, start_at);
       remove_partial_writes(report.folder);
