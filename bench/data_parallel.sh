@@ -15,6 +15,7 @@ peft=${PEFT:-build/bin/peft}
 [[ -x $peft ]] || { echo "data_parallel.sh: $peft missing (run scripts/build.sh)" >&2; exit 1; }
 [[ -f data/mini-vtab/novel/test.txt ]] || $peft data mini-vtab --out data/mini-vtab >/dev/null
 [[ -f data/mini-lm/lm-science/test.jsonl ]] || $peft data mini-lm --out data/mini-lm >/dev/null
+source bench/lib/set_args.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -28,9 +29,7 @@ results=$out/results.jsonl
 for ((round = 0; round < rounds; ++round)); do
   for job in "${jobs[@]}"; do
     IFS='|' read -r name recipe sets <<<"$job"
-    read -r -a sets <<<"$sets"
-    args=()
-    for set in "${sets[@]}"; do args+=(--set "$set"); done
+    set_args "$sets"
     sides=(one two)
     ((round % 2 == 1)) && sides=(two one)
     for side in "${sides[@]}"; do

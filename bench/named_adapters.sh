@@ -20,6 +20,7 @@ llama_bench=$(dirname "$peft")/llama_bench
 name=named_adapters.sh
 [[ -x $peft ]] || { echo "$name: $peft missing (run scripts/build.sh)" >&2; exit 1; }
 [[ -f data/mini-lm/lm-science/test.jsonl ]] || $peft data mini-lm --out data/mini-lm >/dev/null
+source bench/lib/set_args.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -78,9 +79,7 @@ TOML
   dirs=()
   for entry in "${runs[@]}"; do
     IFS='|' read -r run sets <<<"$entry"
-    read -r -a sets <<<"$sets"
-    args=()
-    for set in ${sets[@]+"${sets[@]}"}; do args+=(--set "$set"); done
+    set_args "$sets"
     log=$out/$shape-$run.log
     "$peft" run "$recipe" --out "$out/$shape-$run" ${args[@]+"${args[@]}"} >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
     dirs+=("$out/$shape-$run")

@@ -64,6 +64,7 @@ else
   bench named_adapters bench/named_adapters.sh "$rounds"
 fi
 bench data_parallel bench/data_parallel.sh "$rounds"
+bench accumulation bench/accumulation.sh "$rounds"
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 memory=$(free -g | awk '/^Mem:/ {print $2}')
@@ -205,6 +206,16 @@ loopback), the same global batch; alternating, medians of 3; the all-reduce's sh
 
 PARALLEL
   code data_parallel
+  cat <<'ACCUMULATION'
+
+## 11. Gradient accumulation: the same step in less memory
+
+`bench/accumulation.sh 3`: LoRA on ViT-Mini (mini-vtab novel, bench 1's recipe) and on the tiny LLaMA (mini-lm
+lm-science, max_length 128), batch 64 cut into K = 1, 4, 16 micro-batches (`[train] gradient_accumulation_steps`),
+one epoch, one process of 2 threads; the order of K rotating, medians of 3.
+
+ACCUMULATION
+  code accumulation
 } >"$results.tmp"
 mv "$results.tmp" "$results"
 echo "wrote $results ($(((SECONDS - start) / 60)) min)" >&2

@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 #include <sys/resource.h>
+#include <torch/cuda.h>
 
 #include <chrono>
 #include <fstream>
@@ -261,6 +262,7 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   std::unique_ptr<Communicator> communicator;
   if (world.distributed()) {
     recipe.threads = threads_per_process(world, recipe.threads);
+    recipe.device = device_of_rank(world, recipe.device, static_cast<int>(torch::cuda::device_count()));
     communicator = Communicator::connect(world, recipe.train.distributed_backend,
                                          std::chrono::seconds(recipe.train.distributed_timeout));
   }
@@ -295,6 +297,7 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
     loader->shard = world.rank;
     loader->shards = world.size;
   }
+  run.data->train_loader.micro_batches = static_cast<int>(run.recipe.train.gradient_accumulation_steps);
   data::Loader train_loader(run.data->data.train, run.data->train_loader);
   data::Loader eval_loader(run.data->data.eval, run.data->eval_loader);
   report.eval_split = run.data->data.eval_split;
@@ -331,6 +334,11 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
     progress.message("data parallel: " + std::to_string(world.size) + " processes (" +
                      std::to_string(world.local_size) + " on this machine), " + std::to_string(at::get_num_threads()) +
                      " threads each, global batch " + std::to_string(run.recipe.train.batch_size));
+  }
+  if (const std::int64_t parts = run.recipe.train.gradient_accumulation_steps; parts > 1) {
+    progress.message("gradient accumulation: each batch of " + std::to_string(run.recipe.train.batch_size) + " in " +
+                     std::to_string(parts) + " micro-batches" + (communicator ? " per rank" : "") +
+                     ", one optimizer step");
   }
   const std::string where =
       model.method->uses_sites() ? " on " + std::to_string(model.site_names.size()) + " sites: " : " (the head only): ";

@@ -2,6 +2,7 @@
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <torch/cuda.h>
 
 #include <thread>
@@ -17,7 +18,10 @@ at::Device resolve_device(const std::string& device) {
     throw Error("recipe",
                 "device = \"" + device + "\", but this LibTorch sees no CUDA device (hint: device = \"auto\")");
   }
-  return at::Device(device);
+  const at::Device chosen(device);
+  // A rank's own GPU (cuda:LOCAL_RANK) is also its current one, so nothing lands on cuda:0 by default.
+  if (chosen.has_index()) c10::impl::getDeviceGuardImpl(at::kCUDA)->setDevice(chosen);
+  return chosen;
 }
 
 PreparedRun prepare_run(const Registry& registry, Recipe recipe, std::optional<std::int64_t> num_classes,

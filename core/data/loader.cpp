@@ -52,7 +52,7 @@ void Loader::start_epoch(std::int64_t epoch, std::int64_t first_batch) {
   changed_.notify_all();
 }
 
-Batch Loader::make_batch(std::int64_t epoch, std::int64_t batch) {
+std::vector<Batch> Loader::make_parts(std::int64_t epoch, std::int64_t batch) {
   std::vector<std::size_t> indices;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -65,15 +65,18 @@ Batch Loader::make_batch(std::int64_t epoch, std::int64_t batch) {
     indices.assign(order_.begin() + static_cast<std::ptrdiff_t>(begin),
                    order_.begin() + static_cast<std::ptrdiff_t>(end));
   }
-  if (indices.empty()) return Batch();
-  std::vector<Batch> examples;
-  examples.reserve(indices.size());
-  for (const std::size_t index : indices) {
-    if (auto example = dataset_->example(static_cast<std::int64_t>(index), epoch)) {
-      examples.push_back(std::move(*example));
+  const auto parts = static_cast<std::size_t>(std::max(1, options_.micro_batches));
+  std::vector<Batch> made;
+  for (std::size_t part = 0; part < parts; ++part) {
+    std::vector<Batch> examples;
+    for (std::size_t i = indices.size() * part / parts; i < indices.size() * (part + 1) / parts; ++i) {
+      if (auto example = dataset_->example(static_cast<std::int64_t>(indices[i]), epoch)) {
+        examples.push_back(std::move(*example));
+      }
     }
+    if (!examples.empty()) made.push_back(dataset_->collate(std::move(examples)));
   }
-  return dataset_->collate(std::move(examples));
+  return made;
 }
 
 void Loader::work() {
@@ -90,7 +93,7 @@ void Loader::work() {
     lock.unlock();
     Result result;
     try {
-      result.batch = make_batch(epoch, batch);
+      result.parts = make_parts(epoch, batch);
     } catch (...) {
       result.error = std::current_exception();
     }
@@ -100,7 +103,7 @@ void Loader::work() {
   }
 }
 
-std::optional<Batch> Loader::next() {
+std::optional<std::vector<Batch>> Loader::next_parts() {
   std::unique_lock<std::mutex> lock(mutex_);
   if (epoch_ < 0) throw Error("data", "Loader::next() before start_epoch()");
   if (next_to_return_ >= batches_per_epoch()) return std::nullopt;
@@ -109,7 +112,7 @@ std::optional<Batch> Loader::next() {
   if (workers_.empty()) {  // no workers: do the work here
     const std::int64_t epoch = epoch_;
     lock.unlock();
-    result.batch = make_batch(epoch, batch);
+    result.parts = make_parts(epoch, batch);
     lock.lock();
   } else {
     changed_.wait(lock, [&] { return ready_.count(batch) != 0; });
@@ -119,7 +122,14 @@ std::optional<Batch> Loader::next() {
   ++next_to_return_;
   changed_.notify_all();
   if (result.error) std::rethrow_exception(result.error);
-  return std::move(result.batch);
+  return std::move(result.parts);
+}
+
+std::optional<Batch> Loader::next() {
+  if (options_.micro_batches > 1) throw Error("data", "Loader::next() on a loader of micro-batches: use next_parts()");
+  auto parts = next_parts();
+  if (!parts) return std::nullopt;
+  return parts->empty() ? Batch() : std::move(parts->front());
 }
 
 }  // namespace peft::data

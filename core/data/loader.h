@@ -33,6 +33,9 @@ struct LoaderOptions {
   /// batch one process would make), so the ranks' shares together are the single-process batches.
   int shard = 0;
   int shards = 1;
+  /// Gradient accumulation: each batch (this process's share) is made as this many micro-batches, contiguous parts
+  /// of it collated on their own (so each is padded to its own longest example); an empty part is left out.
+  int micro_batches = 1;
 };
 
 /// Makes a dataset's examples and collates them into batches in worker threads, in a fixed order per (seed, epoch).
@@ -49,6 +52,9 @@ class Loader {
   /// The next batch of the epoch (this process's share of it: an empty Batch when the share is empty), or nothing at
   /// its end. Rethrows a worker's error (a bad image with on_bad_image = "error").
   std::optional<Batch> next();
+  /// The next batch as its micro-batches (LoaderOptions::micro_batches of them, fewer when the share is smaller; none
+  /// when it is empty), or nothing at the epoch's end.
+  std::optional<std::vector<Batch>> next_parts();
 
   std::int64_t batches_per_epoch() const;
   /// Examples the dataset left out so far (on_bad_image = "skip").
@@ -57,10 +63,10 @@ class Loader {
 
  private:
   struct Result {
-    std::optional<Batch> batch;
+    std::vector<Batch> parts;
     std::exception_ptr error;
   };
-  Batch make_batch(std::int64_t epoch, std::int64_t batch);
+  std::vector<Batch> make_parts(std::int64_t epoch, std::int64_t batch);
   void work();
   void stop_workers();
 

@@ -83,4 +83,17 @@ int threads_per_process(const World& world, std::int64_t recipe_threads) {
   return static_cast<int>(std::max<std::int64_t>(1, all / std::max(1, world.local_size)));
 }
 
+std::string device_of_rank(const World& world, const std::string& device, int cuda_devices) {
+  const bool wants_gpu = device == "cuda" || (device == "auto" && cuda_devices > 0);
+  if (!world.distributed() || !wants_gpu || cuda_devices <= 0) return device;
+  if (cuda_devices == 1) return "cuda:0";
+  if (world.local_size > cuda_devices) {
+    throw Error("distributed", "device = \"" + device + "\": " + std::to_string(world.local_size) +
+                                   " processes on this machine but " + std::to_string(cuda_devices) +
+                                   " CUDA devices (start at most one process per GPU, or name one, device = "
+                                   "\"cuda:0\", for all to share)");
+  }
+  return "cuda:" + std::to_string(world.local_rank);
+}
+
 }  // namespace peft

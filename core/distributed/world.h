@@ -37,4 +37,10 @@ World world_from_environment();
 /// `threads` (0: every core) shared among the processes on this machine, at least 1.
 int threads_per_process(const World& world, std::int64_t recipe_threads);
 
+/// The device each process of `world` runs on, as torchrun scripts place them: the recipe's `device` ("auto" that
+/// finds CUDA, or "cuda") becomes this process's own GPU, "cuda:LOCAL_RANK"; with one visible GPU (srun's per-task
+/// binding shows each task only its own) every process uses cuda:0. "cpu", "cuda:N" and "auto" without CUDA stay as
+/// written. More processes on this machine than GPUs (but more than one GPU) is a peft::Error naming the counts.
+std::string device_of_rank(const World& world, const std::string& device, int cuda_devices);
+
 }  // namespace peft

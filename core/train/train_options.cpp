@@ -72,6 +72,9 @@ const std::vector<OptionSpec>& train_option_specs() {
       {"epochs", T::integer, d.epochs, "training epochs (>= 1)"},
       {"batch_size", T::integer, d.batch_size,
        "examples per step (>= 1); in a data-parallel run the global batch, shared among the ranks"},
+      {"gradient_accumulation_steps", T::integer, d.gradient_accumulation_steps,
+       "micro-batches each step's batch (each rank's share) is cut into, one forward and backward each, for one "
+       "optimizer step on the whole batch (1 .. batch_size)"},
       {"optimizer", T::string, d.optimizer, "adamw | sgd (with momentum)"},
       {"lr", T::number, d.lr, "peak learning rate, in (0, 1e30]"},
       {"weight_decay", T::number, d.weight_decay,
@@ -112,6 +115,11 @@ TrainOptions read_train_options(const RecipeTable& table) {
   TrainOptions train;
   train.epochs = check.integer("epochs", 1);
   train.batch_size = check.integer("batch_size", 1);
+  train.gradient_accumulation_steps = check.integer("gradient_accumulation_steps", 1);
+  if (train.gradient_accumulation_steps > train.batch_size) {
+    check.fail("gradient_accumulation_steps", std::to_string(train.gradient_accumulation_steps),
+               "at most batch_size (" + std::to_string(train.batch_size) + ")");
+  }
   train.optimizer = check.choice("optimizer", {"adamw", "sgd"});
   train.lr = check.positive("lr", 1e30);
   train.weight_decay = check.number("weight_decay", 0.0, 1e8);

@@ -14,6 +14,10 @@ struct RecipeTable;
 struct TrainOptions {
   std::int64_t epochs = 10;
   std::int64_t batch_size = 32;
+  /// Gradient accumulation: each step's batch (a rank's share of it) goes through forward and backward in this many
+  /// micro-batches, one at a time, and the optimizer steps once on their summed gradient: the step of the whole
+  /// batch, in about a K-th of the activation memory (DeepSpeed's relation: batch_size = micro-batch x steps x ranks).
+  std::int64_t gradient_accumulation_steps = 1;
   /// "adamw" or "sgd" (with momentum).
   std::string optimizer = "adamw";
   double lr = 1e-3;

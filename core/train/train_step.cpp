@@ -25,46 +25,72 @@ void clip_gradients(const std::vector<TrainableTensor>& tensors, double max_norm
   }
 }
 
-StepResult train_step(AdaptedModel& model, const Task& task, Optimizer& optimizer, const TrainOptions& options,
-                      const Batch& batch, double lr, StepSync* sync) {
-  StepResult result;
-  const bool empty = batch.size() == 0;  // a rank's share of a last batch smaller than the world
-  Outputs outputs;
-  Loss loss;
-  if (!empty) {
-    outputs = model.forward(batch);
-    loss = task.loss(outputs, batch, LossSettings{true, options.label_smoothing});
-    if (const at::Tensor extra = model.method->extra_loss(); extra.defined()) loss.value = loss.value + extra;
-    result.loss = loss.value.item<double>();
-    result.weight = loss.weight;
+namespace {
+
+// Divides every gradient by `weight`: the sum over micro-batches of (items x mean-loss gradient) becomes the
+// gradient of the mean loss over all their items.
+void divide_gradients(const std::vector<TrainableTensor>& tensors, double weight) {
+  at::NoGradGuard no_grad;
+  for (const auto& trainable : tensors) {
+    if (trainable.tensor.grad().defined()) trainable.tensor.mutable_grad().div_(weight);
   }
-  const bool finite = std::isfinite(result.loss);
-  if (sync == nullptr && !finite) return result;
+}
+
+}  // namespace
+
+StepResult train_step(AdaptedModel& model, const Task& task, Optimizer& optimizer, const TrainOptions& options,
+                      const std::vector<Batch>& parts, double lr, StepSync* sync) {
+  StepResult result;
   optimizer.zero_grad();
-  if (!empty && finite) loss.value.backward();
-  const double mine = result.loss;
+  // One micro-batch backpropagates its mean loss as it is; several, each one's loss times its items, so that after
+  // dividing by all their items the gradient is the whole batch's, whatever the micro-batches' sizes.
+  const bool accumulates = parts.size() > 1;
+  double loss_sum = 0.0;
+  double weight = 0.0;
+  double examples = 0.0;
+  bool finite = true;
+  Tally tally;
+  for (const Batch& part : parts) {
+    const Outputs outputs = model.forward(part);
+    Loss loss = task.loss(outputs, part, LossSettings{true, options.label_smoothing});
+    if (loss.weight <= 0.0) continue;  // nothing to learn from (a causal-LM part of prompts only)
+    if (const at::Tensor extra = model.method->extra_loss(); extra.defined()) loss.value = loss.value + extra;
+    const double value = loss.value.item<double>();
+    if (!std::isfinite(value)) {
+      finite = false;
+      result.loss = value;
+      break;
+    }
+    loss_sum += value * loss.weight;
+    weight += loss.weight;
+    examples += static_cast<double>(part.size());
+    tally.add("loss", value * loss.weight, loss.weight);
+    task.measure(outputs, part, Pass::train, tally);
+    (accumulates ? loss.value * loss.weight : loss.value).backward();
+  }
+  if (accumulates && finite && weight > 0.0) divide_gradients(model.trainable, weight);
   if (sync != nullptr) {
     const StepShare total =
-        sync->reducer.reduce(sync->communicator, {result.weight, result.loss * result.weight,
-                                                  static_cast<double>(batch.size()), !finite, interrupt_requested()});
+        sync->reducer.reduce(sync->communicator, {weight, loss_sum, examples, !finite, interrupt_requested()});
     result.interrupt = total.interrupt;
     result.examples = total.examples;
     if (total.non_finite) {
       result.loss = finite ? std::nan("") : result.loss;
       return result;
     }
-    result.loss = total.loss_sum / total.weight;
-    result.weight = total.weight;
+    weight = total.weight;
+    loss_sum = total.loss_sum;
   } else {
+    if (!finite) return result;
     result.interrupt = interrupt_requested();
-    result.examples = static_cast<double>(batch.size());
+    result.examples = examples;
   }
+  result.tally = std::move(tally);
+  if (weight <= 0.0) return result;  // no item to learn from in the whole batch: no step
+  result.loss = loss_sum / weight;
+  result.weight = weight;
   if (options.grad_clip > 0.0) clip_gradients(model.trainable, options.grad_clip);
   optimizer.step(lr);
-  if (!empty) {
-    result.tally.add("loss", mine * loss.weight, loss.weight);
-    task.measure(outputs, batch, Pass::train, result.tally);
-  }
   return result;
 }
 

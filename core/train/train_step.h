@@ -32,12 +32,14 @@ struct StepSync {
   GradientReducer& reducer;
 };
 
-/// One step on `batch` (on the model's device): forward, the task's loss, backward, gradient clipping, the
-/// optimizer at `lr`. A non-finite loss returns before the update with `loss` set to it, the tensors untouched.
-/// With `sync`, `batch` is this rank's share of the global batch (possibly empty): the gradients are reduced over
-/// the ranks before clipping (gradient_reducer.h), so every rank takes the same step; a non-finite loss on any rank
-/// skips the update on all.
+/// One step on a batch given as its micro-batches `parts` (on the model's device; one for a step without gradient
+/// accumulation): forward, the task's loss and backward of each in turn, gradient clipping, the optimizer at `lr`.
+/// The gradient is that of the mean loss over all the parts' items, the loss reported likewise. A part whose loss
+/// counts no item (a causal-LM part of prompts only) is left out; a batch without any makes no step. A non-finite
+/// loss returns before the update with `loss` set to it, the tensors untouched. With `sync`, `parts` are this rank's
+/// share of the global batch (possibly none): the gradients are reduced over the ranks before clipping
+/// (gradient_reducer.h), so every rank takes the same step; a non-finite loss on any rank skips the update on all.
 StepResult train_step(AdaptedModel& model, const Task& task, Optimizer& optimizer, const TrainOptions& options,
-                      const Batch& batch, double lr, StepSync* sync = nullptr);
+                      const std::vector<Batch>& parts, double lr, StepSync* sync = nullptr);
 
 }  // namespace peft

@@ -89,9 +89,10 @@ class Trainer {
     double lr = schedule_.lr(epoch, progress.global_step);
     std::optional<StepSync> sync;
     if (reducer_) sync.emplace(StepSync{*setup_.communicator, *reducer_});
-    while (auto batch = setup_.train_loader->next()) {
+    while (auto parts = setup_.train_loader->next_parts()) {
       lr = schedule_.lr(epoch, progress.global_step);
-      const Batch on_device = batch->size() > 0 ? batch->to(setup_.device) : Batch();
+      std::vector<Batch> on_device;
+      for (const Batch& part : *parts) on_device.push_back(part.to(setup_.device));
       const StepResult result = train_step(model_, task_, optimizer_, options_, on_device, lr, sync ? &*sync : nullptr);
       if (!std::isfinite(result.loss)) non_finite(result.loss, epoch, step);
       ++step;

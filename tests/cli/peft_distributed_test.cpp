@@ -1,7 +1,7 @@
 // Data-parallel training (core/distributed): `peft run --nproc 2` and two processes started with torchrun's
-// environment train what one process trains with the same global batch, up to float summation order; a run resumes
-// with another number of processes; a rank that dies ends the run in one line naming it. Two processes of one
-// thread each, on loopback.
+// environment train what one process trains with the same global batch, up to float summation order, and so does a
+// batch cut into micro-batches (gradient accumulation); a run resumes with another number of processes; a rank that
+// dies ends the run in one line naming it. Two processes of one thread each, on loopback.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -167,6 +167,30 @@ CATCH_TEST_CASE("two processes train what one process trains with the same globa
     CATCH_CHECK(summary["world_size"] == 2);
     CATCH_CHECK(summary["threads"] == 1);
     CATCH_CHECK(read_json(one / "summary.json")["world_size"] == 1);
+  }
+}
+
+CATCH_TEST_CASE("a batch cut into micro-batches trains what the whole batch trains, in one process or two") {
+  TempFolder folder;
+  for (const fs::path& recipe : {write_llama_recipe(folder), write_vit_recipe(folder)}) {
+    CATCH_INFO(recipe.filename().string());
+    // Batches of 8 lines of 4 to 10 words (each micro-batch padded to its own longest, the loss a mean over target
+    // tokens) and of 10 images; 3 parts of unequal sizes, and 2 ranks of 2 parts each.
+    const std::string batch = recipe.stem() == "vit" ? "--set train.batch_size=10 " : "";
+    const fs::path whole = folder / (recipe.stem().string() + "-whole");
+    CATCH_REQUIRE(run_peft(run_command(recipe, whole, batch)).exit_code == 0);
+    const fs::path three = folder / (recipe.stem().string() + "-three");
+    const auto cut = run_peft(run_command(recipe, three, batch + "--set train.gradient_accumulation_steps=3"));
+    CATCH_INFO(cut.err);
+    CATCH_REQUIRE(cut.exit_code == 0);
+    CATCH_CHECK_THAT(cut.err, Catch::Contains("in 3 micro-batches, one optimizer step"));
+    peft::test::check_close_runs(whole, three, kRtol, kAtol);
+    const fs::path two_by_two = folder / (recipe.stem().string() + "-two-by-two");
+    const auto parallel =
+        run_peft(run_command(recipe, two_by_two, batch + "--set train.gradient_accumulation_steps=2 --nproc 2"));
+    CATCH_INFO(parallel.err);
+    CATCH_REQUIRE(parallel.exit_code == 0);
+    peft::test::check_close_runs(whole, two_by_two, kRtol, kAtol);
   }
 }
 

@@ -191,6 +191,10 @@ CATCH_TEST_CASE("out-of-range and unknown [train] values name the line, key and 
               "[recipe] " + file + ":5 [train]: schedule = \"linear\", expected one of cosine, constant");
   CATCH_CHECK(error_of(folder, head + "epochs = 2\nwarmup_epochs = 3\n") ==
               "[recipe] " + file + ":6 [train]: warmup_epochs = 3, expected at most epochs (2)");
+  CATCH_CHECK(error_of(folder, head + "batch_size = 8\ngradient_accumulation_steps = 9\n") ==
+              "[recipe] " + file + ":6 [train]: gradient_accumulation_steps = 9, expected at most batch_size (8)");
+  CATCH_CHECK(error_of(folder, head + "gradient_accumulation_steps = 0\n") ==
+              "[recipe] " + file + ":5 [train]: gradient_accumulation_steps = 0, expected an integer >= 1");
   CATCH_CHECK_THAT(
       error_of(folder, head + "learning_rate = 0.1\n"),
       Catch::StartsWith("[options] " + file + ":5 [train]: unknown key 'learning_rate'") && Catch::Contains("lr"));

@@ -229,3 +229,46 @@ CATCH_TEST_CASE("sharded loaders make disjoint parts of each batch, which togeth
   CATCH_CHECK(last_sizes == std::vector<std::int64_t>{0, 0, 1});
   for (auto& shard : shards) CATCH_CHECK_FALSE(shard->next().has_value());
 }
+
+CATCH_TEST_CASE("micro-batches are contiguous parts of each batch (of a rank's share of it), in order") {
+  TempFolder folder;
+  const auto split = make_split(folder, 9);  // batches of 4, 4, 1
+  Loader whole(image_dataset(split, augmented()), options_with(0));
+  LoaderOptions options = options_with(2);
+  options.micro_batches = 3;
+  Loader cut(image_dataset(split, augmented()), options);
+  // Rank 1 of 2 takes the second half of each batch (2, 2, 1 images) and cuts it into up to three parts.
+  options.shard = 1;
+  options.shards = 2;
+  Loader share(image_dataset(split, augmented()), options);
+  whole.start_epoch(1);
+  cut.start_epoch(1);
+  share.start_epoch(1);
+  std::vector<std::vector<std::int64_t>> cut_sizes;
+  std::vector<std::vector<std::int64_t>> share_sizes;
+  const auto sizes = [](const std::vector<peft::Batch>& parts) {
+    std::vector<std::int64_t> out;
+    for (const auto& part : parts) out.push_back(part.size());
+    return out;
+  };
+  while (auto batch = whole.next()) {
+    const auto parts = cut.next_parts();
+    const auto mine = share.next_parts();
+    CATCH_REQUIRE(parts.has_value());
+    CATCH_REQUIRE(mine.has_value());
+    cut_sizes.push_back(sizes(*parts));
+    share_sizes.push_back(sizes(*mine));
+    std::vector<at::Tensor> images;
+    for (const auto& part : *parts) images.push_back(part.at(peft::keys::images));
+    CATCH_CHECK(at::equal(at::cat(images), batch->at(peft::keys::images)));
+    std::vector<at::Tensor> second_half;
+    for (const auto& part : *mine) second_half.push_back(part.at(peft::keys::images));
+    const at::Tensor all = batch->at(peft::keys::images);
+    CATCH_CHECK(at::equal(at::cat(second_half), all.narrow(0, all.size(0) / 2, all.size(0) - all.size(0) / 2)));
+  }
+  // A part with no example is left out, not made empty.
+  CATCH_CHECK(cut_sizes == std::vector<std::vector<std::int64_t>>{{1, 1, 2}, {1, 1, 2}, {1}});
+  CATCH_CHECK(share_sizes == std::vector<std::vector<std::int64_t>>{{1, 1}, {1, 1}, {1}});
+  CATCH_CHECK_FALSE(cut.next_parts().has_value());
+  CATCH_CHECK_THROWS_AS(cut.next(), peft::Error);
+}
