@@ -75,6 +75,9 @@ const std::vector<OptionSpec>& train_option_specs() {
       {"gradient_accumulation_steps", T::integer, d.gradient_accumulation_steps,
        "micro-batches each step's batch (each rank's share) is cut into, one forward and backward each, for one "
        "optimizer step on the whole batch (1 .. batch_size)"},
+      {"eval_batch_size", T::integer, d.eval_batch_size,
+       "examples per evaluation batch (global in a data-parallel run); 0 = the training micro-batch, batch_size / "
+       "gradient_accumulation_steps rounded up"},
       {"optimizer", T::string, d.optimizer, "adamw | sgd (with momentum)"},
       {"lr", T::number, d.lr, "peak learning rate, in (0, 1e30]"},
       {"weight_decay", T::number, d.weight_decay,
@@ -120,6 +123,7 @@ TrainOptions read_train_options(const RecipeTable& table) {
     check.fail("gradient_accumulation_steps", std::to_string(train.gradient_accumulation_steps),
                "at most batch_size (" + std::to_string(train.batch_size) + ")");
   }
+  train.eval_batch_size = check.integer("eval_batch_size", 0);
   train.optimizer = check.choice("optimizer", {"adamw", "sgd"});
   train.lr = check.positive("lr", 1e30);
   train.weight_decay = check.number("weight_decay", 0.0, 1e8);

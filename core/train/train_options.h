@@ -18,6 +18,9 @@ struct TrainOptions {
   /// micro-batches, one at a time, and the optimizer steps once on their summed gradient: the step of the whole
   /// batch, in about a K-th of the activation memory (DeepSpeed's relation: batch_size = micro-batch x steps x ranks).
   std::int64_t gradient_accumulation_steps = 1;
+  /// Examples per evaluation batch (in a data-parallel run the global one, shared among the ranks); 0: the training
+  /// micro-batch, batch_size / gradient_accumulation_steps rounded up, so that evaluation fits where training does.
+  std::int64_t eval_batch_size = 0;
   /// "adamw" or "sgd" (with momentum).
   std::string optimizer = "adamw";
   double lr = 1e-3;
@@ -47,6 +50,12 @@ struct TrainOptions {
   std::string distributed_backend = "auto";
   /// Seconds a rank waits for the others in a collective before the run ends with an error.
   std::int64_t distributed_timeout = 1800;
+
+  /// eval_batch_size, or the training micro-batch when that is 0.
+  std::int64_t evaluation_batch_size() const {
+    return eval_batch_size > 0 ? eval_batch_size
+                               : (batch_size + gradient_accumulation_steps - 1) / gradient_accumulation_steps;
+  }
 };
 
 /// Where a run writes (`[output]`).

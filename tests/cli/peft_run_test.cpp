@@ -2,6 +2,7 @@
 #include <ATen/ATen.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -203,6 +204,31 @@ CATCH_TEST_CASE("peft merge writes a plain backbone checkpoint that gives the ad
   // And the adapters did change the backbone: the merged weights differ from the pretrained ones.
   CATCH_CHECK_FALSE(at::equal(file.at("blocks.0.attn.qkv.weight"),
                               adapted.model.backbone->named_parameters()["blocks.0.attn.qkv.weight"]));
+}
+
+CATCH_TEST_CASE("evaluation runs in batches of the training micro-batch unless [train] eval_batch_size says") {
+  TempFolder folder;
+  // Batches of 8 in 3 micro-batches: evaluation in batches of 3 (8 / 3 rounded up), or of eval_batch_size.
+  const fs::path recipe = setup(folder, "lora", "epochs = 1\ngradient_accumulation_steps = 3\n");
+  const auto first_eval_batch = [&](const fs::path& run) {
+    const peft::PreparedRun loaded = peft::load_run(peft::test::builtin_registry(), run, true);
+    data::Loader loader(loaded.data->data.eval, loaded.data->eval_loader);
+    loader.start_epoch(0);
+    const auto batch = loader.next();
+    return batch ? batch->size() : 0;
+  };
+  const fs::path micro = folder / "micro";
+  CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(micro)).exit_code == 0);
+  CATCH_CHECK(first_eval_batch(micro) == 3);
+  const fs::path five = folder / "five";
+  CATCH_REQUIRE(
+      run_peft("run " + quoted(recipe) + " --out " + quoted(five) + " --set train.eval_batch_size=5").exit_code == 0);
+  CATCH_CHECK(first_eval_batch(five) == 5);
+  // The same model scored in other batches: the same metrics, up to float summation order.
+  const auto a = read_json(micro / "summary.json")["final"];
+  const auto b = read_json(five / "summary.json")["final"];
+  CATCH_CHECK(a["top1"] == b["top1"]);
+  CATCH_CHECK(std::abs(a["loss"].get<double>() - b["loss"].get<double>()) < 1e-6);
 }
 
 CATCH_TEST_CASE("peft eval RECIPE --checkpoint scores a merged checkpoint as the run scored its adapted model") {

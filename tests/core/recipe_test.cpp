@@ -156,6 +156,7 @@ dir = "out/run"
   CATCH_CHECK(recipe.train.beta2 == 0.95);
   CATCH_CHECK(recipe.train.optimizer == "adamw");  // defaults
   CATCH_CHECK(recipe.train.batch_size == 32);
+  CATCH_CHECK(recipe.train.evaluation_batch_size() == 32);  // eval_batch_size 0: the training micro-batch
   CATCH_CHECK(recipe.output.dir == "out/run");
   CATCH_CHECK(recipe.output.checkpoint);
 
@@ -195,6 +196,8 @@ CATCH_TEST_CASE("out-of-range and unknown [train] values name the line, key and 
               "[recipe] " + file + ":6 [train]: gradient_accumulation_steps = 9, expected at most batch_size (8)");
   CATCH_CHECK(error_of(folder, head + "gradient_accumulation_steps = 0\n") ==
               "[recipe] " + file + ":5 [train]: gradient_accumulation_steps = 0, expected an integer >= 1");
+  CATCH_CHECK(error_of(folder, head + "eval_batch_size = -1\n") ==
+              "[recipe] " + file + ":5 [train]: eval_batch_size = -1, expected an integer >= 0");
   CATCH_CHECK_THAT(
       error_of(folder, head + "learning_rate = 0.1\n"),
       Catch::StartsWith("[options] " + file + ":5 [train]: unknown key 'learning_rate'") && Catch::Contains("lr"));
