@@ -297,7 +297,6 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
     loader->shard = world.rank;
     loader->shards = world.size;
   }
-  run.data->train_loader.micro_batches = static_cast<int>(run.recipe.train.gradient_accumulation_steps);
   data::Loader train_loader(run.data->data.train, run.data->train_loader);
   data::Loader eval_loader(run.data->data.eval, run.data->eval_loader);
   report.eval_split = run.data->data.eval_split;

@@ -54,6 +54,7 @@ RunData read_run_data(const ChosenTask& chosen, const Recipe& recipe, const Buil
   RunData run;
   run.data = chosen.task->read_data(table.request);
   run.train_loader = data::train_loader_options(table, recipe.train.batch_size, recipe.seed);
+  run.train_loader.micro_batches = static_cast<int>(recipe.train.gradient_accumulation_steps);
   run.eval_loader = data::eval_loader_options(table, recipe.train.evaluation_batch_size(), recipe.seed);
   return run;
 }

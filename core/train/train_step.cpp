@@ -53,6 +53,7 @@ StepResult train_step(AdaptedModel& model, const Task& task, Optimizer& optimize
   for (const Batch& part : parts) {
     const Outputs outputs = model.forward(part);
     Loss loss = task.loss(outputs, part, LossSettings{true, options.label_smoothing});
+    examples += static_cast<double>(part.size());
     if (loss.weight <= 0.0) continue;  // nothing to learn from (a causal-LM part of prompts only)
     if (const at::Tensor extra = model.method->extra_loss(); extra.defined()) loss.value = loss.value + extra;
     const double value = loss.value.item<double>();
@@ -63,7 +64,6 @@ StepResult train_step(AdaptedModel& model, const Task& task, Optimizer& optimize
     }
     loss_sum += value * loss.weight;
     weight += loss.weight;
-    examples += static_cast<double>(part.size());
     tally.add("loss", value * loss.weight, loss.weight);
     task.measure(outputs, part, Pass::train, tally);
     (accumulates ? loss.value * loss.weight : loss.value).backward();
