@@ -13,23 +13,16 @@ cd "$(dirname "$0")/.."
 rounds=${1:-3}
 peft=${PEFT:-build/bin/peft}
 [[ -x $peft ]] || { echo "data_parallel.sh: $peft missing (run scripts/build.sh)" >&2; exit 1; }
-[[ -f data/mini-vtab/novel/test.txt ]] || $peft data mini-vtab --out data/mini-vtab >/dev/null
-[[ -f data/mini-lm/lm-science/test.jsonl ]] || $peft data mini-lm --out data/mini-lm >/dev/null
 source bench/lib/set_args.sh
+source bench/lib/lora_jobs.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# name | recipe | --set arguments
-jobs=(
-  'vit-mini lora qkv|bench/mini_vtab/base.toml|method.plugin="lora" method.targets=["attn.qkv"] train.lr=0.01 train.epochs=2 train.eval_every=2'
-  'llama-mini lora q,v|configs/mini-lm/lm-science.toml|method.plugin="lora" method.targets=["q_proj","v_proj"] method.options={r=8} train.lr=0.001 train.epochs=2 train.eval_every=2'
-)
-
 results=$out/results.jsonl
 for ((round = 0; round < rounds; ++round)); do
-  for job in "${jobs[@]}"; do
+  for job in "${lora_jobs[@]}"; do
     IFS='|' read -r name recipe sets <<<"$job"
-    set_args "$sets"
+    set_args "$sets train.epochs=2 train.eval_every=2"
     sides=(one two)
     ((round % 2 == 1)) && sides=(two one)
     for side in "${sides[@]}"; do
