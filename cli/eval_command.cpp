@@ -101,7 +101,9 @@ int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& opti
   for (const auto& notice : notices) std::cerr << "note: " << notice << '\n';
   if (options.json) {
     nlohmann::json out{{recipe ? "recipe" : "run", options.run.string()}, {"base", options.base}};
-    if (recipe) out["checkpoint"] = options.checkpoint ? options.checkpoint->string() : nullptr;
+    if (recipe) {
+      out["checkpoint"] = options.checkpoint ? nlohmann::json(options.checkpoint->string()) : nlohmann::json();
+    }
     std::cout << with_report(std::move(out), report).dump(2) << '\n';
     return kSuccess;
   }

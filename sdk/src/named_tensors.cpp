@@ -46,11 +46,31 @@ std::vector<std::size_t> match_named_shapes(const NamedTensors& targets,
   return matched;
 }
 
+void check_named_dtypes(const NamedTensors& targets, const std::vector<std::size_t>& matched,
+                        const std::vector<std::pair<std::string, at::ScalarType>>& given,
+                        const std::string& component, const std::string& what) {
+  std::vector<std::string> mismatched;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const auto& [name, dtype] = given[matched[i]];
+    const at::ScalarType expected = targets[i].second.scalar_type();
+    const bool fits = at::isFloatingType(expected) ? at::isFloatingType(dtype) : dtype == expected;
+    if (!fits) {
+      mismatched.push_back(name + " (file " + c10::toString(dtype) + ", expected " +
+                           (at::isFloatingType(expected) ? std::string("floating point") : c10::toString(expected)) +
+                           ")");
+    }
+  }
+  if (!mismatched.empty()) throw Error(component, what + ": dtype mismatches: " + join(mismatched));
+}
+
 void copy_named_tensors(const NamedTensors& targets, const NamedTensors& given, const std::string& component,
                         const std::string& what, const std::string& hint) {
   std::vector<std::pair<std::string, std::vector<std::int64_t>>> shapes;
   for (const auto& [name, tensor] : given) shapes.emplace_back(name, tensor.sizes().vec());
   const std::vector<std::size_t> matched = match_named_shapes(targets, shapes, component, what, hint);
+  std::vector<std::pair<std::string, at::ScalarType>> dtypes;
+  for (const auto& [name, tensor] : given) dtypes.emplace_back(name, tensor.scalar_type());
+  check_named_dtypes(targets, matched, dtypes, component, what);
   at::NoGradGuard no_grad;
   for (std::size_t i = 0; i < targets.size(); ++i) targets[i].second.copy_(given[matched[i]].second);
 }

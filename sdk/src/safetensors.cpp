@@ -15,6 +15,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <set>
 
 #include "peft/error.h"
 
@@ -164,6 +165,29 @@ void check_no_overlap(std::vector<Entry> entries, const std::string& file) {
   }
 }
 
+// The header as JSON. A JSON parser keeps the last of two equal keys, so a tensor named twice would load whichever
+// came last without a word: a repeated name is refused (the Rust safetensors refuses it too).
+nlohmann::json parse_header(const char* begin, const char* end, const std::string& file) {
+  std::set<std::string> names;
+  std::string repeated;
+  const nlohmann::json::parser_callback_t on_key = [&](int depth, nlohmann::json::parse_event_t event,
+                                                       nlohmann::json& parsed) {
+    if (depth == 1 && event == nlohmann::json::parse_event_t::key && parsed.is_string() &&
+        !names.insert(parsed.get<std::string>()).second && repeated.empty()) {
+      repeated = parsed.get<std::string>();
+    }
+    return true;
+  };
+  nlohmann::json header = nlohmann::json::parse(begin, end, on_key, false);
+  if (header.is_discarded() || !header.is_object()) {
+    throw Error("safetensors", file + ": the header is not a JSON object (not a safetensors file?)");
+  }
+  if (!repeated.empty()) {
+    throw Error("safetensors", file + ": the header names tensor '" + repeated + "' twice (a corrupt or forged file)");
+  }
+  return header;
+}
+
 }  // namespace
 
 const at::Tensor* TensorFile::find(const std::string& name) const {
@@ -211,10 +235,7 @@ SafetensorsFile::SafetensorsFile(const fs::path& path) : impl_(std::make_unique<
                                    std::to_string(mapped.size()) + "-byte file (truncated or not safetensors?)");
   }
   const auto* header_begin = reinterpret_cast<const char*>(mapped.data() + 8);
-  const nlohmann::json header = nlohmann::json::parse(header_begin, header_begin + header_size, nullptr, false);
-  if (header.is_discarded() || !header.is_object()) {
-    throw Error("safetensors", file + ": the header is not a JSON object (not a safetensors file?)");
-  }
+  const nlohmann::json header = parse_header(header_begin, header_begin + header_size, file);
   const std::uint64_t data_size = mapped.size() - 8 - header_size;
   f.data = mapped.data() + 8 + header_size;
   for (const auto& [name, spec] : header.items()) {

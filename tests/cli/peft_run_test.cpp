@@ -250,6 +250,13 @@ CATCH_TEST_CASE("peft eval RECIPE --checkpoint scores a merged checkpoint as the
   const auto plain = run_peft("eval " + quoted(recipe));
   CATCH_REQUIRE(plain.exit_code == 0);
   CATCH_CHECK_THAT(plain.err, Catch::Contains("note: "));
+  // ... and in JSON, where the record says no checkpoint was given.
+  const auto plain_json = run_peft("eval --json " + quoted(recipe));
+  CATCH_REQUIRE(plain_json.exit_code == 0);
+  const auto of_plain = nlohmann::json::parse(plain_json.out);
+  CATCH_CHECK(of_plain["checkpoint"].is_null());
+  CATCH_CHECK(of_plain["images"] == of_run["images"]);
+  CATCH_CHECK(of_plain["top1"].is_number());
   // Misuse: --checkpoint with a run folder, --base with a recipe, a checkpoint that is not there.
   peft::test::check_user_error(
       run_peft("eval " + quoted(run) + " --checkpoint " + quoted(folder / "merged.safetensors")),

@@ -111,6 +111,23 @@ CATCH_TEST_CASE("a checkpoint that does not fit is refused whole, before any ten
   for (std::size_t i = 0; i < before.size(); ++i) CATCH_CHECK(at::equal(before[i].second, copies[i]));
 }
 
+CATCH_TEST_CASE("a checkpoint tensor of an integer dtype is refused by name, from a file or tensors in memory") {
+  TempFolder folder;
+  peft::contract::TinyLm model;
+  peft::NamedTensors tensors = peft::state_dict(model);
+  for (auto& [name, tensor] : tensors) tensor = tensor.detach().clone();
+  tensors.front().second = tensors.front().second.to(at::kLong);
+  const std::string first = tensors.front().first;
+  peft::write_safetensors(folder / "ints.safetensors", tensors);
+  const std::string expected = " does not fit the model: dtype mismatches: " + first + " (file Long, expected floating point)";
+  CATCH_CHECK_THROWS_WITH(model.load_checkpoint(peft::CheckpointSource::open(folder / "ints.safetensors")),
+                          Catch::EndsWith(expected));
+  CATCH_CHECK_THROWS_WITH(peft::load_state_dict(model, tensors, "in memory"), Catch::EndsWith(expected));
+  // Floating point of another width is cast, as before.
+  tensors.front().second = tensors.front().second.to(at::kHalf);
+  CATCH_CHECK_NOTHROW(peft::load_state_dict(model, tensors, "in memory"));
+}
+
 CATCH_TEST_CASE("a broken shard index is one error naming the index and the shard") {
   TempFolder folder;
   peft::contract::TinyLm model;

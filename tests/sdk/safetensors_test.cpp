@@ -139,6 +139,15 @@ CATCH_TEST_CASE("every kind of broken file is one clear error naming the file") 
     const auto file = write_raw(folder, R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", floats(1));
     CATCH_CHECK_THROWS_WITH(peft::read_safetensors(file), Catch::Contains("is not sizes"));
   }
+  CATCH_SECTION("a tensor named twice (JSON keeps the last one, so it would load silently)") {
+    const auto file = write_raw(
+        folder,
+        R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+        floats(4));
+    CATCH_CHECK_THROWS_WITH(peft::read_safetensors(file),
+                            Catch::Contains("raw.safetensors: the header names tensor 'w' twice"));
+    CATCH_CHECK_THROWS_WITH(peft::SafetensorsFile(file), Catch::Contains("names tensor 'w' twice"));
+  }
   CATCH_SECTION("missing fields") {
     const auto file = write_raw(folder, R"({"w":{"dtype":"F32"}})", floats(1));
     CATCH_CHECK_THROWS_WITH(peft::read_safetensors(file), Catch::Contains("lacks dtype, shape or data_offsets"));

@@ -27,6 +27,14 @@ using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 PEFT_API void copy_named_tensors(const NamedTensors& targets, const NamedTensors& given, const std::string& component,
                                  const std::string& what, const std::string& hint = {});
 
+/// The value check copy_named_tensors makes after the names and shapes match: a floating-point target takes any
+/// floating-point tensor (cast to its dtype), any other target only its own dtype. Each `given` dtype is for the
+/// target of the same index in `matched` (match_named_shapes' result); a peft::Error from `component` lists every
+/// tensor that does not fit ("dtype mismatches: head.weight (file Long, expected floating point)").
+PEFT_API void check_named_dtypes(const NamedTensors& targets, const std::vector<std::size_t>& matched,
+                                 const std::vector<std::pair<std::string, at::ScalarType>>& given,
+                                 const std::string& component, const std::string& what);
+
 /// copy_named_tensors' check alone, over names and shapes: for each target, the index in `given` of its tensor.
 /// Throws the same one-line peft::Error when anything is missing, unexpected or mis-shaped.
 PEFT_API std::vector<std::size_t> match_named_shapes(
