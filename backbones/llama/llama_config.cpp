@@ -1,7 +1,13 @@
 #include "llama_config.h"
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
+
+#include "llama_config_fields.h"
+#include "llama_rope_config.h"
 
 #include "peft/error.h"
 
@@ -10,95 +16,92 @@ namespace {
 
 using nlohmann::json;
 
-class Fields {
- public:
-  Fields(std::string file, json config) : file_(std::move(file)), config_(std::move(config)) {}
+// The architectures the backbone computes, each with the model_type transformers writes beside it.
+const std::map<std::string, std::string>& known_architectures() {
+  static const std::map<std::string, std::string> names{{"LlamaForCausalLM", "llama"},
+                                                        {"MistralForCausalLM", "mistral"}};
+  return names;
+}
 
-  [[noreturn]] void fail(const std::string& field, const std::string& message) const {
-    throw Error("llama", file_ + ": " + field + " " + message);
-  }
-  bool has(const std::string& field) const { return config_.contains(field) && !config_[field].is_null(); }
-  const json& at(const std::string& field) const { return config_.at(field); }
-
-  std::int64_t positive(const std::string& field, std::optional<std::int64_t> fallback = std::nullopt) const {
-    if (!has(field)) {
-      if (fallback) return *fallback;
-      fail(field, "is missing, expected a positive integer");
-    }
-    if (!at(field).is_number_integer() || at(field).get<std::int64_t>() <= 0) {
-      fail(field, "= " + at(field).dump() + ", expected a positive integer");
-    }
-    return at(field).get<std::int64_t>();
-  }
-  double number(const std::string& field, double fallback) const {
-    if (!has(field)) return fallback;
-    if (!at(field).is_number() || !(at(field).get<double>() > 0)) {
-      fail(field, "= " + at(field).dump() + ", expected a positive number");
-    }
-    return at(field).get<double>();
-  }
-  bool flag(const std::string& field, bool fallback) const {
-    if (!has(field)) return fallback;
-    if (!at(field).is_boolean()) fail(field, "= " + at(field).dump() + ", expected true or false");
-    return at(field).get<bool>();
-  }
-  std::optional<std::int64_t> token(const std::string& field) const {
-    if (!has(field)) return std::nullopt;
-    const json& value = at(field).is_array() && !at(field).empty() ? at(field)[0] : at(field);
-    if (!value.is_number_integer()) fail(field, "= " + at(field).dump() + ", expected a token id");
-    return value.get<std::int64_t>();
-  }
-
- private:
-  std::string file_;
-  json config_;
-};
-
-RopeScaling rope_scaling(const Fields& fields) {
-  RopeScaling scaling;
-  if (!fields.has("rope_scaling")) return scaling;
-  const json& given = fields.at("rope_scaling");
-  if (!given.is_object()) fields.fail("rope_scaling", "is not an object");
-  const std::string type = given.value("rope_type", given.value("type", std::string()));
-  if (type == "default") return scaling;
-  if (type != "linear" && type != "llama3") {
-    fields.fail("rope_scaling", "type '" + type + "' is not supported (supported: linear, llama3)");
-  }
-  scaling.type = type;
-  scaling.factor = given.value("factor", 1.0);
-  if (!(scaling.factor >= 1.0)) fields.fail("rope_scaling.factor", "must be >= 1");
-  if (type == "llama3") {
-    scaling.low_freq_factor = given.value("low_freq_factor", 1.0);
-    scaling.high_freq_factor = given.value("high_freq_factor", 4.0);
-    scaling.original_max_position_embeddings = given.value("original_max_position_embeddings", std::int64_t{8192});
-    if (!(scaling.high_freq_factor > scaling.low_freq_factor)) {
-      fields.fail("rope_scaling.high_freq_factor", "must be larger than low_freq_factor");
+void check_architecture(const ConfigFields& fields) {
+  const json architectures = fields.object().value("architectures", json::array());
+  std::string found;
+  if (architectures.is_array()) {
+    for (const auto& name : architectures) {
+      if (name.is_string() && known_architectures().count(name.get<std::string>()) != 0) found = name;
     }
   }
-  return scaling;
+  if (found.empty()) {
+    fields.fail("architectures", "= " + architectures.dump() +
+                                     ", expected LlamaForCausalLM (or MistralForCausalLM: LLaMA with a window)");
+  }
+  const std::string expected = known_architectures().at(found);
+  const std::string model_type = fields.text("model_type", expected);
+  if (model_type != expected) {
+    fields.fail("model_type", "= '" + model_type + "' contradicts architectures = " + architectures.dump() +
+                                  " (expected '" + expected + "')");
+  }
+}
+
+// `dtype` (transformers 5) or `torch_dtype` (4.x): the dtype the weights were saved in. peft computes in float32
+// whatever it is, but a name it does not know is a file it cannot vouch for.
+std::string stored_dtype(const ConfigFields& fields) {
+  static const std::set<std::string> known{"float32", "float16", "bfloat16", "float64"};
+  std::string dtype;
+  for (const char* key : {"dtype", "torch_dtype"}) {
+    if (!fields.has(key)) continue;
+    const std::string given = fields.text(key, "");
+    if (known.count(given) == 0) {
+      fields.fail(key, "= '" + given + "' is not a dtype peft reads (expected float32, bfloat16, float16 or float64)");
+    }
+    if (!dtype.empty() && given != dtype) fields.fail(key, "= '" + given + "' contradicts dtype = '" + dtype + "'");
+    dtype = given;
+  }
+  return dtype.empty() ? "float32" : dtype;
+}
+
+// A token id field (one id, or a list as Llama 3's eos_token_id): each must be a token of the vocabulary.
+std::vector<std::int64_t> token_ids(const ConfigFields& fields, const std::string& field, std::int64_t vocab_size) {
+  if (!fields.has(field)) return {};
+  const json& given = fields.at(field);
+  const json ids = given.is_array() ? given : json::array({given});
+  std::vector<std::int64_t> result;
+  for (const auto& id : ids) {
+    if (!id.is_number_integer() || id.get<std::int64_t>() < 0 || id.get<std::int64_t>() >= vocab_size) {
+      fields.fail(field, "= " + given.dump() + ", expected token ids in [0, " + std::to_string(vocab_size) +
+                             ") (vocab_size)");
+    }
+    result.push_back(id.get<std::int64_t>());
+  }
+  return result;
+}
+
+std::optional<std::int64_t> first_of(const std::vector<std::int64_t>& ids) {
+  return ids.empty() ? std::nullopt : std::optional<std::int64_t>(ids.front());
+}
+
+json parse_config_file(const std::filesystem::path& file) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(file, error)) {
+    throw Error("llama", file.string() +
+                             (std::filesystem::exists(file, error) ? " is not a file" : " does not exist") +
+                             " (a model folder needs config.json)");
+  }
+  std::ifstream in(file);
+  if (!in) throw Error("llama", file.string() + " cannot be read (a model folder needs config.json)");
+  json config = json::parse(in, nullptr, false);
+  if (!config.is_object()) throw Error("llama", file.string() + " is not a JSON object");
+  return config;
 }
 
 }  // namespace
 
 LlamaConfig read_llama_config(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw Error("llama", file.string() + " cannot be read (a model folder needs config.json)");
-  json config = json::parse(in, nullptr, false);
-  if (!config.is_object()) throw Error("llama", file.string() + " is not a JSON object");
-  const Fields fields(file.string(), config);
-
-  const json architectures = config.value("architectures", json::array());
-  bool known = false;
-  for (const auto& name : architectures) {
-    known = known || name == "LlamaForCausalLM" || name == "MistralForCausalLM";
-  }
-  if (!known) {
-    fields.fail("architectures", "= " + architectures.dump() +
-                                     ", expected LlamaForCausalLM (or MistralForCausalLM: LLaMA with a window)");
-  }
-  const std::string act = config.value("hidden_act", std::string("silu"));
+  const ConfigFields fields(file.string(), parse_config_file(file));
+  check_architecture(fields);
+  const std::string act = fields.text("hidden_act", "silu");
   if (act != "silu") fields.fail("hidden_act", "= '" + act + "' is not supported (LLaMA uses silu)");
-  if (fields.has("sliding_window") && config.value("use_sliding_window", true)) {
+  if (fields.has("sliding_window") && fields.flag("use_sliding_window", true)) {
     fields.fail("sliding_window", "= " + fields.at("sliding_window").dump() +
                                       ": sliding-window attention is not supported (full causal attention only)");
   }
@@ -124,10 +127,10 @@ LlamaConfig read_llama_config(const std::filesystem::path& file) {
                     " does not divide num_attention_heads = " + std::to_string(result.num_attention_heads));
   }
   result.rms_norm_eps = fields.number("rms_norm_eps", 1e-6);
-  result.rope_theta = fields.number("rope_theta", 10000.0);
+  const RopeSettings rope = read_rope_settings(fields);
+  result.rope_theta = rope.theta;
+  result.rope_scaling = rope.scaling;
   result.initializer_range = fields.number("initializer_range", 0.02);
-  if (!(result.initializer_range > 0.0)) fields.fail("initializer_range", "must be positive");
-  result.rope_scaling = rope_scaling(fields);
   result.tie_word_embeddings = fields.flag("tie_word_embeddings", false);
   result.attention_bias = fields.flag("attention_bias", false);
   result.mlp_bias = fields.flag("mlp_bias", false);
@@ -138,8 +141,9 @@ LlamaConfig read_llama_config(const std::filesystem::path& file) {
     }
     result.attention_dropout = dropout.get<double>();
   }
-  result.bos_token_id = fields.token("bos_token_id");
-  result.eos_token_id = fields.token("eos_token_id");
+  result.dtype = stored_dtype(fields);
+  result.bos_token_id = first_of(token_ids(fields, "bos_token_id", result.vocab_size));
+  result.eos_token_ids = token_ids(fields, "eos_token_id", result.vocab_size);
   return result;
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "peft/attention.h"
 #include "peft/option_table.h"
@@ -41,8 +42,12 @@ struct LlamaConfig {
   bool mlp_bias = false;
   /// Dropout on the attention weights while training (config.json's attention_dropout; HF's default 0).
   double attention_dropout = 0.0;
+  /// config.json's `dtype` (transformers 5) or `torch_dtype`: what the weights were saved in (float32 when unset).
+  /// peft computes in float32 whatever it is.
+  std::string dtype = "float32";
   std::optional<std::int64_t> bos_token_id;
-  std::optional<std::int64_t> eos_token_id;
+  /// Every end-of-sequence id (Llama 3 lists several).
+  std::vector<std::int64_t> eos_token_ids;
   /// The file it was read from, for messages.
   std::string source;
 
@@ -71,10 +76,12 @@ const OptionTable<LlamaOptions>& llama_option_table();
 /// config.json (options.config) with the options applied; a peft::Error names the file or the option.
 LlamaConfig llama_config_from(const LlamaOptions& options);
 
-/// Reads `file` (a config.json): `architectures` must name LlamaForCausalLM (or MistralForCausalLM), the sizes must
-/// be positive and consistent (heads divide hidden_size unless head_dim is given, key/value heads divide the heads),
-/// `hidden_act` must be silu, `rope_scaling` none, linear or llama3, and a sliding window is refused; each problem
-/// is a one-line peft::Error naming the file and the field.
+/// Reads `file` (a config.json, as transformers 4.x or 5.x writes it): `architectures` must name LlamaForCausalLM
+/// (or MistralForCausalLM) and `model_type` agree with it, the sizes must be positive and consistent (heads divide
+/// hidden_size unless head_dim is given, key/value heads divide the heads), `hidden_act` must be silu, RoPE (either
+/// layout, llama_rope_config.h) default, linear or llama3 with only the keys peft applies, `dtype`/`torch_dtype` a
+/// known dtype, token ids inside the vocabulary, and a sliding window is refused; each problem is a one-line
+/// peft::Error naming the file and the field.
 LlamaConfig read_llama_config(const std::filesystem::path& file);
 
 }  // namespace peft::llama
