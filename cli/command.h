@@ -72,6 +72,8 @@ struct RunCommandOptions {
   std::int64_t stop_after = 0;
   /// Data-parallel worker processes to start here (0: this process trains, alone or as a launched rank).
   int nproc = 0;
+  /// Allows more worker processes than cores.
+  bool oversubscribe = false;
 };
 
 struct EvalCommandOptions {

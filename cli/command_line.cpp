@@ -6,6 +6,7 @@
 
 #include "command.h"
 #include "exit_code.h"
+#include "option_checks.h"
 #include "peft/api.h"
 
 namespace peft::cli {
@@ -106,8 +107,11 @@ int run_command_line(int argc, char** argv) {
   run_app
       ->add_option("--nproc", run.nproc,
                    "Train data-parallel in N local processes (as torchrun --nproc_per_node N; batch_size stays the "
-                   "global batch)")
-      ->type_name("N");
+                   "global batch); at most one a core unless --oversubscribe")
+      ->type_name("N")
+      ->check(CLI::Range(1, 4096));
+  run_app->add_flag("--oversubscribe", run.oversubscribe,
+                    "Allow --nproc above the number of cores (each process then competes for one)");
   run_app->add_option("--stop-after", run.stop_after, "Stop after this many epochs in all (resume later)")
       ->type_name("EPOCHS");
 
@@ -122,11 +126,11 @@ int run_command_line(int argc, char** argv) {
       ->add_option("--max-new-tokens", generate.generate.max_new_tokens, "At most this many new tokens (default 64)")
       ->check(CLI::PositiveNumber);
   generate_app->add_option("--temperature", generate.generate.temperature, "0: greedy (default); above: sampling")
-      ->check(CLI::Range(0.0, 100.0));
+      ->check(finite_number_in(0.0, 100.0));
   generate_app
       ->add_option("--top-p", generate.generate.top_p, "Nucleus sampling: keep this much probability (default 1)")
-      ->check(CLI::Range(0.0, 1.0));
-  generate_app->add_option("--seed", generate.generate.seed, "Sampling seed (default 0)");
+      ->check(finite_number_in(0.0, 1.0, true));
+  generate_app->add_option("--seed", generate.generate.seed, "Sampling seed (default 0)")->check(non_negative_integer());
   generate_app->add_flag("--no-cache", generate.no_cache, "Re-run the whole sequence each step (slow; for checks)");
   generate_app->add_flag("--json", generate.json, "Print one JSON object: text and token ids");
   EvalCommandOptions eval;

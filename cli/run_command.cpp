@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "command.h"
 #include "distributed/launcher.h"
@@ -53,7 +54,11 @@ int run_run_command(const GlobalOptions& global, const RunCommandOptions& option
   }
   if (options.stop_after < 0)
     throw Error("run", "--stop-after " + std::to_string(options.stop_after) + ": expected >= 1");
-  if (options.nproc < 0) throw Error("run", "--nproc " + std::to_string(options.nproc) + ": expected >= 1");
+  const auto cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (options.nproc > cores && !options.oversubscribe) {
+    throw Error("run", "--nproc " + std::to_string(options.nproc) + " would start more processes than this machine's " +
+                           std::to_string(cores) + " cores (hint: --oversubscribe to start them anyway)");
+  }
   const World world = world_from_environment();
   if (options.nproc > 1 && world.distributed()) {
     throw Error("run", "--nproc " + std::to_string(options.nproc) + " inside a distributed launch (RANK " +

@@ -92,6 +92,22 @@ std::optional<std::int64_t> epoch_of(const fs::path& file) {
   return epoch;
 }
 
+// The record of the checkpoint a run was trained on: its path, and the size and hash of what it is read from (for
+// a sharded folder, every shard as well, each named, so the check can say which one changed).
+nlohmann::json fingerprint_record(const fs::path& weights) {
+  const auto files = checkpoint_fingerprints(weights);
+  const FileFingerprint whole = files.size() == 1 ? files.front().second : combined(files);
+  nlohmann::json record{{"path", weights.string()}, {"bytes", whole.bytes}, {"hash", whole.hash}};
+  if (files.size() > 1) {
+    nlohmann::json each = nlohmann::json::array();
+    for (const auto& [file, fingerprint] : files) {
+      each.push_back({{"path", file.filename().string()}, {"bytes", fingerprint.bytes}, {"hash", fingerprint.hash}});
+    }
+    record["files"] = each;
+  }
+  return record;
+}
+
 }  // namespace
 
 std::string adapter_config_text(const std::string& method_config, const AdaptedModel& model,
@@ -149,11 +165,7 @@ void save_adapter(const fs::path& folder, AdaptedModel& model, const std::string
       {"trainable_parameters", model.trainable_count()},
       // The head's size lets `peft merge` rebuild the model without the dataset.
       {"num_classes", model.backbone->classifier() != nullptr ? model.backbone->classifier()->num_classes() : 0}};
-  if (backbone_weights) {
-    const FileFingerprint fingerprint = file_fingerprint(*backbone_weights);
-    record["backbone_checkpoint"] = {
-        {"path", backbone_weights->string()}, {"bytes", fingerprint.bytes}, {"hash", fingerprint.hash}};
-  }
+  if (backbone_weights) record["backbone_checkpoint"] = fingerprint_record(*backbone_weights);
   write_text_atomically(folder / kAdapterRecordFile, record.dump(2) + "\n");
 }
 
@@ -163,17 +175,32 @@ void check_backbone_weights(const fs::path& folder, const std::optional<fs::path
   const nlohmann::json record = nlohmann::json::parse(in, nullptr, false);
   if (!record.is_object() || !record.contains("backbone_checkpoint") || !backbone_weights) return;
   const nlohmann::json& kept = record["backbone_checkpoint"];
-  if (!kept.is_object() || !kept.contains("bytes") || !kept.contains("hash")) {
-    throw Error("run", record_file.string() + ": backbone_checkpoint needs bytes and hash");
-  }
-  const FileFingerprint now = file_fingerprint(*backbone_weights);
-  const FileFingerprint then{kept["bytes"].get<std::uintmax_t>(), kept["hash"].get<std::string>()};
-  if (!(now == then)) {
+  const auto recorded = [&](const nlohmann::json& entry) {
+    if (!entry.is_object() || !entry.contains("bytes") || !entry.contains("hash") ||
+        !entry["bytes"].is_number_unsigned() || !entry["hash"].is_string()) {
+      throw Error("run", record_file.string() + ": backbone_checkpoint needs bytes and hash");
+    }
+    return FileFingerprint{entry["bytes"].get<std::uintmax_t>(), entry["hash"].get<std::string>()};
+  };
+  // Records from before shards were fingerprinted hold the index file's alone; they are checked as they were made.
+  const bool per_file = kept.is_object() && kept.contains("files") && kept["files"].is_array();
+  const auto now = per_file ? checkpoint_fingerprints(*backbone_weights)
+                            : std::vector<std::pair<fs::path, FileFingerprint>>{
+                                  {*backbone_weights, file_fingerprint(*backbone_weights)}};
+  const nlohmann::json then = per_file ? kept["files"] : nlohmann::json::array({kept});
+  const auto refuse = [&](const fs::path& file, const std::string& now_text, const std::string& then_text) {
     throw Error("run", "the backbone checkpoint " + backbone_weights->string() +
-                           " is not the one this run was trained on (now " + std::to_string(now.bytes) +
-                           " bytes, hash " + now.hash + "; " + record_file.string() + " recorded " +
-                           std::to_string(then.bytes) + " bytes, hash " + then.hash +
+                           " is not the one this run was trained on (" + file.string() + ": now " + now_text + "; " +
+                           record_file.string() + " recorded " + then_text +
                            "): the adapter on other weights gives other numbers (hint: restore that file)");
+  };
+  const auto text = [](const FileFingerprint& f) { return std::to_string(f.bytes) + " bytes, hash " + f.hash; };
+  if (now.size() != then.size()) {
+    refuse(*backbone_weights, std::to_string(now.size()) + " files", std::to_string(then.size()) + " files");
+  }
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    const FileFingerprint was = recorded(then[i]);
+    if (!(now[i].second == was)) refuse(now[i].first, text(now[i].second), text(was));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <vector>
 
+#include "peft/checkpoint_source.h"
 #include "peft/error.h"
 
 namespace peft {
@@ -18,6 +19,12 @@ std::uint64_t mix(std::uint64_t state, std::uint64_t word) {
   state *= 0xff51afd7ed558ccdULL;
   state ^= state >> 33;
   return state;
+}
+
+std::string hex_of(std::uint64_t state) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(state));
+  return hex;
 }
 
 }  // namespace
@@ -41,10 +48,27 @@ FileFingerprint file_fingerprint(const std::filesystem::path& file) {
     for (; i < count; ++i) state = mix(state, static_cast<unsigned char>(buffer[i]));
   }
   state = mix(state, fingerprint.bytes);
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(state));
-  fingerprint.hash = hex;
+  fingerprint.hash = hex_of(state);
   return fingerprint;
+}
+
+std::vector<std::pair<std::filesystem::path, FileFingerprint>> checkpoint_fingerprints(
+    const std::filesystem::path& weights) {
+  std::vector<std::pair<std::filesystem::path, FileFingerprint>> files{{weights, file_fingerprint(weights)}};
+  if (weights.extension() != ".json") return files;
+  for (const auto& shard : CheckpointSource::open(weights).files()) files.emplace_back(shard, file_fingerprint(shard));
+  return files;
+}
+
+FileFingerprint combined(const std::vector<std::pair<std::filesystem::path, FileFingerprint>>& files) {
+  FileFingerprint total;
+  std::uint64_t state = 0x243f6a8885a308d3ULL;
+  for (const auto& [file, fingerprint] : files) {
+    total.bytes += fingerprint.bytes;
+    state = mix(state, std::stoull(fingerprint.hash, nullptr, 16));
+  }
+  total.hash = hex_of(mix(state, total.bytes));
+  return total;
 }
 
 }  // namespace peft

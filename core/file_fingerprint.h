@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace peft {
 
@@ -18,5 +20,14 @@ struct FileFingerprint {
 
 /// The fingerprint of `file`; a file that cannot be read is a peft::Error naming it.
 FileFingerprint file_fingerprint(const std::filesystem::path& file);
+
+/// Every file a checkpoint is read from, each with its fingerprint: the file itself, or for Hugging Face's sharded
+/// layout (`weights` is model.safetensors.index.json) the index and each shard it names, in index order. Every byte
+/// the model loads is covered, so a shard replaced after training is noticed (~0.2 s per 350 MB here).
+std::vector<std::pair<std::filesystem::path, FileFingerprint>> checkpoint_fingerprints(
+    const std::filesystem::path& weights);
+
+/// One fingerprint for several files: their sizes summed, their hashes mixed in order.
+FileFingerprint combined(const std::vector<std::pair<std::filesystem::path, FileFingerprint>>& files);
 
 }  // namespace peft

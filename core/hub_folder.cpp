@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "peft/bounded_json.h"
 #include "peft/error.h"
 #include "peft/strings.h"
 
@@ -158,7 +159,7 @@ HubFolder read_hub_folder(const fs::path& folder, BackboneSection& section, cons
                               " is a folder without config.json (expected a timm hub folder: config.json and "
                               "model.safetensors, or a .safetensors file)");
   }
-  json config = json::parse(in, nullptr, false);
+  json config = parse_bounded_json(in, "recipe", hub.config_file.string());
   if (!config.is_object()) throw Error("recipe", hub.config_file.string() + " is not a JSON object");
   const ConfigReader reader(hub.config_file, std::move(config));
   reader.fill_options(section, entry);

@@ -259,6 +259,7 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
     throw Error("run", "--stop-after needs checkpoints to resume from ([output] checkpoint = true)");
   }
   const std::string resolved = recipe.resolved_toml;
+  check_backend_available(recipe.train.distributed_backend);
   std::unique_ptr<Communicator> communicator;
   if (world.distributed()) {
     recipe.threads = threads_per_process(world, recipe.threads);

@@ -5,4 +5,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${BUILD_DIR:-$root/build}
 
 BUILD_DIR=$build_dir bash "$root/scripts/build.sh"
+# The Python oracle the interoperability tests compare with (transformers, HF peft); a few minutes the first time.
+bash "$root/scripts/install_python.sh"
 ctest --test-dir "$build_dir" --output-on-failure

@@ -9,6 +9,7 @@
 #include "llama_config_fields.h"
 #include "llama_rope_config.h"
 
+#include "peft/bounded_json.h"
 #include "peft/error.h"
 
 namespace peft::llama {
@@ -89,7 +90,7 @@ json parse_config_file(const std::filesystem::path& file) {
   }
   std::ifstream in(file);
   if (!in) throw Error("llama", file.string() + " cannot be read (a model folder needs config.json)");
-  json config = json::parse(in, nullptr, false);
+  json config = parse_bounded_json(in, "llama", file.string());
   if (!config.is_object()) throw Error("llama", file.string() + " is not a JSON object");
   return config;
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "peft/bounded_json.h"
 #include "peft/error.h"
 
 namespace fs = std::filesystem;
@@ -56,7 +57,7 @@ std::optional<std::int64_t> present_id(int id) { return id < 0 ? std::nullopt : 
 nlohmann::json read_json_object(const fs::path& file) {
   std::ifstream in(file);
   if (!in) return nlohmann::json::object();
-  nlohmann::json json = nlohmann::json::parse(in, nullptr, false);
+  nlohmann::json json = parse_bounded_json(in, "llama", file.string());
   if (!json.is_object()) throw Error("llama", file.string() + " is not a JSON object");
   return json;
 }

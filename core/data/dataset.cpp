@@ -10,6 +10,7 @@
 #include <set>
 
 #include "output_paths.h"
+#include "peft/bounded_json.h"
 #include "peft/error.h"
 
 namespace fs = std::filesystem;
@@ -116,7 +117,7 @@ Split read_fgvc_split(const fs::path& root, const std::string& split_name, const
     const fs::path file = root / (name + ".json");
     std::ifstream in(file);
     if (!in) throw Error("data", file.string() + " does not exist (FGVC splits: train, val, test)");
-    const nlohmann::json json = nlohmann::json::parse(in, nullptr, false);
+    const nlohmann::json json = parse_bounded_json(in, "data", file.string());
     if (json.is_discarded()) throw Error("data", file.string() + " is not valid JSON");
     if (!json.is_object()) throw Error("data", file.string() + " is not a JSON object {\"image path\": label}");
     for (const auto& [path, label] : json.items()) {

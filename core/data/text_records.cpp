@@ -4,6 +4,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "peft/bounded_json.h"
 #include "peft/error.h"
 
 namespace fs = std::filesystem;
@@ -81,7 +82,7 @@ std::vector<std::pair<json, std::string>> raw_records(const fs::path& file,
   if (!in) throw Error("data", file.string() + " cannot be read (expected a .jsonl or .json file of records)");
   std::vector<std::pair<json, std::string>> raw;
   if (file.extension() == ".json") {
-    const json all = json::parse(in, nullptr, false);
+    const json all = parse_bounded_json(in, "data", file.string());
     if (all.is_discarded()) throw Error("data", file.string() + " is not JSON");
     if (!all.is_array()) throw Error("data", file.string() + ": expected a JSON array of records");
     for (std::size_t i = 0; i < all.size(); ++i) {
@@ -93,7 +94,7 @@ std::vector<std::pair<json, std::string>> raw_records(const fs::path& file,
   for (std::size_t number = 1; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = file.string() + ":" + std::to_string(number);
-    json record = json::parse(line, nullptr, false);
+    json record = parse_bounded_json(line, "data", where);
     if (record.is_discarded()) {
       bad(where + ": not a JSON object (JSON Lines: one record a line)");
       continue;

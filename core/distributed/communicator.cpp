@@ -15,6 +15,14 @@
 
 namespace peft {
 
+void check_backend_available(const std::string& backend) {
+  if (backend == "nccl") {
+    throw Error("distributed",
+                "[train] distributed_backend = \"nccl\": this peft has no NCCL process group yet (\"gloo\" "
+                "works on the CPU and, through host copies, on CUDA)");
+  }
+}
+
 void Communicator::failed(const std::string& what, const std::string& reason) const {
   std::string first_line = reason.substr(0, reason.find('\n'));
   throw CollectiveError("distributed", "rank " + std::to_string(rank_) + " of " + std::to_string(size_) + ": " + what +
@@ -158,11 +166,7 @@ bool distributed_available() { return true; }
 
 std::unique_ptr<Communicator> Communicator::connect(const World& world, const std::string& backend,
                                                     std::chrono::seconds timeout) {
-  if (backend == "nccl") {
-    throw Error("distributed",
-                "[train] distributed_backend = \"nccl\": this peft has no NCCL process group yet (\"gloo\" "
-                "works on the CPU and, through host copies, on CUDA)");
-  }
+  check_backend_available(backend);
   return std::make_unique<GlooCommunicator>(world, timeout);
 }
 

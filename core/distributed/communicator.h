@@ -60,4 +60,8 @@ class Communicator {
 /// Whether this peft was built with c10d's Gloo process group (libgloo-dev).
 bool distributed_available();
 
+/// Refuses ([train] distributed_backend's one-line peft::Error) a backend this peft cannot run, in every run, one
+/// process or many: a recipe that asks for NCCL must not train on something else without a word.
+void check_backend_available(const std::string& backend);
+
 }  // namespace peft

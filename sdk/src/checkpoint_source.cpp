@@ -1,3 +1,4 @@
+#include "peft/bounded_json.h"
 #include "peft/checkpoint_source.h"
 
 #include <fstream>
@@ -16,7 +17,7 @@ constexpr const char* kSingleFile = "model.safetensors";
 // The shard names of an index, in the order they first appear, with each tensor's shard.
 std::vector<std::pair<std::string, std::string>> weight_map(const fs::path& index_file) {
   std::ifstream in(index_file);
-  const nlohmann::json index = nlohmann::json::parse(in, nullptr, false);
+  const nlohmann::json index = parse_bounded_json(in, "checkpoint", index_file.string());
   if (index.is_discarded() || !index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
     throw Error("checkpoint", index_file.string() + ": expected a JSON object with a weight_map object");
   }

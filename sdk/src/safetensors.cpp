@@ -17,6 +17,7 @@
 #include <numeric>
 #include <set>
 
+#include "peft/bounded_json.h"
 #include "peft/error.h"
 
 namespace fs = std::filesystem;
@@ -178,7 +179,7 @@ nlohmann::json parse_header(const char* begin, const char* end, const std::strin
     }
     return true;
   };
-  nlohmann::json header = nlohmann::json::parse(begin, end, on_key, false);
+  nlohmann::json header = nlohmann::json::parse(begin, end, depth_bounded("safetensors", file, on_key), false);
   if (header.is_discarded() || !header.is_object()) {
     throw Error("safetensors", file + ": the header is not a JSON object (not a safetensors file?)");
   }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "support/llama_folder.h"
 #include "support/run_command.h"
@@ -289,8 +290,17 @@ CATCH_TEST_CASE("ranks started by hand with torchrun's or srun's environment tra
                                "[distributed] MASTER_ADDR is not set (a distributed run needs it)");
   peft::test::check_user_error(with_environment(torchrun_environment(0, port), again + " --nproc 2"),
                                "--nproc 2 inside a distributed launch (RANK 0 of WORLD_SIZE 2 are set)");
-  peft::test::check_user_error(run_peft(again + " --nproc -1"), "[run] --nproc -1: expected >= 1");
+  peft::test::check_user_error(run_peft(again + " --nproc -1"), "--nproc: Value -1 not in range 1 to 4096");
+  peft::test::check_user_error(run_peft(again + " --nproc 0"), "--nproc: Value 0 not in range 1 to 4096");
+  // More processes than cores is refused before anything is forked (it stalled the machine), unless asked for.
+  const auto cores = std::to_string(std::max(1u, std::thread::hardware_concurrency()));
+  peft::test::check_user_error(run_peft(again + " --nproc 1000"),
+                               "[run] --nproc 1000 would start more processes than this machine's " + cores +
+                                   " cores (hint: --oversubscribe to start them anyway)");
   peft::test::check_user_error(run_peft(again + " --nproc 2 --set train.distributed_backend=nccl"),
+                               "[train] distributed_backend = \"nccl\": this peft has no NCCL process group yet");
+  // One process does not talk to others, but it must not train on something other than the backend it was asked.
+  peft::test::check_user_error(run_peft(again + " --set train.distributed_backend=nccl"),
                                "[train] distributed_backend = \"nccl\": this peft has no NCCL process group yet");
   CATCH_CHECK(!fs::exists(folder / "again"));
 }

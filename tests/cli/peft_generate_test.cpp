@@ -44,6 +44,14 @@ CATCH_TEST_CASE("peft generate continues a prompt from a model folder; the cache
   // Sampling is seeded.
   const std::string sampled = command + " --temperature 1.0 --top-p 0.9 --seed 3";
   CATCH_CHECK(run_peft(sampled).out == run_peft(sampled).out);
+  // Sampling settings are checked as recipe keys are: no NaN, no empty nucleus, no negative seed (each once ended in
+  // an internal error or was taken as something else).
+  peft::test::check_user_error(run_peft(command + " --temperature nan"),
+                               "--temperature: nan is not a number in [0, 100]");
+  peft::test::check_user_error(run_peft(command + " --top-p 0"), "--top-p: 0 is not a number in (0, 1]");
+  peft::test::check_user_error(run_peft(command + " --top-p nan"), "--top-p: nan is not a number in (0, 1]");
+  peft::test::check_user_error(run_peft(command + " --seed -1"), "--seed: -1 is not an integer in [0, 10^19)");
+  CATCH_CHECK(run_peft(command + " --top-p 1 --temperature 0.5").exit_code == 0);
 
   peft::test::check_user_error(
       run_peft("generate " + quoted(folder.path()) + " --prompt x"),

@@ -165,22 +165,33 @@ CATCH_TEST_CASE("a sweep over a text task selects by its primary metric in its d
   CATCH_CHECK_FALSE(fs::exists(folder / "other"));
 }
 
+namespace {
+
+// The text recipe on the llama backbone loaded from `llama` (a model folder), `method` on its attention projections,
+// two epochs.
+fs::path llama_recipe(const TempFolder& folder, const std::string& method, const fs::path& llama) {
+  const fs::path recipe = write_text_recipe(folder);
+  std::string text = read_file(recipe);
+  text.replace(text.find("plugin = \"tiny_lm\""), std::string("plugin = \"tiny_lm\"").size(),
+               "plugin = \"llama\"\ncheckpoint = \"" + llama.string() + "\"");
+  text.replace(text.find("plugin = \"lora\"\ntargets = [\"proj\"]"),
+               std::string("plugin = \"lora\"\ntargets = [\"proj\"]").size(),
+               "plugin = \"" + method + "\"\ntargets = [\"self_attn.*\"]");
+  text = text.substr(0, text.find("[method.options]")) + text.substr(text.find("[data]"));
+  text.replace(text.find("epochs = 6"), std::string("epochs = 6").size(), "epochs = 2");
+  text.replace(text.find("lr = 0.2"), std::string("lr = 0.2").size(), "lr = 0.01");
+  write_text(recipe, text);
+  return recipe;
+}
+
+}  // namespace
+
 CATCH_TEST_CASE("LoRA and GIFT fine-tune the Hugging Face llama folder through peft run on a text task") {
   TempFolder folder;
   const fs::path llama = fs::path(PEFT_REFERENCE_FIXTURE_DIR) / "llama_tiny";
   for (const std::string method : {"lora", "gift"}) {
     CATCH_INFO(method);
-    const fs::path recipe = write_text_recipe(folder);
-    std::string text = read_file(recipe);
-    text.replace(text.find("plugin = \"tiny_lm\""), std::string("plugin = \"tiny_lm\"").size(),
-                 "plugin = \"llama\"\ncheckpoint = \"" + llama.string() + "\"");
-    text.replace(text.find("plugin = \"lora\"\ntargets = [\"proj\"]"),
-                 std::string("plugin = \"lora\"\ntargets = [\"proj\"]").size(),
-                 "plugin = \"" + method + "\"\ntargets = [\"self_attn.*\"]");
-    text = text.substr(0, text.find("[method.options]")) + text.substr(text.find("[data]"));
-    text.replace(text.find("epochs = 6"), std::string("epochs = 6").size(), "epochs = 2");
-    text.replace(text.find("lr = 0.2"), std::string("lr = 0.2").size(), "lr = 0.01");
-    write_text(recipe, text);
+    const fs::path recipe = llama_recipe(folder, method, llama);
     const fs::path run = folder / method;
     const auto trained = run_peft(with_text_plugins("run " + quoted(recipe) + " --out " + quoted(run)));
     CATCH_INFO(trained.err);
@@ -231,4 +242,25 @@ CATCH_TEST_CASE("LoRA and GIFT fine-tune the Hugging Face llama folder through p
     }
     CATCH_CHECK(kinds.size() == 2);
   }
+}
+
+CATCH_TEST_CASE("a shard of a sharded model folder replaced after training is refused by name, not used") {
+  TempFolder folder;
+  const fs::path llama = folder / "llama";
+  fs::copy(fs::path(PEFT_REFERENCE_FIXTURE_DIR) / "llama_tiny", llama);
+  const fs::path recipe = llama_recipe(folder, "lora", llama);
+  const fs::path run = folder / "run";
+  CATCH_REQUIRE(run_peft(with_text_plugins("run " + quoted(recipe) + " --out " + quoted(run) + " --set "
+                                           "train.epochs=1")).exit_code == 0);
+  CATCH_REQUIRE(run_peft(with_text_plugins("eval " + quoted(run))).exit_code == 0);
+  // The second shard's last data byte changed, its size and header kept: only its bytes tell.
+  const fs::path shard = llama / "model-00002-of-00002.safetensors";
+  std::string bytes = read_file(shard);
+  bytes.back() = static_cast<char>(bytes.back() ^ 0x01);
+  write_text(shard, bytes);
+  const std::string expected = "is not the one this run was trained on (" + shard.string() + ": now ";
+  peft::test::check_user_error(run_peft(with_text_plugins("eval " + quoted(run))), expected);
+  peft::test::check_user_error(
+      run_peft(with_text_plugins("merge " + quoted(run) + " -o " + quoted(folder / "merged"))), expected);
+  CATCH_CHECK_FALSE(fs::exists(folder / "merged"));
 }

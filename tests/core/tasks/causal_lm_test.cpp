@@ -164,6 +164,14 @@ CATCH_TEST_CASE("bad text data is one line naming the file, the line and what wa
   CATCH_CHECK(read_error(folder, model, {}) == "[data] " + train + ":1: 'text' is 3, expected text");
   write_text(train, "\n");
   CATCH_CHECK(read_error(folder, model, {}) == "[data] " + train + ": no records");
+  // A line nested 100,000 levels deep (it crashed the process on a stack overflow): refused naming the line, in a
+  // JSON array file too.
+  write_text(train, "{\"text\": \"fine\"}\n" + std::string(100000, '[') + std::string(100000, ']') + "\n");
+  CATCH_CHECK(read_error(folder, model, {}) == "[data] " + train + ":2: JSON nested deeper than 128 levels");
+  const fs::path array_file = folder / "records.json";
+  write_text(array_file, "[{\"text\": " + std::string(100000, '[') + std::string(100000, ']') + "}]");
+  CATCH_CHECK_THROWS_WITH(peft::data::read_text_records(array_file, peft::data::TextTemplate::automatic),
+                          "[data] " + array_file.string() + ": JSON nested deeper than 128 levels");
   fs::remove(train);
   CATCH_CHECK_THAT(read_error(folder, model, {}), Catch::Contains(train + " cannot be read"));
   write_text(train, "{\"text\": \"fine\"}\n");
