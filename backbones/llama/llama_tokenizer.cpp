@@ -54,7 +54,16 @@ const SpmLibrary& spm_library() {
 
 std::optional<std::int64_t> present_id(int id) { return id < 0 ? std::nullopt : std::optional<std::int64_t>(id); }
 
+// `file` must be a file when it is there at all (a folder of that name opens, and then reads as nothing).
+void check_regular_file(const fs::path& file) {
+  std::error_code error;
+  if (fs::exists(file, error) && !fs::is_regular_file(file, error)) {
+    throw Error("llama", file.string() + " is not a file (a model folder holds tokenizer files, not folders of them)");
+  }
+}
+
 nlohmann::json read_json_object(const fs::path& file) {
+  check_regular_file(file);
   std::ifstream in(file);
   if (!in) return nlohmann::json::object();
   nlohmann::json json = parse_bounded_json(in, "llama", file.string());
@@ -100,6 +109,7 @@ SentencePieceTokenizer::SentencePieceTokenizer(const fs::path& folder, std::int6
                              ": a tokenizer.json without tokenizer.model (a fast BPE tokenizer, as Llama-3's) is not "
                              "supported yet; SentencePiece tokenizer.model files are");
   }
+  check_regular_file(model);
   const SpmLibrary& spm = spm_library();
   char error[512] = {0};
   processor_ = spm.load(model.c_str(), error, sizeof error);

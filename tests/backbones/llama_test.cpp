@@ -223,6 +223,18 @@ CATCH_TEST_CASE("a tokenizer llama cannot use is one line naming the file", "[to
                               ": a tokenizer.json without tokenizer.model (a fast BPE tokenizer, as Llama-3's) is not "
                               "supported yet; SentencePiece tokenizer.model files are");
   CATCH_CHECK(tiny_llama()->tokenizer() == nullptr);  // the fixture folder has no tokenizer
+  // Tokenizer files that are folders (they open, then read as nothing).
+  fs::remove(folder / "tokenizer.json");
+  fs::create_directories(folder / "tokenizer.model");
+  CATCH_CHECK_THROWS_WITH(tiny_llama(folder / "config.json")->tokenizer(),
+                          "[llama] " + (folder / "tokenizer.model").string() +
+                              " is not a file (a model folder holds tokenizer files, not folders of them)");
+  fs::remove(folder / "tokenizer.model");
+  tokenizer_folder(folder, 512);
+  fs::create_directories(folder / "tokenizer_config.json");
+  CATCH_CHECK_THROWS_WITH(tiny_llama(folder / "config.json")->tokenizer(),
+                          "[llama] " + (folder / "tokenizer_config.json").string() +
+                              " is not a file (a model folder holds tokenizer files, not folders of them)");
 }
 
 CATCH_TEST_CASE("generation with the key/value cache equals re-running the whole sequence, with or without LoRA") {

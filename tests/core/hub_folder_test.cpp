@@ -142,6 +142,14 @@ CATCH_TEST_CASE("a malformed hub config.json is refused naming the file and the 
               config + ": model_args.reg_tokens is not an option of the vit backbone (see peft list --options vit)");
   CATCH_CHECK(refused(R"({"model_args": {"img_size": {"h": 1}}})") ==
               config + ": model_args.img_size = {\"h\":1}, expected a number, boolean, string or list of them");
+  // A config.json nested past any configuration's depth, or a folder in its place.
+  CATCH_CHECK(refused("{\"pretrained_cfg\": " + std::string(100000, '[') + std::string(100000, ']') + "}") ==
+              config + ": JSON nested deeper than 128 levels");
+  const fs::path hub = folder / "vit_pico_patch4_32.fashion";
+  fs::remove(hub / "config.json");
+  fs::create_directories(hub / "config.json");
+  CATCH_CHECK(error_of(hub) == "[recipe] recipe.toml [backbone]: " + (hub / "config.json").string() +
+                                   " is not a file (expected timm's config.json)");
 }
 
 CATCH_TEST_CASE("a hub folder in Hugging Face's sharded layout loads as its single file does") {
