@@ -25,16 +25,6 @@ const RegistryEntry<Interface>& plugin_entry(const RegistryTable<Interface>& tab
 template const MethodEntry& plugin_entry(const RegistryTable<Method>&, const PluginSection&);
 template const BackboneEntry& plugin_entry(const RegistryTable<Backbone>&, const PluginSection&);
 
-std::string torch_reason(const c10::Error& error) {
-  std::string text = error.what_without_backtrace();
-  text = text.substr(0, text.find('\n'));
-  if (text.rfind("[enforce fail at ", 0) == 0) {
-    const auto condition_end = text.find(". ", text.find("] "));
-    if (condition_end != std::string::npos) text = text.substr(condition_end + 2);
-  }
-  return text;
-}
-
 BuiltBackbone build_backbone(const Registry& registry, const BackboneSection& given) {
   BackboneSection section = given;
   const BackboneEntry& entry = plugin_entry(registry.backbones(), section);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "torch_errors.h"
 #include "peft/backbone.h"
 #include "peft/error.h"
 #include "peft/registry.h"
@@ -34,9 +35,6 @@ struct BuiltBackbone {
 template <class Interface>
 const RegistryEntry<Interface>& plugin_entry(const RegistryTable<Interface>& table, const PluginSection& section);
 
-/// The first line of a LibTorch error, without its "[enforce fail at FILE:LINE] CONDITION. " prefix.
-std::string torch_reason(const c10::Error& error);
-
 /// Runs `build` (a plugin making its backbone or attaching its method); a LibTorch error there, such as an option too
 /// large to allocate or sizes that do not fit, is the recipe's problem: a one-line peft::Error naming the table.
 template <class Build>
@@ -44,6 +42,11 @@ auto built_by_plugin(const PluginSection& section, const std::string& what, Buil
   try {
     return build();
   } catch (const c10::Error& e) {
+    if (const auto bytes = failed_allocation_bytes(e)) {
+      throw_allocation_failure(section.plugin, section.context + ": building the " + what, *bytes,
+                               "smaller sizes in " + section.context +
+                                   (what == "backbone" ? " or the config.json it reads" : ""));
+    }
     throw Error(section.plugin, section.context + ": cannot build the " + what + ": " + torch_reason(e));
   } catch (const std::bad_alloc&) {
     throw Error(section.plugin, section.context + ": cannot build the " + what + ": out of memory");

@@ -1,5 +1,6 @@
 #include "plugin_loader.h"
 
+#include <c10/util/Exception.h>
 #include <dlfcn.h>
 
 #include <spdlog/spdlog.h>
@@ -132,6 +133,8 @@ typename RegistryEntry<Interface>::Factory guard_factory(typename RegistryEntry<
       object = create(options);
     } catch (const Error&) {
       throw;
+    } catch (const c10::Error&) {
+      throw;  // LibTorch's own type, shared by host and plugin: the host says what it means (built_by_plugin)
     } catch (const std::exception& e) {
       throw Error("plugin", what + " failed to construct: " + e.what());
     } catch (...) {

@@ -24,6 +24,7 @@
 #include "run_folder.h"
 #include "run_setup.h"
 #include "text_format.h"
+#include "torch_errors.h"
 #include "train/checkpoint.h"
 #include "train/metrics_log.h"
 #include "train/trainer.h"
@@ -361,7 +362,13 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   setup.progress = &progress;
   setup.communicator = communicator.get();
   setup.writes = writes;
-  const TrainOutcome outcome = train(setup, optimizer, start_at);
+  const TrainOutcome outcome = with_allocation_reported(
+      "train",
+      "training with [train] batch_size = " + std::to_string(run.recipe.train.batch_size) + " (micro-batches of " +
+          std::to_string(run.data->train_loader.batch_size / run.data->train_loader.micro_batches) +
+          ", evaluation batches of " + std::to_string(run.data->eval_loader.batch_size) + ")",
+      "a smaller batch_size, gradient_accumulation_steps to split it, or a smaller eval_batch_size",
+      [&] { return train(setup, optimizer, start_at); });
 
   report.stopped = outcome.stopped;
   report.epochs_done = outcome.progress.epoch;
@@ -384,7 +391,11 @@ std::vector<std::string> eval_split_override(const std::string& split) {
 EvalReport evaluate_on(PreparedRun& prepared, AdaptedModel& model) {
   const Task& task = *prepared.task.task;
   data::Loader loader(prepared.data->data.eval, prepared.data->eval_loader);
-  return {prepared.data->data.eval_split, task.metrics(), task.unit(), evaluate(model, task, loader, prepared.device)};
+  const Evaluation evaluation = with_allocation_reported(
+      "eval", "evaluating in batches of " + std::to_string(prepared.data->eval_loader.batch_size),
+      "a smaller [train] eval_batch_size",
+      [&] { return evaluate(model, task, loader, prepared.device); });
+  return {prepared.data->data.eval_split, task.metrics(), task.unit(), evaluation};
 }
 
 EvalReport evaluate_run(const Registry& registry, const fs::path& folder, const std::string& split, bool base) {

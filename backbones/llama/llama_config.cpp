@@ -1,5 +1,8 @@
 #include "llama_config.h"
 
+#include <sys/sysinfo.h>
+
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -81,6 +84,26 @@ std::optional<std::int64_t> first_of(const std::vector<std::int64_t>& ids) {
   return ids.empty() ? std::nullopt : std::optional<std::int64_t>(ids.front());
 }
 
+// The model's float32 bytes, from the sizes alone; more than the machine's memory and swap is refused before
+// anything is allocated, naming the sizes (LibTorch's own failure is a 30-line dump without them).
+void check_model_fits(const ConfigFields& fields, const LlamaConfig& c) {
+  const long double hidden = static_cast<long double>(c.hidden_size);
+  const long double attention = hidden * c.head_dim * (2.0L * c.num_attention_heads + 2.0L * c.num_key_value_heads);
+  const long double mlp = 3.0L * hidden * c.intermediate_size;
+  const long double parameters = c.num_hidden_layers * (attention + mlp) + 2.0L * c.vocab_size * hidden;
+  const long double bytes = 4.0L * parameters;
+  struct sysinfo info {};
+  if (::sysinfo(&info) != 0) return;
+  const long double memory = (static_cast<long double>(info.totalram) + info.totalswap) * info.mem_unit;
+  if (bytes <= memory) return;
+  char text[200];
+  std::snprintf(text, sizeof text, "%.3Lg parameters, %.3Lg bytes in float32, more than this machine's %.3Lg bytes "
+                "of memory and swap", parameters, bytes, memory);
+  fields.fail("hidden_size", "= " + std::to_string(c.hidden_size) + ", intermediate_size = " +
+                                 std::to_string(c.intermediate_size) + ", vocab_size = " + std::to_string(c.vocab_size) +
+                                 " and num_hidden_layers = " + std::to_string(c.num_hidden_layers) + " make " + text);
+}
+
 json parse_config_file(const std::filesystem::path& file) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(file, error)) {
@@ -127,6 +150,7 @@ LlamaConfig read_llama_config(const std::filesystem::path& file) {
                 "= " + std::to_string(result.num_key_value_heads) +
                     " does not divide num_attention_heads = " + std::to_string(result.num_attention_heads));
   }
+  check_model_fits(fields, result);
   result.rms_norm_eps = fields.number("rms_norm_eps", 1e-6);
   const RopeSettings rope = read_rope_settings(fields);
   result.rope_theta = rope.theta;

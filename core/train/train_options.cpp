@@ -10,6 +10,9 @@
 namespace peft {
 namespace {
 
+// Far above any fine-tuning schedule (VTAB's is 100 epochs, an LLM's 1 to 10).
+constexpr std::int64_t kMaxEpochs = 100000;
+
 // Range and choice checks over resolved options, each failure naming where the key was written.
 class Checker {
  public:
@@ -19,6 +22,15 @@ class Checker {
   std::int64_t integer(const std::string& key, std::int64_t minimum) const {
     const auto value = options_.get<std::int64_t>(key);
     if (value < minimum) fail(key, std::to_string(value), "an integer >= " + std::to_string(minimum));
+    return value;
+  }
+
+  std::int64_t integer(const std::string& key, std::int64_t minimum, std::int64_t maximum) const {
+    const auto value = integer(key, minimum);
+    if (value > maximum) {
+      fail(key, std::to_string(value),
+           "an integer from " + std::to_string(minimum) + " to " + std::to_string(maximum));
+    }
     return value;
   }
 
@@ -69,7 +81,7 @@ const std::vector<OptionSpec>& train_option_specs() {
   using T = OptionType;
   const TrainOptions d;
   static const std::vector<OptionSpec> specs{
-      {"epochs", T::integer, d.epochs, "training epochs (>= 1)"},
+      {"epochs", T::integer, d.epochs, "training epochs (1 to 100000)"},
       {"batch_size", T::integer, d.batch_size,
        "examples per step (>= 1); in a data-parallel run the global batch, shared among the ranks"},
       {"gradient_accumulation_steps", T::integer, d.gradient_accumulation_steps,
@@ -116,7 +128,8 @@ const std::vector<OptionSpec>& output_option_specs() {
 TrainOptions read_train_options(const RecipeTable& table) {
   const Checker check(table, train_option_specs());
   TrainOptions train;
-  train.epochs = check.integer("epochs", 1);
+  // A run must be able to end: 10^9 epochs was accepted and ran for ever.
+  train.epochs = check.integer("epochs", 1, kMaxEpochs);
   train.batch_size = check.integer("batch_size", 1);
   train.gradient_accumulation_steps = check.integer("gradient_accumulation_steps", 1);
   if (train.gradient_accumulation_steps > train.batch_size) {

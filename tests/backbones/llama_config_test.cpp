@@ -190,6 +190,12 @@ CATCH_TEST_CASE("config.json values that would change what the user gets are err
               "[llama] " + file + ": model_type = 'gpt2' contradicts architectures = [\"LlamaForCausalLM\"] "
                                   "(expected 'llama')");
   CATCH_CHECK(with("bos_token_id", nullptr) == "(no error)");
+  // Sizes no machine holds are refused before anything is allocated, naming them.
+  CATCH_CHECK_THAT(with("hidden_size", 1000000000000),
+                   Catch::StartsWith("[llama] " + file + ": hidden_size = 1000000000000, intermediate_size = 512, "
+                                     "vocab_size = 2048 and num_hidden_layers = 4 make 1.23e+16 parameters, "
+                                     "4.92e+16 bytes in float32, more than this machine's ") &&
+                       Catch::EndsWith(" bytes of memory and swap"));
 }
 
 CATCH_TEST_CASE("a config.json that is a folder is a one-line error naming it") {

@@ -96,6 +96,9 @@ CATCH_TEST_CASE("recipe errors in [train] name the file, line, key and what is a
   check_user_error(run_peft(run + " --set train.label_smoothing=1.5"),
                    "--set train.label_smoothing [train]: label_smoothing = 1.5, expected a number in [0, 1)");
   check_user_error(run_peft(run + " --set train.optimizer=adam"), "optimizer = \"adam\", expected one of adamw, sgd");
+  // A run that cannot end is refused before it starts.
+  check_user_error(run_peft(run + " --set train.epochs=1000000000"),
+                   "--set train.epochs [train]: epochs = 1000000000, expected an integer from 1 to 100000");
   check_user_error(run_peft(run + " --set train.lr=fast"), "lr");
   check_user_error(run_peft(run + " --set train.learning_rate=0.1"), "learning_rate");
   check_user_error(run_peft(run + " --set method.options.rank=4"), "rank");
@@ -123,6 +126,21 @@ CATCH_TEST_CASE("a method option too large to allocate is one line naming the me
   const auto result =
       run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "run") + " --set method.options.r=100000000000");
   check_user_error(result, "[lora] " + recipe.string() + " [method");
-  check_user_error(result, "cannot build the method: DefaultCPUAllocator: can't allocate memory");
+  check_user_error(result, "building the method asked for 25600000000000 bytes (23.3 TiB) at once, more than this "
+                           "machine can allocate (hint: smaller sizes in " + recipe.string() + " [method])");
   CATCH_CHECK_THAT(result.err, !Catch::Contains("frame #"));
+  // The same for a backbone size (it went through the plugin's factory, which printed LibTorch's whole trace) ...
+  const auto backbone = run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "run") +
+                                 " --set backbone.embed_dim=1000000000000");
+  check_user_error(backbone, "[vit] " + recipe.string() + " [backbone");
+  check_user_error(backbone, "building the backbone asked for");
+  CATCH_CHECK_THAT(backbone.err, !Catch::Contains("frame #"));
+  // ... and for the activations of a step (under a memory limit, so that the allocation fails instead of the
+  // kernel's OOM killer ending the process).
+  const auto batch = peft::test::run_command("ulimit -v 6000000; PEFT_PLUGIN_PATH= " + quoted(PEFT_EXECUTABLE) +
+                                             " run " + quoted(recipe) + " --out " + quoted(folder / "run") +
+                                             " --set backbone.img_size=2048");
+  check_user_error(batch, "[train] training with [train] batch_size = ");
+  check_user_error(batch, "more than this machine can allocate (hint: a smaller batch_size");
+  CATCH_CHECK_THAT(batch.err, !Catch::Contains("frame #"));
 }

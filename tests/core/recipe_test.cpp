@@ -184,6 +184,8 @@ CATCH_TEST_CASE("out-of-range and unknown [train] values name the line, key and 
   const std::string head = "schema_version = 1\n[backbone]\nplugin = \"vit\"\n[train]\n";
   CATCH_CHECK(error_of(folder, head + "epochs = 0\n") ==
               "[recipe] " + file + ":5 [train]: epochs = 0, expected an integer >= 1");
+  CATCH_CHECK(error_of(folder, head + "epochs = 1000000000\n") ==
+              "[recipe] " + file + ":5 [train]: epochs = 1000000000, expected an integer from 1 to 100000");
   CATCH_CHECK(error_of(folder, head + "lr = -1.0\n") ==
               "[recipe] " + file + ":5 [train]: lr = -1, expected a number > 0");
   CATCH_CHECK_THAT(error_of(folder, head + "lr = 1e308\n"), Catch::Contains("lr = 1e+308, expected a number <= 1e+30"));
