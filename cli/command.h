@@ -79,6 +79,8 @@ struct RunCommandOptions {
 struct EvalCommandOptions {
   /// A run folder, or a recipe file (its backbone with no method).
   std::filesystem::path run;
+  /// `--set KEY=VALUE` over the run's (or the recipe's) recipe, as peft run takes them.
+  std::vector<std::string> overrides;
   /// More run folders: each run's adapters over the first's loaded backbone, switched without reloading it.
   std::vector<std::filesystem::path> more_runs;
   /// `RUN:WEIGHT`: a weighted combination of runs' low-rank adapters instead.
@@ -97,6 +99,10 @@ struct GenerateCommandOptions {
   /// `RUN:WEIGHT`: a weighted combination of runs' low-rank adapters instead.
   std::vector<std::string> adapters;
   std::string prompt;
+  /// Where the prompt is instead ("-": standard input), for prompts past the shell's argument limit.
+  std::string prompt_file;
+  /// Whether --prompt was given (an empty prompt is one: generation from BOS alone).
+  bool prompt_given = false;
   GenerateOptions generate;
   bool no_cache = false;
   bool json = false;

@@ -121,7 +121,11 @@ int run_command_line(int argc, char** argv) {
   generate_app->add_option("model", generate.model, "A run folder, or a model folder with config.json")
       ->type_name("RUN_DIR|MODEL_DIR");
   add_several_runs(generate_app, generate.more_runs, generate.adapters, "the same backbone");
-  generate_app->add_option("--prompt", generate.prompt, "The text to continue")->required();
+  auto* prompt_option = generate_app->add_option("--prompt", generate.prompt, "The text to continue");
+  generate_app
+      ->add_option("--prompt-file", generate.prompt_file, "Read the prompt from FILE (- for standard input) instead")
+      ->type_name("FILE")
+      ->excludes(prompt_option);
   generate_app
       ->add_option("--max-new-tokens", generate.generate.max_new_tokens, "At most this many new tokens (default 64)")
       ->check(CLI::PositiveNumber);
@@ -149,6 +153,10 @@ int run_command_line(int argc, char** argv) {
                    "With a recipe: evaluate this checkpoint (a file, e.g. peft merge's, or a model folder) instead")
       ->type_name("FILE|DIR");
   eval_app->add_option("--split", eval.split, "The split (default: the recipe's eval_split)")->type_name("NAME");
+  eval_app
+      ->add_option("--set", eval.overrides,
+                   "Override a key of the run's recipe, as peft run takes it: --set train.eval_batch_size=8")
+      ->type_name("KEY=VALUE");
   eval_app->add_flag("--json", eval.json, "Print one JSON object");
   eval_app->add_flag("--base", eval.base,
                      "The backbone without the run's adapters (what the method started from; a new head untrained)");
@@ -318,7 +326,10 @@ int run_command_line(int argc, char** argv) {
   if (mini_lm_app->parsed()) return run_mini_lm_command(mini_lm);
   if (run_app->parsed()) return run_run_command(global, run);
   if (eval_app->parsed()) return run_eval_command(global, eval);
-  if (generate_app->parsed()) return run_generate_command(global, generate);
+  if (generate_app->parsed()) {
+    generate.prompt_given = prompt_option->count() > 0;
+    return run_generate_command(global, generate);
+  }
   if (merge_app->parsed()) return run_merge_command(global, merge);
   if (export_app->parsed()) return run_export_command(global, export_options);
   if (explain_app->parsed()) return run_explain_command(global, explain);

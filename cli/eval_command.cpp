@@ -13,6 +13,13 @@
 namespace peft::cli {
 namespace {
 
+// `--set` as peft run takes it, then --split (which wins over a --set data.eval_split).
+std::vector<std::string> eval_overrides(const EvalCommandOptions& options) {
+  std::vector<std::string> overrides = options.overrides;
+  for (auto& split : eval_split_override(options.split)) overrides.push_back(std::move(split));
+  return overrides;
+}
+
 // `report`'s split, example count and metrics added to `out` (after what the caller put first).
 nlohmann::json with_report(nlohmann::json out, const EvalReport& report) {
   out["split"] = report.split;
@@ -35,7 +42,7 @@ int eval_named_adapters(const Registry& registry, const EvalCommandOptions& opti
   std::vector<std::filesystem::path> runs{options.run};
   runs.insert(runs.end(), options.more_runs.begin(), options.more_runs.end());
   double load_seconds = 0;
-  const auto results = evaluate_runs(registry, runs, options.split, load_seconds);
+  const auto results = evaluate_runs(registry, runs, eval_overrides(options), load_seconds);
   if (options.json) {
     nlohmann::json records = nlohmann::json::array();
     for (const auto& result : results) {
@@ -61,7 +68,7 @@ int eval_weighted_adapters(const Registry& registry, const EvalCommandOptions& o
   std::vector<std::filesystem::path> runs;
   std::vector<double> weights;
   parse_weighted_adapters(options.adapters, runs, weights);
-  AdapterSwitch adapters(registry, runs, eval_split_override(options.split), true);
+  AdapterSwitch adapters(registry, runs, eval_overrides(options), true);
   double switch_seconds = 0;
   const EvalReport report = evaluate_on(adapters.base(), adapters.combine(weights, switch_seconds));
   if (options.json) {
@@ -96,8 +103,8 @@ int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& opti
   }
   std::vector<std::string> notices;
   const EvalReport report =
-      recipe ? evaluate_checkpoint(plugins.registry, options.run, options.checkpoint, options.split, notices)
-             : evaluate_run(plugins.registry, options.run, options.split, options.base);
+      recipe ? evaluate_checkpoint(plugins.registry, options.run, options.checkpoint, eval_overrides(options), notices)
+             : evaluate_run(plugins.registry, options.run, eval_overrides(options), options.base);
   for (const auto& notice : notices) std::cerr << "note: " << notice << '\n';
   if (options.json) {
     nlohmann::json out{{recipe ? "recipe" : "run", options.run.string()}, {"base", options.base}};

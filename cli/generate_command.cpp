@@ -1,4 +1,6 @@
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
@@ -55,9 +57,26 @@ int generate_over_runs(const Registry& registry, const GenerateCommandOptions& o
   return kSuccess;
 }
 
+// The whole of `file` ("-": standard input), as bytes: a prompt keeps its newlines and trailing space.
+std::string read_prompt(const std::string& file) {
+  if (file == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(file, error)) {
+    throw Error("generate", "--prompt-file " + file + (std::filesystem::exists(file, error) ? " is not a file" : " does not exist"));
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error("generate", "--prompt-file " + file + " cannot be read");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 }  // namespace
 
-int run_generate_command(const GlobalOptions& global, const GenerateCommandOptions& options) {
+int run_generate_command(const GlobalOptions& global, const GenerateCommandOptions& given) {
+  GenerateCommandOptions options = given;
+  if (!options.prompt_file.empty()) options.prompt = read_prompt(options.prompt_file);
+  if (given.prompt_file.empty() && !given.prompt_given) {
+    throw Error("generate", "give the text to continue: --prompt TEXT or --prompt-file FILE");
+  }
   const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
   warn_rejections(plugins);
   GenerateOptions settings = options.generate;

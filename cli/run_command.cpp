@@ -43,6 +43,14 @@ int launch(const GlobalOptions& global, const RunCommandOptions& options, const 
                               "peft run --resume " + folder.string() + " continues from its last checkpoint");
 }
 
+// Why the best epoch on test is no model selection, and what to select on instead: the recipe's own validation
+// split where its data has one.
+std::string selection_note(const std::string& validation_split) {
+  const std::string instead = validation_split.empty() ? "evaluate on a validation split ([data] eval_split)"
+                                                       : "use [data] eval_split = \"" + validation_split + "\"";
+  return " (on test, so not a model selection: " + instead + ", or peft sweep)";
+}
+
 }  // namespace
 
 int run_run_command(const GlobalOptions& global, const RunCommandOptions& options) {
@@ -98,7 +106,7 @@ int run_run_command(const GlobalOptions& global, const RunCommandOptions& option
             << report.last_eval.examples << " " << report.unit << "); best " << primary.shown() << " "
             << (report.best_value ? metric_text(primary, *report.best_value) : std::string("-")) << " at epoch "
             << report.best_epoch
-            << (report.eval_split == "test" ? " (on test, so not a model selection: use val200, or peft sweep)" : "")
+            << (report.eval_split == "test" ? selection_note(report.validation_split) : "")
             << '\n'
             << "  trainable " << with_thousands(report.trainable) << " parameters ("
             << percent(static_cast<double>(report.trainable) / static_cast<double>(report.backbone_parameters))

@@ -9,6 +9,7 @@
 #include "file_fingerprint.h"
 #include "json_values.h"
 #include "peft/atomic_file.h"
+#include "peft/bounded_json.h"
 #include "peft/error.h"
 #include "peft/safetensors.h"
 
@@ -108,6 +109,15 @@ nlohmann::json fingerprint_record(const fs::path& weights) {
   return record;
 }
 
+// Where a Hugging Face tool finds the base model: the model folder of a causal LM, else the checkpoint file.
+fs::path base_model_path(const fs::path& weights, const AdaptedModel& model) {
+  const fs::path file = fs::absolute(weights).lexically_normal();
+  const fs::path folder = file.parent_path();
+  std::error_code error;
+  const bool model_folder = fs::exists(folder / "config.json", error) && model.backbone->causal_lm() != nullptr;
+  return model_folder ? folder : file;
+}
+
 }  // namespace
 
 std::string adapter_config_text(const std::string& method_config, const AdaptedModel& model,
@@ -132,19 +142,42 @@ std::string adapter_config_text(const std::string& method_config, const AdaptedM
     for (const auto& [key, value] : config.items()) own[key] = value;
     return own.dump(2) + "\n";
   }
-  if (!head_modules.empty()) config["modules_to_save"] = head_modules;
+  // The keys that describe the run rather than the method are the host's, whatever the plugin wrote: a plugin's
+  // hard-coded modules_to_save or target_modules must not contradict the model it was attached to.
+  config["modules_to_save"] =
+      head_modules.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(head_modules);
+  config["target_modules"] = model.site_names;
   // What PeftModel.from_pretrained and llama.cpp's convert_lora_to_gguf.py read to find the base model: a
-  // Hugging Face model folder (the weights' folder, with its config.json), else the checkpoint file.
-  if (backbone_weights) {
-    const fs::path folder_of = backbone_weights->parent_path();
-    config["base_model_name_or_path"] = fs::exists(folder_of / "config.json") && model.backbone->causal_lm() != nullptr
-                                            ? folder_of.string()
-                                            : backbone_weights->string();
-  }
+  // Hugging Face model folder (the weights' folder, with its config.json), else the checkpoint file; absolute and
+  // normalised, so that either resolves it from wherever it runs.
+  if (backbone_weights) config["base_model_name_or_path"] = base_model_path(*backbone_weights, model).string();
   // A causal LM adapted with its own, frozen LM head: PeftModelForCausalLM; with a new classifier head (score,
-  // saved as modules_to_save): PeftModelForSequenceClassification.
-  if (model.backbone->causal_lm() != nullptr) config["task_type"] = head_modules.empty() ? "CAUSAL_LM" : "SEQ_CLS";
+  // saved as modules_to_save): PeftModelForSequenceClassification; anything else has no transformers task.
+  config["task_type"] = model.backbone->causal_lm() == nullptr ? nlohmann::ordered_json()
+                        : head_modules.empty()                 ? nlohmann::ordered_json("CAUSAL_LM")
+                                                               : nlohmann::ordered_json("SEQ_CLS");
   return config.dump(2) + "\n";
+}
+
+void check_adapter_config(const fs::path& folder, const AdaptedModel& model) {
+  const fs::path file = folder / kAdapterConfigFile;
+  std::error_code error;
+  if (!fs::is_regular_file(file, error)) {
+    throw Error("adapter", file.string() + " is missing (a run folder holds the adapter_config.json it was saved with)");
+  }
+  std::ifstream in(file);
+  const nlohmann::json given = parse_bounded_json(in, "adapter", file.string());
+  if (!given.is_object()) throw Error("adapter", file.string() + " is not a JSON object");
+  const nlohmann::json expected =
+      nlohmann::json::parse(adapter_config_text(model.method->adapter_config_json(), model, std::nullopt));
+  for (const auto& [key, value] : expected.items()) {
+    if (key == "base_model_name_or_path") continue;  // the run's record checks the weights themselves
+    if (!given.contains(key) || given[key] != value) {
+      throw Error("adapter", file.string() + ": " + key + " = " + (given.contains(key) ? given[key].dump() : "(none)") +
+                                 ", but the run's adapter has " + value.dump() +
+                                 " (the file was edited, or comes from another run)");
+    }
+  }
 }
 
 void save_adapter(const fs::path& folder, AdaptedModel& model, const std::string& backbone_plugin,
@@ -205,6 +238,7 @@ void check_backbone_weights(const fs::path& folder, const std::optional<fs::path
 }
 
 void load_adapter(const fs::path& folder, AdaptedModel& model) {
+  check_adapter_config(folder, model);
   load_adapter_file(folder / kAdapterTensorsFile, model);
 }
 

@@ -30,9 +30,10 @@ NamedTensors adapter_tensors(AdaptedModel& model);
 NamedTensors prefixed_for_file(const NamedTensors& tensors);
 
 /// `adapter_config.json`'s text: `method_config` (a method's adapter_config_json()) and, for a Hugging Face peft
-/// config (one with `peft_type`), what peft reads from the run: `modules_to_save` (the trained head's modules),
-/// `base_model_name_or_path` (the model folder, else the checkpoint file) and, for a causal LM, `task_type`
-/// (CAUSAL_LM, or SEQ_CLS with a new classifier head).
+/// config (one with `peft_type`), the keys the host owns, set from the run whatever the method wrote:
+/// `modules_to_save` (the trained head's modules, or null), `target_modules` (the sites the method is attached to),
+/// `base_model_name_or_path` (the model folder of a causal LM, else the checkpoint file; absolute and normalised)
+/// and `task_type` (CAUSAL_LM, SEQ_CLS with a new classifier head, null for a model transformers has no task for).
 std::string adapter_config_text(const std::string& method_config, const AdaptedModel& model,
                                 const std::optional<std::filesystem::path>& backbone_weights);
 
@@ -51,7 +52,12 @@ void save_adapter(const std::filesystem::path& folder, AdaptedModel& model, cons
 void check_backbone_weights(const std::filesystem::path& folder,
                             const std::optional<std::filesystem::path>& backbone_weights);
 
-/// Loads `folder/adapter_model.safetensors` into `model`.
+/// Refuses (a peft::Error naming the file and the key) a run's adapter_config.json that is missing, not a JSON
+/// object, or disagrees with what `model`'s method and the run write (base_model_name_or_path aside: the record's
+/// fingerprint checks the weights).
+void check_adapter_config(const std::filesystem::path& folder, const AdaptedModel& model);
+
+/// Loads `folder/adapter_model.safetensors` into `model`, after check_adapter_config.
 void load_adapter(const std::filesystem::path& folder, AdaptedModel& model);
 
 /// `folder/epochs/epoch-005.safetensors`: the adapter tensors (keys as in adapter_model.safetensors) a run with

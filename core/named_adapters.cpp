@@ -178,8 +178,8 @@ void parse_weighted_adapters(const std::vector<std::string>& specs, std::vector<
 }
 
 std::vector<NamedEvaluation> evaluate_runs(const Registry& registry, const std::vector<fs::path>& runs,
-                                           const std::string& split, double& load_seconds) {
-  AdapterSwitch adapters(registry, runs, eval_split_override(split), true);
+                                           const std::vector<std::string>& overrides, double& load_seconds) {
+  AdapterSwitch adapters(registry, runs, overrides, true);
   load_seconds = adapters.load_seconds();
   std::vector<NamedEvaluation> results;
   for (std::size_t i = 0; i < runs.size(); ++i) {

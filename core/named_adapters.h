@@ -65,8 +65,9 @@ struct NamedEvaluation {
   double switch_seconds = 0;
 };
 
-/// Each run of `runs` evaluated on `split` (default: the first run's eval_split) over one loaded backbone.
+/// Each run of `runs` evaluated over one loaded backbone, the first run's recipe with `overrides` (`--set`
+/// assignments; eval_split_override(split) picks the split).
 std::vector<NamedEvaluation> evaluate_runs(const Registry& registry, const std::vector<std::filesystem::path>& runs,
-                                           const std::string& split, double& load_seconds);
+                                           const std::vector<std::string>& overrides, double& load_seconds);
 
 }  // namespace peft

@@ -192,6 +192,29 @@ fs::path run_folder_of(const RunRequest& request, const Recipe& recipe) {
 
 }  // namespace
 
+// The data folder's split files (`<split>.txt`, `.jsonl`, `.json`) whose name says val or dev, neither the train nor
+// the evaluation split: what a run that evaluates on test should select on instead.
+std::string validation_split_of(const Recipe& recipe, const TaskData& data) {
+  if (!recipe.data || recipe.data->options.count("root") == 0) return {};
+  const auto* root = std::get_if<std::string>(&recipe.data->options.at("root"));
+  if (root == nullptr) return {};
+  const fs::path folder = fs::path(*root).is_relative() ? recipe.file.parent_path() / *root : fs::path(*root);
+  std::error_code error;
+  if (!fs::is_directory(folder, error)) return {};
+  std::vector<std::string> found;
+  for (const auto& entry : fs::directory_iterator(folder, error)) {
+    const std::string extension = entry.path().extension().string();
+    const std::string split = entry.path().stem().string();
+    const bool split_file = extension == ".txt" || extension == ".jsonl" || extension == ".json";
+    const bool validation = split.find("val") != std::string::npos || split.find("dev") != std::string::npos;
+    if (split_file && validation && split != data.train_split && split != data.eval_split) found.push_back(split);
+  }
+  std::sort(found.begin(), found.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;  // val200 before train800val200
+  });
+  return found.empty() ? std::string() : found.front();
+}
+
 std::vector<NamedPath> recipe_inputs(const Recipe& recipe) {
   std::vector<NamedPath> inputs{{recipe.file, "the recipe"}};
   if (recipe.backbone.checkpoint) inputs.push_back({*recipe.backbone.checkpoint, "the backbone checkpoint"});
@@ -302,6 +325,7 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   data::Loader train_loader(run.data->data.train, run.data->train_loader);
   data::Loader eval_loader(run.data->data.eval, run.data->eval_loader);
   report.eval_split = run.data->data.eval_split;
+  report.validation_split = validation_split_of(run.recipe, run.data->data);
   report.metrics = task.metrics();
   report.primary_metric = task.primary_metric();
   report.unit = task.unit();
@@ -393,20 +417,21 @@ EvalReport evaluate_on(PreparedRun& prepared, AdaptedModel& model) {
   data::Loader loader(prepared.data->data.eval, prepared.data->eval_loader);
   const Evaluation evaluation = with_allocation_reported(
       "eval", "evaluating in batches of " + std::to_string(prepared.data->eval_loader.batch_size),
-      "a smaller [train] eval_batch_size",
+      "a smaller [train] eval_batch_size (peft eval --set train.eval_batch_size=N)",
       [&] { return evaluate(model, task, loader, prepared.device); });
   return {prepared.data->data.eval_split, task.metrics(), task.unit(), evaluation};
 }
 
-EvalReport evaluate_run(const Registry& registry, const fs::path& folder, const std::string& split, bool base) {
-  PreparedRun run = load_run(registry, folder, true, eval_split_override(split), !base);
+EvalReport evaluate_run(const Registry& registry, const fs::path& folder, const std::vector<std::string>& overrides,
+                        bool base) {
+  PreparedRun run = load_run(registry, folder, true, overrides, !base);
   return evaluate_on(run, run.model);
 }
 
 EvalReport evaluate_checkpoint(const Registry& registry, const fs::path& recipe_file,
-                               const std::optional<fs::path>& checkpoint, const std::string& split,
+                               const std::optional<fs::path>& checkpoint, const std::vector<std::string>& overrides,
                                std::vector<std::string>& notices) {
-  Recipe recipe = load_recipe(recipe_file, eval_split_override(split));
+  Recipe recipe = load_recipe(recipe_file, overrides);
   if (checkpoint) {
     std::error_code error;
     if (!fs::exists(*checkpoint, error)) {

@@ -35,6 +35,9 @@ struct RunReport {
   bool stopped = false;
   std::int64_t epochs_done = 0;
   std::string eval_split;
+  /// A validation split beside them in the data folder (a split whose name says val or dev), to select on; empty
+  /// when none is there.
+  std::string validation_split;
   /// The task's metrics, its primary one and what an example is ("images").
   std::vector<MetricSpec> metrics;
   std::string primary_metric;
@@ -90,16 +93,17 @@ EvalReport evaluate_on(PreparedRun& prepared, AdaptedModel& model);
 
 /// With `base`, the run's adapter files are not loaded: the backbone as the method starts from it (every method
 /// starts equal to its backbone; a new classifier head is the run's seeded initialisation, so chance level).
-EvalReport evaluate_run(const Registry& registry, const std::filesystem::path& folder, const std::string& split,
-                        bool base = false);
+/// `overrides` are `--set` assignments over the run's recipe (eval_split_override's among them).
+EvalReport evaluate_run(const Registry& registry, const std::filesystem::path& folder,
+                        const std::vector<std::string>& overrides, bool base = false);
 
-/// The recipe's backbone as it loads, with no method, on `split` (default: the recipe's eval_split): a plain or
+/// The recipe (with `overrides`) backbone as it loads, with no method, on its eval split: a plain or
 /// merged checkpoint, named by `checkpoint` (a file or a model folder; default: the recipe's [backbone]
 /// checkpoint). The recipe's [method] is not used. `notices` receives what building the backbone said (a head the
 /// checkpoint did not have is new, and so untrained).
 EvalReport evaluate_checkpoint(const Registry& registry, const std::filesystem::path& recipe,
-                               const std::optional<std::filesystem::path>& checkpoint, const std::string& split,
-                               std::vector<std::string>& notices);
+                               const std::optional<std::filesystem::path>& checkpoint,
+                               const std::vector<std::string>& overrides, std::vector<std::string>& notices);
 
 /// The backbone with the run's adapters merged, written as a plain backbone checkpoint (timm key names) to
 /// `output`; a causal LM loaded from a Hugging Face model folder is written as such a folder instead

@@ -53,6 +53,24 @@ CATCH_TEST_CASE("peft generate continues a prompt from a model folder; the cache
   peft::test::check_user_error(run_peft(command + " --seed -1"), "--seed: -1 is not an integer in [0, 10^19)");
   CATCH_CHECK(run_peft(command + " --top-p 1 --temperature 0.5").exit_code == 0);
 
+  // A prompt from a file or standard input (past the shell's argument limit: 1 MB here) is the same prompt.
+  peft::test::write_text(folder / "prompt.txt", "Hello, world");
+  const std::string from_file = "generate " + quoted(model) + " --prompt-file " + quoted(folder / "prompt.txt") +
+                                " --max-new-tokens 6 --json";
+  CATCH_CHECK(nlohmann::json::parse(run_peft(from_file).out)["ids"] == out["ids"]);
+  const auto from_stdin = peft::test::run_command("printf 'Hello, world' | PEFT_PLUGIN_PATH= " +
+                                                  quoted(PEFT_EXECUTABLE) + " generate " + quoted(model) +
+                                                  " --prompt-file - --max-new-tokens 6 --json");
+  CATCH_REQUIRE(from_stdin.exit_code == 0);
+  CATCH_CHECK(nlohmann::json::parse(from_stdin.out)["ids"] == out["ids"]);
+  peft::test::write_text(folder / "long.txt", std::string(1 << 20, 'a'));
+  peft::test::check_user_error(
+      run_peft("generate " + quoted(model) + " --prompt-file " + quoted(folder / "long.txt") + " --max-new-tokens 1"),
+      "leaving no room before the model's maximum");
+  peft::test::check_user_error(run_peft("generate " + quoted(model) + " --max-new-tokens 1"),
+                               "give the text to continue: --prompt TEXT or --prompt-file FILE");
+  peft::test::check_user_error(run_peft("generate " + quoted(model) + " --prompt-file " + quoted(folder / "none")),
+                               "--prompt-file " + (folder / "none").string() + " does not exist");
   peft::test::check_user_error(
       run_peft("generate " + quoted(folder.path()) + " --prompt x"),
       folder.path().string() + " is neither a run folder (recipe.toml) nor a model folder (config.json)");

@@ -238,6 +238,12 @@ CATCH_TEST_CASE("peft eval RECIPE --checkpoint scores a merged checkpoint as the
   CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(run)).exit_code == 0);
   CATCH_REQUIRE(run_peft("merge " + quoted(run) + " -o " + quoted(folder / "merged.safetensors")).exit_code == 0);
   const auto of_run = nlohmann::json::parse(run_peft("eval --json " + quoted(run)).out);
+  // --set as peft run takes it: evaluation in other batches scores the same; a bad value is the --set's error.
+  const auto other_batches = run_peft("eval --json " + quoted(run) + " --set train.eval_batch_size=5");
+  CATCH_REQUIRE(other_batches.exit_code == 0);
+  CATCH_CHECK(nlohmann::json::parse(other_batches.out)["top1"] == of_run["top1"]);
+  peft::test::check_user_error(run_peft("eval " + quoted(run) + " --set train.eval_batch_size=-1"),
+                               "--set train.eval_batch_size [train]: eval_batch_size = -1, expected an integer >= 0");
   const auto result =
       run_peft("eval --json " + quoted(recipe) + " --checkpoint " + quoted(folder / "merged.safetensors"));
   CATCH_REQUIRE(result.exit_code == 0);
