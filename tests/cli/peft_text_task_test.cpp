@@ -86,6 +86,12 @@ CATCH_TEST_CASE("a text task trains through peft run: its metrics, its direction
   CATCH_INFO(trained.err);
   CATCH_REQUIRE(trained.exit_code == 0);
   CATCH_CHECK_THAT(trained.out, Catch::Contains("val perplexity ") && Catch::Contains(" sequences)"));
+  CATCH_CHECK_THAT(trained.out, !Catch::Contains("not a model selection"));
+  // Evaluated on test, the last line says what to select on: this data's own validation split (not val200).
+  const auto on_test = run_peft(with_text_plugins("run " + quoted(recipe) + " --out " + quoted(folder / "on-test") +
+                                                  " --set data.eval_split=test --set train.epochs=1"));
+  CATCH_CHECK_THAT(on_test.out, Catch::Contains("(on test, so not a model selection: use [data] eval_split = "
+                                                "\"val\", or peft sweep)"));
 
   const auto summary = peft::test::read_json(run / "summary.json");
   CATCH_CHECK(summary["task"] == "next_token");
