@@ -103,6 +103,10 @@ struct GenerateCommandOptions {
   std::string prompt_file;
   /// Whether --prompt was given (an empty prompt is one: generation from BOS alone).
   bool prompt_given = false;
+  /// The prompt as given, without the run's data template around it.
+  bool raw = false;
+  /// The template applied to the prompt ("alpaca"), set by the command; empty when none.
+  std::string template_name;
   GenerateOptions generate;
   bool no_cache = false;
   bool json = false;

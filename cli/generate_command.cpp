@@ -10,6 +10,8 @@
 #include "named_adapters.h"
 #include "peft/error.h"
 #include "plugin_loader.h"
+#include "recipe.h"
+#include "run_files.h"
 
 namespace peft::cli {
 namespace {
@@ -17,6 +19,8 @@ namespace {
 void print_generation(const GenerateCommandOptions& options, const Generation& generation) {
   if (options.json) {
     std::cout << nlohmann::json{{"prompt", options.prompt},
+                                {"template", options.template_name.empty() ? nlohmann::json()
+                                                                           : nlohmann::json(options.template_name)},
                                 {"text", generation.text},
                                 {"ids", generation.new_ids},
                                 {"stopped_at_eos", generation.stopped_at_eos}}
@@ -69,6 +73,13 @@ std::string read_prompt(const std::string& file) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// The prompt inside the data template `run` was trained with (Alpaca's), as it saw its prompts; a model folder, or
+// --raw, keeps the prompt as typed.
+void apply_run_template(GenerateCommandOptions& options, const std::filesystem::path& run) {
+  if (options.raw || !std::filesystem::exists(run / kRecipeFile)) return;
+  options.prompt = prompt_as_trained(load_recipe(run / kRecipeFile), options.prompt, options.template_name);
+}
+
 }  // namespace
 
 int run_generate_command(const GlobalOptions& global, const GenerateCommandOptions& given) {
@@ -86,6 +97,7 @@ int run_generate_command(const GlobalOptions& global, const GenerateCommandOptio
     std::vector<std::filesystem::path> runs;
     std::vector<double> weights;
     parse_weighted_adapters(options.adapters, runs, weights);
+    apply_run_template(options, runs.front());
     AdapterSwitch adapters(plugins.registry, runs, {}, false);
     double seconds = 0;
     const Generation generation = generate_text(adapters.combine(weights, seconds), options.prompt, settings);
@@ -93,6 +105,7 @@ int run_generate_command(const GlobalOptions& global, const GenerateCommandOptio
     return kSuccess;
   }
   if (options.model.empty()) throw Error("generate", "name a run or model folder (or --adapter RUN:WEIGHT ...)");
+  apply_run_template(options, options.model);
   if (!options.more_runs.empty()) return generate_over_runs(plugins.registry, options, settings);
   AdaptedModel model = generation_model(plugins.registry, options.model);
   const Generation generation = generate_text(model, options.prompt, settings);

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include "data/text_records.h"
 #include "model_builder.h"
 #include "peft/error.h"
 #include "peft/tokenizer.h"
@@ -44,6 +45,25 @@ std::string continuation_text(const Tokenizer& tokenizer, std::vector<std::int64
 }
 
 }  // namespace
+
+std::string prompt_as_trained(const Recipe& recipe, const std::string& prompt, std::string& template_name) {
+  namespace fs = std::filesystem;
+  if (recipe.task != "causal_lm" || !recipe.data) return prompt;
+  const auto text_option = [&](const std::string& key, const std::string& fallback) {
+    const auto found = recipe.data->options.find(key);
+    const auto* value = found == recipe.data->options.end() ? nullptr : std::get_if<std::string>(&found->second);
+    return value == nullptr ? fallback : *value;
+  };
+  data::TextTemplate chosen = data::text_template_from(text_option("template", "auto"));
+  if (chosen == data::TextTemplate::automatic) {
+    fs::path root = text_option("root", "");
+    if (root.is_relative()) root = recipe.file.parent_path() / root;
+    chosen = data::detected_template(root / (text_option("train_split", "train") + "." + text_option("format", "jsonl")));
+  }
+  if (chosen != data::TextTemplate::alpaca) return prompt;
+  template_name = "alpaca";
+  return data::alpaca_prompt(prompt, "");
+}
 
 AdaptedModel generation_model(const Registry& registry, const std::filesystem::path& folder) {
   namespace fs = std::filesystem;

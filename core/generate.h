@@ -12,6 +12,7 @@
 
 #include "adapted_model.h"
 #include "peft/registry.h"
+#include "recipe.h"
 
 namespace peft {
 
@@ -44,6 +45,12 @@ Generation generate_ids(AdaptedModel& model, const std::vector<std::int64_t>& pr
 
 /// `prompt` through the backbone's tokenizer (BOS as it adds it), generated, decoded.
 Generation generate_text(AdaptedModel& model, const std::string& prompt, const GenerateOptions& options);
+
+/// `prompt` as the run whose recipe is `recipe` saw its prompts in training: a causal-LM run on Alpaca records (its
+/// `[data] template`, or `auto` resolved from its training file) gets the Alpaca prompt around it, with `prompt` as
+/// the instruction; any other run, the prompt as it is. `template_name` receives the template applied ("alpaca"), or
+/// is left empty.
+std::string prompt_as_trained(const Recipe& recipe, const std::string& prompt, std::string& template_name);
 
 /// What `peft generate` runs: a finished run's model (a folder with recipe.toml: its backbone with its adapters), or
 /// a Hugging Face model folder (config.json) as the `llama` backbone with no method.

@@ -139,6 +139,21 @@ void require_records(const fs::path& file, bool any, std::size_t skipped, const 
 
 }  // namespace
 
+TextTemplate detected_template(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error("data", file.string() + " cannot be read (expected a .jsonl or .json file of records)");
+  if (file.extension() == ".json") {
+    const json all = parse_bounded_json(in, "data", file.string());
+    return all.is_array() && !all.empty() && all.front().is_object() ? detect(all.front()) : TextTemplate::text;
+  }
+  for (std::string line; std::getline(in, line);) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const json record = parse_bounded_json(line, "data", file.string() + ":1");
+    return record.is_object() ? detect(record) : TextTemplate::text;
+  }
+  return TextTemplate::text;
+}
+
 TextRecords read_text_records(const fs::path& file, TextTemplate chosen, bool skip_bad) {
   TextRecords result;
   const auto bad = bad_record(skip_bad, result.skipped, result.first_problem);

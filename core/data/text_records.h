@@ -50,6 +50,9 @@ struct TextRecords {
 /// is an error either way.
 TextRecords read_text_records(const std::filesystem::path& file, TextTemplate chosen, bool skip_bad = false);
 
+/// The template `auto` resolves to for `file`, from its first record (text when it has none that is an object).
+TextTemplate detected_template(const std::filesystem::path& file);
+
 /// A record's class label as written: an integer or a string.
 using TextLabel = std::variant<std::int64_t, std::string>;
 

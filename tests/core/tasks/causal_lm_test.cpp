@@ -241,6 +241,26 @@ CATCH_TEST_CASE("LoRA fine-tunes a llama model folder on JSON Lines through peft
   CATCH_CHECK(tuned["perplexity"].get<double>() == Approx(perplexity[2]).epsilon(1e-5));
   CATCH_CHECK(base["perplexity"].get<double>() > 1.5 * tuned["perplexity"].get<double>());
 
+  // peft generate puts the prompt in the template the run was trained with (auto: Alpaca, from its records), as
+  // typing that template by hand gives; --raw gives the model the prompt as typed.
+  const auto generated = [&](const std::string& arguments) {
+    const auto result = peft::test::run_peft("generate " + peft::test::quoted(run) + " --max-new-tokens 3 --json" +
+                                             arguments);
+    CATCH_INFO(result.err);
+    CATCH_REQUIRE(result.exit_code == 0);
+    return nlohmann::json::parse(result.out);
+  };
+  const std::string instruction = "Count on from 3.";
+  const nlohmann::json templated = generated(" --prompt '" + instruction + "'");
+  CATCH_CHECK(templated["template"] == "alpaca");
+  CATCH_CHECK(templated["prompt"] == peft::data::alpaca_prompt(instruction, ""));
+  peft::test::write_text(folder / "typed.txt", peft::data::alpaca_prompt(instruction, ""));
+  const nlohmann::json typed = generated(" --raw --prompt-file " + peft::test::quoted(folder / "typed.txt"));
+  CATCH_CHECK(typed["template"].is_null());
+  CATCH_CHECK(typed["ids"] == templated["ids"]);
+  const nlohmann::json raw = generated(" --raw --prompt '" + instruction + "'");
+  CATCH_CHECK(raw["prompt"] == instruction);
+
   // The adapter in Hugging Face peft's layout for a causal LM: PeftModel.from_pretrained reads adapter_config.json's
   // task_type and base model, llama.cpp's convert_lora_to_gguf.py strips "base_model.model." from each key to find
   // the base tensor and accepts only lora_A / lora_B weights.
@@ -274,7 +294,8 @@ CATCH_TEST_CASE("LoRA fine-tunes a llama model folder on JSON Lines through peft
   CATCH_CHECK(shards.count("model-00001-of-0000" + std::to_string(shards.size()) + ".safetensors") == 1);
   for (const char* file : {"config.json", "tokenizer.model"}) CATCH_CHECK(fs::exists(merged / file));
   const std::string prompt = " --prompt 'Count on from 3.' --max-new-tokens 5 --json";
-  const auto from_run = peft::test::run_peft("generate " + peft::test::quoted(run) + prompt);
+  // A merged folder is a plain model folder (no data template): the run's generation as typed, --raw, is its own.
+  const auto from_run = peft::test::run_peft("generate " + peft::test::quoted(run) + " --raw" + prompt);
   const auto from_merged = peft::test::run_peft("generate " + peft::test::quoted(merged) + prompt);
   CATCH_REQUIRE(from_run.exit_code == 0);
   CATCH_REQUIRE(from_merged.exit_code == 0);
