@@ -134,7 +134,8 @@ int run_command_line(int argc, char** argv) {
   generate_app
       ->add_option("--top-p", generate.generate.top_p, "Nucleus sampling: keep this much probability (default 1)")
       ->check(finite_number_in(0.0, 1.0, true));
-  generate_app->add_option("--seed", generate.generate.seed, "Sampling seed (default 0)")->check(non_negative_integer());
+  generate_app->add_option("--seed", generate.generate.seed, "Sampling seed (default 0)")
+      ->check(non_negative_integer());
   generate_app->add_flag("--raw", generate.raw,
                          "Give the model the prompt as typed, not inside the run's data template (Alpaca's prompt)");
   generate_app->add_flag("--no-cache", generate.no_cache, "Re-run the whole sequence each step (slow; for checks)");

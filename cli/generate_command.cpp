@@ -66,7 +66,8 @@ std::string read_prompt(const std::string& file) {
   if (file == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
   std::error_code error;
   if (!std::filesystem::is_regular_file(file, error)) {
-    throw Error("generate", "--prompt-file " + file + (std::filesystem::exists(file, error) ? " is not a file" : " does not exist"));
+    throw Error("generate", "--prompt-file " + file +
+                                (std::filesystem::exists(file, error) ? " is not a file" : " does not exist"));
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error("generate", "--prompt-file " + file + " cannot be read");

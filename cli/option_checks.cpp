@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstdlib>
 
-
 namespace peft::cli {
 
 CLI::Validator finite_number_in(double low, double high, bool low_open) {

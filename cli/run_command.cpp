@@ -105,9 +105,7 @@ int run_run_command(const GlobalOptions& global, const RunCommandOptions& option
             << "  " << report.eval_split << " " << metrics_text(report.metrics, report.last_eval.values) << " ("
             << report.last_eval.examples << " " << report.unit << "); best " << primary.shown() << " "
             << (report.best_value ? metric_text(primary, *report.best_value) : std::string("-")) << " at epoch "
-            << report.best_epoch
-            << (report.eval_split == "test" ? selection_note(report.validation_split) : "")
-            << '\n'
+            << report.best_epoch << (report.eval_split == "test" ? selection_note(report.validation_split) : "") << '\n'
             << "  trainable " << with_thousands(report.trainable) << " parameters ("
             << percent(static_cast<double>(report.trainable) / static_cast<double>(report.backbone_parameters))
             << " of the backbone's " << with_thousands(report.backbone_parameters) << "; "

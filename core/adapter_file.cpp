@@ -144,8 +144,7 @@ std::string adapter_config_text(const std::string& method_config, const AdaptedM
   }
   // The keys that describe the run rather than the method are the host's, whatever the plugin wrote: a plugin's
   // hard-coded modules_to_save or target_modules must not contradict the model it was attached to.
-  config["modules_to_save"] =
-      head_modules.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(head_modules);
+  config["modules_to_save"] = head_modules.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(head_modules);
   config["target_modules"] = model.site_names;
   // What PeftModel.from_pretrained and llama.cpp's convert_lora_to_gguf.py read to find the base model: a
   // Hugging Face model folder (the weights' folder, with its config.json), else the checkpoint file; absolute and
@@ -163,7 +162,8 @@ void check_adapter_config(const fs::path& folder, const AdaptedModel& model) {
   const fs::path file = folder / kAdapterConfigFile;
   std::error_code error;
   if (!fs::is_regular_file(file, error)) {
-    throw Error("adapter", file.string() + " is missing (a run folder holds the adapter_config.json it was saved with)");
+    throw Error("adapter",
+                file.string() + " is missing (a run folder holds the adapter_config.json it was saved with)");
   }
   std::ifstream in(file);
   const nlohmann::json given = parse_bounded_json(in, "adapter", file.string());
@@ -217,9 +217,10 @@ void check_backbone_weights(const fs::path& folder, const std::optional<fs::path
   };
   // Records from before shards were fingerprinted hold the index file's alone; they are checked as they were made.
   const bool per_file = kept.is_object() && kept.contains("files") && kept["files"].is_array();
-  const auto now = per_file ? checkpoint_fingerprints(*backbone_weights)
-                            : std::vector<std::pair<fs::path, FileFingerprint>>{
-                                  {*backbone_weights, file_fingerprint(*backbone_weights)}};
+  const auto now =
+      per_file
+          ? checkpoint_fingerprints(*backbone_weights)
+          : std::vector<std::pair<fs::path, FileFingerprint>>{{*backbone_weights, file_fingerprint(*backbone_weights)}};
   const nlohmann::json then = per_file ? kept["files"] : nlohmann::json::array({kept});
   const auto refuse = [&](const fs::path& file, const std::string& now_text, const std::string& then_text) {
     throw Error("run", "the backbone checkpoint " + backbone_weights->string() +

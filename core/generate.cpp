@@ -58,7 +58,8 @@ std::string prompt_as_trained(const Recipe& recipe, const std::string& prompt, s
   if (chosen == data::TextTemplate::automatic) {
     fs::path root = text_option("root", "");
     if (root.is_relative()) root = recipe.file.parent_path() / root;
-    chosen = data::detected_template(root / (text_option("train_split", "train") + "." + text_option("format", "jsonl")));
+    chosen =
+        data::detected_template(root / (text_option("train_split", "train") + "." + text_option("format", "jsonl")));
   }
   if (chosen != data::TextTemplate::alpaca) return prompt;
   template_name = "alpaca";

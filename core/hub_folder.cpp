@@ -155,7 +155,8 @@ HubFolder read_hub_folder(const fs::path& folder, BackboneSection& section, cons
                                                                     : folder / "model.safetensors";
   std::error_code error;
   if (fs::exists(hub.config_file, error) && !fs::is_regular_file(hub.config_file, error)) {
-    throw Error("recipe", section.context + ": " + hub.config_file.string() + " is not a file (expected timm's config.json)");
+    throw Error("recipe",
+                section.context + ": " + hub.config_file.string() + " is not a file (expected timm's config.json)");
   }
   std::ifstream in(hub.config_file);
   if (!in) {

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "torch_errors.h"
 #include "peft/backbone.h"
 #include "peft/error.h"
 #include "peft/registry.h"
 #include "recipe.h"
+#include "torch_errors.h"
 
 namespace peft {
 
@@ -43,9 +43,9 @@ auto built_by_plugin(const PluginSection& section, const std::string& what, Buil
     return build();
   } catch (const c10::Error& e) {
     if (const auto bytes = failed_allocation_bytes(e)) {
-      throw_allocation_failure(section.plugin, section.context + ": building the " + what, *bytes,
-                               "smaller sizes in " + section.context +
-                                   (what == "backbone" ? " or the config.json it reads" : ""));
+      throw_allocation_failure(
+          section.plugin, section.context + ": building the " + what, *bytes,
+          "smaller sizes in " + section.context + (what == "backbone" ? " or the config.json it reads" : ""));
     }
     throw Error(section.plugin, section.context + ": cannot build the " + what + ": " + torch_reason(e));
   } catch (const std::bad_alloc&) {

@@ -26,8 +26,8 @@ template <class Work>
 auto with_allocation_reported(const std::string& component, const std::string& doing, const std::string& hint,
                               Work&& work) -> decltype(work());
 
-[[noreturn]] void throw_allocation_failure(const std::string& component, const std::string& doing,
-                                           std::uint64_t bytes, const std::string& hint);
+[[noreturn]] void throw_allocation_failure(const std::string& component, const std::string& doing, std::uint64_t bytes,
+                                           const std::string& hint);
 
 template <class Work>
 auto with_allocation_reported(const std::string& component, const std::string& doing, const std::string& hint,

@@ -72,8 +72,8 @@ std::vector<std::int64_t> token_ids(const ConfigFields& fields, const std::strin
   std::vector<std::int64_t> result;
   for (const auto& id : ids) {
     if (!id.is_number_integer() || id.get<std::int64_t>() < 0 || id.get<std::int64_t>() >= vocab_size) {
-      fields.fail(field, "= " + given.dump() + ", expected token ids in [0, " + std::to_string(vocab_size) +
-                             ") (vocab_size)");
+      fields.fail(field,
+                  "= " + given.dump() + ", expected token ids in [0, " + std::to_string(vocab_size) + ") (vocab_size)");
     }
     result.push_back(id.get<std::int64_t>());
   }
@@ -97,18 +97,20 @@ void check_model_fits(const ConfigFields& fields, const LlamaConfig& c) {
   const long double memory = (static_cast<long double>(info.totalram) + info.totalswap) * info.mem_unit;
   if (bytes <= memory) return;
   char text[200];
-  std::snprintf(text, sizeof text, "%.3Lg parameters, %.3Lg bytes in float32, more than this machine's %.3Lg bytes "
-                "of memory and swap", parameters, bytes, memory);
-  fields.fail("hidden_size", "= " + std::to_string(c.hidden_size) + ", intermediate_size = " +
-                                 std::to_string(c.intermediate_size) + ", vocab_size = " + std::to_string(c.vocab_size) +
+  std::snprintf(text, sizeof text,
+                "%.3Lg parameters, %.3Lg bytes in float32, more than this machine's %.3Lg bytes "
+                "of memory and swap",
+                parameters, bytes, memory);
+  fields.fail("hidden_size", "= " + std::to_string(c.hidden_size) +
+                                 ", intermediate_size = " + std::to_string(c.intermediate_size) +
+                                 ", vocab_size = " + std::to_string(c.vocab_size) +
                                  " and num_hidden_layers = " + std::to_string(c.num_hidden_layers) + " make " + text);
 }
 
 json parse_config_file(const std::filesystem::path& file) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(file, error)) {
-    throw Error("llama", file.string() +
-                             (std::filesystem::exists(file, error) ? " is not a file" : " does not exist") +
+    throw Error("llama", file.string() + (std::filesystem::exists(file, error) ? " is not a file" : " does not exist") +
                              " (a model folder needs config.json)");
   }
   std::ifstream in(file);

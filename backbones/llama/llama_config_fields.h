@@ -42,7 +42,8 @@ class ConfigFields {
   double number(const std::string& field, std::optional<double> fallback = std::nullopt) const {
     if (!has(field)) {
       if (fallback) return *fallback;
-      fail(field, config_.contains(field) ? "is null, expected a positive number" : "is missing, expected a positive number");
+      fail(field,
+           config_.contains(field) ? "is null, expected a positive number" : "is missing, expected a positive number");
     }
     if (!at(field).is_number() || !(at(field).get<double>() > 0)) {
       fail(field, "= " + at(field).dump() + ", expected a positive number");

@@ -28,8 +28,7 @@ class Checker {
   std::int64_t integer(const std::string& key, std::int64_t minimum, std::int64_t maximum) const {
     const auto value = integer(key, minimum);
     if (value > maximum) {
-      fail(key, std::to_string(value),
-           "an integer from " + std::to_string(minimum) + " to " + std::to_string(maximum));
+      fail(key, std::to_string(value), "an integer from " + std::to_string(minimum) + " to " + std::to_string(maximum));
     }
     return value;
   }

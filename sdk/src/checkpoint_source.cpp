@@ -1,5 +1,5 @@
-#include "peft/bounded_json.h"
 #include "peft/checkpoint_source.h"
+#include "peft/bounded_json.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>

@@ -47,8 +47,8 @@ std::vector<std::size_t> match_named_shapes(const NamedTensors& targets,
 }
 
 void check_named_dtypes(const NamedTensors& targets, const std::vector<std::size_t>& matched,
-                        const std::vector<std::pair<std::string, at::ScalarType>>& given,
-                        const std::string& component, const std::string& what) {
+                        const std::vector<std::pair<std::string, at::ScalarType>>& given, const std::string& component,
+                        const std::string& what) {
   std::vector<std::string> mismatched;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const auto& [name, dtype] = given[matched[i]];

@@ -79,8 +79,8 @@ CATCH_TEST_CASE("a folder transformers 5 saved (rope_parameters, dtype) gives tr
     const at::Tensor logits = llama->forward(peft::Batch{{peft::keys::input_ids, input_ids}}).at(peft::keys::logits);
     CATCH_CHECK(relative_error(logits[0].narrow(0, 88, 8), hf_outputs().at(rope_case + ".logits")) < 1e-5);
     const at::Tensor loss = at::cross_entropy_loss(logits[0].narrow(0, 0, 95), input_ids[0].narrow(0, 1, 95));
-    CATCH_CHECK(loss.item<double>() == Catch::Detail::Approx(hf_outputs().at(rope_case + ".loss").item<double>())
-                                           .epsilon(1e-6));
+    CATCH_CHECK(loss.item<double>() ==
+                Catch::Detail::Approx(hf_outputs().at(rope_case + ".loss").item<double>()).epsilon(1e-6));
     peft::GenerateOptions greedy;
     greedy.max_new_tokens = 8;
     CATCH_CHECK(peft::generate_ids(model, prompt, std::nullopt, greedy).new_ids ==
@@ -98,8 +98,11 @@ CATCH_TEST_CASE("the 4.x layout (rope_theta, rope_scaling with type or rope_type
   peft::test::TempFolder folder;
   json config = shipped_config();
   config["rope_theta"] = 500000.0;
-  config["rope_scaling"] = {{"type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
-                            {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 64}};
+  config["rope_scaling"] = {{"type", "llama3"},
+                            {"factor", 8.0},
+                            {"low_freq_factor", 1.0},
+                            {"high_freq_factor", 4.0},
+                            {"original_max_position_embeddings", 64}};
   config["torch_dtype"] = "bfloat16";
   CATCH_REQUIRE(config_error(folder, config) == "(no error)");
   const auto legacy = peft::llama::read_llama_config(folder / "config.json");
@@ -129,17 +132,21 @@ CATCH_TEST_CASE("a RoPE key or value peft does not apply is refused by name, nev
     return config_error(folder, config);
   };
   CATCH_CHECK(with_rope({{"rope_type", "yarn"}, {"rope_theta", 1e4}, {"factor", 4.0}}) ==
-              "[llama] " + file + ": rope_parameters.rope_type = 'yarn' is not supported (supported: default, "
-                                  "linear, llama3)");
+              "[llama] " + file +
+                  ": rope_parameters.rope_type = 'yarn' is not supported (supported: default, "
+                  "linear, llama3)");
   CATCH_CHECK(with_rope({{"rope_type", "dynamic"}, {"rope_theta", 1e4}, {"factor", 2.0}}) ==
-              "[llama] " + file + ": rope_parameters.rope_type = 'dynamic' is not supported (supported: default, "
-                                  "linear, llama3)");
+              "[llama] " + file +
+                  ": rope_parameters.rope_type = 'dynamic' is not supported (supported: default, "
+                  "linear, llama3)");
   CATCH_CHECK(with_rope({{"rope_type", "linear"}, {"rope_theta", 1e4}, {"factor", 2.0}, {"mscale", 1.5}}) ==
-              "[llama] " + file + ": rope_parameters.mscale = 1.5 is not understood for rope_type 'linear' (peft "
-                                  "applies: rope_theta, factor)");
+              "[llama] " + file +
+                  ": rope_parameters.mscale = 1.5 is not understood for rope_type 'linear' (peft "
+                  "applies: rope_theta, factor)");
   CATCH_CHECK(with_rope({{"rope_type", "default"}, {"rope_theta", 1e4}, {"partial_rotary_factor", 0.5}}) ==
-              "[llama] " + file + ": rope_parameters.partial_rotary_factor = 0.5 is not understood for rope_type "
-                                  "'default' (peft applies: rope_theta)");
+              "[llama] " + file +
+                  ": rope_parameters.partial_rotary_factor = 0.5 is not understood for rope_type "
+                  "'default' (peft applies: rope_theta)");
   CATCH_CHECK(with_rope({{"rope_type", "default"}, {"rope_theta", nullptr}}) ==
               "[llama] " + file + ": rope_parameters.rope_theta is null, expected a positive number");
   CATCH_CHECK(with_rope({{"rope_type", "default"}}) ==
@@ -150,21 +157,24 @@ CATCH_TEST_CASE("a RoPE key or value peft does not apply is refused by name, nev
               "[llama] " + file + ": rope_parameters.type = 'llama3' contradicts rope_type = 'linear'");
   CATCH_CHECK(with_rope({{"full_attention", {{"rope_type", "default"}, {"rope_theta", 1e6}}},
                          {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 1e4}}}}) ==
-              "[llama] " + file + ": rope_parameters.full_attention holds RoPE parameters per attention type, which "
-                                  "the llama backbone does not have");
+              "[llama] " + file +
+                  ": rope_parameters.full_attention holds RoPE parameters per attention type, which "
+                  "the llama backbone does not have");
   CATCH_CHECK(with_rope(json::array()) == "[llama] " + file + ": rope_parameters = [], expected an object");
   // Both layouts at once: which one transformers would apply depends on its version.
   json both = saved;
   both["rope_theta"] = 10000.0;
   CATCH_CHECK(config_error(folder, both) ==
-              "[llama] " + file + ": rope_theta is given beside rope_parameters: give RoPE settings in one of the "
-                                  "two layouts");
+              "[llama] " + file +
+                  ": rope_theta is given beside rope_parameters: give RoPE settings in one of the "
+                  "two layouts");
   // The 4.x layout is held to the same rules.
   json legacy = shipped_config();
   legacy["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 2.0}, {"original_max_position_embeddings", 64}};
   CATCH_CHECK(config_error(folder, legacy) ==
-              "[llama] " + file + ": rope_scaling.original_max_position_embeddings = 64 is not understood for "
-                                  "rope_type 'linear' (peft applies: rope_theta, factor)");
+              "[llama] " + file +
+                  ": rope_scaling.original_max_position_embeddings = 64 is not understood for "
+                  "rope_type 'linear' (peft applies: rope_theta, factor)");
 }
 
 CATCH_TEST_CASE("config.json values that would change what the user gets are errors: ids, dtype, model_type") {
@@ -182,17 +192,20 @@ CATCH_TEST_CASE("config.json values that would change what the user gets are err
   CATCH_CHECK(with("eos_token_id", json::array({2, 4096})) ==
               "[llama] " + file + ": eos_token_id = [2,4096], expected token ids in [0, 2048) (vocab_size)");
   CATCH_CHECK(with("torch_dtype", "float8") ==
-              "[llama] " + file + ": torch_dtype = 'float8' is not a dtype peft reads (expected float32, bfloat16, "
-                                  "float16 or float64)");
+              "[llama] " + file +
+                  ": torch_dtype = 'float8' is not a dtype peft reads (expected float32, bfloat16, "
+                  "float16 or float64)");
   CATCH_CHECK(with("dtype", "bfloat16") ==
               "[llama] " + file + ": torch_dtype = 'float32' contradicts dtype = 'bfloat16'");
   CATCH_CHECK(with("model_type", "gpt2") ==
-              "[llama] " + file + ": model_type = 'gpt2' contradicts architectures = [\"LlamaForCausalLM\"] "
-                                  "(expected 'llama')");
+              "[llama] " + file +
+                  ": model_type = 'gpt2' contradicts architectures = [\"LlamaForCausalLM\"] "
+                  "(expected 'llama')");
   CATCH_CHECK(with("bos_token_id", nullptr) == "(no error)");
   // Sizes no machine holds are refused before anything is allocated, naming them.
   CATCH_CHECK_THAT(with("hidden_size", 1000000000000),
-                   Catch::StartsWith("[llama] " + file + ": hidden_size = 1000000000000, intermediate_size = 512, "
+                   Catch::StartsWith("[llama] " + file +
+                                     ": hidden_size = 1000000000000, intermediate_size = 512, "
                                      "vocab_size = 2048 and num_hidden_layers = 4 make 1.23e+16 parameters, "
                                      "4.92e+16 bytes in float32, more than this machine's ") &&
                        Catch::EndsWith(" bytes of memory and swap"));
@@ -201,7 +214,7 @@ CATCH_TEST_CASE("config.json values that would change what the user gets are err
 CATCH_TEST_CASE("a config.json that is a folder is a one-line error naming it") {
   peft::test::TempFolder folder;
   fs::create_directories(folder / "config.json");
-  CATCH_CHECK_THROWS_WITH(peft::llama::read_llama_config(folder / "config.json"),
-                          "[llama] " + (folder / "config.json").string() +
-                              " is not a file (a model folder needs config.json)");
+  CATCH_CHECK_THROWS_WITH(
+      peft::llama::read_llama_config(folder / "config.json"),
+      "[llama] " + (folder / "config.json").string() + " is not a file (a model folder needs config.json)");
 }

@@ -125,7 +125,8 @@ CATCH_TEST_CASE("a config.json llama cannot build is one line naming the file an
                   ": sliding_window = 4096: sliding-window attention is not supported (full causal attention only)");
   CATCH_CHECK(config_error(folder, R"({"architectures": ["LlamaForCausalLM"], )" + sizes +
                                        R"("vocab_size": 97, "rope_scaling": {"rope_type": "yarn", "factor": 4}})") ==
-              "[llama] " + file + ": rope_scaling.rope_type = 'yarn' is not supported (supported: default, linear, llama3)");
+              "[llama] " + file +
+                  ": rope_scaling.rope_type = 'yarn' is not supported (supported: default, linear, llama3)");
   CATCH_CHECK_THAT(config_error(folder, "{not json"), Catch::EndsWith("config.json is not a JSON object"));
 }
 

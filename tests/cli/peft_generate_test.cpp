@@ -55,12 +55,12 @@ CATCH_TEST_CASE("peft generate continues a prompt from a model folder; the cache
 
   // A prompt from a file or standard input (past the shell's argument limit: 1 MB here) is the same prompt.
   peft::test::write_text(folder / "prompt.txt", "Hello, world");
-  const std::string from_file = "generate " + quoted(model) + " --prompt-file " + quoted(folder / "prompt.txt") +
-                                " --max-new-tokens 6 --json";
+  const std::string from_file =
+      "generate " + quoted(model) + " --prompt-file " + quoted(folder / "prompt.txt") + " --max-new-tokens 6 --json";
   CATCH_CHECK(nlohmann::json::parse(run_peft(from_file).out)["ids"] == out["ids"]);
-  const auto from_stdin = peft::test::run_command("printf 'Hello, world' | PEFT_PLUGIN_PATH= " +
-                                                  quoted(PEFT_EXECUTABLE) + " generate " + quoted(model) +
-                                                  " --prompt-file - --max-new-tokens 6 --json");
+  const auto from_stdin =
+      peft::test::run_command("printf 'Hello, world' | PEFT_PLUGIN_PATH= " + quoted(PEFT_EXECUTABLE) + " generate " +
+                              quoted(model) + " --prompt-file - --max-new-tokens 6 --json");
   CATCH_REQUIRE(from_stdin.exit_code == 0);
   CATCH_CHECK(nlohmann::json::parse(from_stdin.out)["ids"] == out["ids"]);
   peft::test::write_text(folder / "long.txt", std::string(1 << 20, 'a'));

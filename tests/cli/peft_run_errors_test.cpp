@@ -126,8 +126,10 @@ CATCH_TEST_CASE("a method option too large to allocate is one line naming the me
   const auto result =
       run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "run") + " --set method.options.r=100000000000");
   check_user_error(result, "[lora] " + recipe.string() + " [method");
-  check_user_error(result, "building the method asked for 25600000000000 bytes (23.3 TiB) at once, more than this "
-                           "machine can allocate (hint: smaller sizes in " + recipe.string() + " [method])");
+  check_user_error(result,
+                   "building the method asked for 25600000000000 bytes (23.3 TiB) at once, more than this "
+                   "machine can allocate (hint: smaller sizes in " +
+                       recipe.string() + " [method])");
   CATCH_CHECK_THAT(result.err, !Catch::Contains("frame #"));
   // The same for a backbone size (it went through the plugin's factory, which printed LibTorch's whole trace) ...
   const auto backbone = run_peft("run " + quoted(recipe) + " --out " + quoted(folder / "run") +
@@ -137,9 +139,9 @@ CATCH_TEST_CASE("a method option too large to allocate is one line naming the me
   CATCH_CHECK_THAT(backbone.err, !Catch::Contains("frame #"));
   // ... and for the activations of a step (under a memory limit, so that the allocation fails instead of the
   // kernel's OOM killer ending the process).
-  const auto batch = peft::test::run_command("ulimit -v 6000000; PEFT_PLUGIN_PATH= " + quoted(PEFT_EXECUTABLE) +
-                                             " run " + quoted(recipe) + " --out " + quoted(folder / "run") +
-                                             " --set backbone.img_size=2048");
+  const auto batch =
+      peft::test::run_command("ulimit -v 6000000; PEFT_PLUGIN_PATH= " + quoted(PEFT_EXECUTABLE) + " run " +
+                              quoted(recipe) + " --out " + quoted(folder / "run") + " --set backbone.img_size=2048");
   check_user_error(batch, "[train] training with [train] batch_size = ");
   check_user_error(batch, "more than this machine can allocate (hint: a smaller batch_size");
   CATCH_CHECK_THAT(batch.err, !Catch::Contains("frame #"));

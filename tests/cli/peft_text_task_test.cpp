@@ -256,8 +256,10 @@ CATCH_TEST_CASE("a shard of a sharded model folder replaced after training is re
   fs::copy(fs::path(PEFT_REFERENCE_FIXTURE_DIR) / "llama_tiny", llama);
   const fs::path recipe = llama_recipe(folder, "lora", llama);
   const fs::path run = folder / "run";
-  CATCH_REQUIRE(run_peft(with_text_plugins("run " + quoted(recipe) + " --out " + quoted(run) + " --set "
-                                           "train.epochs=1")).exit_code == 0);
+  CATCH_REQUIRE(run_peft(with_text_plugins("run " + quoted(recipe) + " --out " + quoted(run) +
+                                           " --set "
+                                           "train.epochs=1"))
+                    .exit_code == 0);
   CATCH_REQUIRE(run_peft(with_text_plugins("eval " + quoted(run))).exit_code == 0);
   // The second shard's last data byte changed, its size and header kept: only its bytes tell.
   const fs::path shard = llama / "model-00002-of-00002.safetensors";
@@ -266,7 +268,7 @@ CATCH_TEST_CASE("a shard of a sharded model folder replaced after training is re
   write_text(shard, bytes);
   const std::string expected = "is not the one this run was trained on (" + shard.string() + ": now ";
   peft::test::check_user_error(run_peft(with_text_plugins("eval " + quoted(run))), expected);
-  peft::test::check_user_error(
-      run_peft(with_text_plugins("merge " + quoted(run) + " -o " + quoted(folder / "merged"))), expected);
+  peft::test::check_user_error(run_peft(with_text_plugins("merge " + quoted(run) + " -o " + quoted(folder / "merged"))),
+                               expected);
   CATCH_CHECK_FALSE(fs::exists(folder / "merged"));
 }

@@ -48,9 +48,9 @@ CATCH_TEST_CASE("a run's adapter_config.json that is garbage, or edited, is refu
   model.method_name = "full";
   const std::string written = peft::adapter_config_text(model.method->adapter_config_json(), model, std::nullopt);
   const fs::path file = folder / "adapter_config.json";
-  CATCH_CHECK_THROWS_WITH(peft::check_adapter_config(folder.path(), model),
-                          "[adapter] " + file.string() +
-                              " is missing (a run folder holds the adapter_config.json it was saved with)");
+  CATCH_CHECK_THROWS_WITH(
+      peft::check_adapter_config(folder.path(), model),
+      "[adapter] " + file.string() + " is missing (a run folder holds the adapter_config.json it was saved with)");
   peft::test::write_text(file, "garbage");
   CATCH_CHECK_THROWS_WITH(peft::check_adapter_config(folder.path(), model),
                           "[adapter] " + file.string() + " is not a JSON object");

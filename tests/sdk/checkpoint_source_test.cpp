@@ -7,10 +7,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "contract/tiny_lm.h"
 #include "peft/error.h"
 #include "peft/state_dict.h"
 #include "support/temp_folder.h"
-#include "contract/tiny_lm.h"
 
 namespace fs = std::filesystem;
 using peft::test::TempFolder;
@@ -119,7 +119,8 @@ CATCH_TEST_CASE("a checkpoint tensor of an integer dtype is refused by name, fro
   tensors.front().second = tensors.front().second.to(at::kLong);
   const std::string first = tensors.front().first;
   peft::write_safetensors(folder / "ints.safetensors", tensors);
-  const std::string expected = " does not fit the model: dtype mismatches: " + first + " (file Long, expected floating point)";
+  const std::string expected =
+      " does not fit the model: dtype mismatches: " + first + " (file Long, expected floating point)";
   CATCH_CHECK_THROWS_WITH(model.load_checkpoint(peft::CheckpointSource::open(folder / "ints.safetensors")),
                           Catch::EndsWith(expected));
   CATCH_CHECK_THROWS_WITH(peft::load_state_dict(model, tensors, "in memory"), Catch::EndsWith(expected));

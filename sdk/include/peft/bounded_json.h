@@ -25,8 +25,8 @@ inline nlohmann::json::parser_callback_t depth_bounded(std::string component, st
                                                        nlohmann::json::parser_callback_t also = nullptr) {
   return [component = std::move(component), where = std::move(where), also = std::move(also)](
              int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    const bool opens = event == nlohmann::json::parse_event_t::object_start ||
-                       event == nlohmann::json::parse_event_t::array_start;
+    const bool opens =
+        event == nlohmann::json::parse_event_t::object_start || event == nlohmann::json::parse_event_t::array_start;
     if (opens && depth >= kMaxJsonDepth) {
       throw Error(component, where + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
     }

@@ -244,8 +244,8 @@ CATCH_TEST_CASE("LoRA fine-tunes a llama model folder on JSON Lines through peft
   // peft generate puts the prompt in the template the run was trained with (auto: Alpaca, from its records), as
   // typing that template by hand gives; --raw gives the model the prompt as typed.
   const auto generated = [&](const std::string& arguments) {
-    const auto result = peft::test::run_peft("generate " + peft::test::quoted(run) + " --max-new-tokens 3 --json" +
-                                             arguments);
+    const auto result =
+        peft::test::run_peft("generate " + peft::test::quoted(run) + " --max-new-tokens 3 --json" + arguments);
     CATCH_INFO(result.err);
     CATCH_REQUIRE(result.exit_code == 0);
     return nlohmann::json::parse(result.out);
