@@ -56,8 +56,7 @@ std::string prompt_as_trained(const Recipe& recipe, const std::string& prompt, s
   };
   data::TextTemplate chosen = data::text_template_from(text_option("template", "auto"));
   if (chosen == data::TextTemplate::automatic) {
-    fs::path root = text_option("root", "");
-    if (root.is_relative()) root = recipe.file.parent_path() / root;
+    const fs::path root = data_root(recipe).value_or(recipe.file.parent_path());
     chosen =
         data::detected_template(root / (text_option("train_split", "train") + "." + text_option("format", "jsonl")));
   }

@@ -473,6 +473,15 @@ std::map<std::string, OptionValue> parse_option_assignments(const std::vector<st
   return options;
 }
 
+std::optional<fs::path> data_root(const Recipe& recipe) {
+  if (!recipe.data) return std::nullopt;
+  const auto found = recipe.data->options.find("root");
+  if (found == recipe.data->options.end()) return std::nullopt;
+  const auto* root = std::get_if<std::string>(&found->second);
+  if (root == nullptr) return std::nullopt;
+  return fs::path(*root).is_relative() ? recipe.file.parent_path() / *root : fs::path(*root);
+}
+
 Recipe load_recipe(const fs::path& file, const std::vector<std::string>& overrides,
                    const std::vector<std::string>& more, const std::string& more_source) {
   if (fs::is_directory(file)) throw Error("recipe", file.string() + " is a folder, expected a recipe file (TOML)");

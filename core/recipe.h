@@ -91,6 +91,10 @@ struct Recipe {
   std::string resolved_toml;
 };
 
+/// The `[data] root` a recipe names, relative paths taken from the recipe's folder (as the tasks read it); nothing
+/// when the recipe has no `[data]` table or no string root.
+std::optional<std::filesystem::path> data_root(const Recipe& recipe);
+
 /// Parses `file`, then applies `overrides` (`--set key=value`): `key` is a dotted path (`backbone.variant`,
 /// `method.options.r`, `train.lr`), `value` is TOML (`5e-4`, `true`, `["attn.qkv"]`, `"text"`), or taken as a plain
 /// string when it is not (`backbone.variant=vit_small_patch16_224`). A TOML syntax error, a missing or unknown key,

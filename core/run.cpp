@@ -190,19 +190,14 @@ fs::path run_folder_of(const RunRequest& request, const Recipe& recipe) {
                         : fs::path(recipe.output.dir.empty() ? "runs/" + recipe.name : recipe.output.dir);
 }
 
-}  // namespace
-
 // The data folder's split files (`<split>.txt`, `.jsonl`, `.json`) whose name says val or dev, neither the train nor
 // the evaluation split: what a run that evaluates on test should select on instead.
 std::string validation_split_of(const Recipe& recipe, const TaskData& data) {
-  if (!recipe.data || recipe.data->options.count("root") == 0) return {};
-  const auto* root = std::get_if<std::string>(&recipe.data->options.at("root"));
-  if (root == nullptr) return {};
-  const fs::path folder = fs::path(*root).is_relative() ? recipe.file.parent_path() / *root : fs::path(*root);
+  const auto folder = data_root(recipe);
   std::error_code error;
-  if (!fs::is_directory(folder, error)) return {};
+  if (!folder || !fs::is_directory(*folder, error)) return {};
   std::vector<std::string> found;
-  for (const auto& entry : fs::directory_iterator(folder, error)) {
+  for (const auto& entry : fs::directory_iterator(*folder, error)) {
     const std::string extension = entry.path().extension().string();
     const std::string split = entry.path().stem().string();
     const bool split_file = extension == ".txt" || extension == ".jsonl" || extension == ".json";
@@ -215,19 +210,15 @@ std::string validation_split_of(const Recipe& recipe, const TaskData& data) {
   return found.empty() ? std::string() : found.front();
 }
 
+}  // namespace
+
 std::vector<NamedPath> recipe_inputs(const Recipe& recipe) {
   std::vector<NamedPath> inputs{{recipe.file, "the recipe"}};
   if (recipe.backbone.checkpoint) inputs.push_back({*recipe.backbone.checkpoint, "the backbone checkpoint"});
   if (const auto folder = recipe.backbone.config_folder()) {
     inputs.push_back({*folder, "the backbone's model folder (its config.json's)"});
   }
-  if (recipe.data && recipe.data->options.count("root") != 0) {
-    if (const auto* root = std::get_if<std::string>(&recipe.data->options.at("root"))) {
-      fs::path folder = *root;
-      if (folder.is_relative()) folder = recipe.file.parent_path() / folder;
-      inputs.push_back({folder, "the data"});
-    }
-  }
+  if (const auto folder = data_root(recipe)) inputs.push_back({*folder, "the data"});
   return inputs;
 }
 

@@ -17,18 +17,16 @@ std::string torch_reason(const c10::Error& error);
 /// bytes", CUDA's "Tried to allocate ..."), or nothing for any other error.
 std::optional<std::uint64_t> failed_allocation_bytes(const c10::Error& error);
 
-/// "8.2e+15 bytes (7.3 PiB)": a byte count a person can read.
+/// "8192000000000000 bytes (7.3 PiB)": a byte count a person can read.
 std::string bytes_text(std::uint64_t bytes);
 
-/// Runs `work`; a failed allocation inside it becomes a one-line peft::Error from `component`: "`doing` asked for N
-/// bytes at once, more than this machine can allocate (hint: `hint`)". Other LibTorch errors pass unchanged.
-template <class Work>
-auto with_allocation_reported(const std::string& component, const std::string& doing, const std::string& hint,
-                              Work&& work) -> decltype(work());
-
+/// The one-line peft::Error from `component` for an allocation of `bytes` that failed while `doing`: "`doing` asked
+/// for N bytes at once, more than this machine can allocate (hint: `hint`)".
 [[noreturn]] void throw_allocation_failure(const std::string& component, const std::string& doing, std::uint64_t bytes,
                                            const std::string& hint);
 
+/// Runs `work`; a failed allocation inside it becomes throw_allocation_failure's error. Other LibTorch errors pass
+/// unchanged.
 template <class Work>
 auto with_allocation_reported(const std::string& component, const std::string& doing, const std::string& hint,
                               Work&& work) -> decltype(work()) {
