@@ -74,6 +74,8 @@ struct RunCommandOptions {
   int nproc = 0;
   /// Allows more worker processes than cores.
   bool oversubscribe = false;
+  /// An adapter folder Hugging Face peft saved, to start from.
+  std::filesystem::path init_adapter;
 };
 
 struct EvalCommandOptions {
@@ -152,6 +154,8 @@ struct TestPluginCommandOptions {
   /// `key=value` method options over the defaults (one method only).
   std::vector<std::string> options;
   bool json = false;
+  /// Also keep each method's adapter_config.json per fixture backbone here.
+  std::filesystem::path adapter_configs;
 };
 
 struct ReportCommandOptions {

@@ -28,8 +28,9 @@ void add_several_runs(CLI::App* app, std::vector<std::filesystem::path>& more_ru
                       const std::string& shared) {
   app->add_option("--adapter", adapters,
                   "RUN:WEIGHT (repeatable, instead of RUN_DIR): the runs' LoRA or GIFT adapters combined as "
-                  "W + sum of WEIGHT * B A over one backbone")
-      ->type_name("RUN:WEIGHT");
+                  "W + sum of WEIGHT * B A over one backbone; or one adapter folder Hugging Face peft saved "
+                  "(LoRA, DoRA, IA3) on the recipe's or model folder's backbone")
+      ->type_name("RUN:WEIGHT|HF_ADAPTER_DIR");
   app->add_option("more_runs", more_runs,
                   "More run folders on " + shared + ": each one's adapters over the one loaded backbone")
       ->type_name("RUN_DIR...");
@@ -103,6 +104,11 @@ int run_command_line(int argc, char** argv) {
   run_app->add_option("--resume", run.resume, "Continue the run in this folder from its last checkpoint")
       ->type_name("RUN_DIR");
   run_app->add_flag("--overwrite", run.overwrite, "Replace the run folder if it exists");
+  run_app
+      ->add_option("--init-adapter", run.init_adapter,
+                   "Start from an adapter Hugging Face peft saved (LoRA, DoRA, IA3): its method, options and targets "
+                   "replace the recipe's [method], its tensors the initialisation")
+      ->type_name("HF_ADAPTER_DIR");
   run_app->add_option("--out", run.out, "The run folder (instead of the recipe's [output] dir)")->type_name("DIR");
   run_app
       ->add_option("--nproc", run.nproc,
@@ -208,6 +214,11 @@ int run_command_line(int argc, char** argv) {
                    "(one method only)")
       ->type_name("KEY=VALUE");
   test_plugin_app->add_flag("--json", test_plugin.json, "Print one JSON object: every check and how it went");
+  test_plugin_app
+      ->add_option("--adapter-configs", test_plugin.adapter_configs,
+                   "Also write each method's adapter_config.json on each fixture backbone into DIR/METHOD/BACKBONE "
+                   "(a new or empty folder), for Hugging Face peft to check: scripts/check_adapter_configs.py DIR")
+      ->type_name("DIR");
 
   ExplainCommandOptions explain;
   auto* explain_app = app.add_subcommand(

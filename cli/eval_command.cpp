@@ -4,6 +4,7 @@
 #include "command.h"
 #include "exit_code.h"
 #include "format.h"
+#include "hf_adapter/hf_adapter.h"
 #include "named_adapters.h"
 #include "peft/error.h"
 #include "plugin_loader.h"
@@ -80,11 +81,35 @@ int eval_weighted_adapters(const Registry& registry, const EvalCommandOptions& o
   return kSuccess;
 }
 
+// The recipe's backbone and data with an adapter folder Hugging Face peft saved.
+int eval_hf_adapter(const Registry& registry, const EvalCommandOptions& options) {
+  const std::filesystem::path& adapter = options.adapters.front();
+  std::error_code error;
+  if (options.run.empty() || !std::filesystem::is_regular_file(options.run, error)) {
+    throw Error("eval", "--adapter " + adapter.string() +
+                            " (a Hugging Face peft adapter) goes with a recipe, whose backbone and data it is "
+                            "evaluated on: peft eval RECIPE --adapter DIR");
+  }
+  if (options.base || options.checkpoint || !options.more_runs.empty()) {
+    throw Error("eval", "--adapter HF_ADAPTER_DIR takes one recipe, without --base, --checkpoint or more runs");
+  }
+  const EvalReport report = evaluate_hf_adapter(registry, options.run, adapter, eval_overrides(options));
+  if (options.json) {
+    std::cout << with_report({{"recipe", options.run.string()}, {"adapter", adapter.string()}}, report).dump(2) << '\n';
+    return kSuccess;
+  }
+  std::cout << report_text(report) << ")\n";
+  return kSuccess;
+}
+
 }  // namespace
 
 int run_eval_command(const GlobalOptions& global, const EvalCommandOptions& options) {
   const PluginSet plugins = discover_plugins(global.plugin_paths, global.strict);
   warn_rejections(plugins);
+  if (options.adapters.size() == 1 && is_hf_adapter_folder(options.adapters.front())) {
+    return eval_hf_adapter(plugins.registry, options);
+  }
   if (!options.adapters.empty()) return eval_weighted_adapters(plugins.registry, options);
   if (options.run.empty()) throw Error("eval", "name a run folder or recipe (or --adapter RUN:WEIGHT ...)");
   if (!options.more_runs.empty()) return eval_named_adapters(plugins.registry, options);

@@ -7,6 +7,7 @@
 #include "exit_code.h"
 #include "format.h"
 #include "generate.h"
+#include "hf_adapter/hf_adapter.h"
 #include "named_adapters.h"
 #include "peft/error.h"
 #include "plugin_loader.h"
@@ -93,6 +94,14 @@ int run_generate_command(const GlobalOptions& global, const GenerateCommandOptio
   warn_rejections(plugins);
   GenerateOptions settings = options.generate;
   settings.use_cache = !options.no_cache;
+  if (options.adapters.size() == 1 && is_hf_adapter_folder(options.adapters.front())) {
+    if (!options.more_runs.empty()) throw Error("generate", "--adapter HF_ADAPTER_DIR takes one model folder");
+    std::optional<std::filesystem::path> folder;
+    if (!options.model.empty()) folder = options.model;
+    AdaptedModel model = hf_adapter_generation_model(plugins.registry, folder, options.adapters.front());
+    print_generation(options, generate_text(model, options.prompt, settings));
+    return kSuccess;
+  }
   if (!options.adapters.empty()) {
     if (!options.model.empty()) throw Error("generate", "--adapter RUN:WEIGHT replaces RUN_DIR|MODEL_DIR");
     std::vector<std::filesystem::path> runs;

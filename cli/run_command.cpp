@@ -33,6 +33,7 @@ std::vector<std::string> worker_command(const GlobalOptions& global, const RunCo
   if (options.overwrite) argv.push_back("--overwrite");
   if (!options.out.empty()) argv.insert(argv.end(), {"--out", options.out.string()});
   if (options.stop_after > 0) argv.insert(argv.end(), {"--stop-after", std::to_string(options.stop_after)});
+  if (!options.init_adapter.empty()) argv.insert(argv.end(), {"--init-adapter", options.init_adapter.string()});
   return argv;
 }
 
@@ -80,6 +81,7 @@ int run_run_command(const GlobalOptions& global, const RunCommandOptions& option
   request.overwrite = options.overwrite;
   if (!options.out.empty()) request.out = options.out;
   if (options.stop_after > 0) request.stop_after_epochs = options.stop_after;
+  if (!options.init_adapter.empty()) request.init_adapter = options.init_adapter;
 
   // The launcher trains nothing: its workers find the plugins (and rank 0 warns about rejected ones, once).
   if (options.nproc > 1) return launch(global, options, request);

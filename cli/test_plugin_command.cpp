@@ -40,6 +40,16 @@ Registry load_subjects(const std::vector<std::filesystem::path>& paths) {
   return subjects;
 }
 
+// --adapter-configs writes into a folder of its own: one that does not exist yet, or is empty.
+void check_empty_folder(const std::filesystem::path& folder) {
+  std::error_code error;
+  if (!std::filesystem::exists(folder, error)) return;
+  if (!std::filesystem::is_directory(folder, error) || !std::filesystem::is_empty(folder, error)) {
+    throw Error("test-plugin", "--adapter-configs " + folder.string() +
+                                   " exists and is not an empty folder (peft writes only into a new or empty one)");
+  }
+}
+
 }  // namespace
 
 int run_test_plugin_command(const GlobalOptions& global, const TestPluginCommandOptions& options) {
@@ -69,10 +79,11 @@ int run_test_plugin_command(const GlobalOptions& global, const TestPluginCommand
     }
   }
 
+  if (!options.adapter_configs.empty()) check_empty_folder(options.adapter_configs);
   const auto fixtures = contract::fixture_backbones(installed.registry);
   std::vector<contract::CheckResult> results;
   for (const auto& name : names) {
-    for (auto& result : contract::check_method(methods, name, fixtures, method_options)) {
+    for (auto& result : contract::check_method(methods, name, fixtures, method_options, options.adapter_configs)) {
       if (!options.json) {
         std::cout << (result.passed() ? "  ok    " : "  FAIL  ") << result.method << " on the " << result.backbone
                   << ": " << result.check << (result.passed() ? "" : ": " + result.failure) << '\n';

@@ -4,6 +4,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include "data/text_records.h"
+#include "hf_adapter/hf_adapter.h"
 #include "model_builder.h"
 #include "peft/error.h"
 #include "peft/tokenizer.h"
@@ -77,6 +78,30 @@ AdaptedModel generation_model(const Registry& registry, const std::filesystem::p
   section.context = folder.string();
   section.checkpoint = folder;
   return unadapted(build_backbone(registry, section).backbone);
+}
+
+AdaptedModel hf_adapter_generation_model(const Registry& registry, const std::optional<std::filesystem::path>& model,
+                                         const std::filesystem::path& adapter_folder) {
+  namespace fs = std::filesystem;
+  const HfAdapter adapter = read_hf_adapter(adapter_folder);
+  const std::string config = (adapter_folder / kAdapterConfigFile).string();
+  if (!model && adapter.base_model.empty()) {
+    throw Error("generate", "name the model folder (peft generate MODEL_DIR --adapter ...): " + config +
+                                " has no base_model_name_or_path");
+  }
+  const fs::path folder = model ? *model : fs::path(adapter.base_model);
+  std::error_code error;
+  if (!model && !fs::is_directory(folder, error)) {
+    throw Error("generate", config + ": base_model_name_or_path = \"" + adapter.base_model +
+                                "\" is not a folder here (peft downloads nothing: name the model folder, peft "
+                                "generate MODEL_DIR --adapter " +
+                                adapter_folder.string() + ")");
+  }
+  if (fs::exists(folder / kRecipeFile)) {
+    throw Error("generate", folder.string() + " is a run folder: --adapter " + adapter_folder.string() +
+                                " goes on the model folder it was trained from");
+  }
+  return adapt_to_hf_adapter(registry, generation_model(registry, folder).backbone, adapter, false);
 }
 
 Generation generate_ids(AdaptedModel& model, const std::vector<std::int64_t>& prompt_ids,

@@ -52,6 +52,11 @@ Generation generate_text(AdaptedModel& model, const std::string& prompt, const G
 /// is left empty.
 std::string prompt_as_trained(const Recipe& recipe, const std::string& prompt, std::string& template_name);
 
+/// `peft generate [MODEL_DIR] --adapter HF_ADAPTER_DIR`: the model folder (default: the adapter's
+/// base_model_name_or_path, when that is a folder here) with the adapter Hugging Face peft saved in `adapter_folder`.
+AdaptedModel hf_adapter_generation_model(const Registry& registry, const std::optional<std::filesystem::path>& model,
+                                         const std::filesystem::path& adapter_folder);
+
 /// What `peft generate` runs: a finished run's model (a folder with recipe.toml: its backbone with its adapters), or
 /// a Hugging Face model folder (config.json) as the `llama` backbone with no method.
 AdaptedModel generation_model(const Registry& registry, const std::filesystem::path& folder);

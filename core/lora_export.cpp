@@ -57,10 +57,9 @@ std::int64_t export_lora(const Registry& registry, const fs::path& run_folder, c
     }
     const std::int64_t rank = delta.b.size(1);
     if (config.r == 0) config.r = rank;
-    if (rank != config.r) {
-      throw Error("export", "site " + delta.site + " has rank " + std::to_string(rank) + " where " +
-                                deltas.front().site + " has " + std::to_string(config.r) +
-                                ": one LoraConfig rank cannot hold both");
+    if (rank != config.r) {  // its own rank, and lora_alpha = rank so that its scale is 1 too
+      config.rank_pattern.emplace_back(delta.site, rank);
+      config.alpha_pattern.emplace_back(delta.site, static_cast<double>(rank));
     }
     tensors.emplace_back(delta.site + ".lora_A.weight", delta.a.to(at::kFloat));
     tensors.emplace_back(delta.site + ".lora_B.weight", delta.b.to(at::kFloat));

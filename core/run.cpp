@@ -13,6 +13,7 @@
 #include "adapter_file.h"
 #include "distributed/communicator.h"
 #include "distributed/world.h"
+#include "hf_adapter/hf_adapter.h"
 #include "json_values.h"
 #include "peft/atomic_file.h"
 #include "peft/build_tag.h"
@@ -100,7 +101,23 @@ void remove_partial_writes(const fs::path& folder) {
   if (fs::is_directory(epochs, error) && !fs::is_symlink(epochs, error)) remove_in(epochs, is_epoch_adapter_file);
 }
 
-Recipe recipe_of(const RunRequest& request) {
+// The adapter `peft run --init-adapter` starts from, read before anything else.
+std::optional<HfAdapter> init_adapter_of(const RunRequest& request) {
+  if (!request.init_adapter) return std::nullopt;
+  if (request.resume) {
+    throw Error("run", "--init-adapter starts a run; a resumed run continues from its own checkpoint");
+  }
+  return read_hf_adapter(*request.init_adapter);
+}
+
+Recipe recipe_of(const RunRequest& request, const HfAdapter* init = nullptr) {
+  if (init != nullptr) {
+    std::vector<std::string> overrides = request.overrides;
+    for (auto& assignment : hf_adapter_overrides(*init, load_recipe(request.recipe, request.overrides))) {
+      overrides.push_back(std::move(assignment));
+    }
+    return load_recipe(request.recipe, overrides);
+  }
   if (!request.resume) return load_recipe(request.recipe, request.overrides);
   if (!request.overrides.empty()) {
     throw Error("run", "--set cannot change a run being resumed (it continues with the recipe it kept in " +
@@ -201,11 +218,13 @@ std::string validation_split_of(const Recipe& recipe, const TaskData& data) {
     const std::string extension = entry.path().extension().string();
     const std::string split = entry.path().stem().string();
     const bool split_file = extension == ".txt" || extension == ".jsonl" || extension == ".json";
-    const bool validation = split.find("val") != std::string::npos || split.find("dev") != std::string::npos;
+    // val, val200, validation, dev, dev_clean; not train800val200, which holds training data.
+    const bool validation =
+        (split.rfind("val", 0) == 0 || split.rfind("dev", 0) == 0) && split.find("train") == std::string::npos;
     if (split_file && validation && split != data.train_split && split != data.eval_split) found.push_back(split);
   }
   std::sort(found.begin(), found.end(), [](const std::string& a, const std::string& b) {
-    return a.size() != b.size() ? a.size() < b.size() : a < b;  // val200 before train800val200
+    return a.size() != b.size() ? a.size() < b.size() : a < b;  // val before validation
   });
   return found.empty() ? std::string() : found.front();
 }
@@ -265,7 +284,8 @@ fs::path planned_run_folder(const RunRequest& request) { return run_folder_of(re
 
 RunReport run_training(const Registry& registry, const RunRequest& request, Progress& progress) {
   const auto start = std::chrono::steady_clock::now();
-  Recipe recipe = recipe_of(request);
+  const std::optional<HfAdapter> init = init_adapter_of(request);
+  Recipe recipe = recipe_of(request, init ? &*init : nullptr);
   const World world = world_from_environment();
   RunReport report;
   report.world_size = world.size;
@@ -285,6 +305,7 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
   const bool writes = world.rank == 0;
   // Everything the recipe names is checked before the run folder is touched.
   PreparedRun run = prepare_run(registry, std::move(recipe));
+  if (init) load_hf_adapter_tensors(run.model, *init);
   std::unique_ptr<RunFolderLock> lock;
   if (writes) {
     lock = request.resume ? std::make_unique<RunFolderLock>(report.folder)
@@ -304,6 +325,8 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
                      kRecipeFile);
   }
   for (const auto& notice : run.notices) progress.message("note: " + notice);
+  if (init)
+    progress.message("starting from the adapter in " + init->folder.string() + " (" + init->method.plugin + ")");
   AdaptedModel& model = run.model;
   report.trainable = model.trainable_count();
   report.trainable_without_head = report.trainable - model.head_count();
@@ -434,6 +457,15 @@ EvalReport evaluate_checkpoint(const Registry& registry, const fs::path& recipe_
   }
   PreparedRun run = prepare_run(registry, std::move(recipe), std::nullopt, WithMethod::no);
   notices = run.notices;
+  return evaluate_on(run, run.model);
+}
+
+EvalReport evaluate_hf_adapter(const Registry& registry, const fs::path& recipe_file, const fs::path& adapter_folder,
+                               const std::vector<std::string>& overrides) {
+  const HfAdapter adapter = read_hf_adapter(adapter_folder);
+  PreparedRun run = prepare_run(registry, load_recipe(recipe_file, overrides), std::nullopt, WithMethod::no);
+  const bool new_head = run.task.task->head_policy() == HeadPolicy::new_classifier;
+  run.model = adapt_to_hf_adapter(registry, run.model.backbone, adapter, new_head);
   return evaluate_on(run, run.model);
 }
 

@@ -27,6 +27,9 @@ struct RunRequest {
   std::optional<std::filesystem::path> out;
   /// Stop after this many epochs in all (resumable later).
   std::optional<std::int64_t> stop_after_epochs;
+  /// Start from the adapter Hugging Face peft saved in this folder: its method, options and targets replace the
+  /// recipe's [method] (which may name only the same plugin) and its tensors the method's initialisation.
+  std::optional<std::filesystem::path> init_adapter;
 };
 
 /// What a finished (or stopped) run reports; `summary.json` holds the same and more.
@@ -35,8 +38,8 @@ struct RunReport {
   bool stopped = false;
   std::int64_t epochs_done = 0;
   std::string eval_split;
-  /// A validation split beside them in the data folder (a split whose name says val or dev), to select on; empty
-  /// when none is there.
+  /// A validation split beside them in the data folder (a split whose name starts with val or dev and does not say
+  /// train), to select on; empty when none is there.
   std::string validation_split;
   /// The task's metrics, its primary one and what an example is ("images").
   std::vector<MetricSpec> metrics;
@@ -56,7 +59,8 @@ struct RunReport {
   int world_size = 1;
 };
 
-/// Trains the recipe into its run folder: `recipe.toml` (resolved), `metrics.jsonl`, `checkpoint.safetensors` after
+/// Trains the recipe into its run folder: `recipe.toml` (resolved; with `init_adapter`, its [method] the adapter's),
+/// `metrics.jsonl`, `checkpoint.safetensors` after
 /// every epoch, and at the end the adapter files and `summary.json`. An existing folder is refused unless
 /// `resume` or `overwrite`; a folder that cannot be written is a peft::Error naming it. In a data-parallel run (the
 /// environment names a world: distributed/world.h) every rank calls it; rank 0 alone writes the folder.
@@ -104,6 +108,11 @@ EvalReport evaluate_run(const Registry& registry, const std::filesystem::path& f
 EvalReport evaluate_checkpoint(const Registry& registry, const std::filesystem::path& recipe,
                                const std::optional<std::filesystem::path>& checkpoint,
                                const std::vector<std::string>& overrides, std::vector<std::string>& notices);
+
+/// The recipe (with `overrides`) backbone with the adapter Hugging Face peft saved in `adapter_folder`
+/// (hf_adapter/hf_adapter.h), on its eval split. The recipe's [method] is not used.
+EvalReport evaluate_hf_adapter(const Registry& registry, const std::filesystem::path& recipe,
+                               const std::filesystem::path& adapter_folder, const std::vector<std::string>& overrides);
 
 /// The backbone with the run's adapters merged, written as a plain backbone checkpoint (timm key names) to
 /// `output`; a causal LM loaded from a Hugging Face model folder is written as such a folder instead

@@ -3,19 +3,25 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <set>
 #include <sstream>
 
 #include "adapted_model.h"
 #include "adapter_file.h"
+#include "contract/hf_config_check.h"
 #include "contract/mlp_backbone.h"
 #include "contract/tiny_lm.h"
+#include "peft/atomic_file.h"
 #include "peft/error.h"
 #include "peft/taps.h"
+#include "run_files.h"
 #include "scratch_folder.h"
 
 namespace peft::contract {
@@ -34,6 +40,7 @@ struct Subject {
   const Registry& methods;
   const std::string& method;
   const std::map<std::string, OptionValue>& options;
+  const std::filesystem::path& keep_configs;
 
   // The method's [method] table, targeting `targets`.
   MethodSection section(std::vector<std::string> targets) const {
@@ -167,6 +174,19 @@ std::string same_from_seed(const Subject& subject, const FixtureBackbone& fixtur
   return {};
 }
 
+// `from`'s adapter_config.json and adapter_model.safetensors copied into `to` (spaces in its name as '_'), each
+// atomically.
+void keep_config(const std::filesystem::path& from, std::filesystem::path to) {
+  std::string name = to.filename().string();
+  std::replace(name.begin(), name.end(), ' ', '_');
+  to.replace_filename(name);
+  std::filesystem::create_directories(to);
+  for (const char* file : {kAdapterConfigFile, kAdapterTensorsFile}) {
+    std::ifstream in(from / file, std::ios::binary);
+    write_text_atomically(to / file, std::string(std::istreambuf_iterator<char>(in), {}));
+  }
+}
+
 void check_on(const Subject& subject, const FixtureBackbone& fixture, std::vector<CheckResult>& results) {
   Checks checks(results, subject.method, fixture.name);
   std::shared_ptr<Method> probe;
@@ -223,6 +243,22 @@ void check_on(const Subject& subject, const FixtureBackbone& fixture, std::vecto
     load_adapter(folder.path(), fresh);
     return differs(logits(fresh, fixture.batch), before, 0, 0, "outputs of the loaded and the saved model");
   });
+  ScratchFolder saved("peft-contract", "contract");
+  bool hf_config = false;
+  try {
+    save_adapter(saved.path(), *model, fixture.name);
+    hf_config = has_hf_config(saved.path());
+    if (!subject.keep_configs.empty()) keep_config(saved.path(), subject.keep_configs / subject.method / fixture.name);
+  } catch (const std::exception&) {
+    // "saves and loads its adapter file" has failed with this already.
+  }
+  if (hf_config) {
+    checks.run("its Hugging Face peft adapter_config.json names its modules and reads back as the same model", [&] {
+      return hf_config_holds(
+          saved.path(), *model, subject.methods, [&] { return backbone_from(fixture, 1); }, fixture.batch,
+          fixture.head_trains, before);
+    });
+  }
   checks.run("a target that matches no site is an error naming it", [&] {
     return refuses(
         [&] {
@@ -257,8 +293,9 @@ std::vector<FixtureBackbone> fixture_backbones(const Registry& backbones) {
 
 std::vector<CheckResult> check_method(const Registry& methods, const std::string& method,
                                       const std::vector<FixtureBackbone>& backbones,
-                                      const std::map<std::string, OptionValue>& options) {
-  const Subject subject{methods, method, options};
+                                      const std::map<std::string, OptionValue>& options,
+                                      const std::filesystem::path& keep_configs) {
+  const Subject subject{methods, method, options, keep_configs};
   std::vector<CheckResult> results;
   for (const auto& fixture : backbones) check_on(subject, fixture, results);
   return results;

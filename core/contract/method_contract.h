@@ -7,6 +7,7 @@
 // does; train exactly its own tensors (and the new head); give the same outputs merged as unmerged, and again after
 // unmerging (or refuse to merge with a peft::Error); and round-trip its adapter file.
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,8 +47,11 @@ struct CheckResult {
 /// Runs the contract on `methods`' method `method`, with `options` over its defaults and every site targeted, on
 /// each of `backbones`. Never throws for what the plugin does: an exception from it fails the check that was running
 /// (an option the method does not have or cannot take fails "is made with the options given").
+/// With `keep_configs`, the adapter files (config and tensors) the method writes on each backbone are also copied to
+/// `keep_configs`/METHOD/BACKBONE/ (spaces in names as '_'), for other tools to check.
 std::vector<CheckResult> check_method(const Registry& methods, const std::string& method,
                                       const std::vector<FixtureBackbone>& backbones,
-                                      const std::map<std::string, OptionValue>& options = {});
+                                      const std::map<std::string, OptionValue>& options = {},
+                                      const std::filesystem::path& keep_configs = {});
 
 }  // namespace peft::contract

@@ -2,6 +2,9 @@
 
 #include <ATen/core/grad_mode.h>
 #include <peft/json_object.h>
+#include <peft/strings.h>
+
+#include <algorithm>
 
 namespace peft::ia3 {
 
@@ -13,14 +16,8 @@ const OptionTable<Ia3Options>& ia3_option_table() {
 }
 
 bool matches_module(const std::string& site, const std::vector<std::string>& patterns) {
-  for (const auto& pattern : patterns) {
-    if (site == pattern) return true;
-    if (site.size() > pattern.size() && site.compare(site.size() - pattern.size(), pattern.size(), pattern) == 0 &&
-        site[site.size() - pattern.size() - 1] == '.') {
-      return true;
-    }
-  }
-  return false;
+  return std::any_of(patterns.begin(), patterns.end(),
+                     [&](const std::string& pattern) { return names_module(site, pattern); });
 }
 
 Ia3Adapter::Ia3Adapter(const Site& site, bool on_feedforward)

@@ -29,6 +29,8 @@ class LoraAdapter final : public SiteAdapter {
   void merge();
   void unmerge();
   bool merged() const { return merged_; }
+  /// s: lora_alpha / r (or / √r) of this site.
+  double scale() const { return scale_; }
 
   torch::Tensor lora_a;
   torch::Tensor lora_b;

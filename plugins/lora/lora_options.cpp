@@ -1,14 +1,95 @@
 #include "lora_options.h"
 
+#include <peft/strings.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
+#include <set>
 
 namespace peft::lora {
+namespace {
 
-double LoraOptions::scale() const {
-  return use_rslora ? lora_alpha / std::sqrt(static_cast<double>(r)) : lora_alpha / static_cast<double>(r);
+// `entry` ("MODULE=VALUE", cut at its last '=') as MODULE and VALUE's text; false when either is empty.
+bool split_entry(const std::string& entry, std::string& module, std::string& value) {
+  const auto equals = entry.rfind('=');
+  if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) return false;
+  module = entry.substr(0, equals);
+  value = entry.substr(equals + 1);
+  return true;
 }
 
-namespace {
+// VALUE as a whole integer >= 1 or a finite number; false when it is not one.
+bool parse_rank(const std::string& text, std::int64_t& rank) {
+  char* end = nullptr;
+  errno = 0;
+  const long long value = std::strtoll(text.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0' || value < 1) return false;
+  rank = value;
+  return true;
+}
+
+bool parse_alpha(const std::string& text, double& alpha) {
+  char* end = nullptr;
+  alpha = std::strtod(text.c_str(), &end);
+  return *end == '\0' && std::isfinite(alpha);
+}
+
+template <class Value, class Parse>
+std::vector<std::pair<std::string, Value>> parsed(const std::vector<std::string>& entries, Parse parse) {
+  std::vector<std::pair<std::string, Value>> patterns;
+  for (const auto& entry : entries) {
+    std::string module;
+    std::string text;
+    Value value{};
+    if (split_entry(entry, module, text) && parse(text, value)) patterns.emplace_back(module, value);
+  }
+  return patterns;
+}
+
+// Every entry of `key` is MODULE=VALUE with a good VALUE, and no MODULE comes twice.
+template <class Parse>
+void check_entries(const std::vector<std::string>& entries, const std::string& key, const std::string& expected,
+                   Parse parse, const Options& options) {
+  std::set<std::string> modules;
+  for (const auto& entry : entries) {
+    std::string module;
+    std::string text;
+    const bool good = split_entry(entry, module, text) && parse(text);
+    if (!good) {
+      throw Error("lora", options.context_of(key) + ": " + key + " entry '" + entry + "', expected " + expected);
+    }
+    if (!modules.insert(module).second) {
+      throw Error("lora", options.context_of(key) + ": " + key + " names '" + module + "' twice");
+    }
+  }
+}
+
+void check_patterns(const LoraOptions& lora, const Options& options) {
+  check_entries(
+      lora.rank_pattern, "rank_pattern", "MODULE=RANK with RANK an integer >= 1",
+      [](const std::string& text) {
+        std::int64_t rank = 0;
+        return parse_rank(text, rank);
+      },
+      options);
+  check_entries(
+      lora.alpha_pattern, "alpha_pattern", "MODULE=ALPHA with ALPHA a finite number",
+      [](const std::string& text) {
+        double alpha = 0;
+        return parse_alpha(text, alpha);
+      },
+      options);
+}
+
+// The value of the first pattern that names `site`, else `fallback`.
+template <class Value>
+Value first_match(const std::vector<std::pair<std::string, Value>>& patterns, const std::string& site, Value fallback) {
+  for (const auto& [module, value] : patterns) {
+    if (names_module(site, module)) return value;
+  }
+  return fallback;
+}
 
 OptionTable<LoraOptions> shared_keys() {
   return OptionTable<LoraOptions>()
@@ -17,10 +98,32 @@ OptionTable<LoraOptions> shared_keys() {
       .add("lora_alpha", &LoraOptions::lora_alpha, "scale numerator: the update is lora_alpha / r * B A")
       .add("lora_dropout", &LoraOptions::lora_dropout, "dropout on the LoRA branch's input")
       .in_range(0.0, 1.0)
-      .add("use_rslora", &LoraOptions::use_rslora, "scale by lora_alpha / sqrt(r) instead of lora_alpha / r");
+      .add("use_rslora", &LoraOptions::use_rslora, "scale by lora_alpha / sqrt(r) instead of lora_alpha / r")
+      .add("rank_pattern", &LoraOptions::rank_pattern,
+           "MODULE=RANK entries: the sites MODULE names (a name or its trailing segments) have that rank")
+      .add("alpha_pattern", &LoraOptions::alpha_pattern,
+           "MODULE=ALPHA entries: the sites MODULE names have that lora_alpha")
+      .check(check_patterns);
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string, std::int64_t>> LoraOptions::ranks() const {
+  return parsed<std::int64_t>(rank_pattern, parse_rank);
+}
+
+std::vector<std::pair<std::string, double>> LoraOptions::alphas() const {
+  return parsed<double>(alpha_pattern, parse_alpha);
+}
+
+std::int64_t LoraOptions::rank_of(const std::string& site) const { return first_match(ranks(), site, r); }
+
+double LoraOptions::alpha_of(const std::string& site) const { return first_match(alphas(), site, lora_alpha); }
+
+double LoraOptions::scale_of(const std::string& site) const {
+  const auto rank = static_cast<double>(rank_of(site));
+  return use_rslora ? alpha_of(site) / std::sqrt(rank) : alpha_of(site) / rank;
+}
 
 const OptionTable<LoraOptions>& lora_option_table() {
   static const auto table = shared_keys().add(

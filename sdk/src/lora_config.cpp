@@ -4,6 +4,18 @@
 
 namespace peft {
 
+namespace {
+
+// A pattern list as the JSON object peft writes (keys in the list's order).
+template <class Value>
+nlohmann::ordered_json pattern_object(const std::vector<std::pair<std::string, Value>>& patterns) {
+  nlohmann::ordered_json object = nlohmann::ordered_json::object();
+  for (const auto& [pattern, value] : patterns) object[pattern] = value;
+  return object;
+}
+
+}  // namespace
+
 std::string lora_config_json(const LoraConfig& config) {
   // In the order peft's own files list them.
   const nlohmann::ordered_json json{{"peft_type", "LORA"},
@@ -20,8 +32,8 @@ std::string lora_config_json(const LoraConfig& config) {
                                     {"modules_to_save", nullptr},
                                     {"layers_to_transform", nullptr},
                                     {"layers_pattern", nullptr},
-                                    {"rank_pattern", nlohmann::ordered_json::object()},
-                                    {"alpha_pattern", nlohmann::ordered_json::object()},
+                                    {"rank_pattern", pattern_object(config.rank_pattern)},
+                                    {"alpha_pattern", pattern_object(config.alpha_pattern)},
                                     {"use_dora", config.use_dora},
                                     {"base_model_name_or_path", nullptr},
                                     {"revision", nullptr}};

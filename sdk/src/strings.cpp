@@ -19,4 +19,10 @@ std::vector<std::string> split(std::string_view text, char separator) {
   }
 }
 
+bool names_module(std::string_view name, std::string_view module) {
+  if (name == module) return true;
+  return name.size() > module.size() && name.substr(name.size() - module.size()) == module &&
+         name[name.size() - module.size() - 1] == '.';
+}
+
 }  // namespace peft

@@ -92,6 +92,13 @@ CATCH_TEST_CASE("a text task trains through peft run: its metrics, its direction
                                                   " --set data.eval_split=test --set train.epochs=1"));
   CATCH_CHECK_THAT(on_test.out, Catch::Contains("(on test, so not a model selection: use [data] eval_split = "
                                                 "\"val\", or peft sweep)"));
+  // Trained on val itself, a split that holds training data (its name says train) is no validation split either.
+  write_text(folder / "tokens/trainval.txt", counting(64, 0));
+  const auto on_val = run_peft(with_text_plugins("run " + quoted(recipe) + " --out " + quoted(folder / "on-val") +
+                                                 " --set data.train_split=val --set data.eval_split=test "
+                                                 "--set train.epochs=1"));
+  CATCH_CHECK_THAT(on_val.out, Catch::Contains("(on test, so not a model selection: evaluate on a validation split "
+                                               "([data] eval_split), or peft sweep)"));
 
   const auto summary = peft::test::read_json(run / "summary.json");
   CATCH_CHECK(summary["task"] == "next_token");

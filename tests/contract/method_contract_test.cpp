@@ -31,7 +31,16 @@ std::string failures(const std::vector<CheckResult>& results) {
   return text;
 }
 
-enum class Flaw { none, merge_folds_nothing, starts_elsewhere, unattached_tensor, forgets_on_load, listed_twice };
+enum class Flaw {
+  none,
+  merge_folds_nothing,
+  starts_elsewhere,
+  unattached_tensor,
+  forgets_on_load,
+  listed_twice,
+  hf_config_names_no_module,
+  hf_config_claims_lora
+};
 
 // An offset per site (as sdk/examples/example_method), with one flaw switched on.
 class Offset final : public peft::SiteAdapter {
@@ -66,6 +75,13 @@ class FlawedMethod final : public peft::Method {
   void load_adapter_state(const peft::NamedTensors& state, const std::string& source) override {
     if (flaw_ != Flaw::forgets_on_load) Method::load_adapter_state(state, source);
   }
+  // Hugging Face peft configs that lie: a module the model lacks, or LoRA where the tensors are offsets.
+  std::string adapter_config_json() const override {
+    if (flaw_ == Flaw::hf_config_names_no_module)
+      return R"({"peft_type": "OFT", "feedforward_modules": ["no.such.module"]})";
+    if (flaw_ == Flaw::hf_config_claims_lora) return R"({"peft_type": "LORA", "r": 1, "lora_alpha": 1})";
+    return Method::adapter_config_json();
+  }
 
  private:
   void fold(bool merge) {
@@ -89,6 +105,14 @@ std::vector<CheckResult> check_flawed(Flaw flaw) {
   fixtures.erase(std::remove_if(fixtures.begin(), fixtures.end(), [](const auto& f) { return f.name != "mlp"; }),
                  fixtures.end());
   return peft::contract::check_method(registry, "flawed", fixtures);
+}
+
+// Why the check named `check` failed ("" when it passed or did not run).
+std::string failure_of(const std::vector<CheckResult>& results, const std::string& check) {
+  for (const auto& r : results) {
+    if (r.check == check) return r.failure;
+  }
+  return {};
 }
 
 // The checks that failed, by name.
@@ -163,6 +187,18 @@ CATCH_TEST_CASE("each contract check fails for the flaw it is there to catch") {
               std::vector<std::string>{"trains exactly its own tensors"});
   CATCH_CHECK(failed(check_flawed(Flaw::forgets_on_load)) ==
               std::vector<std::string>{"saves and loads its adapter file"});
+  const std::string hf_check =
+      "its Hugging Face peft adapter_config.json names its modules and reads back as the same model";
+  const auto no_module = check_flawed(Flaw::hf_config_names_no_module);
+  CATCH_CHECK(failed(no_module) == std::vector<std::string>{hf_check});
+  CATCH_CHECK_THAT(failure_of(no_module, hf_check),
+                   Catch::Contains("feedforward_modules names 'no.such.module', which is no module of the model"));
+  const auto claims_lora = check_flawed(Flaw::hf_config_claims_lora);
+  CATCH_CHECK(failed(claims_lora) == std::vector<std::string>{hf_check});
+  CATCH_CHECK_THAT(failure_of(claims_lora, hf_check), Catch::Contains("no adapter tensors in it"));
+  // A config in peft's own format makes no Hugging Face claim: the check does not run.
+  const auto plain = check_flawed(Flaw::none);
+  CATCH_CHECK(std::none_of(plain.begin(), plain.end(), [&](const CheckResult& r) { return r.check == hf_check; }));
   // One tensor under two names would train and be saved twice: adapt refuses it, naming both.
   const auto twice = check_flawed(Flaw::listed_twice);
   CATCH_CHECK(failed(twice) == std::vector<std::string>{"attaches to every site"});

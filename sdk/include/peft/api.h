@@ -8,7 +8,7 @@
 #define PEFT_SDK_VERSION "0.1.0"
 
 /// The plugin API version: a plugin built against another number is refused before any of its code runs.
-#define PEFT_API_VERSION 8
+#define PEFT_API_VERSION 9
 
 #if defined(_WIN32)
 #define PEFT_EXPORT __declspec(dllexport)

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "peft/api.h"
@@ -20,6 +21,10 @@ struct LoraConfig {
   std::vector<std::string> target_modules;
   /// DoRA (the adapter also holds `lora_magnitude_vector` [out] per module).
   bool use_dora = false;
+  /// peft's rank_pattern and alpha_pattern: a module (its whole name, or a run of its trailing segments) → the rank
+  /// or lora_alpha it has instead of r or lora_alpha, the first that matches winning; written as JSON objects.
+  std::vector<std::pair<std::string, std::int64_t>> rank_pattern;
+  std::vector<std::pair<std::string, double>> alpha_pattern;
 };
 
 /// The JSON object of `config` with every key a LoraConfig file carries (`peft_type` "LORA", `bias` "none",
