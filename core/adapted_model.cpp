@@ -67,7 +67,7 @@ AdaptedModel adapt(const Registry& registry, std::shared_ptr<Backbone> backbone,
   std::vector<std::string> names;
   for (const auto& site : all_sites) names.push_back(site->site_name());
   std::vector<std::string> targets = section.targets;
-  if (targets.empty()) targets = model.method->default_targets();
+  if (targets.empty()) targets = model.method->default_targets(*model.backbone);
   if (!names.empty() || !targets.empty()) {
     // Patterns are checked even for a method that adapts no site, so a typo is still an error.
     model.site_names = select_sites(names, targets.empty() ? std::vector<std::string>{"**"} : targets, section.exclude);

@@ -211,6 +211,24 @@ std::vector<Site> Llama::sites() {
   return all;
 }
 
+std::vector<std::string> Llama::role_patterns(SiteRole role) const {
+  switch (role) {
+    case SiteRole::attention_query:
+      return {"self_attn.q_proj"};
+    case SiteRole::attention_key:
+      return {"self_attn.k_proj"};
+    case SiteRole::attention_value:
+      return {"self_attn.v_proj"};
+    case SiteRole::attention_output:
+      return {"self_attn.o_proj"};
+    case SiteRole::mlp_input:
+      return {"mlp.gate_proj", "mlp.up_proj"};
+    case SiteRole::mlp_output:
+      return {"mlp.down_proj"};
+  }
+  return {};
+}
+
 const Tokenizer* Llama::tokenizer() {
   const fs::path folder = fs::path(config_.source).parent_path();
   if (!tokenizer_ && SentencePieceTokenizer::present(folder)) {

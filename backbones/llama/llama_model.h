@@ -99,6 +99,8 @@ class Llama final : public Backbone, public CausalLm, public ClassifierHead {
   Outputs forward(const Batch& batch) override;
   NamedTensors head_parameters() override;
   std::vector<Site> sites() override;
+  /// Hugging Face's names: self_attn.{q,k,v,o}_proj; mlp.gate_proj and mlp.up_proj in, mlp.down_proj out.
+  std::vector<std::string> role_patterns(SiteRole role) const override;
   std::vector<std::string> load_checkpoint(const CheckpointSource& checkpoint) override;
 
   /// The model folder's tokenizer (tokenizer.model), read when first asked for; nullptr when the folder has none.

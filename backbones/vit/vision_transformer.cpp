@@ -131,6 +131,22 @@ std::vector<Site> VisionTransformer::sites() {
   return result;
 }
 
+std::vector<std::string> VisionTransformer::role_patterns(SiteRole role) const {
+  switch (role) {
+    case SiteRole::attention_query:
+    case SiteRole::attention_key:
+    case SiteRole::attention_value:
+      return {"attn.qkv"};
+    case SiteRole::attention_output:
+      return {"attn.proj"};
+    case SiteRole::mlp_input:
+      return {"mlp.fc1"};
+    case SiteRole::mlp_output:
+      return {"mlp.fc2"};
+  }
+  return {};
+}
+
 Preprocessing VisionTransformer::preprocessing() const {
   // timm's pretrained ViTs (augreg) use mean = std = 0.5 and bicubic resizing.
   Preprocessing preprocessing;

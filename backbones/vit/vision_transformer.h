@@ -29,6 +29,8 @@ class VisionTransformer final : public Backbone, public ImageInput, public Class
   NamedTensors head_parameters() override;
   std::vector<std::string> no_weight_decay() const override { return {"pos_embed", "cls_token"}; }
   std::vector<Site> sites() override;
+  /// timm's names: the fused attn.qkv is query, key and value; attn.proj the output; mlp.fc1 / mlp.fc2 the MLP.
+  std::vector<std::string> role_patterns(SiteRole role) const override;
   ImageInput* image_input() override { return this; }
   ClassifierHead* classifier() override { return this; }
   TransformerTaps* taps() override { return this; }

@@ -214,6 +214,12 @@ void check_on(const Subject& subject, const FixtureBackbone& fixture, std::vecto
       })) {
     return;
   }
+  // A recipe that names no targets gets the method's defaults: they must exist on every backbone (stated by role,
+  // not by one backbone's names).
+  checks.run("its default targets select sites here", [&] {
+    adapt(subject.methods, backbone_from(fixture, 1), subject.section({}), fixture.head_trains);
+    return std::string();
+  });
   if (model->method->starts_at_backbone()) {
     checks.run("starts equal to the backbone", [&] { return starts_at_backbone(*model, fixture); });
   }

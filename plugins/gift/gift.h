@@ -2,6 +2,7 @@
 // GIFT (Savadikar, Song, Wu): a generator shared by all selected layers of one weight shape reads their frozen
 // weights and generates their residual ΔW = H(W Pᵀ) Qᵀ (docs/gift.md).
 
+#include <peft/backbone.h>
 #include <peft/method.h>
 #include <peft/site.h>
 
@@ -58,7 +59,10 @@ class Gift final : public Method {
  public:
   explicit Gift(GiftOptions options) : options_(std::move(options)) {}
 
-  std::vector<std::string> default_targets() const override { return {"attn.proj"}; }
+  /// The attention's output projections (timm's attn.proj, LLaMA's self_attn.o_proj), as the paper adapts.
+  std::vector<std::string> default_targets(const Backbone& backbone) const override {
+    return role_patterns(backbone, {SiteRole::attention_output});
+  }
   void attach(Backbone& backbone, const std::vector<Site>& sites) override;
   std::vector<TrainableTensor> trainable_tensors() override;
   /// Generates G for every group once, then runs the backbone, whose sites reuse it.

@@ -1,6 +1,7 @@
 #include "ia3.h"
 
 #include <ATen/core/grad_mode.h>
+#include <peft/backbone.h>
 #include <peft/json_object.h>
 #include <peft/strings.h>
 
@@ -11,7 +12,8 @@ namespace peft::ia3 {
 const OptionTable<Ia3Options>& ia3_option_table() {
   static const auto table = OptionTable<Ia3Options>().add(
       "feedforward_modules", &Ia3Options::feedforward_modules,
-      "selected sites whose input is scaled (a name or its trailing segments); the others scale their output");
+      "selected sites whose input is scaled (a name or its trailing segments; default: the backbone's MLP output "
+      "layers); the others scale their output");
   return table;
 }
 
@@ -53,9 +55,17 @@ void Ia3Adapter::unmerge() {
   merged_ = false;
 }
 
-void Ia3::attach(Backbone&, const std::vector<Site>& sites) {
+std::vector<std::string> Ia3::default_targets(const Backbone& backbone) const {
+  return role_patterns(backbone, {SiteRole::attention_key, SiteRole::attention_value, SiteRole::mlp_output});
+}
+
+void Ia3::attach(Backbone& backbone, const std::vector<Site>& sites) {
+  std::vector<std::string> feedforward =
+      options_.feedforward_modules.value_or(role_patterns(backbone, {SiteRole::mlp_output}));
+  // A backbone that names no roles: the MLP outputs under timm's and Hugging Face's names.
+  if (!options_.feedforward_modules && feedforward.empty()) feedforward = {"fc2", "down_proj"};
   for (const Site& site : sites) {
-    auto adapter = std::make_shared<Ia3Adapter>(site, matches_module(site->site_name(), options_.feedforward_modules));
+    auto adapter = std::make_shared<Ia3Adapter>(site, matches_module(site->site_name(), feedforward));
     site->attach(adapter);
     site_names_.push_back(site->site_name());
     adapters_.push_back(std::move(adapter));

@@ -9,6 +9,7 @@
 #include <peft/site.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,10 @@ namespace peft::ia3 {
 
 /// IA3's recipe options, named as Hugging Face peft's IA3Config names them.
 struct Ia3Options {
-  /// The selected sites whose input is scaled: a site named so, or whose name ends in `.` + one of these.
-  std::vector<std::string> feedforward_modules{"fc2", "down_proj"};
+  /// The selected sites whose input is scaled: a site named so, or whose name ends in `.` + one of these. Unset: the
+  /// backbone's MLP output layers (SiteRole::mlp_output: timm's mlp.fc2, LLaMA's mlp.down_proj), or on a backbone
+  /// that names no roles the sites called fc2 or down_proj.
+  std::optional<std::vector<std::string>> feedforward_modules;
 };
 
 const OptionTable<Ia3Options>& ia3_option_table();
@@ -46,6 +49,8 @@ class Ia3 final : public Method {
  public:
   explicit Ia3(Ia3Options options) : options_(std::move(options)) {}
 
+  /// As the paper and Hugging Face peft's defaults: the attention's keys and values and the MLP's output layers.
+  std::vector<std::string> default_targets(const Backbone& backbone) const override;
   void attach(Backbone& backbone, const std::vector<Site>& sites) override;
   std::vector<TrainableTensor> trainable_tensors() override;
   std::string merge_refusal() const override { return {}; }

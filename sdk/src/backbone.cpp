@@ -1,5 +1,7 @@
 #include "peft/backbone.h"
 
+#include <algorithm>
+
 #include "peft/error.h"
 #include "peft/strings.h"
 
@@ -10,6 +12,19 @@ Backbone::~Backbone() = default;
 ImageInput::~ImageInput() = default;
 ClassifierHead::~ClassifierHead() = default;
 CausalLm::~CausalLm() = default;
+
+std::vector<std::string> Backbone::role_patterns(SiteRole) const { return {}; }
+
+std::vector<std::string> role_patterns(const Backbone& backbone, const std::vector<SiteRole>& roles) {
+  std::vector<std::string> patterns;
+  for (const SiteRole role : roles) {
+    for (auto& pattern : backbone.role_patterns(role)) {
+      if (std::find(patterns.begin(), patterns.end(), pattern) == patterns.end())
+        patterns.push_back(std::move(pattern));
+    }
+  }
+  return patterns;
+}
 
 ImageInput& require_image_input(Backbone& backbone, const std::string& component) {
   if (ImageInput* images = backbone.image_input()) return *images;

@@ -8,6 +8,8 @@ namespace peft {
 // Out of line so the vtable and type information live in the SDK library only, shared by every plugin.
 Method::~Method() = default;
 
+std::vector<std::string> Method::default_targets(const Backbone&) const { return {}; }
+
 void Method::train(Backbone& backbone, bool training) { backbone.train(training); }
 
 Outputs Method::forward(Backbone& backbone, const Batch& batch) { return backbone.forward(batch); }

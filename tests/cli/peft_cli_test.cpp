@@ -204,14 +204,14 @@ CATCH_TEST_CASE("peft test-plugin runs the contract suite on a plugin file, and 
   // nothing would train, and the suite says so.
   const auto stub = peft_cli("test-plugin " + (fixtures / "libfixture_method.so").string());
   peft::test::check_user_error(stub,
-                               "1 of 18 contract checks failed, first: fixture_method on the tiny lm: "
+                               "1 of 20 contract checks failed, first: fixture_method on the tiny lm: "
                                "attaches to every site");
   CATCH_CHECK_THAT(stub.out, Catch::Contains("FAIL  fixture_method on the tiny lm: attaches to every site: threw:") &&
                                  Catch::Contains("trains nothing here"));
   // One built-in method by name, with no path: the installed plugins.
   const auto lora = peft_cli("test-plugin --method lora");
   CATCH_CHECK(lora.exit_code == 0);
-  CATCH_CHECK_THAT(lora.out, Catch::Contains("30 checks of 1 method on 3 backbones: 30 passed, 0 failed"));
+  CATCH_CHECK_THAT(lora.out, Catch::Contains("33 checks of 1 method on 3 backbones: 33 passed, 0 failed"));
   // What it cannot test is one line, exit 1.
   peft::test::check_user_error(peft_cli("test-plugin /no/such/plugin.so"),
                                "/no/such/plugin.so does not exist (expected a plugin file or a folder of them)");

@@ -28,21 +28,8 @@ namespace {
 // A causal_lm recipe on the float32 llama folder `model` with `method` (its [method] lines) over `folder`/data.
 fs::path write_recipe(const TempFolder& folder, const fs::path& model, const std::string& name,
                       const std::string& method) {
-  std::string train;
-  for (int i = 0; i < 24; ++i) {
-    train += R"({"prompt": "Count on from )" + std::to_string(i % 7) + R"(.", "completion": ")" +
-             std::to_string(i % 7 + 1) + " " + std::to_string(i % 7 + 2) + "\"}\n";
-  }
-  write_text(folder / "data/train.jsonl", train);
-  write_text(folder / "data/val.jsonl", train.substr(0, train.find('\n') + 1));
-  const fs::path recipe = folder / (name + ".toml");
-  write_text(recipe,
-             "schema_version = 1\ntask = \"causal_lm\"\nseed = 2\nthreads = 1\n[backbone]\nplugin = "
-             "\"llama\"\ncheckpoint = \"" +
-                 model.string() + "\"\n[method]\n" + method +
-                 "[data]\nroot = \"data\"\nworkers = 0\n[train]\nepochs = 2\nbatch_size = 8\nlr = 0.01\n"
-                 "warmup_epochs = 0\neval_every = 2\n");
-  return recipe;
+  return peft::test::counting_recipe(folder, model, name, "[method]\n" + method,
+                                     "epochs = 2\nbatch_size = 8\nlr = 0.01\nwarmup_epochs = 0\neval_every = 2\n", 24);
 }
 
 fs::path trained_run(const TempFolder& folder, const fs::path& model, const std::string& name,

@@ -29,25 +29,11 @@ namespace {
 const fs::path kAdapters = fs::path(PEFT_HF_PEFT_FIXTURE_DIR) / "adapters";
 const fs::path kShipped = fs::path(PEFT_MODELS_DIR) / "llama-mini-fortunes";
 
-// A causal_lm recipe on the llama folder `model`, with `method` (its [method] lines, or none) over `folder`/data.
+// A causal_lm recipe on the llama folder `model`, with `tables` ([method] or none, [output]) over `folder`/data.
 fs::path write_recipe(const TempFolder& folder, const fs::path& model, const std::string& name,
-                      const std::string& method, const std::string& output = "") {
-  std::string train;
-  for (int i = 0; i < 16; ++i) {
-    train += R"({"prompt": "Count on from )" + std::to_string(i % 7) + R"(.", "completion": ")" +
-             std::to_string(i % 7 + 1) + " " + std::to_string(i % 7 + 2) + "\"}\n";
-  }
-  write_text(folder / "data/train.jsonl", train);
-  write_text(folder / "data/val.jsonl", train.substr(0, train.find('\n') + 1));
-  const fs::path recipe = folder / (name + ".toml");
-  write_text(recipe,
-             "schema_version = 1\ntask = \"causal_lm\"\nseed = 2\nthreads = 1\n[backbone]\nplugin = "
-             "\"llama\"\ncheckpoint = \"" +
-                 model.string() + "\"\n" + method +
-                 "[data]\nroot = \"data\"\nworkers = 0\n[train]\nepochs = 1\nbatch_size = 8\nlr = 0.01\n"
-                 "warmup_epochs = 0\n" +
-                 output);
-  return recipe;
+                      const std::string& tables, const std::string& output = "") {
+  return peft::test::counting_recipe(folder, model, name, tables + output,
+                                     "epochs = 1\nbatch_size = 8\nlr = 0.01\nwarmup_epochs = 0\n", 16);
 }
 
 json json_of(const peft::test::CommandResult& result) {

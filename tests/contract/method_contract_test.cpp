@@ -39,7 +39,8 @@ enum class Flaw {
   forgets_on_load,
   listed_twice,
   hf_config_names_no_module,
-  hf_config_claims_lora
+  hf_config_claims_lora,
+  default_targets_of_another_backbone
 };
 
 // An offset per site (as sdk/examples/example_method), with one flaw switched on.
@@ -68,6 +69,11 @@ class FlawedMethod final : public peft::Method {
     if (flaw_ == Flaw::unattached_tensor) tensors.push_back({"unused", unused_});
     if (flaw_ == Flaw::listed_twice) tensors.push_back({"again", offsets_.front().second->delta});
     return tensors;
+  }
+  // LLaMA's names, which the MLP has not.
+  std::vector<std::string> default_targets(const peft::Backbone&) const override {
+    if (flaw_ == Flaw::default_targets_of_another_backbone) return {"self_attn.k_proj"};
+    return {};
   }
   std::string merge_refusal() const override { return {}; }
   void merge() override { fold(true); }
@@ -196,6 +202,9 @@ CATCH_TEST_CASE("each contract check fails for the flaw it is there to catch") {
   const auto claims_lora = check_flawed(Flaw::hf_config_claims_lora);
   CATCH_CHECK(failed(claims_lora) == std::vector<std::string>{hf_check});
   CATCH_CHECK_THAT(failure_of(claims_lora, hf_check), Catch::Contains("no adapter tensors in it"));
+  const auto elsewhere = check_flawed(Flaw::default_targets_of_another_backbone);
+  CATCH_CHECK(failed(elsewhere) == std::vector<std::string>{"its default targets select sites here"});
+  CATCH_CHECK_THAT(failure_of(elsewhere, "its default targets select sites here"), Catch::Contains("self_attn.k_proj"));
   // A config in peft's own format makes no Hugging Face claim: the check does not run.
   const auto plain = check_flawed(Flaw::none);
   CATCH_CHECK(std::none_of(plain.begin(), plain.end(), [&](const CheckResult& r) { return r.check == hf_check; }));

@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -221,4 +222,35 @@ CATCH_TEST_CASE("an adapter of another model is refused before anything loads") 
   CATCH_CHECK_THROWS_WITH(
       peft::adapt_to_hf_adapter(peft::test::builtin_registry(), small, peft::read_hf_adapter(kAdapters / "lora")),
       Catch::Contains("it adapts model.layers.2.self_attn.q_proj, which is not one of the model's Linear layers"));
+}
+
+CATCH_TEST_CASE("IA3 and GIFT state their default targets by role: on a LLaMA, HF peft's IA3 modules and o_proj") {
+  peft::MethodSection ia3;
+  ia3.plugin = "ia3";
+  ia3.context = "test [method]";
+  const peft::AdaptedModel model = peft::adapt(peft::test::builtin_registry(), shipped_llama(), ia3, false);
+  // HF peft's IA3 defaults for llama: k_proj, v_proj, down_proj, with down_proj feed-forward (the ia3 fixture names
+  // them explicitly): the same modules, and the same shapes of ia3_l.
+  const peft::HfAdapter saved = peft::read_hf_adapter(kAdapters / "ia3");
+  std::vector<std::string> expected = saved.method.targets;
+  std::vector<std::string> actual = model.site_names;
+  std::sort(expected.begin(), expected.end());
+  std::sort(actual.begin(), actual.end());
+  CATCH_CHECK(actual == expected);
+  for (const auto& trainable : model.trainable) {
+    CATCH_INFO(trainable.name);
+    const at::Tensor* hf = nullptr;
+    for (const auto& [name, tensor] : saved.tensors) {
+      if (name == trainable.name) hf = &tensor;
+    }
+    CATCH_REQUIRE(hf != nullptr);
+    CATCH_CHECK(trainable.tensor.sizes() == hf->sizes());
+  }
+  peft::MethodSection gift;
+  gift.plugin = "gift";
+  gift.context = "test [method]";
+  const peft::AdaptedModel generated = peft::adapt(peft::test::builtin_registry(), shipped_llama(), gift, false);
+  CATCH_CHECK(generated.site_names ==
+              std::vector<std::string>{"model.layers.0.self_attn.o_proj", "model.layers.1.self_attn.o_proj",
+                                       "model.layers.2.self_attn.o_proj", "model.layers.3.self_attn.o_proj"});
 }

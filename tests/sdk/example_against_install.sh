@@ -31,15 +31,15 @@ expect() {
 # The contract suite, as the author runs it: one ctest in the plugin's own build.
 ctest --test-dir "$work/build" -V >"$work/contract.log" 2>&1 || {
   cat "$work/contract.log"; echo "FAIL: the example plugin did not pass the installed contract suite"; exit 1; }
-expect "$work/contract.log" "27 checks of 1 method on 3 backbones: 27 passed, 0 failed" \
-  "the contract suite did not run its 27 checks on the example"
+expect "$work/contract.log" "30 checks of 1 method on 3 backbones: 30 passed, 0 failed" \
+  "the contract suite did not run its 30 checks on the example"
 # The scaling example has two: its defaults, and input scales starting at 2 (so no "starts equal to the backbone").
 ctest --test-dir "$work/build-example_scaling" -V >"$work/scaling-contract.log" 2>&1 || {
   cat "$work/scaling-contract.log"; echo "FAIL: the scaling example did not pass the installed contract suite"; exit 1; }
+expect "$work/scaling-contract.log" "30 checks of 1 method on 3 backbones: 30 passed, 0 failed" \
+  "the contract suite did not run its 30 checks on the scaling example"
 expect "$work/scaling-contract.log" "27 checks of 1 method on 3 backbones: 27 passed, 0 failed" \
-  "the contract suite did not run its 27 checks on the scaling example"
-expect "$work/scaling-contract.log" "24 checks of 1 method on 3 backbones: 24 passed, 0 failed" \
-  "the contract suite did not run its 24 checks on the scaling example with init = 2"
+  "the contract suite did not run its 27 checks on the scaling example with init = 2"
 
 # A broken copy: merge adds the offset twice, so merged differs from unmerged. The suite must say so and fail.
 cp -r "$root/sdk/examples/example_method" "$work/broken-src"
@@ -70,13 +70,13 @@ for name in broken broken-scaling; do
 done
 expect "$work/broken-contract.log" "FAIL  example on the mlp: merged equals unmerged" \
   "the suite failed the broken copy without naming its merge"
-expect "$work/broken-contract.log" "peft: error: [test-plugin] 3 of 24 contract checks failed" \
+expect "$work/broken-contract.log" "peft: error: [test-plugin] 3 of 27 contract checks failed" \
   "the suite did not end with its one-line error"
 expect "$work/broken-contract.log" "peft: error: [options] --option: unknown key 'scale'" \
   "peft_add_contract_test's OPTIONS did not reach peft test-plugin"
 expect "$work/broken-scaling-contract.log" "FAIL  example_scale on the mlp: merged equals unmerged" \
   "the suite failed the broken scaling copy without naming its merge"
-expect "$work/broken-scaling-contract.log" "peft: error: [test-plugin] 3 of 24 contract checks failed" \
+expect "$work/broken-scaling-contract.log" "peft: error: [test-plugin] 3 of 27 contract checks failed" \
   "the suite did not end the broken scaling copy with its one-line error"
 expect "$work/broken-scaling-contract.log" "peft: error: [options] --option: init = -1, expected a number in [0.1, 10)" \
   "an init out of range did not reach peft test-plugin as one line naming the key"

@@ -29,4 +29,21 @@ fs::path llama_model_folder(const TempFolder& folder) {
   return model;
 }
 
+fs::path counting_recipe(const TempFolder& folder, const fs::path& model, const std::string& name,
+                         const std::string& tables, const std::string& train, int records) {
+  std::string lines;
+  for (int i = 0; i < records; ++i) {
+    lines += R"({"prompt": "Count on from )" + std::to_string(i % 7) + R"(.", "completion": ")" +
+             std::to_string(i % 7 + 1) + " " + std::to_string(i % 7 + 2) + "\"}\n";
+  }
+  write_text(folder / "data/train.jsonl", lines);
+  write_text(folder / "data/val.jsonl", lines.substr(0, lines.find('\n') + 1));
+  const fs::path recipe = folder / (name + ".toml");
+  write_text(recipe,
+             "schema_version = 1\ntask = \"causal_lm\"\nseed = 2\nthreads = 1\n[backbone]\nplugin = "
+             "\"llama\"\ncheckpoint = \"" +
+                 model.string() + "\"\n" + tables + "[data]\nroot = \"data\"\nworkers = 0\n[train]\n" + train);
+  return recipe;
+}
+
 }  // namespace peft::test

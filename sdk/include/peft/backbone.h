@@ -87,6 +87,11 @@ class PEFT_API CausalLm {
 ///
 /// Parameter names follow the checkpoints the backbone reads (timm's `blocks.0.attn.qkv.weight`), so those load as
 /// they are.
+/// What a site computes in a transformer block. A method states its default targets by role (IA3: the attention's
+/// keys and values and the MLP's output) and each backbone says which of its sites play it, so the same method
+/// finds `attn.qkv` on a timm ViT and `self_attn.k_proj` on a LLaMA.
+enum class SiteRole { attention_query, attention_key, attention_value, attention_output, mlp_input, mlp_output };
+
 class PEFT_API Backbone : public torch::nn::Module {
  public:
   ~Backbone() override;
@@ -106,6 +111,10 @@ class PEFT_API Backbone : public torch::nn::Module {
 
   /// Every adaptable layer, in forward order.
   virtual std::vector<Site> sites() = 0;
+  /// Target patterns (as `[method] targets`: trailing name segments) of the sites that play `role`: a fused
+  /// projection plays each role it holds (timm's `attn.qkv` is query, key and value). Default: none, for a backbone
+  /// that is no transformer or does not say; a method then falls back to its own choice.
+  virtual std::vector<std::string> role_patterns(SiteRole role) const;
 
   /// Loads `checkpoint` (the backbone's key names): one safetensors file or a folder of shards, read tensor by
   /// tensor (`load_state_dict(*this, checkpoint)` does it strictly; a small model may `read_all()`). Throws
@@ -125,6 +134,9 @@ class PEFT_API Backbone : public torch::nn::Module {
   /// `forward`'s logits.
   at::Tensor logits(const Batch& batch) { return forward(batch).at(keys::logits); }
 };
+
+/// The patterns of every role in `roles` on `backbone`, each once, in the order the roles give them.
+PEFT_API std::vector<std::string> role_patterns(const Backbone& backbone, const std::vector<SiteRole>& roles);
 
 /// The capability of `backbone`, or a peft::Error saying that `component` needs it ("[vpt] needs a backbone that
 /// reads images, got backbone ... which reads input_ids, attention_mask").

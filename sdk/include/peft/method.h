@@ -55,8 +55,10 @@ class PEFT_API Method {
   Method& operator=(const Method&) = delete;
   virtual ~Method();
 
-  /// The target patterns used when the recipe's `[method]` names none; empty (the default): every site.
-  virtual std::vector<std::string> default_targets() const { return {}; }
+  /// The target patterns used when the recipe's `[method]` names none, on `backbone`; empty (the default): every
+  /// site. State them by role where the method's paper does (`role_patterns(backbone, {SiteRole::attention_output})`)
+  /// rather than by one backbone's names, which match nothing on another.
+  virtual std::vector<std::string> default_targets(const Backbone& backbone) const;
 
   /// Creates the method's adapters on `sites` (those the recipe selected, in forward order) and any method-level
   /// modules, on the device and dtype of the backbone. Called once, after the backbone's checkpoint is loaded (so
