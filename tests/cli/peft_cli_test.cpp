@@ -1,10 +1,12 @@
+#include <torch/cuda.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "cpu_features.h"
 #include "peft/build_tag.h"
-
 #include "support/run_command.h"
 #include "support/temp_folder.h"
 
@@ -133,6 +135,15 @@ CATCH_TEST_CASE("peft version reports peft, the plugin API and LibTorch") {
   CATCH_CHECK(parsed["peft"] == PEFT_SDK_VERSION);
   CATCH_CHECK(parsed["plugin_api"] == PEFT_API_VERSION);
   CATCH_CHECK(parsed["torch"] == TORCH_VERSION);
+  // What the machine and the LibTorch can do: CUDA, its devices, and the CPU's vector and bf16 support.
+  CATCH_CHECK(parsed["cuda_built_in"].is_boolean());
+  CATCH_CHECK(parsed["cuda_devices"] == static_cast<int>(torch::cuda::device_count()));
+  const peft::CpuFeatures cpu = peft::cpu_features();
+  CATCH_CHECK(parsed["cpu"]["avx2"] == cpu.avx2);
+  CATCH_CHECK(parsed["cpu"]["avx512_bf16"] == cpu.avx512_bf16);
+  CATCH_CHECK(parsed["cpu"]["model"] == cpu.model);
+  CATCH_CHECK_THAT(text.out, Catch::Contains("CPU " + cpu.model + ": " + peft::cpu_features_text(cpu)) &&
+                                 Catch::Contains(" CUDA device"));
 }
 
 CATCH_TEST_CASE("peft --help lists the subcommands; a bad command line is a one-line error with exit 1") {
