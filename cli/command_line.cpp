@@ -1,11 +1,10 @@
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "command.h"
 #include "exit_code.h"
+#include "log/log.h"
 #include "option_checks.h"
 #include "peft/api.h"
 
@@ -36,11 +35,7 @@ void add_several_runs(CLI::App* app, std::vector<std::filesystem::path>& more_ru
       ->type_name("RUN_DIR...");
 }
 
-void configure_logging(const GlobalOptions& global) {
-  spdlog::set_default_logger(spdlog::stderr_color_st("peft"));
-  spdlog::set_pattern("peft: %^%l%$: %v");
-  spdlog::set_level(global.verbose ? spdlog::level::debug : spdlog::level::warn);
-}
+void configure_logging(const GlobalOptions& global) { log::configure(global.verbose); }
 
 }  // namespace
 

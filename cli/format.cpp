@@ -1,10 +1,9 @@
 #include "format.h"
 
+#include <algorithm>
 #include <cstdio>
 
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
+#include "log/log.h"
 
 namespace peft::cli {
 
@@ -30,7 +29,7 @@ std::vector<std::string> format_columns(const std::vector<std::vector<std::strin
 
 void warn_rejections(const PluginSet& plugins) {
   for (const auto& record : plugins.records) {
-    if (!record.loaded()) spdlog::warn("plugin rejected: {}: {}", record.path.string(), record.reason);
+    if (!record.loaded()) log::warn("plugin rejected: " + record.path.string() + ": " + record.reason);
   }
 }
 

@@ -3,7 +3,6 @@
 #include <c10/util/Exception.h>
 #include <dlfcn.h>
 
-#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 
@@ -11,6 +10,7 @@
 #include <stdexcept>
 #include <system_error>
 #include "elf_exports.h"
+#include "log/log.h"
 
 #include "peft/error.h"
 #include "peft/plugin.h"
@@ -205,10 +205,10 @@ void PluginLoader::load_file(const fs::path& file) {
   try {
     admit(file, registry_, record);
     record.status = PluginRecord::Status::loaded;
-    spdlog::debug("loaded {} '{}' {} from {}", record.kind, record.name, record.version, file.string());
+    log::debug("loaded " + record.kind + " '" + record.name + "' " + record.version + " from " + file.string());
   } catch (const Rejected& rejected) {
     record.reason = rejected.what();
-    spdlog::debug("rejected {}: {}", file.string(), record.reason);
+    log::debug("rejected " + file.string() + ": " + record.reason);
   }
   records_.push_back(std::move(record));
 }
@@ -219,10 +219,10 @@ void PluginLoader::load_folder(const PluginFolder& folder) {
     record.path = folder.path;
     record.kind = "folder";
     record.reason = reason;
-    spdlog::debug("rejected plugin folder {}: {}", folder.path.string(), reason);
+    log::debug("rejected plugin folder " + folder.path.string() + ": " + reason);
     records_.push_back(std::move(record));
   };
-  spdlog::debug("searching {} for plugins", folder.path.string());
+  log::debug("searching " + folder.path.string() + " for plugins");
 
   std::error_code error;
   const auto status = fs::status(folder.path, error);
@@ -241,7 +241,7 @@ void PluginLoader::load_folder(const PluginFolder& folder) {
     if (it->path().extension() == suffix && it->is_regular_file(file_error)) {
       files.push_back(it->path());
     } else {
-      spdlog::debug("ignoring {}: not a {} file", it->path().string(), suffix);
+      log::debug("ignoring " + it->path().string() + ": not a " + suffix + " file");
     }
   }
   if (error) return reject_folder("cannot read plugin folder: " + error.message());
