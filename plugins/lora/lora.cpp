@@ -15,7 +15,8 @@ namespace {
 template <class Value>
 void check_each_names_a_site(const std::vector<std::pair<std::string, Value>>& patterns, const std::string& key,
                              const std::vector<Site>& sites) {
-  for (const auto& [module, value] : patterns) {
+  for (const auto& pattern : patterns) {
+    const std::string& module = pattern.first;  // a name of its own: a lambda cannot capture a structured binding
     const bool named = std::any_of(sites.begin(), sites.end(),
                                    [&](const Site& site) { return names_module(site->site_name(), module); });
     if (!named) throw Error("lora", key + " entry '" + module + "' names none of the selected sites");
