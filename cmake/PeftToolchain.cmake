@@ -22,7 +22,7 @@ function(peft_set_warnings target)
     # run out of bounds, inside libstdc++ (GCC bugs 105329, 105651): false positives -Werror would make failures.
     if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13
        AND Torch_VERSION VERSION_GREATER_EQUAL 2)
-      target_compile_options(${target} PRIVATE -Wno-restrict -Wno-array-bounds)
+      target_compile_options(${target} PRIVATE -Wno-restrict -Wno-array-bounds -Wno-stringop-overread)
     endif()
     if(PEFT_WARNINGS_AS_ERRORS)
       target_compile_options(${target} PRIVATE -Werror)
