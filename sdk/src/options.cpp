@@ -1,10 +1,12 @@
 #include "peft/options.h"
-#include "peft/option_table.h"
-#include "peft/strings.h"
 
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <type_traits>
+
+#include "peft/option_table.h"
+#include "peft/strings.h"
 
 namespace peft {
 namespace {
@@ -25,6 +27,20 @@ std::optional<OptionValue> coerce(const OptionValue& value, OptionType type) {
     const auto& integers = std::get<std::vector<std::int64_t>>(value);
     return std::vector<double>(integers.begin(), integers.end());
   }
+  // `[]` has no element type to read: it is the empty list of whatever list the option is.
+  const bool empty_list = std::visit(
+      [](const auto& v) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::vector<std::int64_t>> ||
+                      std::is_same_v<std::decay_t<decltype(v)>, std::vector<double>> ||
+                      std::is_same_v<std::decay_t<decltype(v)>, std::vector<std::string>>) {
+          return v.empty();
+        }
+        return false;
+      },
+      value);
+  if (empty_list && type == OptionType::integer_list) return std::vector<std::int64_t>{};
+  if (empty_list && type == OptionType::number_list) return std::vector<double>{};
+  if (empty_list && type == OptionType::string_list) return std::vector<std::string>{};
   return std::nullopt;
 }
 

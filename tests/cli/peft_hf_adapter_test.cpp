@@ -159,6 +159,11 @@ CATCH_TEST_CASE("peft run --init-adapter starts from a Hugging Face peft adapter
   check_user_error(run_peft("run " + quoted(options) + " --init-adapter " + quoted(kAdapters / "lora") + " --out " +
                             quoted(folder / "options-run")),
                    "options.r is set, but with --init-adapter");
+  // An adapter without patterns: its empty rank_pattern and alpha_pattern go into the recipe as [].
+  const auto plain = run_peft("run " + quoted(recipe) + " --init-adapter " + quoted(kAdapters / "lora") + " --out " +
+                              quoted(folder / "plain-run"));
+  CATCH_INFO(plain.err);
+  CATCH_CHECK(plain.exit_code == 0);
   check_user_error(run_peft("run --resume " + quoted(run) + " --init-adapter " + quoted(kAdapters / "lora")),
                    "--init-adapter starts a run");
   CATCH_CHECK(!fs::exists(folder / "other-run"));

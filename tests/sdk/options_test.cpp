@@ -9,6 +9,7 @@ const std::vector<peft::OptionSpec> kSpecs{
     {"alpha", peft::OptionType::number, 8.0, "scale"},
     {"schema", peft::OptionType::string, std::nullopt, "no default"},
     {"mean", peft::OptionType::number_list, std::nullopt, "per channel"},
+    {"modules", peft::OptionType::string_list, std::vector<std::string>{"fc2"}, "names"},
 };
 
 }  // namespace
@@ -33,10 +34,20 @@ CATCH_TEST_CASE("integers are accepted where numbers are expected, not the other
                           "[options] ctx: key 'r' must be an integer, got a number");
 }
 
+CATCH_TEST_CASE("an empty list ([] in TOML, which has no element type) is the empty list of the option's type") {
+  const auto options = peft::resolve_options(kSpecs, {{"modules", std::vector<double>{}}}, "ctx");
+  CATCH_CHECK(options.get<std::vector<std::string>>("modules").empty());
+  CATCH_CHECK(peft::resolve_options(kSpecs, {{"mean", std::vector<std::string>{}}}, "ctx")
+                  .get<std::vector<double>>("mean")
+                  .empty());
+  CATCH_CHECK_THROWS_WITH(peft::resolve_options(kSpecs, {{"modules", std::vector<double>{1.0}}}, "ctx"),
+                          "[options] ctx: key 'modules' must be a list of strings, got a list of numbers");
+}
+
 CATCH_TEST_CASE("an unknown key names the allowed ones") {
   CATCH_CHECK_THROWS_WITH(peft::resolve_options(kSpecs, {{"rank", std::int64_t{4}}}, "recipe.toml [method.options]"),
                           "[options] recipe.toml [method.options]: unknown key 'rank', expected one of: r, alpha, "
-                          "schema, mean");
+                          "schema, mean, modules");
 }
 
 CATCH_TEST_CASE("option values print as a recipe would write them") {
