@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -62,7 +61,7 @@ Json read_config(const fs::path& file) {
     throw Error("adapter", file.string() + (fs::exists(file, error) ? " is not a file" : " does not exist"));
   }
   std::ifstream in(file, std::ios::binary);
-  Json config = parse_bounded_json(std::string(std::istreambuf_iterator<char>(in), {}), "adapter", file.string());
+  Json config = parse_bounded_json(in, "adapter", file.string());
   if (!config.is_object()) throw Error("adapter", file.string() + ": not a JSON object");
   return config;
 }
@@ -197,12 +196,11 @@ std::vector<std::string> module_patterns(const Json& config, const std::string& 
   return entries;
 }
 
-MethodSection lora_method(const Json& config, const FileTensors& tensors, const std::string& file) {
+MethodSection lora_method(const Json& config, bool dora, const FileTensors& tensors, const std::string& file) {
   require(config, "bias", "none", file, "peft trains no biases with LoRA");
   require(config, "fan_in_fan_out", false, file, "GPT-2's Conv1D layers; peft's sites are Linear");
   require(config, "lora_bias", false, file, "peft's LoRA has no bias on B");
   check_lora_init(config, file);
-  const bool dora = bool_value(config, "use_dora", file);
   MethodSection method;
   method.plugin = dora ? "dora" : "lora";
   if (!config.contains("r")) throw Error("adapter", file + ": no r");
@@ -256,28 +254,26 @@ HfAdapter read_hf_adapter(const fs::path& folder) {
   const fs::path config_file = folder / kAdapterConfigFile;
   const std::string file = config_file.string();
   const Json config = read_config(config_file);
-  const std::string type = config.contains("peft_type") && config["peft_type"].is_string()
-                               ? config["peft_type"].get<std::string>()
-                               : config.value("peft_type", Json()).dump();
+  const Json type = config.value("peft_type", Json());
   const bool lora = type == "LORA";
   if (!lora && type != "IA3") {
-    throw Error("adapter", file +
-                               ": peft_type = " + (config.contains("peft_type") ? config["peft_type"].dump() : "none") +
+    throw Error("adapter", file + ": peft_type = " + (config.contains("peft_type") ? type.dump() : "none") +
                                ": peft reads LORA (use_dora too) and IA3 adapters");
   }
   check_other_keys(config, lora ? kLoraKeys : kIa3Keys, file);
+  const bool dora = lora && bool_value(config, "use_dora", file);
   const HfTargets targets = HfTargets::from_config(config, file);
   const fs::path tensor_file = folder / kAdapterTensorsFile;
   FileTensors tensors = read_tensors(tensor_file, lora ? kLoraParts : kIa3Parts);
-  check_modules(tensors, lora ? std::vector<std::string>{".lora_A.weight", ".lora_B.weight"} : kIa3Parts, targets,
-                tensor_file.string());
+  // Each module's tensors its method needs: DoRA's all three parts, LoRA's factors, IA3's vector.
+  const std::vector<std::string> needed = !lora  ? kIa3Parts
+                                          : dora ? kLoraParts
+                                                 : std::vector<std::string>{".lora_A.weight", ".lora_B.weight"};
+  check_modules(tensors, needed, targets, tensor_file.string());
 
   HfAdapter adapter;
   adapter.folder = folder;
-  adapter.method = lora ? lora_method(config, tensors, file) : ia3_method(config, tensors, file);
-  if (adapter.method.plugin == "dora") {
-    check_modules(tensors, {".lora_magnitude_vector"}, targets, tensor_file.string());
-  }
+  adapter.method = lora ? lora_method(config, dora, tensors, file) : ia3_method(config, tensors, file);
   adapter.method.targets = tensors.modules;
   adapter.method.context = file;
   adapter.tensors = std::move(tensors.tensors);
@@ -290,11 +286,10 @@ HfAdapter read_hf_adapter(const fs::path& folder) {
 
 void load_hf_adapter_tensors(AdaptedModel& model, const HfAdapter& adapter) {
   const std::string file = (adapter.folder / kAdapterTensorsFile).string();
-  std::set<std::string> method_names;
-  for (const auto& trainable : model.method->trainable_tensors()) method_names.insert(trainable.name);
-  const std::set<std::string> head(model.head_names.begin(), model.head_names.end());
+  std::set<std::string> trainable;  // the method's tensors and a head that trains
+  for (const auto& tensor : model.trainable) trainable.insert(tensor.name);
   for (const auto& [name, tensor] : adapter.tensors) {
-    if (method_names.count(name) == 0 && head.count(name) == 0) {
+    if (trainable.count(name) == 0) {
       throw Error("adapter", file + ": " + name + " is neither " + model.method_name +
                                  "'s nor a head this model trains (modules_to_save of another model?)");
     }

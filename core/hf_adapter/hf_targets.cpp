@@ -26,15 +26,26 @@ std::vector<std::string> string_list(const nlohmann::json& value, const std::str
   return names;
 }
 
-// The layer index peft reads from `module`: the first all-digit segment after `.<segment>.` (default), or after
-// `<layers_pattern>.`, followed by another segment.
-std::optional<long long> layer_index(const std::string& module, const std::vector<std::string>& layers_patterns) {
-  std::vector<std::string> expressions;
-  if (layers_patterns.empty()) expressions.push_back(R"(.*?\.[^.]*\.(\d+)\.)");
-  for (const auto& pattern : layers_patterns) expressions.push_back(R"((?:^|.*?\.))" + pattern + R"(\.(\d+)\.)");
+// The expressions peft reads a module's layer index with: the first all-digit segment after `.<segment>.`
+// (default), or after `<layers_pattern>.`, followed by another segment. Each is compiled once.
+std::vector<std::regex> layer_expressions(const std::vector<std::string>& layers_patterns, const std::string& file) {
+  if (layers_patterns.empty()) return {std::regex(R"(.*?\.[^.]*\.(\d+)\.)")};
+  std::vector<std::regex> expressions;
+  for (const auto& pattern : layers_patterns) {
+    try {
+      expressions.emplace_back(R"((?:^|.*?\.))" + pattern + R"(\.(\d+)\.)");
+    } catch (const std::regex_error&) {
+      throw Error("adapter", file + ": layers_pattern \"" + pattern + "\" is not a regular expression");
+    }
+  }
+  return expressions;
+}
+
+// The layer index of `module` by the first of `expressions` that reads one, or nothing.
+std::optional<long long> layer_index(const std::string& module, const std::vector<std::regex>& expressions) {
   for (const auto& expression : expressions) {
     std::smatch match;
-    if (std::regex_search(module, match, std::regex(expression), std::regex_constants::match_continuous)) {
+    if (std::regex_search(module, match, expression, std::regex_constants::match_continuous)) {
       return std::stoll(match[1].str());
     }
   }
@@ -79,16 +90,10 @@ HfTargets HfTargets::from_config(const nlohmann::json& config, const std::string
     throw Error("adapter", file + ": layers_to_transform: expected an integer, a list of them or null");
   }
   const nlohmann::json pattern = value("layers_pattern");
-  if (pattern.is_string() && !pattern.get<std::string>().empty())
-    targets.layers_pattern_ = {pattern.get<std::string>()};
-  if (pattern.is_array()) targets.layers_pattern_ = string_list(pattern, file + ": layers_pattern");
-  for (const auto& layers_pattern : targets.layers_pattern_) {
-    try {
-      std::regex(R"((?:^|.*?\.))" + layers_pattern + R"(\.(\d+)\.)");
-    } catch (const std::regex_error&) {
-      throw Error("adapter", file + ": layers_pattern \"" + layers_pattern + "\" is not a regular expression");
-    }
-  }
+  std::vector<std::string> layers_patterns;
+  if (pattern.is_string() && !pattern.get<std::string>().empty()) layers_patterns = {pattern.get<std::string>()};
+  if (pattern.is_array()) layers_patterns = string_list(pattern, file + ": layers_pattern");
+  targets.layer_expressions_ = layer_expressions(layers_patterns, file);
   return targets;
 }
 
@@ -105,7 +110,7 @@ bool HfTargets::matches(const Rule& rule, const std::string& module) {
 
 bool HfTargets::in_layers(const std::string& module) const {
   if (layers_.empty()) return true;
-  const auto index = layer_index(module, layers_pattern_);
+  const auto index = layer_index(module, layer_expressions_);
   return index && std::find(layers_.begin(), layers_.end(), *index) != layers_.end();
 }
 

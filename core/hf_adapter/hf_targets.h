@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <optional>
+#include <regex>
 #include <string>
 #include <variant>
 #include <vector>
@@ -40,7 +41,8 @@ class HfTargets {
   Rule targets_;
   Rule excluded_;
   std::vector<long long> layers_;  // empty: every layer
-  std::vector<std::string> layers_pattern_;
+  /// How a module's layer index is read (layers_pattern's, or peft's default).
+  std::vector<std::regex> layer_expressions_;
 };
 
 /// The first of `keys` (a rank_pattern's or alpha_pattern's, in the file's order) that names `module` as peft's

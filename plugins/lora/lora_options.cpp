@@ -5,7 +5,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <set>
+#include <utility>
 
 namespace peft::lora {
 namespace {
@@ -19,7 +21,7 @@ bool split_entry(const std::string& entry, std::string& module, std::string& val
   return true;
 }
 
-// VALUE as a whole integer >= 1 or a finite number; false when it is not one.
+// VALUE as a whole integer >= 1 (a rank) or a finite number (an alpha); false when it is not one.
 bool parse_rank(const std::string& text, std::int64_t& rank) {
   char* end = nullptr;
   errno = 0;
@@ -35,51 +37,46 @@ bool parse_alpha(const std::string& text, double& alpha) {
   return *end == '\0' && std::isfinite(alpha);
 }
 
+// `entry` as (MODULE, VALUE), or nothing when it is not MODULE=VALUE with a VALUE `parse` accepts.
+template <class Value, class Parse>
+std::optional<std::pair<std::string, Value>> parse_entry(const std::string& entry, Parse parse) {
+  std::string module;
+  std::string text;
+  Value value{};
+  if (!split_entry(entry, module, text) || !parse(text, value)) return std::nullopt;
+  return std::make_pair(module, value);
+}
+
 template <class Value, class Parse>
 std::vector<std::pair<std::string, Value>> parsed(const std::vector<std::string>& entries, Parse parse) {
   std::vector<std::pair<std::string, Value>> patterns;
   for (const auto& entry : entries) {
-    std::string module;
-    std::string text;
-    Value value{};
-    if (split_entry(entry, module, text) && parse(text, value)) patterns.emplace_back(module, value);
+    if (auto pattern = parse_entry<Value>(entry, parse)) patterns.push_back(std::move(*pattern));
   }
   return patterns;
 }
 
 // Every entry of `key` is MODULE=VALUE with a good VALUE, and no MODULE comes twice.
-template <class Parse>
+template <class Value, class Parse>
 void check_entries(const std::vector<std::string>& entries, const std::string& key, const std::string& expected,
                    Parse parse, const Options& options) {
   std::set<std::string> modules;
   for (const auto& entry : entries) {
-    std::string module;
-    std::string text;
-    const bool good = split_entry(entry, module, text) && parse(text);
-    if (!good) {
+    const auto pattern = parse_entry<Value>(entry, parse);
+    if (!pattern) {
       throw Error("lora", options.context_of(key) + ": " + key + " entry '" + entry + "', expected " + expected);
     }
-    if (!modules.insert(module).second) {
-      throw Error("lora", options.context_of(key) + ": " + key + " names '" + module + "' twice");
+    if (!modules.insert(pattern->first).second) {
+      throw Error("lora", options.context_of(key) + ": " + key + " names '" + pattern->first + "' twice");
     }
   }
 }
 
 void check_patterns(const LoraOptions& lora, const Options& options) {
-  check_entries(
-      lora.rank_pattern, "rank_pattern", "MODULE=RANK with RANK an integer >= 1",
-      [](const std::string& text) {
-        std::int64_t rank = 0;
-        return parse_rank(text, rank);
-      },
-      options);
-  check_entries(
-      lora.alpha_pattern, "alpha_pattern", "MODULE=ALPHA with ALPHA a finite number",
-      [](const std::string& text) {
-        double alpha = 0;
-        return parse_alpha(text, alpha);
-      },
-      options);
+  check_entries<std::int64_t>(lora.rank_pattern, "rank_pattern", "MODULE=RANK with RANK an integer >= 1", parse_rank,
+                              options);
+  check_entries<double>(lora.alpha_pattern, "alpha_pattern", "MODULE=ALPHA with ALPHA a finite number", parse_alpha,
+                        options);
 }
 
 // The value of the first pattern that names `site`, else `fallback`.
