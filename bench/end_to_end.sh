@@ -2,15 +2,18 @@
 # Bench 3: the whole fine-tuning job, peft against Python PyTorch. The same job both ways: the shipped ViT-Mini
 # checkpoint, mini-vtab TASK (train800val200 -> test), bench/mini_vtab/base.toml's protocol (EPOCHS epochs, batch 64,
 # AdamW, warm-up + cosine per step, one loader worker, one evaluation at the end), each method at bench 1's learning
-# rate. peft is `peft run`; Python is bench/reference/vit_finetune.py (timm's ViT as it runs on PyTorch 1.13, a
-# torch DataLoader over the same PNGs, Hugging Face peft's LoRA, GIFT as the official code computes it). Both run
-# as fresh processes, alternately, ROUNDS times per method and thread count; wall seconds are the process's, measured
-# here the same way for both; train seconds are each side's own count of its epochs. The table gives medians, the
-# range over rounds, the ratio Python / peft (> 1: peft is faster) and the largest epoch-to-epoch spread within a run
-# ((slowest - fastest) / median epoch, epochs 2 on: the first holds start-up on both sides). Prints the table last.
+# rate. peft is `peft run`; Python is bench/reference/vit_finetune.py on the project's venv (timm's own
+# VisionTransformer, a torch DataLoader over the same PNGs, Hugging Face peft's LoRA, GIFT as the official code
+# computes it). Both run as fresh processes, alternately, ROUNDS times per method and thread count; wall seconds are
+# the process's (Python's include importing torch, timm and peft), measured here the same way for both; train
+# seconds are each side's own count of its epochs. The table gives medians, the range over rounds, the ratio
+# Python / peft (> 1: peft is faster) and the largest epoch-to-epoch spread within a run ((slowest - fastest) /
+# median epoch, epochs 2 on: the first holds start-up on both sides). Prints the Python side's versions, then the
+# table, last.
 #
 #   bench/end_to_end.sh [ROUNDS]   (default 3; env METHODS="lora-proj lora-qkv gift full linear-probe",
-#                                   THREADS="1 2", EPOCHS=6, TASK=novel; needs build/bin/peft, python3-torch, PIL)
+#                                   THREADS="1 2", EPOCHS=6, TASK=novel, PYTHON=.venv/bin/python; needs build/bin/peft
+#                                   and the project's venv with torch, timm, peft, PIL: scripts/install_python.sh)
 set -euo pipefail -o noglob
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -19,13 +22,16 @@ thread_counts=${THREADS:-1 2}
 epochs=${EPOCHS:-6}
 task=${TASK:-novel}
 peft=build/bin/peft
-python=/usr/bin/python3
+python=${PYTHON:-${PEFT_VENV:-$PWD/.venv}/bin/python}
 checkpoint=models/vit_mini_patch4_32.fashion5.safetensors
 data=$PWD/data/mini-vtab/$task
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 [[ -x $peft ]] || { echo "end_to_end.sh: $peft missing (run scripts/build.sh)" >&2; exit 1; }
-$python -c 'import torch, PIL' 2>/dev/null || { echo "end_to_end.sh: python3-torch or python3-pil missing (bench/install_deps.sh)" >&2; exit 1; }
+# The Python side's versions, for the header (and a check that the venv has them).
+versions=$("$python" -c 'import torch, timm, peft, transformers, PIL
+print(f"torch {torch.__version__}, timm {timm.__version__}, peft {peft.__version__}, transformers {transformers.__version__}")' 2>/dev/null) ||
+  { echo "end_to_end.sh: $python with torch, timm, peft and PIL missing (run scripts/install_python.sh)" >&2; exit 1; }
 [[ -f $data/test.txt ]] || $peft data mini-vtab --out data/mini-vtab
 
 # The peft recipe changes for a method (bench/mini_vtab.sh's rows), and its learning rate.
@@ -64,14 +70,14 @@ for threads in $thread_counts; do
         --set output.checkpoint=false $(peft_args "$method") >"$run.log" 2>&1 ||
         { echo "end_to_end.sh: peft failed, see:" >&2; tail -n 3 "$run.log" >&2; exit 1; }
       peft_wall+=("$(awk -v a="$start" -v b="$(now)" 'BEGIN {print b - a}')")
-      peft_train+=("$($python -c 'import json, sys; print(json.load(open(sys.argv[1]))["timing"]["train_seconds"])' "$run/summary.json")")
-      peft_spread+=("$($python -c 'import json, sys
+      peft_train+=("$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["timing"]["train_seconds"])' "$run/summary.json")")
+      peft_spread+=("$("$python" -c 'import json, sys
 print(",".join(str(r["seconds"]) for r in map(json.loads, open(sys.argv[1])) if r.get("type") == "epoch"))' \
         "$run/metrics.jsonl" | spread)")
-      peft_top1=$($python -c 'import json, sys; print(round(100 * json.load(open(sys.argv[1]))["final"]["top1"], 1))' "$run/summary.json")
+      peft_top1=$("$python" -c 'import json, sys; print(round(100 * json.load(open(sys.argv[1]))["final"]["top1"], 1))' "$run/summary.json")
 
       start=$(now)
-      line=$($python bench/reference/vit_finetune.py --method "$method" --checkpoint "$checkpoint" --data "$data" \
+      line=$("$python" bench/reference/vit_finetune.py --method "$method" --checkpoint "$checkpoint" --data "$data" \
         --threads "$threads" --workers 1 --epochs "$epochs" --lr "$lr")
       py_wall+=("$(awk -v a="$start" -v b="$(now)" 'BEGIN {print b - a}')")
       py_train+=("$(sed -E 's/.*train_s=([0-9.]+).*/\1/' <<<"$line")")
@@ -89,6 +95,8 @@ print(",".join(str(r["seconds"]) for r in map(json.loads, open(sys.argv[1])) if 
         m, t, pw, pr, yw, yr, yw / pw, pt, yt, yt / pt, ps, ys, pa, ya }')")
   done
 done
+echo "end_to_end: peft vs Python ($versions)"
+echo
 echo "| method | threads | peft wall s (range) | Python wall s (range) | Python / peft (wall) | peft train s | Python train s | Python / peft (train) | peft epoch spread | Python epoch spread | top-1 % peft / Python (last round) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"

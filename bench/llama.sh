@@ -4,22 +4,27 @@
 # both sides; then ROUNDS rounds, each running, as fresh
 # processes and alternately, Python's and peft's training step (LoRA r 8 on q_proj/v_proj, AdamW, next-token loss)
 # and greedy generation with a key/value cache (bench/llama_bench.cpp; bench/reference/llama_reference.py says
-# what Python runs). Same threads, same batch, same prompt. The table gives medians over rounds and the ratios
+# what Python runs: transformers' LlamaForCausalLM, Hugging Face peft's LoRA, model.generate). Same threads, same
+# batch, same prompt. The table gives medians over rounds and the ratios
 # (> 1: peft is faster); "same" says both sides computed the same thing (first-step loss within 1e-4 relative,
 # identical generated tokens). Last, peft's peak memory loading the larger folder in float32.
 #
-#   bench/llama.sh [ROUNDS]   (default 3; env SHAPES="tinyllama-2core llama-mini-fortunes llama-tiny", THREADS=2;
-#                              needs build/bin/llama_bench and python3-torch: bench/install_deps.sh)
+#   bench/llama.sh [ROUNDS]   (default 3; env SHAPES="tinyllama-2core llama-mini-fortunes llama-tiny", THREADS=2,
+#                              PYTHON=.venv/bin/python; needs build/bin/llama_bench and the project's venv with
+#                              torch, transformers and peft: scripts/install_python.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 shapes=${SHAPES:-tinyllama-2core llama-mini-fortunes llama-tiny}
 threads=${THREADS:-2}
 bench=build/bin/llama_bench
-python=/usr/bin/python3
+python=${PYTHON:-${PEFT_VENV:-$PWD/.venv}/bin/python}
 reference=bench/reference/llama_reference.py
 [[ -x $bench ]] || { echo "llama.sh: $bench missing (run scripts/build.sh)" >&2; exit 1; }
-$python -c 'import torch' 2>/dev/null || { echo "llama.sh: python3-torch missing (bench/install_deps.sh)" >&2; exit 1; }
+# The Python side's versions, for the header (and a check that the venv has them).
+versions=$("$python" -c 'import torch, transformers, peft
+print(f"torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}")' 2>/dev/null) ||
+  { echo "llama.sh: $python with torch, transformers and peft missing (run scripts/install_python.sh)" >&2; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -57,7 +62,7 @@ for shape in $shapes; do
       for side in "${sides[@]}"; do
         # shellcheck disable=SC2086
         if [[ $side == python ]]; then
-          line=$($python $reference $mode --model "$folder" --threads "$threads" $flags)
+          line=$("$python" $reference $mode --model "$folder" --threads "$threads" $flags)
         else
           line=$($bench $mode --model "$folder" --threads "$threads" $flags)
         fi
@@ -69,11 +74,11 @@ done
 largest=${shapes%% *}
 load_line=$($bench load --model "$(folder_of "$largest")")
 
-$python - "$results" "$load_line" "$largest" "$threads" <<'PY'
+"$python" - "$results" "$load_line" "$largest" "$threads" "$versions" <<'PY'
 import json, statistics, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
-load, largest, threads = json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
-print(f"llama: peft vs Python PyTorch {rows[0]['result'].get('threads', threads)} threads, medians over rounds")
+load, largest, threads, versions = json.loads(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+print(f"llama: peft vs Python ({versions}) {rows[0]['result'].get('threads', threads)} threads, medians over rounds")
 print(f"{'shape':<16} {'py step ms':>11} {'peft step ms':>13} {'train x':>8} {'py tok/s':>9} {'peft tok/s':>11} {'gen x':>6}  same")
 for shape in dict.fromkeys(r["shape"] for r in rows):
     def values(side, mode, key):

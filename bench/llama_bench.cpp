@@ -3,10 +3,10 @@
 //
 //   llama_bench make --out DIR --hidden 512 --layers 8 --heads 8 --kv-heads 2 --intermediate 1408 --vocab 32000
 //                    [--shards 2] [--dtype bf16|f16|f32]      random weights (seed 0) as a HF model folder
-//   llama_bench train --model DIR [--batch 2] [--seq 256] [--steps 4] [--threads N]
+//   llama_bench train --model DIR [--batch 2] [--seq 256] [--steps 4] [--threads N] [--device cpu|cuda]
 //       LoRA r 8, alpha 16 on q_proj and v_proj, AdamW lr 1e-4; each step: forward, next-token cross-entropy,
 //       backward, update; step seconds after one warm-up step, and the first step's loss (B = 0: the base model's)
-//   llama_bench generate --model DIR [--prompt 32] [--new 64] [--repeats 3] [--threads N]
+//   llama_bench generate --model DIR [--prompt 32] [--new 64] [--repeats 3] [--threads N] [--device cpu|cuda]
 //       greedy, key/value cache, no EOS; new tokens per second (prefill included; median of the repeats after a
 //       warm-up) and the tokens
 //   llama_bench load --model DIR
@@ -119,12 +119,18 @@ void make(const std::map<std::string, std::string>& given) {
       << json{{"metadata", json::object()}, {"weight_map", weight_map}}.dump(2);
 }
 
-peft::AdaptedModel load(const peft::Registry& registry, const fs::path& folder, bool lora) {
+// The device a mode runs on: --device (default cpu).
+at::Device device_of(const std::map<std::string, std::string>& given) {
+  return at::Device(given.count("device") ? given.at("device") : "cpu");
+}
+
+peft::AdaptedModel load(const peft::Registry& registry, const fs::path& folder, bool lora, const at::Device& device) {
   peft::BackboneSection section;
   section.plugin = "llama";
   section.context = "bench";
   section.checkpoint = folder;
   auto backbone = peft::build_backbone(registry, section).backbone;
+  backbone->to(device);  // before the method: its tensors are made where the backbone is, as in peft run
   peft::MethodSection method;
   method.plugin = lora ? "lora" : "full";
   method.context = "bench";
@@ -136,14 +142,15 @@ peft::AdaptedModel load(const peft::Registry& registry, const fs::path& folder, 
 }
 
 json train(const peft::Registry& registry, const std::map<std::string, std::string>& given) {
-  peft::AdaptedModel model = load(registry, given.at("model"), true);
+  const at::Device device = device_of(given);
+  peft::AdaptedModel model = load(registry, given.at("model"), true, device);
   peft::TrainOptions options;
   options.weight_decay = 0.01;
   peft::Optimizer optimizer(options, model.trainable);
   const std::int64_t batch = integer(given, "batch", 2);
   const std::int64_t length = integer(given, "seq", 256);
   const at::Tensor probe = model.backbone->named_parameters()["model.embed_tokens.weight"];
-  const at::Tensor ids = token_ids(batch, length, probe.size(0));
+  const at::Tensor ids = token_ids(batch, length, probe.size(0)).to(device);
   const at::Tensor inputs = ids.narrow(1, 0, length - 1);
   const at::Tensor targets = ids.narrow(1, 1, length - 1).reshape({-1});
   model.train(true);
@@ -166,7 +173,7 @@ json train(const peft::Registry& registry, const std::map<std::string, std::stri
 }
 
 json generate(const peft::Registry& registry, const std::map<std::string, std::string>& given) {
-  peft::AdaptedModel model = load(registry, given.at("model"), false);
+  peft::AdaptedModel model = load(registry, given.at("model"), false, device_of(given));
   const at::Tensor probe = model.backbone->named_parameters()["model.embed_tokens.weight"];
   const at::Tensor prompt_ids = token_ids(1, integer(given, "prompt", 32), probe.size(0))[0].contiguous();
   const std::vector<std::int64_t> prompt(prompt_ids.data_ptr<std::int64_t>(),

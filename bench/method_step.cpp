@@ -5,12 +5,14 @@
 // (unmerged, and merged where it merges) relative to the plain frozen backbone's.
 // Usage: method_step [--variant vit_mini_patch4_32] [--batch 64] [--steps 5] [--rounds 3]
 //                    [--methods linear_probe,bitfit,lora,full,gift] [--targets attn.proj] [--option gift.dim=48]...
-//                    [--threads N (default: all cores)]
+//                    [--threads N (default: all cores)] [--device cpu|cuda]
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
+#include <torch/cuda.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -27,7 +29,6 @@
 namespace {
 
 using peft::bench::median;
-using peft::bench::seconds_per_call;
 
 struct Bench {
   Bench(std::string method, peft::bench::TimedModel model) : name(std::move(method)), timed(std::move(model)) {}
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   int threads = static_cast<int>(std::thread::hardware_concurrency());  // as the trainer does by default
   std::vector<std::string> methods{"linear_probe", "bitfit", "lora", "full", "gift"};
   std::vector<std::string> targets;
+  at::Device device(at::kCPU);
   std::map<std::string, std::map<std::string, peft::OptionValue>> options;  // method → option → value
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
     if (flag == "--steps") steps = std::stoi(value);
     if (flag == "--rounds") rounds = std::stoi(value);
     if (flag == "--threads") threads = std::stoi(value);
+    if (flag == "--device") device = at::Device(value);
     if (flag == "--methods") methods = peft::split(value, ',');
     if (flag == "--targets") targets = peft::split(value, ',');
     if (flag == "--option") {  // method.key=integer
@@ -73,8 +76,22 @@ int main(int argc, char** argv) {
   const std::int64_t size =
       peft::build_backbone(plugins.registry, backbone).backbone->image_input()->preprocessing().image_size;
   at::manual_seed(0);
-  const at::Tensor images = at::randn({batch, 3, size, size});
-  const at::Tensor labels = at::randint(0, 5, {batch});
+  const at::Tensor images = at::randn({batch, 3, size, size}).to(device);
+  const at::Tensor labels = at::randint(0, 5, {batch}).to(device);
+  // The backbone on the device before the method is attached (its tensors are made there, as in peft run).
+  const auto backbone_on_device = [&] {
+    auto built = peft::build_backbone(plugins.registry, backbone).backbone;
+    built->to(device);
+    return built;
+  };
+  // Mean seconds of one call over `steps` calls, the GPU's queue drained before the clock stops.
+  const auto per_call = [&](auto&& run) {
+    if (device.is_cuda()) torch::cuda::synchronize();
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < steps; ++i) run();
+    if (device.is_cuda()) torch::cuda::synchronize();
+    return peft::bench::seconds_since(start) / steps;
+  };
 
   std::vector<Bench> benches;
   for (const auto& name : methods) {
@@ -83,12 +100,10 @@ int main(int argc, char** argv) {
     method.context = "bench";
     method.targets = targets;
     method.options = options[name];
-    benches.emplace_back(
-        name, peft::bench::TimedModel(
-                  peft::adapt(plugins.registry, peft::build_backbone(plugins.registry, backbone).backbone, method)));
+    benches.emplace_back(name, peft::bench::TimedModel(peft::adapt(plugins.registry, backbone_on_device(), method)));
   }
   // The plain frozen backbone's inference: what a merged model should cost.
-  auto plain = peft::build_backbone(plugins.registry, backbone).backbone;
+  auto plain = backbone_on_device();
   plain->eval();
   std::vector<double> plain_eval_s;
   const auto plain_forward = [&] {
@@ -102,16 +117,16 @@ int main(int argc, char** argv) {
   }
   for (int round = 0; round < rounds; ++round) {
     for (auto& b : benches) {
-      b.train_s.push_back(seconds_per_call(steps, [&] { b.timed.train_step(images, labels); }));
-      b.eval_s.push_back(seconds_per_call(steps, [&] { b.timed.eval_forward(images); }));
+      b.train_s.push_back(per_call([&] { b.timed.train_step(images, labels); }));
+      b.eval_s.push_back(per_call([&] { b.timed.eval_forward(images); }));
       peft::Method& method = *b.timed.model->method;
       if (method.merge_refusal().empty()) {
         method.merge();
-        b.merged_eval_s.push_back(seconds_per_call(steps, [&] { b.timed.eval_forward(images); }));
+        b.merged_eval_s.push_back(per_call([&] { b.timed.eval_forward(images); }));
         method.unmerge();
       }
     }
-    plain_eval_s.push_back(seconds_per_call(steps, plain_forward));
+    plain_eval_s.push_back(per_call(plain_forward));
   }
 
   std::printf("%s, batch %lld, targets %s, %d rounds x %d steps, %d torch threads\n", variant.c_str(),

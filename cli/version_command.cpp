@@ -9,6 +9,7 @@
 #include "command.h"
 #include "cpu_features.h"
 #include "distributed/communicator.h"
+#include "distributed/process_groups.h"
 #include "exit_code.h"
 #include "peft/build_tag.h"
 
@@ -18,9 +19,6 @@ namespace {
 // Whether the LibTorch peft runs on was built with CUDA: its CUDA library is loaded with it (a CPU-only LibTorch
 // has none, whatever GPU the machine has).
 bool cuda_built_in() { return dlopen("libtorch_cuda.so", RTLD_LAZY | RTLD_NOLOAD) != nullptr; }
-
-// "gloo" or "none": the process groups this peft can run data parallelism on.
-std::string process_groups() { return distributed_available() ? "gloo" : "none"; }
 
 }  // namespace
 
@@ -41,8 +39,9 @@ int run_version_command(const VersionOptions& options) {
                        {"cuda_available", cuda},
                        {"cuda_devices", devices},
                        {"cudnn", cudnn},
+                       {"nccl", nccl_built()},
                        {"mkldnn", at::globalContext().hasMKLDNN()},
-                       {"process_groups", process_groups()},
+                       {"process_groups", process_groups_built()},
                        {"cpu",
                         {{"model", cpu.model},
                          {"avx2", cpu.avx2},
@@ -55,8 +54,9 @@ int run_version_command(const VersionOptions& options) {
     std::cout << "peft " << PEFT_SDK_VERSION << " (plugin API " << PEFT_API_VERSION << ")\n"
               << "LibTorch " << tag.get("torch") << ": CUDA " << (cuda_built_in() ? "built in" : "not built in") << ", "
               << devices << " CUDA device" << (devices == 1 ? "" : "s") << (cuda ? "" : " (CUDA not available)")
-              << ", cuDNN " << (cudnn ? "yes" : "no") << ", oneDNN " << (at::globalContext().hasMKLDNN() ? "yes" : "no")
-              << "; data parallelism on " << process_groups() << '\n'
+              << ", cuDNN " << (cudnn ? "yes" : "no") << ", NCCL " << (nccl_built() ? "yes" : "no") << ", oneDNN "
+              << (at::globalContext().hasMKLDNN() ? "yes" : "no") << "; data parallelism on " << process_groups_built()
+              << '\n'
               << "CPU " << (cpu.model.empty() ? std::string("(unknown)") : cpu.model) << ": " << cpu_features_text(cpu)
               << '\n'
               << "built by " << tag.get("compiler") << " with " << tag.get("stdlib")

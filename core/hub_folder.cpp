@@ -80,6 +80,19 @@ class ConfigReader {
   }
 
   // Options the recipe leaves unset, from what the folder says about its architecture.
+  // A model_args value as the option `spec` takes it. timm writes a size as a pair (save_for_hf's img_size is
+  // [224, 224] whatever was given: timm's to_2tuple); an integer option takes a pair of equal sides as that side.
+  OptionValue model_arg(const OptionSpec& spec, const std::string& key, const json& value) const {
+    if (spec.type == OptionType::integer && value.is_array() && value.size() == 2 && value[0].is_number_integer() &&
+        value[1].is_number_integer()) {
+      if (value[0] != value[1]) bad(key, value, "an integer, or a pair of equal integers (a square size)");
+      return value[0].get<std::int64_t>();
+    }
+    const auto converted = option_value(value);
+    if (!converted) bad(key, value, "a number, boolean, string or list of them");
+    return *converted;
+  }
+
   void fill_options(BackboneSection& section, const BackboneEntry& entry) const {
     const auto fill = [&](const OptionSpec& spec, OptionValue value, const std::string& key) {
       if (recipe_sets(section, spec)) return;
@@ -101,9 +114,7 @@ class ConfigReader {
           throw Error("recipe", file_.string() + ": model_args." + key + " is not an option of the " + entry.name +
                                     " backbone (see peft list --options " + entry.name + ")");
         }
-        const auto converted = option_value(value);
-        if (!converted) bad("model_args." + key, value, "a number, boolean, string or list of them");
-        fill(*spec, *converted, "model_args." + key);
+        fill(*spec, model_arg(*spec, "model_args." + key, value), "model_args." + key);
       }
     }
     const json& cfg = data_config();

@@ -26,6 +26,7 @@
 #include "run_setup.h"
 #include "text_format.h"
 #include "torch_errors.h"
+#include "train/autocast.h"
 #include "train/checkpoint.h"
 #include "train/metrics_log.h"
 #include "train/trainer.h"
@@ -294,12 +295,16 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
     throw Error("run", "--stop-after needs checkpoints to resume from ([output] checkpoint = true)");
   }
   const std::string resolved = recipe.resolved_toml;
-  check_backend_available(recipe.train.distributed_backend);
-  std::unique_ptr<Communicator> communicator;
+  const int cuda_devices = static_cast<int>(torch::cuda::device_count());
   if (world.distributed()) {
     recipe.threads = threads_per_process(world, recipe.threads);
-    recipe.device = device_of_rank(world, recipe.device, static_cast<int>(torch::cuda::device_count()));
-    communicator = Communicator::connect(world, recipe.train.distributed_backend,
+    recipe.device = device_of_rank(world, recipe.device, cuda_devices);
+  }
+  const std::string backend = resolve_backend(recipe.train.distributed_backend, resolve_device(recipe.device),
+                                              world.local_size > std::max(1, cuda_devices));
+  std::unique_ptr<Communicator> communicator;
+  if (world.distributed()) {
+    communicator = Communicator::connect(world, backend, resolve_device(recipe.device),
                                          std::chrono::seconds(recipe.train.distributed_timeout));
   }
   const bool writes = world.rank == 0;
@@ -325,6 +330,9 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
                      kRecipeFile);
   }
   for (const auto& notice : run.notices) progress.message("note: " + notice);
+  const std::string precision_note =
+      mixed_precision_note(mixed_precision_from(run.recipe.train.mixed_precision), run.device);
+  if (!precision_note.empty() && writes) progress.message("note: " + precision_note);
   if (init)
     progress.message("starting from the adapter in " + init->folder.string() + " (" + init->method.plugin + ")");
   AdaptedModel& model = run.model;
@@ -431,8 +439,10 @@ EvalReport evaluate_on(PreparedRun& prepared, AdaptedModel& model) {
   data::Loader loader(prepared.data->data.eval, prepared.data->eval_loader);
   const Evaluation evaluation = with_allocation_reported(
       "eval", "evaluating in batches of " + std::to_string(prepared.data->eval_loader.batch_size),
-      "a smaller [train] eval_batch_size (peft eval --set train.eval_batch_size=N)",
-      [&] { return evaluate(model, task, loader, prepared.device); });
+      "a smaller [train] eval_batch_size (peft eval --set train.eval_batch_size=N)", [&] {
+        return evaluate(model, task, loader, prepared.device,
+                        mixed_precision_from(prepared.recipe.train.mixed_precision));
+      });
   return {prepared.data->data.eval_split, task.metrics(), task.unit(), evaluation};
 }
 

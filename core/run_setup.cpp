@@ -43,6 +43,10 @@ PreparedRun prepare_run(const Registry& registry, Recipe recipe, std::optional<s
   } else {
     run.data = read_run_data(run.task, recipe, built);
     run.num_classes = run.data->data.num_classes;
+    // Page-locked batches only for a GPU to copy them to (pinning needs CUDA).
+    for (data::LoaderOptions* loader : {&run.data->train_loader, &run.data->eval_loader}) {
+      loader->pin_memory = loader->pin_memory && run.device.is_cuda();
+    }
   }
   const bool new_head = run.task.task->head_policy() == HeadPolicy::new_classifier;
   if (new_head) fit_head(built, recipe.backbone, run.num_classes);

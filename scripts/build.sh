@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Installs what peft needs (scripts/install_deps.sh), then configures and builds it in BUILD_DIR (default: build).
-# Extra arguments go to CMake's configure step, e.g. -DCMAKE_PREFIX_PATH=/opt/libtorch for a CUDA LibTorch.
+# Installs what peft needs and configures BUILD_DIR (default: build) with scripts/configure.sh, then builds it.
+# Extra arguments go to CMake's configure step, e.g. -DCMAKE_PREFIX_PATH=/opt/libtorch for another LibTorch 2.x.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${BUILD_DIR:-$root/build}
 
-bash "$root/scripts/install_deps.sh"
-cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+bash "$root/scripts/configure.sh" "$build_dir" "$@"
 cmake --build "$build_dir" -j "$(nproc)"

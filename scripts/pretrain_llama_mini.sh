@@ -10,8 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${BUILD_DIR:-$root/build}
 out=${1:-models/llama-mini-fortunes}
 
-bash "$root/scripts/install_deps.sh"
-cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+bash "$root/scripts/configure.sh" "$build_dir"
 cmake --build "$build_dir" -j "$(nproc)" --target peft_runtime
 peft="$build_dir/bin/peft"
 cd "$root"

@@ -29,8 +29,7 @@ if [[ -n ${PEFT:-} ]]; then
   [[ -x $PEFT ]] || { echo "quickstart.sh: PEFT=$PEFT is not an executable" >&2; exit 1; }
   peft=$PEFT
 else
-  bash "$root/scripts/install_deps.sh"
-  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  bash "$root/scripts/configure.sh" "$build_dir"
   cmake --build "$build_dir" -j "$(nproc)" --target peft_runtime
   peft="$build_dir/bin/peft"
 fi

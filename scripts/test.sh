@@ -4,7 +4,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${BUILD_DIR:-$root/build}
 
+# build.sh makes the venv first (LibTorch and the Python oracle the interoperability tests compare with).
 BUILD_DIR=$build_dir bash "$root/scripts/build.sh"
-# The Python oracle the interoperability tests compare with (transformers, HF peft); a few minutes the first time.
-bash "$root/scripts/install_python.sh"
 ctest --test-dir "$build_dir" --output-on-failure

@@ -1,24 +1,27 @@
-#!/usr/bin/python3
-"""The Python PyTorch side of bench/end_to_end.sh: the whole fine-tuning job `peft run` does with
-bench/mini_vtab/base.toml, written as a PyTorch user writes it. The ViT is timm's VisionTransformer as it runs on
-PyTorch 1.13 (conv patch embedding, class token, pre-norm blocks with fused qkv and timm's manual attention path,
-exact GELU, LayerNorm eps 1e-6, class-token pooling; the parameter names of timm's state dict), loaded from the same
-safetensors checkpoint; the data are the same VTAB-1k split files and PNGs, decoded by PIL in a torch DataLoader
-with the same worker count; AdamW with weight decay on matrices only, linear warm-up then cosine per step, one
-evaluation on the test split at the end.
+#!/usr/bin/env python3
+"""The Python side of bench/end_to_end.sh: the whole fine-tuning job `peft run` does with bench/mini_vtab/base.toml,
+written as a PyTorch user writes it, on the project's venv (torch 2, timm, Hugging Face peft; scripts/install_python.sh).
+The ViT is timm's own VisionTransformer, `timm.create_model("vit_tiny_patch16_224", img_size=32, patch_size=4,
+embed_dim=128, depth=6, num_heads=4, num_classes=5)`: the ViT-Mini config of the shipped checkpoint (models/README.md;
+timm's defaults otherwise: conv patch embedding, class token, pre-norm blocks with fused qkv and
+F.scaled_dot_product_attention, exact GELU, LayerNorm eps 1e-6, class-token pooling), the checkpoint loaded strictly
+(head included), then timm's `reset_classifier` for the task's classes (a new nn.Linear); the data are the same VTAB-1k
+split files and PNGs, decoded by PIL in a torch DataLoader with the same worker count; AdamW with weight decay on
+matrices only, linear warm-up then cosine per step, one evaluation on the test split at the end.
 
-Methods: lora-qkv / lora-proj (Hugging Face peft's LoRA: r 8, alpha 8, A kaiming-uniform, B zero), gift (PaCa,
-d 32, 16 clusters, one block, on attn.proj; W + ΔW formed per step as the official code does), full, linear-probe.
+Methods: lora-qkv / lora-proj: Hugging Face peft's `get_peft_model(model, LoraConfig(r=8, lora_alpha=8,
+target_modules=["attn.qkv"] or ["attn.proj"], lora_dropout=0.0, modules_to_save=["head"]))` (A kaiming-uniform, B
+zero; the new head trains beside the adapters); gift (PaCa, d 32, 16 clusters, one block, on attn.proj; W + ΔW formed
+per step as the official code does; no library has it, so it is written here); full; linear-probe (only the head).
+--device cuda runs it on the GPU (pinned loader memory; the timers read after torch.cuda.synchronize()).
 Prints one line: `python <method> wall_s=... train_s=... epoch_s=a,b,... top1=... loss=... threads=...`.
 
 Usage: vit_finetune.py --method lora-qkv --checkpoint FILE --data TASK_FOLDER [--threads 1] [--workers 1]
-                       [--epochs 6] [--batch 64] [--lr 5e-3] [--seed 0]
+                       [--device cpu|cuda] [--epochs 6] [--batch 64] [--lr 5e-3] [--seed 0]
 """
 import argparse
 import math
-import sys
 import time
-from pathlib import Path
 
 START = time.perf_counter()
 
@@ -27,90 +30,9 @@ import torch.nn.functional as F  # noqa: E402
 from PIL import Image  # noqa: E402
 from torch import nn  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from safetensors_file import read_safetensors  # noqa: E402
-
-
-def load_tensors(path):
-    """The F32 tensors of a safetensors file, by name."""
-    tensors = {}
-    for name, (dtype, shape, raw) in read_safetensors(path).items():
-        if dtype != "F32":
-            raise SystemExit(f"{path}: {name} is {dtype}, expected F32")
-        tensors[name] = torch.frombuffer(bytearray(raw), dtype=torch.float32).reshape(shape)
-    return tensors
-
-
-class Attention(nn.Module):  # timm's Attention with fused_attn False (PyTorch < 2.0)
-    def __init__(self, dim, heads):
-        super().__init__()
-        self.num_heads, self.scale = heads, (dim // heads) ** -0.5
-        self.qkv, self.proj = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
-
-    def forward(self, x):
-        b, n, c = x.shape
-        qkv = self.qkv(x).reshape(b, n, 3, self.num_heads, c // self.num_heads).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)
-        q = q * self.scale
-        attn = (q @ k.transpose(-2, -1)).softmax(dim=-1)
-        return self.proj((attn @ v).transpose(1, 2).reshape(b, n, c))
-
-
-class Mlp(nn.Module):
-    def __init__(self, dim, hidden):
-        super().__init__()
-        self.fc1, self.act, self.fc2 = nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim)
-
-    def forward(self, x):
-        return self.fc2(self.act(self.fc1(x)))
-
-
-class Block(nn.Module):
-    def __init__(self, dim, heads):
-        super().__init__()
-        self.norm1, self.attn = nn.LayerNorm(dim, eps=1e-6), Attention(dim, heads)
-        self.norm2, self.mlp = nn.LayerNorm(dim, eps=1e-6), Mlp(dim, 4 * dim)
-
-    def forward(self, x):
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
-
-
-class PatchEmbed(nn.Module):
-    def __init__(self, patch, dim):
-        super().__init__()
-        self.proj = nn.Conv2d(3, dim, patch, patch)
-
-    def forward(self, x):
-        return self.proj(x).flatten(2).transpose(1, 2)
-
-
-class VisionTransformer(nn.Module):
-    def __init__(self, image, patch, dim, depth, heads, classes):
-        super().__init__()
-        self.patch_embed = PatchEmbed(patch, dim)
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
-        self.pos_embed = nn.Parameter(torch.zeros(1, (image // patch) ** 2 + 1, dim))
-        self.blocks = nn.Sequential(*[Block(dim, heads) for _ in range(depth)])
-        self.norm, self.head = nn.LayerNorm(dim, eps=1e-6), nn.Linear(dim, classes)
-
-    def forward(self, images):
-        x = self.patch_embed(images)
-        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed
-        return self.head(self.norm(self.blocks(x))[:, 0])
-
-
-class LoraLinear(nn.Module):  # Hugging Face peft's lora.Linear: base(x) + lora_B(lora_A(x)) * scaling
-    def __init__(self, base, r=8, alpha=8.0):
-        super().__init__()
-        self.base_layer = base
-        self.lora_A, self.lora_B = nn.Linear(base.in_features, r, bias=False), nn.Linear(r, base.out_features, bias=False)
-        nn.init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
-        nn.init.zeros_(self.lora_B.weight)
-        self.scaling = alpha / r
-
-    def forward(self, x):
-        return self.base_layer(x) + self.lora_B(self.lora_A(x)) * self.scaling
+# The ViT-Mini of models/vit_mini_patch4_32.fashion5.safetensors, as overrides of a timm architecture (its MLP ratio 4,
+# qkv bias and the rest are that architecture's).
+VIT_MINI = dict(img_size=32, patch_size=4, embed_dim=128, depth=6, num_heads=4)
 
 
 class Paca(nn.Module):  # one PaCa block over the weight tokens [L, N, d] (docs/gift.md §5), one head
@@ -173,22 +95,35 @@ class SplitDataset(torch.utils.data.Dataset):  # a VTAB-1k split file: "<image> 
         return (pixels.permute(2, 0, 1).float() / 255 - self.mean) / self.std, label
 
 
+def vit_mini(checkpoint):
+    """timm's ViT with the checkpoint's config and every weight of the checkpoint (its 5-class head included)."""
+    import timm
+    from safetensors.torch import load_file
+
+    state = load_file(checkpoint)
+    model = timm.create_model("vit_tiny_patch16_224", pretrained=False, num_classes=state["head.weight"].shape[0],
+                              **VIT_MINI)
+    model.load_state_dict(state, strict=True)
+    return model
+
+
 def build(method, checkpoint, classes):
-    model = VisionTransformer(32, 4, 128, 6, 4, classes)
-    state = {k: v for k, v in load_tensors(checkpoint).items() if not k.startswith("head.")}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    assert set(missing) == {"head.weight", "head.bias"} and not unexpected, (missing, unexpected)
+    model = vit_mini(checkpoint)
+    model.reset_classifier(classes)  # a new head for the task, as timm's create_model(num_classes=...) would make
     no_decay = {"pos_embed", "cls_token"}
     if method == "full":
         return model, None, no_decay
-    for p in model.parameters():
-        p.requires_grad_(False)
     gift = None
     if method in ("lora-qkv", "lora-proj"):
-        for block in model.blocks:
-            name = method.split("-")[1]
-            setattr(block.attn, name, LoraLinear(getattr(block.attn, name)))
-    elif method == "gift":
+        from peft import LoraConfig, get_peft_model
+
+        config = LoraConfig(r=8, lora_alpha=8, target_modules=[f"attn.{method.split('-')[1]}"], lora_dropout=0.0,
+                            modules_to_save=["head"])
+        model = get_peft_model(model, config)  # freezes the backbone; the adapters and the head train
+        return model, None, no_decay
+    for p in model.parameters():
+        p.requires_grad_(False)
+    if method == "gift":
         gift = Gift(torch.stack([b.attn.proj.weight.detach() for b in model.blocks]))
         model.gift = gift  # its parameters train
         no_decay = {"gift.pos"} | {f"gift.body.cluster.{s}" for s in ("weight", "bias")}
@@ -201,6 +136,17 @@ def build(method, checkpoint, classes):
     return model, gift, no_decay
 
 
+def set_delta(model, gift):  # GIFT's ΔW for every block's attn.proj, formed once per step
+    delta = gift()
+    for block in model.blocks:
+        block.attn.proj.delta = delta
+
+
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--method", required=True)
@@ -208,6 +154,7 @@ def main():
     parser.add_argument("--data", required=True)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-2)
@@ -219,18 +166,21 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    device = torch.device(args.device)
+    pin = device.type == "cuda"
 
     train = SplitDataset(args.data, "train800val200")
     test = SplitDataset(args.data, "test")
     classes = 1 + max(label for _, label in train.items)
     model, gift, no_decay = build(args.method, args.checkpoint, classes)
+    model.to(device)
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     decay = [p for n, p in named if p.ndim >= 2 and n not in no_decay]
     rest = [p for n, p in named if not (p.ndim >= 2 and n not in no_decay)]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
                                    {"params": rest, "weight_decay": 0.0}], lr=args.lr)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True, num_workers=args.workers,
-                                         persistent_workers=args.workers > 0,
+                                         persistent_workers=args.workers > 0, pin_memory=pin,
                                          generator=torch.Generator().manual_seed(args.seed))
     steps = len(loader)
     total, warmup = args.epochs * steps, args.warmup_epochs * steps
@@ -240,23 +190,24 @@ def main():
             return args.warmup_lr + t * (args.lr - args.warmup_lr) / warmup
         return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * t / total))
 
+    synchronize(device)
     train_start = time.perf_counter()
     epoch_seconds, step = [], 0
     for _ in range(args.epochs):
         model.train()
         start = time.perf_counter()
         for images, labels in loader:
+            images, labels = images.to(device, non_blocking=pin), labels.to(device, non_blocking=pin)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step)
             if gift is not None:
-                delta = gift()
-                for block in model.blocks:
-                    block.attn.proj.delta = delta
+                set_delta(model, gift)
             loss = F.cross_entropy(model(images), labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             step += 1
+        synchronize(device)
         epoch_seconds.append(time.perf_counter() - start)
     train_s = time.perf_counter() - train_start
 
@@ -264,10 +215,10 @@ def main():
     correct, loss_sum = 0, 0.0
     with torch.no_grad():
         if gift is not None:
-            delta = gift()
-            for block in model.blocks:
-                block.attn.proj.delta = delta
-        for images, labels in torch.utils.data.DataLoader(test, batch_size=args.batch, num_workers=args.workers):
+            set_delta(model, gift)
+        for images, labels in torch.utils.data.DataLoader(test, batch_size=args.batch, num_workers=args.workers,
+                                                          pin_memory=pin):
+            images, labels = images.to(device, non_blocking=pin), labels.to(device, non_blocking=pin)
             logits = model(images)
             loss_sum += F.cross_entropy(logits, labels, reduction="sum").item()
             correct += (logits.argmax(1) == labels).sum().item()

@@ -15,6 +15,8 @@ constexpr std::int64_t kMostWorkers = 256;
 const std::vector<OptionSpec>& loader_option_specs() {
   static const std::vector<OptionSpec> specs{
       {"workers", OptionType::integer, std::int64_t{2}, "loader threads, 0 to 256 (0: in the training thread)"},
+      {"pin_memory", OptionType::boolean, true,
+       "on a CUDA device: batches in page-locked memory, copied to the GPU asynchronously (ignored on the CPU)"},
   };
   return specs;
 }
@@ -44,6 +46,7 @@ DataTable read_data_table(const RecipeTable& table, const std::vector<OptionSpec
                             std::to_string(kMostWorkers) + " (0: decode in the training thread)");
   }
   result.workers = static_cast<int>(workers);
+  result.pin_memory = all.get<bool>("pin_memory");
   return result;
 }
 
@@ -52,6 +55,7 @@ LoaderOptions train_loader_options(const DataTable& table, std::int64_t batch_si
   options.batch_size = batch_size;
   options.seed = seed;
   options.workers = table.workers;
+  options.pin_memory = table.pin_memory;
   return options;
 }
 

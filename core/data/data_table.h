@@ -12,7 +12,7 @@
 
 namespace peft::data {
 
-/// The `[data]` keys the loader reads, whatever the task: workers.
+/// The `[data]` keys the loader reads, whatever the task: workers, pin_memory.
 const std::vector<OptionSpec>& loader_option_specs();
 
 /// A `[data]` table checked against the loader's keys and a task's.
@@ -21,6 +21,8 @@ struct DataTable {
   DataRequest request;
   /// Loader threads.
   int workers = 2;
+  /// Page-locked batches when the run is on a GPU.
+  bool pin_memory = true;
 };
 
 /// Resolves `table` against loader_option_specs() and `task_keys`: an unknown key, a value of the wrong type or a

@@ -9,6 +9,18 @@
 #include "peft/error.h"
 
 namespace peft::data {
+namespace {
+
+// `batch` with every tensor in page-locked memory.
+Batch pinned(Batch batch) {
+  for (const std::string& name : batch.names()) {
+    const at::Tensor tensor = batch.get(name);
+    if (tensor.defined() && tensor.is_cpu()) batch.set(name, tensor.pin_memory());
+  }
+  return batch;
+}
+
+}  // namespace
 
 Loader::Loader(std::shared_ptr<peft::Dataset> dataset, LoaderOptions options)
     : dataset_(std::move(dataset)), options_(std::move(options)) {
@@ -74,7 +86,9 @@ std::vector<Batch> Loader::make_parts(std::int64_t epoch, std::int64_t batch) {
         examples.push_back(std::move(*example));
       }
     }
-    if (!examples.empty()) made.push_back(dataset_->collate(std::move(examples)));
+    if (!examples.empty())
+      made.push_back(options_.pin_memory ? pinned(dataset_->collate(std::move(examples)))
+                                         : dataset_->collate(std::move(examples)));
   }
   return made;
 }

@@ -36,6 +36,9 @@ struct LoaderOptions {
   /// Gradient accumulation: each batch (this process's share) is made as this many micro-batches, contiguous parts
   /// of it collated on their own (so each is padded to its own longest example); an empty part is left out.
   int micro_batches = 1;
+  /// Page-locked batches (a CUDA run: as torch's DataLoader(pin_memory=True)), so that Batch::to copies them to
+  /// the GPU asynchronously, overlapping the next batch's work.
+  bool pin_memory = false;
 };
 
 /// Makes a dataset's examples and collates them into batches in worker threads, in a fixed order per (seed, epoch).

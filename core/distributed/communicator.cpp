@@ -1,26 +1,48 @@
 #include "distributed/communicator.h"
 
 #include <ATen/ATen.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <algorithm>
 #include <set>
 
+#include "distributed/process_groups.h"
 #include "peft/strings.h"
-
-#ifdef PEFT_WITH_GLOO
-#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#endif
 
 namespace peft {
 
-void check_backend_available(const std::string& backend) {
-  if (backend == "nccl") {
+bool distributed_available() { return gloo_built(); }
+
+void check_distributed_available() {
+  if (!gloo_built()) {
     throw Error("distributed",
-                "[train] distributed_backend = \"nccl\": this peft has no NCCL process group yet (\"gloo\" "
-                "works on the CPU and, through host copies, on CUDA)");
+                "this peft was built without c10d's Gloo process group (install libgloo-dev, "
+                "scripts/install_deps.sh does, and rebuild): it runs as one process only");
   }
+}
+
+std::string process_groups_built() {
+  std::vector<std::string> groups;
+  if (gloo_built()) groups.emplace_back("gloo");
+  if (nccl_built()) groups.emplace_back("nccl");
+  return groups.empty() ? "none" : join(groups, ", ");
+}
+
+std::string resolve_backend(const std::string& backend, const at::Device& device, bool gpus_shared) {
+  if (backend == "auto") return device.is_cuda() && nccl_built() && !gpus_shared ? "nccl" : "gloo";
+  if (backend != "nccl") return backend;
+  const std::string key = "distributed_backend = \"nccl\": ";
+  if (!nccl_built()) {
+    throw Error("train", key +
+                             "this peft was built without NCCL (build it against a LibTorch with CUDA, as the "
+                             "torch wheel's; \"gloo\" works everywhere)");
+  }
+  if (!device.is_cuda()) {
+    throw Error("train", key + "NCCL reduces CUDA tensors, and this run's device is " + device.str() +
+                             " (device = \"cuda\", or distributed_backend = \"gloo\" on the CPU)");
+  }
+  return backend;
 }
 
 void Communicator::failed(const std::string& what, const std::string& reason) const {
@@ -63,32 +85,43 @@ Tally Communicator::sum(const Tally& tally, const std::string& what) {
   return total;
 }
 
-#ifdef PEFT_WITH_GLOO
-
 namespace {
 
-class GlooCommunicator final : public Communicator {
+// The rendezvous: a TCPStore that rank 0 hosts, or the launcher's (torchrun's agent, `peft run --nproc`).
+c10::intrusive_ptr<c10d::Store> connect_store(const World& world, std::chrono::seconds timeout) {
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<std::uint16_t>(world.master_port);
+  options.isServer = !world.agent_store && world.rank == 0;
+  options.numWorkers = world.size;
+  options.waitWorkers = !world.agent_store;
+  options.timeout = timeout;
+  c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(world.master_addr, options);
+  // As torchrun's workers do: the agent's store is shared by restarts, so each attempt has its own keys.
+  if (world.agent_store) {
+    store = c10::make_intrusive<c10d::PrefixStore>("/worker/attempt_" + std::to_string(world.restart_count), store);
+  }
+  return c10::make_intrusive<c10d::PrefixStore>("peft", store);
+}
+
+// The collectives on one c10d process group, whose tensors live on `device_` (the host for Gloo, this rank's GPU for
+// NCCL): a tensor elsewhere is staged through a copy there and back.
+class C10dCommunicator final : public Communicator {
  public:
-  GlooCommunicator(const World& world, std::chrono::seconds timeout) : Communicator(world.rank, world.size) {
+  C10dCommunicator(const World& world, const std::string& backend, const at::Device& device,
+                   std::chrono::seconds timeout)
+      : Communicator(world.rank, world.size), device_(backend == "nccl" ? device : at::Device(at::kCPU)) {
     try {
-      c10d::TCPStoreOptions options;
-      options.port = static_cast<std::uint16_t>(world.master_port);
-      options.isServer = !world.agent_store && world.rank == 0;
-      options.numWorkers = world.size;
-      options.waitWorkers = !world.agent_store;
-      options.timeout = timeout;
-      c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(world.master_addr, options);
-      // As torchrun's workers do: the agent's store is shared by restarts, so each attempt has its own keys.
-      if (world.agent_store) {
-        store = c10::make_intrusive<c10d::PrefixStore>("/worker/attempt_" + std::to_string(world.restart_count), store);
-      }
-      store_ = c10::make_intrusive<c10d::PrefixStore>("peft", store);
-      auto group_options = c10d::ProcessGroupGloo::Options::create(timeout);
-      group_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(loopback(world)));
-      group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>("gloo", store_),
-                                                           world.rank, world.size, group_options);
+      store_ = connect_store(world, timeout);
+      group_ = backend == "nccl" ? make_nccl_group(store_, world, timeout, device_.has_index() ? device_.index() : 0)
+                                 : make_gloo_group(store_, world, timeout);
+    } catch (const CollectiveError&) {
+      throw;
+    } catch (const Error&) {
+      throw;
     } catch (const std::exception& e) {
-      failed("joining the process group at " + world.master_addr + ":" + std::to_string(world.master_port), e.what());
+      failed(
+          "joining the " + backend + " process group at " + world.master_addr + ":" + std::to_string(world.master_port),
+          e.what());
     }
   }
 
@@ -100,8 +133,10 @@ class GlooCommunicator final : public Communicator {
     run(what, [&] { each(tensors, [&](std::vector<at::Tensor>& one) { return group_->allreduce(one); }); });
   }
 
+  // A one-element all-reduce: the same on every backend (NCCL's own barrier guesses a device).
   void barrier(const std::string& what) override {
-    run(what, [&] { group_->barrier()->wait(); });
+    std::vector<at::Tensor> token{at::zeros({1}, at::TensorOptions().device(device_))};
+    sum(token, what);
   }
 
   using Communicator::sum;
@@ -121,26 +156,19 @@ class GlooCommunicator final : public Communicator {
   }
 
  private:
-  // Gloo's device binds the address this host is reached at; on one machine, loopback.
-  static std::string loopback(const World& world) {
-    return world.master_addr == "localhost" || world.master_addr.rfind("127.", 0) == 0 ? "127.0.0.1"
-                                                                                       : world.master_addr;
-  }
-
-  // `collective` on each of `tensors`, all started before any is waited for. Gloo works in host memory: a tensor
-  // on a GPU goes through a host copy (NCCL would be the GPU's backend).
+  // `collective` on each of `tensors`, all started before any is waited for.
   template <typename Collective>
-  static void each(std::vector<at::Tensor>& tensors, Collective&& collective) {
-    std::vector<at::Tensor> host;
-    for (const auto& tensor : tensors) host.push_back(tensor.is_cpu() ? tensor : tensor.cpu());
+  void each(std::vector<at::Tensor>& tensors, Collective&& collective) {
+    std::vector<at::Tensor> staged;
+    for (const auto& tensor : tensors) staged.push_back(tensor.device() == device_ ? tensor : tensor.to(device_));
     std::vector<c10::intrusive_ptr<c10d::Work>> works;
-    for (auto& tensor : host) {
+    for (auto& tensor : staged) {
       std::vector<at::Tensor> one{tensor};
       works.push_back(collective(one));
     }
     for (auto& work : works) work->wait();
     for (std::size_t i = 0; i < tensors.size(); ++i) {
-      if (!tensors[i].is_cpu()) tensors[i].copy_(host[i]);
+      if (tensors[i].device() != device_) tensors[i].copy_(staged[i]);
     }
   }
 
@@ -155,31 +183,18 @@ class GlooCommunicator final : public Communicator {
     }
   }
 
+  at::Device device_;
   c10::intrusive_ptr<c10d::Store> store_;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
+  c10::intrusive_ptr<c10d::Backend> group_;
   std::int64_t exchanges_ = 0;
 };
 
 }  // namespace
 
-bool distributed_available() { return true; }
-
 std::unique_ptr<Communicator> Communicator::connect(const World& world, const std::string& backend,
-                                                    std::chrono::seconds timeout) {
-  check_backend_available(backend);
-  return std::make_unique<GlooCommunicator>(world, timeout);
+                                                    const at::Device& device, std::chrono::seconds timeout) {
+  check_distributed_available();
+  return std::make_unique<C10dCommunicator>(world, backend, device, timeout);
 }
-
-#else
-
-bool distributed_available() { return false; }
-
-std::unique_ptr<Communicator> Communicator::connect(const World&, const std::string&, std::chrono::seconds) {
-  throw Error("distributed",
-              "this peft was built without c10d's Gloo process group (install libgloo-dev, "
-              "scripts/install_deps.sh does, and rebuild): it runs as one process only");
-}
-
-#endif
 
 }  // namespace peft

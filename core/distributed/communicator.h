@@ -1,7 +1,7 @@
 #pragma once
-// The collectives a data-parallel run needs, on c10d: a TCPStore rendezvous and a Gloo process group (NCCL where
-// the LibTorch has it). Every call is collective: each rank makes the same calls in the same order. A failure (a
-// rank that died, a timeout) is a CollectiveError naming this rank and what was being done.
+// The collectives a data-parallel run needs, on c10d: a TCPStore rendezvous and a Gloo or NCCL process group
+// (process_groups.h). Every call is collective: each rank makes the same calls in the same order. A failure (a rank
+// that died, a timeout) is a CollectiveError naming this rank and what was being done.
 
 #include <ATen/core/Tensor.h>
 
@@ -26,9 +26,10 @@ class Communicator {
  public:
   virtual ~Communicator() = default;
 
-  /// Joins `world`'s process group: "gloo" (CPU tensors), or "nccl" (CUDA; only in a LibTorch built with it).
+  /// Joins `world`'s process group: "gloo" (host memory: tensors elsewhere are staged through host copies) or
+  /// "nccl" (on `device`, this rank's GPU: CPU tensors are staged through it), as resolve_backend names it.
   /// Collectives wait at most `timeout` for the other ranks.
-  static std::unique_ptr<Communicator> connect(const World& world, const std::string& backend,
+  static std::unique_ptr<Communicator> connect(const World& world, const std::string& backend, const at::Device& device,
                                                std::chrono::seconds timeout);
 
   int rank() const { return rank_; }
@@ -57,11 +58,18 @@ class Communicator {
   int size_;
 };
 
-/// Whether this peft was built with c10d's Gloo process group (libgloo-dev).
+/// Whether this peft can run data-parallel at all (it has c10d's Gloo process group: libgloo-dev at build time).
 bool distributed_available();
+/// The one-line peft::Error saying why this peft cannot run data-parallel, when it cannot.
+void check_distributed_available();
+/// The process groups this peft has, as `peft version` lists them: "gloo, nccl", "gloo", or "none".
+std::string process_groups_built();
 
-/// Refuses ([train] distributed_backend's one-line peft::Error) a backend this peft cannot run, in every run, one
-/// process or many: a recipe that asks for NCCL must not train on something else without a word.
-void check_backend_available(const std::string& backend);
+/// The process group a run uses, from [train] distributed_backend and the run's device (after device_of_rank):
+/// "auto" is NCCL when the device is CUDA, this peft has NCCL and every process on this machine has a GPU of its
+/// own (`gpus_shared` false; NCCL refuses two ranks on one GPU), else Gloo. "nccl" is refused (one line naming the
+/// key) on a CPU device or in a peft without NCCL, in every run, one process or many: a recipe that asks for NCCL
+/// must not train on something else without a word.
+std::string resolve_backend(const std::string& backend, const at::Device& device, bool gpus_shared);
 
 }  // namespace peft

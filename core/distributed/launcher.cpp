@@ -113,7 +113,7 @@ std::string how_it_ended(const Worker& worker) {
 }  // namespace
 
 int launch_local_workers(int nproc, const std::vector<std::string>& argv, const std::string& resume_hint) {
-  if (!distributed_available()) Communicator::connect({}, "gloo", std::chrono::seconds(1));  // says why not
+  check_distributed_available();
   // The agent's store, on a port the system picks: workers are its clients (TORCHELASTIC_USE_AGENT_STORE).
   c10d::TCPStoreOptions options;
   options.port = 0;

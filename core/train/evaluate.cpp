@@ -5,7 +5,7 @@
 namespace peft {
 
 Evaluation evaluate(AdaptedModel& model, const Task& task, data::Loader& loader, const at::Device& device,
-                    const EvaluationProgress& on_batch, Communicator* communicator) {
+                    MixedPrecision precision, const EvaluationProgress& on_batch, Communicator* communicator) {
   const std::int64_t batches = loader.batches_per_epoch();
   std::int64_t done = 0;
   at::NoGradGuard no_grad;
@@ -16,6 +16,7 @@ Evaluation evaluate(AdaptedModel& model, const Task& task, data::Loader& loader,
   while (auto batch = loader.next()) {
     if (batch->size() > 0) {  // a rank's share of a last batch smaller than the world can be empty
       const Batch on_device = batch->to(device);
+      const AutocastScope autocast(precision, device);
       task.measure(model.forward(on_device), on_device, Pass::eval, tally);
       result.examples += on_device.size();
     }

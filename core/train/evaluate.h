@@ -9,6 +9,7 @@
 #include "data/loader.h"
 #include "distributed/communicator.h"
 #include "peft/task.h"
+#include "train/autocast.h"
 
 namespace peft {
 
@@ -24,10 +25,12 @@ struct Evaluation {
 /// Called after each evaluation batch with (batches done, batches in all).
 using EvaluationProgress = std::function<void(std::int64_t, std::int64_t)>;
 
-/// Runs `model` in evaluation mode, without gradients, over one pass of `loader` (epoch 0) on `device`, measuring
+/// Runs `model` in evaluation mode, without gradients (under bf16 autocast with MixedPrecision::bf16, as the run
+/// trained), over one pass of `loader` (epoch 0) on `device`, measuring
 /// each batch with `task` (Pass::eval). With `communicator`, `loader` makes this rank's share of each batch and the
 /// sums of every rank's measurements are the result (on every rank).
 Evaluation evaluate(AdaptedModel& model, const Task& task, data::Loader& loader, const at::Device& device,
-                    const EvaluationProgress& on_batch = {}, Communicator* communicator = nullptr);
+                    MixedPrecision precision, const EvaluationProgress& on_batch = {},
+                    Communicator* communicator = nullptr);
 
 }  // namespace peft

@@ -106,9 +106,13 @@ const std::vector<OptionSpec>& train_option_specs() {
       {"eval_every", T::integer, d.eval_every, "evaluate every N epochs and after the last; 0 = only after the last"},
       {"log_every", T::integer, d.log_every, "a metrics.jsonl record every N steps (>= 1)"},
       {"distributed_backend", T::string, d.distributed_backend,
-       "auto | gloo | nccl: the process group of a data-parallel run (auto: gloo; nccl is not in this build yet)"},
+       "auto | gloo | nccl: the process group of a data-parallel run (auto: nccl when each process has a GPU of its "
+       "own, else gloo)"},
       {"distributed_timeout", T::integer, d.distributed_timeout,
        "seconds a rank waits for the others before a data-parallel run ends with an error (>= 1)"},
+      {"mixed_precision", T::string, d.mixed_precision,
+       "no | bf16: the forward pass and loss under bf16 autocast (weights, gradients, optimizer stay float32); "
+       "fast on GPUs, and on CPUs with AVX512-BF16 or AMX only"},
   };
   return specs;
 }
@@ -163,6 +167,7 @@ TrainOptions read_train_options(const RecipeTable& table) {
   train.log_every = check.integer("log_every", 1);
   train.distributed_backend = check.choice("distributed_backend", {"auto", "gloo", "nccl"});
   train.distributed_timeout = check.integer("distributed_timeout", 1);
+  train.mixed_precision = check.choice("mixed_precision", {"no", "bf16"});
   return train;
 }
 

@@ -45,9 +45,11 @@ struct TrainOptions {
   std::int64_t eval_every = 1;
   /// A metrics.jsonl record every N steps.
   std::int64_t log_every = 20;
-  /// Data parallelism's process group: "auto" (Gloo; NCCL on CUDA once peft has it), "gloo" or "nccl" (refused
-  /// for now: no NCCL process group in this build).
+  /// Data parallelism's process group: "auto" (NCCL when each process has a GPU of its own and peft has NCCL,
+  /// else Gloo), "gloo" or "nccl" (resolve_backend, distributed/communicator.h).
   std::string distributed_backend = "auto";
+  /// "no" (float32 throughout) or "bf16": the forward pass and the loss under bf16 autocast (train/autocast.h).
+  std::string mixed_precision = "no";
   /// Seconds a rank waits for the others in a collective before the run ends with an error.
   std::int64_t distributed_timeout = 1800;
 

@@ -5,7 +5,9 @@
 #include <torch/csrc/autograd/autograd.h>
 
 #include <cmath>
+#include <optional>
 
+#include "train/autocast.h"
 #include "train/interrupt.h"
 
 namespace peft {
@@ -39,8 +41,9 @@ void divide_gradients(const std::vector<TrainableTensor>& tensors, double weight
 }  // namespace
 
 StepResult train_step(AdaptedModel& model, const Task& task, Optimizer& optimizer, const TrainOptions& options,
-                      const std::vector<Batch>& parts, double lr, StepSync* sync) {
+                      const std::vector<Batch>& parts, const at::Device& device, double lr, StepSync* sync) {
   StepResult result;
+  const MixedPrecision precision = mixed_precision_from(options.mixed_precision);
   optimizer.zero_grad();
   // One micro-batch backpropagates its mean loss as it is; several, each one's loss times its items, so that after
   // dividing by all their items the gradient is the whole batch's, whatever the micro-batches' sizes.
@@ -51,8 +54,10 @@ StepResult train_step(AdaptedModel& model, const Task& task, Optimizer& optimize
   bool finite = true;
   Tally tally;
   for (const Batch& part : parts) {
+    std::optional<AutocastScope> autocast(std::in_place, precision, device);
     const Outputs outputs = model.forward(part);
     Loss loss = task.loss(outputs, part, LossSettings{true, options.label_smoothing});
+    autocast.reset();
     examples += static_cast<double>(part.size());
     if (loss.weight <= 0.0) continue;  // nothing to learn from (a causal-LM part of prompts only)
     if (const at::Tensor extra = model.method->extra_loss(); extra.defined()) loss.value = loss.value + extra;

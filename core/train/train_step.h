@@ -32,14 +32,15 @@ struct StepSync {
   GradientReducer& reducer;
 };
 
-/// One step on a batch given as its micro-batches `parts` (on the model's device; one for a step without gradient
-/// accumulation): forward, the task's loss and backward of each in turn, gradient clipping, the optimizer at `lr`.
+/// One step on a batch given as its micro-batches `parts` (on the model's device, `device`; one for a step without
+/// gradient accumulation): forward and the task's loss (under bf16 autocast when options.mixed_precision says so),
+/// and backward of each in turn, gradient clipping, the optimizer at `lr`.
 /// The gradient is that of the mean loss over all the parts' items, the loss reported likewise. A part whose loss
 /// counts no item (a causal-LM part of prompts only) is left out; a batch without any makes no step. A non-finite
 /// loss returns before the update with `loss` set to it, the tensors untouched. With `sync`, `parts` are this rank's
 /// share of the global batch (possibly none): the gradients are reduced over the ranks before clipping
 /// (gradient_reducer.h), so every rank takes the same step; a non-finite loss on any rank skips the update on all.
 StepResult train_step(AdaptedModel& model, const Task& task, Optimizer& optimizer, const TrainOptions& options,
-                      const std::vector<Batch>& parts, double lr, StepSync* sync = nullptr);
+                      const std::vector<Batch>& parts, const at::Device& device, double lr, StepSync* sync = nullptr);
 
 }  // namespace peft

@@ -93,7 +93,8 @@ class Trainer {
       lr = schedule_.lr(epoch, progress.global_step);
       std::vector<Batch> on_device;
       for (const Batch& part : *parts) on_device.push_back(part.to(setup_.device));
-      const StepResult result = train_step(model_, task_, optimizer_, options_, on_device, lr, sync ? &*sync : nullptr);
+      const StepResult result =
+          train_step(model_, task_, optimizer_, options_, on_device, setup_.device, lr, sync ? &*sync : nullptr);
       if (!std::isfinite(result.loss)) non_finite(result.loss, epoch, step);
       ++step;
       ++progress.global_step;
@@ -167,7 +168,7 @@ class Trainer {
   Evaluation run_evaluation(std::int64_t epoch) {
     const auto eval_start = Clock::now();
     const Evaluation evaluation = evaluate(
-        model_, task_, *setup_.eval_loader, setup_.device,
+        model_, task_, *setup_.eval_loader, setup_.device, mixed_precision_from(options_.mixed_precision),
         [&](std::int64_t done, std::int64_t batches) {
           if (setup_.progress == nullptr) return;
           const double per_batch = seconds_since(eval_start) / static_cast<double>(done);

@@ -63,7 +63,11 @@ std::int64_t TensorDict::size() const {
 
 void TensorDict::to_device(const c10::Device& device) {
   for (auto& entry : entries_) {
-    if (entry.second.defined()) entry.second = entry.second.to(device);
+    if (!entry.second.defined()) continue;
+    // From page-locked memory a copy to the GPU is asynchronous (the host allocator keeps the block until it is
+    // done), as PyTorch's batch.to(device, non_blocking=True) after DataLoader(pin_memory=True).
+    const bool asynchronous = device.is_cuda() && entry.second.is_cpu() && entry.second.is_pinned();
+    entry.second = entry.second.to(at::TensorOptions().device(device), asynchronous);
   }
 }
 

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "distributed/process_groups.h"
 #include "support/llama_folder.h"
 #include "support/run_command.h"
 #include "support/run_folder.h"
@@ -297,11 +298,16 @@ CATCH_TEST_CASE("ranks started by hand with torchrun's or srun's environment tra
   peft::test::check_user_error(run_peft(again + " --nproc 1000"),
                                "[run] --nproc 1000 would start more processes than this machine's " + cores +
                                    " cores (hint: --oversubscribe to start them anyway)");
-  peft::test::check_user_error(run_peft(again + " --nproc 2 --set train.distributed_backend=nccl"),
-                               "[train] distributed_backend = \"nccl\": this peft has no NCCL process group yet");
-  // One process does not talk to others, but it must not train on something other than the backend it was asked.
-  peft::test::check_user_error(run_peft(again + " --set train.distributed_backend=nccl"),
-                               "[train] distributed_backend = \"nccl\": this peft has no NCCL process group yet");
+  // NCCL on a CPU device (or in a peft without NCCL) is refused, also in one process, which does not talk to others
+  // but must not train on something other than the backend it was asked for.
+  const std::string nccl_refused = peft::nccl_built()
+                                       ? "[train] distributed_backend = \"nccl\": NCCL reduces CUDA tensors, and this "
+                                         "run's device is cpu"
+                                       : "[train] distributed_backend = \"nccl\": this peft was built without NCCL";
+  peft::test::check_user_error(run_peft(again + " --nproc 2 --set train.distributed_backend=nccl --set device=cpu"),
+                               nccl_refused);
+  peft::test::check_user_error(run_peft(again + " --set train.distributed_backend=nccl --set device=cpu"),
+                               nccl_refused);
   CATCH_CHECK(!fs::exists(folder / "again"));
 }
 

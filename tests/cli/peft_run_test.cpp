@@ -459,3 +459,23 @@ CATCH_TEST_CASE("peft eval over several runs switches adapters on one loaded bac
   peft::test::check_user_error(run_peft("eval" + all + " " + quoted(folder / "other")),
                                "its recipe.toml differs in [backbone] drop_path_rate");
 }
+
+CATCH_TEST_CASE("mixed_precision = bf16 trains under bf16 autocast, and peft eval scores the run as it trained") {
+  TempFolder folder;
+  const fs::path recipe = setup(folder, "lora", "epochs = 2\n", "targets = [\"attn.qkv\"]\n");
+  const fs::path exact = folder / "fp32";
+  const fs::path mixed = folder / "bf16";
+  CATCH_REQUIRE(run_peft("run " + quoted(recipe) + " --out " + quoted(exact)).exit_code == 0);
+  const auto trained =
+      run_peft("run " + quoted(recipe) + " --out " + quoted(mixed) + " --set train.mixed_precision=\"bf16\"");
+  CATCH_INFO(trained.err);
+  CATCH_REQUIRE(trained.exit_code == 0);
+  const double fp32_loss = read_json(exact / "summary.json")["final"]["loss"].get<double>();
+  const double bf16_loss = read_json(mixed / "summary.json")["final"]["loss"].get<double>();
+  // bf16 rounds every matmul's operands: the same run to a few per cent, not to the bit.
+  CATCH_CHECK(bf16_loss != fp32_loss);
+  CATCH_CHECK(std::abs(bf16_loss - fp32_loss) < 0.05 * fp32_loss);
+  const auto evaluated = run_peft("eval " + quoted(mixed) + " --json");
+  CATCH_REQUIRE(evaluated.exit_code == 0);
+  CATCH_CHECK(std::abs(nlohmann::json::parse(evaluated.out)["loss"].get<double>() - bf16_loss) < 1e-6);
+}

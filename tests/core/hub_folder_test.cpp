@@ -110,6 +110,13 @@ CATCH_TEST_CASE("a hub folder's model_args and input_size fill the options the r
   CATCH_CHECK(std::get<std::int64_t>(section.options.at("img_size")) == 48);
   CATCH_CHECK(section.option_contexts.at("img_size") == config + " (pretrained_cfg.input_size)");
 
+  // timm 1.0's save_for_hf writes img_size as a pair, whatever the model was made with.
+  const fs::path paired = hub_folder(folder, R"({"architecture": "vit_pico_patch4_32",
+      "model_args": {"img_size": [40, 40]}})");
+  peft::BackboneSection from_pair = vit_section(paired);
+  peft::read_hub_folder(paired, from_pair, vit_entry());
+  CATCH_CHECK(std::get<std::int64_t>(from_pair.options.at("img_size")) == 40);
+
   // A model_args value of the wrong type is named where it was written.
   const fs::path typed =
       hub_folder(folder, R"({"architecture": "vit_pico_patch4_32", "model_args": {"depth": "two"}})");
@@ -140,6 +147,10 @@ CATCH_TEST_CASE("a malformed hub config.json is refused naming the file and the 
   CATCH_CHECK(refused(R"({"pretrained_cfg": [1]})") == config + ": pretrained_cfg = [1], expected an object");
   CATCH_CHECK(refused(R"({"model_args": {"reg_tokens": 4}})") ==
               config + ": model_args.reg_tokens is not an option of the vit backbone (see peft list --options vit)");
+  CATCH_CHECK(refused(R"({"model_args": {"img_size": [32, 48]}})") ==
+              config +
+                  ": model_args.img_size = [32,48], expected an integer, or a pair of equal integers (a square "
+                  "size)");
   CATCH_CHECK(refused(R"({"model_args": {"img_size": {"h": 1}}})") ==
               config + ": model_args.img_size = {\"h\":1}, expected a number, boolean, string or list of them");
   // A config.json nested past any configuration's depth, or a folder in its place.

@@ -15,7 +15,6 @@ seconds=${1:-600}
 targets=${TARGETS:-safetensors recipe method vtab_split fgvc_split idx image}
 build=${BUILD_DIR:-$root/build-fuzz}
 
-bash scripts/install_deps.sh
 need=()
 for package in clang libclang-rt-14-dev; do
   [[ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)" == "install ok installed" ]] || need+=("$package")
@@ -26,8 +25,8 @@ if ((${#need[@]} > 0)); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DPEFT_FUZZ=ON \
-  -DPEFT_BUILD_TESTS=OFF -DPEFT_WARNINGS_AS_ERRORS=OFF -DPEFT_USE_PCH=OFF >/dev/null
+bash scripts/configure.sh "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DPEFT_FUZZ=ON \
+  -DPEFT_BUILD_TESTS=OFF -DPEFT_WARNINGS_AS_ERRORS=OFF -DPEFT_USE_PCH=OFF
 cmake --build "$build" --target fuzz_targets >/dev/null
 
 mkdir -p "$build/findings"
