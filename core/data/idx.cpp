@@ -66,13 +66,17 @@ at::Tensor read_idx(const std::filesystem::path& file) {
   if (rank == 0 || in.read(dims, 4 * rank) < 4 * rank) throw Error("idx", file.string() + ": truncated IDX header");
   std::vector<std::int64_t> shape;
   std::uint64_t count = 1;
+  // The product of the dimensions other than zero bounds the strides too: with a zero among them the data is empty,
+  // but LibTorch still computes the strides of the rest (found by the fuzzer: "Stride calculation overflowed").
+  std::uint64_t nonzero = 1;
   for (std::size_t i = 0; i < rank; ++i) {
     shape.push_back(big_endian32(dims + 4 * i));
     const auto size = static_cast<std::uint64_t>(shape.back());
-    if (size != 0 && count > kMaxDataBytes / size) {
+    if (size != 0 && nonzero > kMaxDataBytes / size) {
       throw Error("idx", file.string() + ": the header's dimensions claim more than " +
                              std::to_string(kMaxDataBytes >> 30) + " GiB (corrupt?)");
     }
+    if (size != 0) nonzero *= size;
     count *= size;
   }
   // Read in chunks into a buffer that grows only as data arrives, so a header claiming gigabytes over a few bytes

@@ -6,6 +6,8 @@
 #include <set>
 
 #include "cpu_features.h"
+#include "distributed/communicator.h"
+#include "distributed/process_groups.h"
 #include "peft/build_tag.h"
 #include "support/run_command.h"
 #include "support/temp_folder.h"
@@ -138,6 +140,9 @@ CATCH_TEST_CASE("peft version reports peft, the plugin API and LibTorch") {
   // What the machine and the LibTorch can do: CUDA, its devices, and the CPU's vector and bf16 support.
   CATCH_CHECK(parsed["cuda_built_in"].is_boolean());
   CATCH_CHECK(parsed["cuda_devices"] == static_cast<int>(torch::cuda::device_count()));
+  CATCH_CHECK(parsed["nccl"] == peft::nccl_built());
+  CATCH_CHECK(parsed["process_groups"] == peft::process_groups_built());
+  CATCH_CHECK_THAT(text.out, Catch::Contains(std::string(", NCCL ") + (peft::nccl_built() ? "yes" : "no")));
   const peft::CpuFeatures cpu = peft::cpu_features();
   CATCH_CHECK(parsed["cpu"]["avx2"] == cpu.avx2);
   CATCH_CHECK(parsed["cpu"]["avx512_bf16"] == cpu.avx512_bf16);

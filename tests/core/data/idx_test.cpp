@@ -74,6 +74,11 @@ CATCH_TEST_CASE("an IDX header claiming more than 16 GiB is refused before alloc
   peft::test::write_text(folder / "huge", idx_bytes(0x08, {0xffffffffu, 0xffffffffu, 2}, std::string(8, '\0')));
   CATCH_CHECK_THROWS_WITH(peft::data::read_idx(folder / "huge"),
                           Catch::Contains("huge: the header's dimensions claim more than 16 GiB"));
+  // Found by the fuzzer: a zero dimension makes the data empty, but the others' strides still overflowed in
+  // LibTorch 2 ("Stride calculation overflowed", not a peft::Error).
+  peft::test::write_text(folder / "empty", idx_bytes(0x08, {0, 0x10000u, 0x10000u, 0x10000u}, ""));
+  CATCH_CHECK_THROWS_WITH(peft::data::read_idx(folder / "empty"),
+                          Catch::Contains("empty: the header's dimensions claim more than 16 GiB"));
   // Found by the fuzzer: a header claiming 2.8 GB over 12 data bytes allocated the 2.8 GB before finding out.
   peft::test::write_text(folder / "claims", idx_bytes(0x08, {2, 2, 0x2a000003u}, std::string(12, '\1')));
   CATCH_CHECK_THROWS_WITH(peft::data::read_idx(folder / "claims"),
