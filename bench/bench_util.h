@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <chrono>
@@ -37,11 +38,14 @@ inline BackboneSection vit_section(const std::string& variant, std::int64_t clas
   return backbone;
 }
 
-/// Mean seconds of one call, over `calls` calls of `run`.
+/// Mean seconds of one call, over `calls` calls of `run`; on a GPU `device`, its queue drained before the clock
+/// starts and before it stops.
 template <class Run>
-double seconds_per_call(int calls, Run&& run) {
+double seconds_per_call(int calls, Run&& run, const at::Device& device = at::kCPU) {
+  if (device.is_cuda()) torch::cuda::synchronize();
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < calls; ++i) run();
+  if (device.is_cuda()) torch::cuda::synchronize();
   return seconds_since(start) / calls;
 }
 

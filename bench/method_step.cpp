@@ -9,10 +9,8 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
-#include <torch/cuda.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -29,6 +27,7 @@
 namespace {
 
 using peft::bench::median;
+using peft::bench::seconds_per_call;
 
 struct Bench {
   Bench(std::string method, peft::bench::TimedModel model) : name(std::move(method)), timed(std::move(model)) {}
@@ -84,14 +83,7 @@ int main(int argc, char** argv) {
     built->to(device);
     return built;
   };
-  // Mean seconds of one call over `steps` calls, the GPU's queue drained before the clock stops.
-  const auto per_call = [&](auto&& run) {
-    if (device.is_cuda()) torch::cuda::synchronize();
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < steps; ++i) run();
-    if (device.is_cuda()) torch::cuda::synchronize();
-    return peft::bench::seconds_since(start) / steps;
-  };
+  const auto per_call = [&](auto&& run) { return seconds_per_call(steps, run, device); };
 
   std::vector<Bench> benches;
   for (const auto& name : methods) {

@@ -79,7 +79,6 @@ class ConfigReader {
     return cfg;
   }
 
-  // Options the recipe leaves unset, from what the folder says about its architecture.
   // A model_args value as the option `spec` takes it. timm writes a size as a pair (save_for_hf's img_size is
   // [224, 224] whatever was given: timm's to_2tuple); an integer option takes a pair of equal sides as that side.
   OptionValue model_arg(const OptionSpec& spec, const std::string& key, const json& value) const {
@@ -93,6 +92,7 @@ class ConfigReader {
     return *converted;
   }
 
+  // Options the recipe leaves unset, from what the folder says about its architecture.
   void fill_options(BackboneSection& section, const BackboneEntry& entry) const {
     const auto fill = [&](const OptionSpec& spec, OptionValue value, const std::string& key) {
       if (recipe_sets(section, spec)) return;

@@ -300,12 +300,13 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
     recipe.threads = threads_per_process(world, recipe.threads);
     recipe.device = device_of_rank(world, recipe.device, cuda_devices);
   }
-  const std::string backend = resolve_backend(recipe.train.distributed_backend, resolve_device(recipe.device),
-                                              world.local_size > std::max(1, cuda_devices));
+  const at::Device device = resolve_device(recipe.device);
+  const std::string backend =
+      resolve_backend(recipe.train.distributed_backend, device, world.local_size > std::max(1, cuda_devices));
   std::unique_ptr<Communicator> communicator;
   if (world.distributed()) {
-    communicator = Communicator::connect(world, backend, resolve_device(recipe.device),
-                                         std::chrono::seconds(recipe.train.distributed_timeout));
+    communicator =
+        Communicator::connect(world, backend, device, std::chrono::seconds(recipe.train.distributed_timeout));
   }
   const bool writes = world.rank == 0;
   // Everything the recipe names is checked before the run folder is touched.
@@ -330,8 +331,7 @@ RunReport run_training(const Registry& registry, const RunRequest& request, Prog
                      kRecipeFile);
   }
   for (const auto& notice : run.notices) progress.message("note: " + notice);
-  const std::string precision_note =
-      mixed_precision_note(mixed_precision_from(run.recipe.train.mixed_precision), run.device);
+  const std::string precision_note = mixed_precision_note(run.recipe.train.mixed_precision, run.device);
   if (!precision_note.empty() && writes) progress.message("note: " + precision_note);
   if (init)
     progress.message("starting from the adapter in " + init->folder.string() + " (" + init->method.plugin + ")");
@@ -439,10 +439,8 @@ EvalReport evaluate_on(PreparedRun& prepared, AdaptedModel& model) {
   data::Loader loader(prepared.data->data.eval, prepared.data->eval_loader);
   const Evaluation evaluation = with_allocation_reported(
       "eval", "evaluating in batches of " + std::to_string(prepared.data->eval_loader.batch_size),
-      "a smaller [train] eval_batch_size (peft eval --set train.eval_batch_size=N)", [&] {
-        return evaluate(model, task, loader, prepared.device,
-                        mixed_precision_from(prepared.recipe.train.mixed_precision));
-      });
+      "a smaller [train] eval_batch_size (peft eval --set train.eval_batch_size=N)",
+      [&] { return evaluate(model, task, loader, prepared.device, prepared.recipe.train.mixed_precision); });
   return {prepared.data->data.eval_split, task.metrics(), task.unit(), evaluation};
 }
 

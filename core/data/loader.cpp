@@ -86,9 +86,9 @@ std::vector<Batch> Loader::make_parts(std::int64_t epoch, std::int64_t batch) {
         examples.push_back(std::move(*example));
       }
     }
-    if (!examples.empty())
-      made.push_back(options_.pin_memory ? pinned(dataset_->collate(std::move(examples)))
-                                         : dataset_->collate(std::move(examples)));
+    if (examples.empty()) continue;
+    Batch collated = dataset_->collate(std::move(examples));
+    made.push_back(options_.pin_memory ? pinned(std::move(collated)) : std::move(collated));
   }
   return made;
 }

@@ -114,9 +114,7 @@ class C10dCommunicator final : public Communicator {
       store_ = connect_store(world, timeout);
       group_ = backend == "nccl" ? make_nccl_group(store_, world, timeout, device_.has_index() ? device_.index() : 0)
                                  : make_gloo_group(store_, world, timeout);
-    } catch (const CollectiveError&) {
-      throw;
-    } catch (const Error&) {
+    } catch (const Error&) {  // a CollectiveError too
       throw;
     } catch (const std::exception& e) {
       failed(

@@ -3,15 +3,8 @@
 #include <ATen/autocast_mode.h>
 
 #include "cpu_features.h"
-#include "peft/error.h"
 
 namespace peft {
-
-MixedPrecision mixed_precision_from(const std::string& name) {
-  if (name == "no") return MixedPrecision::no;
-  if (name == "bf16") return MixedPrecision::bf16;
-  throw Error("train", "mixed_precision = \"" + name + "\": expected \"no\" or \"bf16\"");
-}
 
 std::string mixed_precision_note(MixedPrecision precision, const at::Device& device) {
   if (precision != MixedPrecision::bf16 || !device.is_cpu()) return "";

@@ -8,12 +8,9 @@
 
 #include <string>
 
+#include "train/train_options.h"
+
 namespace peft {
-
-/// [train] mixed_precision: "no" or "bf16".
-enum class MixedPrecision { no, bf16 };
-
-MixedPrecision mixed_precision_from(const std::string& name);
 
 /// A one-line note when `precision` on `device` is slow here: bf16 on a CPU without AVX512-BF16 or AMX runs at a
 /// fraction of float32's speed. Empty when there is nothing to say.

@@ -110,7 +110,7 @@ const std::vector<OptionSpec>& train_option_specs() {
        "own, else gloo)"},
       {"distributed_timeout", T::integer, d.distributed_timeout,
        "seconds a rank waits for the others before a data-parallel run ends with an error (>= 1)"},
-      {"mixed_precision", T::string, d.mixed_precision,
+      {"mixed_precision", T::string, std::string("no"),
        "no | bf16: the forward pass and loss under bf16 autocast (weights, gradients, optimizer stay float32); "
        "fast on GPUs, and on CPUs with AVX512-BF16 or AMX only"},
   };
@@ -126,6 +126,12 @@ const std::vector<OptionSpec>& output_option_specs() {
        "keep the adapter after every epoch (and epoch 0, before training) in epochs/, for peft explain --epochs"},
   };
   return specs;
+}
+
+MixedPrecision mixed_precision_from(const std::string& name) {
+  if (name == "no") return MixedPrecision::no;
+  if (name == "bf16") return MixedPrecision::bf16;
+  throw Error("train", "mixed_precision = \"" + name + "\": expected \"no\" or \"bf16\"");
 }
 
 TrainOptions read_train_options(const RecipeTable& table) {
@@ -167,7 +173,7 @@ TrainOptions read_train_options(const RecipeTable& table) {
   train.log_every = check.integer("log_every", 1);
   train.distributed_backend = check.choice("distributed_backend", {"auto", "gloo", "nccl"});
   train.distributed_timeout = check.integer("distributed_timeout", 1);
-  train.mixed_precision = check.choice("mixed_precision", {"no", "bf16"});
+  train.mixed_precision = mixed_precision_from(check.choice("mixed_precision", {"no", "bf16"}));
   return train;
 }
 

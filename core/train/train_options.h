@@ -8,6 +8,11 @@
 
 namespace peft {
 
+/// [train] mixed_precision: "no" (float32 throughout) or "bf16" (train/autocast.h).
+enum class MixedPrecision { no, bf16 };
+
+MixedPrecision mixed_precision_from(const std::string& name);
+
 struct RecipeTable;
 
 /// The `[train]` table: optimiser, schedule, loss and evaluation settings, with timm-like defaults.
@@ -48,8 +53,8 @@ struct TrainOptions {
   /// Data parallelism's process group: "auto" (NCCL when each process has a GPU of its own and peft has NCCL,
   /// else Gloo), "gloo" or "nccl" (resolve_backend, distributed/communicator.h).
   std::string distributed_backend = "auto";
-  /// "no" (float32 throughout) or "bf16": the forward pass and the loss under bf16 autocast (train/autocast.h).
-  std::string mixed_precision = "no";
+  /// The forward pass and the loss in float32, or under bf16 autocast (train/autocast.h).
+  MixedPrecision mixed_precision = MixedPrecision::no;
   /// Seconds a rank waits for the others in a collective before the run ends with an error.
   std::int64_t distributed_timeout = 1800;
 

@@ -43,7 +43,6 @@ void divide_gradients(const std::vector<TrainableTensor>& tensors, double weight
 StepResult train_step(AdaptedModel& model, const Task& task, Optimizer& optimizer, const TrainOptions& options,
                       const std::vector<Batch>& parts, const at::Device& device, double lr, StepSync* sync) {
   StepResult result;
-  const MixedPrecision precision = mixed_precision_from(options.mixed_precision);
   optimizer.zero_grad();
   // One micro-batch backpropagates its mean loss as it is; several, each one's loss times its items, so that after
   // dividing by all their items the gradient is the whole batch's, whatever the micro-batches' sizes.
@@ -54,7 +53,7 @@ StepResult train_step(AdaptedModel& model, const Task& task, Optimizer& optimize
   bool finite = true;
   Tally tally;
   for (const Batch& part : parts) {
-    std::optional<AutocastScope> autocast(std::in_place, precision, device);
+    std::optional<AutocastScope> autocast(std::in_place, options.mixed_precision, device);
     const Outputs outputs = model.forward(part);
     Loss loss = task.loss(outputs, part, LossSettings{true, options.label_smoothing});
     autocast.reset();

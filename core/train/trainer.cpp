@@ -168,7 +168,7 @@ class Trainer {
   Evaluation run_evaluation(std::int64_t epoch) {
     const auto eval_start = Clock::now();
     const Evaluation evaluation = evaluate(
-        model_, task_, *setup_.eval_loader, setup_.device, mixed_precision_from(options_.mixed_precision),
+        model_, task_, *setup_.eval_loader, setup_.device, options_.mixed_precision,
         [&](std::int64_t done, std::int64_t batches) {
           if (setup_.progress == nullptr) return;
           const double per_batch = seconds_since(eval_start) / static_cast<double>(done);
