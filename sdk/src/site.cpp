@@ -1,5 +1,7 @@
 #include "peft/site.h"
 
+#include <ATen/autocast_mode.h>
+#include <ATen/core/grad_mode.h>
 #include <ATen/ops/addmv.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/mv.h>
@@ -8,18 +10,53 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/gemv.h"
+
 namespace peft {
 
+namespace {
+
+// One row on the CPU: a matrix-vector product rather than a one-row GEMM.
+bool is_one_cpu_row(const torch::Tensor& input, const torch::Tensor& weight) {
+  return input.dim() >= 1 && input.numel() == input.size(-1) && input.numel() > 0 && input.device().is_cpu() &&
+         weight.dim() == 2;
+}
+
+// Whether peft's own float32 kernel may compute it: dense float32 operands, nothing to differentiate, no autocast
+// to honour (at::mv does those).
+bool fits_own_gemv(const torch::Tensor& row, const torch::Tensor& weight, const torch::Tensor& bias) {
+  const auto is_float = [](const torch::Tensor& t) { return t.scalar_type() == torch::kFloat; };
+  const bool needs_grad = at::GradMode::is_enabled() &&
+                          (row.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad()));
+  return is_float(row) && is_float(weight) && weight.device().is_cpu() && weight.is_contiguous() &&
+         (!bias.defined() || (is_float(bias) && bias.is_contiguous() && bias.numel() == weight.size(0))) &&
+         !needs_grad && !at::autocast::is_autocast_enabled(at::kCPU);
+}
+
+torch::Tensor own_gemv(const torch::Tensor& row, const torch::Tensor& weight, const torch::Tensor& bias) {
+  const torch::Tensor x = row.contiguous();
+  torch::Tensor out = torch::empty({weight.size(0)}, weight.options());
+  kernels::gemv(weight.data_ptr<float>(), weight.size(0), weight.size(1), x.data_ptr<float>(),
+                bias.defined() ? bias.data_ptr<float>() : nullptr, out.data_ptr<float>());
+  return out;
+}
+
+}  // namespace
+
 torch::Tensor linear(const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias) {
-  if (input.dim() >= 1 && input.numel() == input.size(-1) && input.numel() > 0 && input.device().is_cpu() &&
-      weight.dim() == 2) {
-    std::vector<std::int64_t> shape = input.sizes().vec();
-    shape.back() = weight.size(0);
-    const torch::Tensor row = input.reshape({-1});
-    const torch::Tensor out = bias.defined() ? at::addmv(bias, weight, row) : at::mv(weight, row);
-    return out.view(shape);
+  if (!is_one_cpu_row(input, weight)) return at::linear(input, weight, bias);
+  std::vector<std::int64_t> shape = input.sizes().vec();
+  shape.back() = weight.size(0);
+  const torch::Tensor row = input.reshape({-1});
+  TORCH_CHECK(row.size(0) == weight.size(1), "linear: input has ", row.size(0), " features, the weight takes ",
+              weight.size(1));
+  torch::Tensor out;
+  if (fits_own_gemv(row, weight, bias)) {
+    out = own_gemv(row, weight, bias);
+  } else {
+    out = bias.defined() ? at::addmv(bias, weight, row) : at::mv(weight, row);
   }
-  return at::linear(input, weight, bias);
+  return out.view(shape);
 }
 
 SiteAdapter::~SiteAdapter() = default;
