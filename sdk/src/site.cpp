@@ -22,15 +22,19 @@ bool is_one_cpu_row(const torch::Tensor& input, const torch::Tensor& weight) {
          weight.dim() == 2;
 }
 
-// Whether peft's own float32 kernel may compute it: dense float32 operands, nothing to differentiate, no autocast
-// to honour (at::mv does those).
+bool is_dense_cpu_float(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kFloat && t.layout() == torch::kStrided && t.device().is_cpu() &&
+         !t._is_zerotensor() && t.is_contiguous();
+}
+
+// Whether peft's own float32 kernel may compute it: dense float32 operands, nothing to differentiate (at::mv does
+// that).
 bool fits_own_gemv(const torch::Tensor& row, const torch::Tensor& weight, const torch::Tensor& bias) {
-  const auto is_float = [](const torch::Tensor& t) { return t.scalar_type() == torch::kFloat; };
   const bool needs_grad = at::GradMode::is_enabled() &&
                           (row.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad()));
-  return is_float(row) && is_float(weight) && weight.device().is_cpu() && weight.is_contiguous() &&
-         (!bias.defined() || (is_float(bias) && bias.is_contiguous() && bias.numel() == weight.size(0))) &&
-         !needs_grad && !at::autocast::is_autocast_enabled(at::kCPU);
+  const bool bias_fits =
+      !bias.defined() || (is_dense_cpu_float(bias) && bias.dim() == 1 && bias.numel() == weight.size(0));
+  return row.scalar_type() == torch::kFloat && is_dense_cpu_float(weight) && bias_fits && !needs_grad;
 }
 
 torch::Tensor own_gemv(const torch::Tensor& row, const torch::Tensor& weight, const torch::Tensor& bias) {
@@ -44,7 +48,10 @@ torch::Tensor own_gemv(const torch::Tensor& row, const torch::Tensor& weight, co
 }  // namespace
 
 torch::Tensor linear(const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias) {
-  if (!is_one_cpu_row(input, weight)) return at::linear(input, weight, bias);
+  // Autocast lowers at::linear's precision but not at::mv's: under it every row count goes to at::linear.
+  if (!is_one_cpu_row(input, weight) || at::autocast::is_autocast_enabled(at::kCPU)) {
+    return at::linear(input, weight, bias);
+  }
   std::vector<std::int64_t> shape = input.sizes().vec();
   shape.back() = weight.size(0);
   const torch::Tensor row = input.reshape({-1});
