@@ -5,7 +5,6 @@
 #include "peft/site.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <torch/autograd.h>
 
 #include <catch2/catch.hpp>
@@ -13,14 +12,9 @@
 #include <tuple>
 #include <vector>
 
-namespace {
+#include "support/thread_count.h"
 
-// Restores LibTorch's intra-op thread count when a test changes it.
-struct ThreadCount {
-  int before = at::get_num_threads();
-  explicit ThreadCount(int threads) { at::set_num_threads(threads); }
-  ~ThreadCount() { at::set_num_threads(before); }
-};
+namespace {
 
 void check_matches_linear(std::int64_t rows, std::int64_t cols, bool with_bias) {
   const at::Tensor weight = at::randn({rows, cols});
@@ -44,7 +38,7 @@ CATCH_TEST_CASE("one float row through peft::linear equals at::linear on every s
                                                                       {7, 31},     {97, 64},    {160, 64}, {1408, 512},
                                                                       {512, 1408}, {2048, 192}, {33, 1000}};
   for (const int threads : {1, 2}) {
-    const ThreadCount count(threads);
+    const peft::test::ThreadCount count(threads);
     for (const auto& [rows, cols] : shapes) {
       check_matches_linear(rows, cols, false);
       check_matches_linear(rows, cols, true);
@@ -54,7 +48,7 @@ CATCH_TEST_CASE("one float row through peft::linear equals at::linear on every s
 
 CATCH_TEST_CASE("a large head split over threads gives every row (no chunk left out or written twice)") {
   at::manual_seed(1);
-  const ThreadCount count(2);
+  const peft::test::ThreadCount count(2);
   // Ones make each output its row's sum exactly, so a missed or doubled row cannot hide in a tolerance.
   const at::Tensor weight = at::arange(32003 * 3, at::kFloat).remainder(7).view({32003, 3});
   const at::NoGradGuard no_grad;

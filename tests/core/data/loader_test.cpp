@@ -15,6 +15,7 @@
 #include "support/image_data.h"
 #include "support/images.h"
 #include "support/temp_folder.h"
+#include "support/thread_count.h"
 
 namespace fs = std::filesystem;
 using peft::data::ImageOptions;
@@ -180,8 +181,7 @@ CATCH_TEST_CASE("a NOAH-layout VTAB-1k folder with a spaced path, a palette PNG,
 }
 
 CATCH_TEST_CASE("a loader worker's tensor work runs on one thread, and the training threads keep their count") {
-  const int before = at::get_num_threads();
-  at::set_num_threads(2);
+  const peft::test::ThreadCount count(2);
   int in_worker = 0;
   int in_other_thread = 0;
   std::thread([&] {
@@ -192,7 +192,6 @@ CATCH_TEST_CASE("a loader worker's tensor work runs on one thread, and the train
   CATCH_CHECK(in_worker == 1);
   CATCH_CHECK(in_other_thread == 2);
   CATCH_CHECK(at::get_num_threads() == 2);
-  at::set_num_threads(before);
 }
 
 CATCH_TEST_CASE("sharded loaders make disjoint parts of each batch, which together are the unsharded batch") {
