@@ -164,6 +164,18 @@ struct ReportCommandOptions {
   bool overwrite = false;
 };
 
+struct TokenizeCommandOptions {
+  /// A model folder with tokenizer.json, or the tokenizer.json itself.
+  std::filesystem::path model;
+  std::vector<std::string> texts;
+  /// One text per line, `\n`, `\t`, `\r` and `\\` escaped.
+  std::filesystem::path file;
+  bool special = false;
+  /// Comma-separated ids to decode instead.
+  std::string decode;
+  bool keep_special = false;
+};
+
 /// Each returns the process exit code; user errors are thrown as peft::Error.
 int run_list_command(const GlobalOptions& global, const ListOptions& options);
 int run_version_command(const VersionOptions& options);
@@ -178,6 +190,7 @@ int run_export_command(const GlobalOptions& global, const ExportCommandOptions& 
 int run_explain_command(const GlobalOptions& global, const ExplainCommandOptions& options);
 int run_sweep_command(const GlobalOptions& global, const SweepCommandOptions& options);
 int run_report_command(const ReportCommandOptions& options);
+int run_tokenize_command(const TokenizeCommandOptions& options);
 int run_test_plugin_command(const GlobalOptions& global, const TestPluginCommandOptions& options);
 
 /// Parses the command line and runs the subcommand it names.

@@ -318,6 +318,19 @@ int run_command_line(int argc, char** argv) {
       ->capture_default_str()
       ->type_name("DIR");
 
+  TokenizeCommandOptions tokenize;
+  auto* tokenize_app = app.add_subcommand(
+      "tokenize", "Print the token ids of texts (or the text of ids) as a model folder's tokenizer.json gives them");
+  tokenize_app->add_option("model", tokenize.model, "Model folder with tokenizer.json, or the file itself")
+      ->required()
+      ->type_name("DIR");
+  tokenize_app->add_option("--text", tokenize.texts, "A text to encode (repeatable)")->type_name("TEXT");
+  tokenize_app->add_option("--file", tokenize.file, "Encode each line (\\n, \\t, \\r, \\\\ escaped)")
+      ->type_name("FILE");
+  tokenize_app->add_flag("--special", tokenize.special, "Add the model's special tokens (BOS, …) around each text");
+  tokenize_app->add_option("--decode", tokenize.decode, "Print the text of these ids instead")->type_name("1,2,3");
+  tokenize_app->add_flag("--keep-special", tokenize.keep_special, "With --decode: keep special tokens");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -345,6 +358,7 @@ int run_command_line(int argc, char** argv) {
   if (sweep_app->parsed()) return run_sweep_command(global, sweep);
   if (report_app->parsed()) return run_report_command(report);
   if (test_plugin_app->parsed()) return run_test_plugin_command(global, test_plugin);
+  if (tokenize_app->parsed()) return run_tokenize_command(tokenize);
   std::cout << app.help();
   return kSuccess;
 }

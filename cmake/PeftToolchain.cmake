@@ -81,10 +81,18 @@ endfunction()
 # Adds every subfolder of the current folder that has a CMakeLists.txt: a new plugin folder needs no other edit.
 # The folder names (each the plugin's name) are kept in the global property PEFT_BUILTIN_<KIND>S, so that the
 # contract suite can check it covers every plugin the build makes.
+# LIBRARIES names folders of code the plugins share: added first, not recorded as plugins.
 function(peft_add_plugin_folders kind)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "" "LIBRARIES")
+  foreach(library IN LISTS ARG_LIBRARIES)
+    add_subdirectory(${library})
+  endforeach()
   file(GLOB children LIST_DIRECTORIES true RELATIVE "${CMAKE_CURRENT_SOURCE_DIR}" "${CMAKE_CURRENT_SOURCE_DIR}/*")
   list(SORT children)
   foreach(child IN LISTS children)
+    if(child IN_LIST ARG_LIBRARIES)
+      continue()
+    endif()
     if(EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/${child}/CMakeLists.txt")
       add_subdirectory(${child})
       set_property(GLOBAL APPEND PROPERTY PEFT_BUILTIN_${kind}S ${child})

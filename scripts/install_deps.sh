@@ -9,7 +9,7 @@ packages=(
   libgloo-dev python3-venv
   libboost-dev libboost-filesystem-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libstb-dev
-  catch2 zlib1g-dev libsentencepiece-dev
+  catch2 zlib1g-dev libsentencepiece-dev libonig-dev libutf8proc-dev
   gnuplot-nox
   dataset-fashion-mnist fortunes sentencepiece
 )

@@ -12,7 +12,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 seconds=${1:-600}
-targets=${TARGETS:-safetensors recipe method vtab_split fgvc_split idx image}
+targets=${TARGETS:-safetensors recipe method vtab_split fgvc_split idx image tokenizer}
 build=${BUILD_DIR:-$root/build-fuzz}
 
 need=()
