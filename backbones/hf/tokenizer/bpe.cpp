@@ -12,6 +12,8 @@ std::uint64_t pair_key(std::int64_t left, std::int64_t right) {
   return (static_cast<std::uint64_t>(left) << 32) | static_cast<std::uint32_t>(right);
 }
 
+std::uint64_t slot_of(std::uint64_t key, std::uint64_t mask) { return (key * 0x9E3779B97F4A7C15ULL >> 20) & mask; }
+
 // A symbol of a word being merged: a token id in a doubly linked list over the word's initial symbols.
 struct Symbol {
   std::int64_t id;
@@ -35,7 +37,10 @@ Bpe::Bpe(std::vector<std::string> tokens, const std::vector<std::pair<std::strin
     if (!unk_id_) throw Error("tokenizer", where + ": unk_token '" + *options_.unk_token + "' is not in the vocab");
   }
   const std::size_t prefix_length = options_.continuing_subword_prefix ? options_.continuing_subword_prefix->size() : 0;
-  merges_.reserve(merges.size());
+  std::uint64_t capacity = 16;
+  while (capacity < 2 * merges.size()) capacity *= 2;
+  merge_table_.assign(capacity, Slot{});
+  merge_mask_ = capacity - 1;
   for (std::size_t rank = 0; rank < merges.size(); ++rank) {
     const auto& [left, right] = merges[rank];
     const auto left_id = vocabulary_.id(left);
@@ -46,8 +51,12 @@ Bpe::Bpe(std::vector<std::string> tokens, const std::vector<std::pair<std::strin
       throw Error("tokenizer", where + ": merge " + std::to_string(rank) + " '" + left + " " + right +
                                    "' names a token that is not in the vocab");
     }
-    merges_.try_emplace(pair_key(*left_id, *right_id),
-                        Merge{static_cast<std::int32_t>(rank), static_cast<std::int32_t>(*new_id)});
+    const std::uint64_t key = pair_key(*left_id, *right_id);
+    std::uint64_t slot = slot_of(key, merge_mask_);
+    while (merge_table_[slot].key != kEmpty && merge_table_[slot].key != key) slot = (slot + 1) & merge_mask_;
+    if (merge_table_[slot].key == kEmpty) {  // a repeated pair keeps its first (lowest) rank
+      merge_table_[slot] = {key, Merge{static_cast<std::int32_t>(rank), static_cast<std::int32_t>(*new_id)}};
+    }
   }
   if (options_.byte_fallback) {
     byte_ids_.assign(256, -1);
@@ -57,8 +66,12 @@ Bpe::Bpe(std::vector<std::string> tokens, const std::vector<std::pair<std::strin
 }
 
 const Bpe::Merge* Bpe::merge_of(std::int64_t left, std::int64_t right) const {
-  const auto found = merges_.find(pair_key(left, right));
-  return found == merges_.end() ? nullptr : &found->second;
+  const std::uint64_t key = pair_key(left, right);
+  for (std::uint64_t slot = slot_of(key, merge_mask_);; slot = (slot + 1) & merge_mask_) {
+    const Slot& entry = merge_table_[slot];
+    if (entry.key == key) return &entry.merge;
+    if (entry.key == kEmpty) return nullptr;
+  }
 }
 
 // The word's characters as ids before any merge (tokenizers' BPE::merge_word, unknown characters included).
