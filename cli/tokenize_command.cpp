@@ -1,3 +1,4 @@
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -7,6 +8,7 @@
 #include "exit_code.h"
 #include "hf_tokenizer.h"
 #include "peft/error.h"
+#include "peft/strings.h"
 
 namespace fs = std::filesystem;
 
@@ -55,22 +57,13 @@ std::vector<std::string> texts_of(const TokenizeCommandOptions& options) {
 
 std::vector<std::int64_t> ids_of(const std::string& list) {
   std::vector<std::int64_t> ids;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const std::size_t comma = std::min(list.find(',', start), list.size());
-    const std::string item = list.substr(start, comma - start);
-    std::size_t used = 0;
-    long long id = -1;
-    try {
-      id = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (item.empty() || used != item.size() || id < 0) {
+  for (const std::string& item : split(list, ',')) {
+    std::int64_t id = -1;
+    const auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), id);
+    if (item.empty() || error != std::errc() || end != item.data() + item.size() || id < 0) {
       throw Error("tokenize", "--decode: '" + item + "' is not a token id (expected comma-separated integers >= 0)");
     }
     ids.push_back(id);
-    start = comma + 1;
   }
   return ids;
 }

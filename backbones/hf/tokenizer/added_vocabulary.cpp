@@ -9,10 +9,8 @@ namespace {
 bool is_word_char(char32_t c) { return is_alphanumeric(c) || c == '_'; }
 
 bool ends_with_word(std::string_view text) {
-  if (text.empty()) return false;
-  std::size_t back = text.size() - 1, length = 0;
-  while (back > 0 && (static_cast<unsigned char>(text[back]) & 0xC0) == 0x80) --back;
-  return is_word_char(code_point_at(text, back, length));
+  std::size_t start = 0;
+  return !text.empty() && is_word_char(code_point_before(text, text.size(), start));
 }
 
 bool starts_with_word(std::string_view text) {
@@ -22,13 +20,8 @@ bool starts_with_word(std::string_view text) {
 
 // Where a run of whitespace ending at `end` begins.
 std::size_t whitespace_before(std::string_view text, std::size_t end) {
-  std::size_t start = end;
-  while (start > 0) {
-    std::size_t back = start - 1, length = 0;
-    while (back > 0 && (static_cast<unsigned char>(text[back]) & 0xC0) == 0x80) --back;
-    if (!is_whitespace(code_point_at(text, back, length))) break;
-    start = back;
-  }
+  std::size_t start = end, back = 0;
+  while (start > 0 && is_whitespace(code_point_before(text, start, back))) start = back;
   return start;
 }
 
@@ -41,6 +34,8 @@ std::size_t whitespace_after(std::string_view text, std::size_t start) {
 }  // namespace
 
 void AddedVocabulary::Trie::insert(std::string_view pattern, std::int32_t token) {
+  if (pattern.empty()) return;  // a token that normalizes to nothing matches nowhere
+  starts_[static_cast<unsigned char>(pattern.front())] = true;
   std::int32_t node = 0;
   for (const char byte : pattern) {
     const std::uint64_t key = (static_cast<std::uint64_t>(node) << 8) | static_cast<unsigned char>(byte);
@@ -53,6 +48,7 @@ void AddedVocabulary::Trie::insert(std::string_view pattern, std::int32_t token)
 
 std::pair<std::size_t, std::int32_t> AddedVocabulary::Trie::longest_at(std::string_view text, std::size_t pos) const {
   std::pair<std::size_t, std::int32_t> best{pos, -1};
+  if (!starts_[static_cast<unsigned char>(text[pos])]) return best;
   std::int32_t node = 0;
   for (std::size_t i = pos; i < text.size(); ++i) {
     const auto found = children_.find((static_cast<std::uint64_t>(node) << 8) | static_cast<unsigned char>(text[i]));
@@ -90,7 +86,7 @@ void AddedVocabulary::cut_at(const Split& piece, const Trie& trie, std::vector<S
   };
   std::size_t offset = 0;
   for (std::size_t pos = 0; pos < text.size();) {
-    auto [stop, index] = trie.empty() ? std::pair<std::size_t, std::int32_t>{pos, -1} : trie.longest_at(text, pos);
+    auto [stop, index] = trie.longest_at(text, pos);
     if (index < 0) {
       ++pos;
       continue;

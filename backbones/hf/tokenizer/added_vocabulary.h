@@ -4,6 +4,7 @@
 // normalized text rather than the original), lstrip / rstrip (swallow the whitespace beside it), single_word (only
 // where it is not part of a longer word).
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -58,6 +59,7 @@ class AddedVocabulary {
     };
     std::vector<Node> nodes_{Node{}};
     std::unordered_map<std::uint64_t, std::int32_t> children_;
+    std::array<bool, 256> starts_{};  // whether a pattern starts with the byte: most positions need no lookup
   };
 
   void cut_at(const Split& piece, const Trie& trie, std::vector<Split>& out) const;

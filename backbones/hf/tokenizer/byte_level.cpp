@@ -1,22 +1,25 @@
 #include "byte_level.h"
 
-#include <vector>
-
 #include "unicode.h"
 
 namespace peft::hf {
 namespace {
 
-// Bytes that print stay themselves; the rest take code points from 256 up, in byte order.
+// Bytes that print stay themselves; the rest take code points from 256 up, in byte order (68 of them).
+constexpr char32_t kFirstShifted = 256, kShiftedCount = 68;
+
+bool prints(unsigned b) { return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF); }
+
 struct Alphabet {
-  std::array<char32_t, 256> code_point{};
   std::array<std::string, 256> utf8;
+  std::array<std::int16_t, kFirstShifted + kShiftedCount> byte;  // by code point; -1: not in the alphabet
   Alphabet() {
-    char32_t next = 256;
-    for (int b = 0; b < 256; ++b) {
-      const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-      code_point[b] = printable ? static_cast<char32_t>(b) : next++;
-      append_utf8(utf8[b], code_point[b]);
+    byte.fill(-1);
+    char32_t next = kFirstShifted;
+    for (unsigned b = 0; b < 256; ++b) {
+      const char32_t code_point = prints(b) ? b : next++;
+      append_utf8(utf8[b], code_point);
+      byte[code_point] = static_cast<std::int16_t>(b);
     }
   }
 };
@@ -37,17 +40,9 @@ std::string to_byte_level(std::string_view bytes) {
 }
 
 std::optional<std::uint8_t> byte_of(char32_t character) {
-  if (character < 256) {
-    const bool printable = (character >= '!' && character <= '~') || (character >= 0xA1 && character <= 0xAC) ||
-                           (character >= 0xAE && character <= 0xFF);
-    if (printable) return static_cast<std::uint8_t>(character);
-    return std::nullopt;
-  }
   const Alphabet& a = alphabet();
-  for (int b = 0; b < 256; ++b) {
-    if (a.code_point[b] == character) return static_cast<std::uint8_t>(b);
-  }
-  return std::nullopt;
+  if (character >= a.byte.size() || a.byte[character] < 0) return std::nullopt;
+  return static_cast<std::uint8_t>(a.byte[character]);
 }
 
 const std::string& byte_level_char(std::uint8_t byte) { return alphabet().utf8[byte]; }

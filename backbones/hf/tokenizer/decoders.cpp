@@ -231,14 +231,7 @@ std::unique_ptr<Decoder> decoder_from_json(const nlohmann::json& json, const std
   if (type == "Strip") return std::make_unique<Strip>(json, where);
   if (type == "WordPiece") return std::make_unique<WordPiece>(json, where);
   if (type == "Sequence") {
-    std::vector<std::unique_ptr<Decoder>> steps;
-    const nlohmann::json& list = array_field(json, "decoders", where);
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      if (auto step = decoder_from_json(list[i], where + ".decoders[" + std::to_string(i) + "]")) {
-        steps.push_back(std::move(step));
-      }
-    }
-    return std::make_unique<Sequence>(std::move(steps));
+    return std::make_unique<Sequence>(parts_from_json<Decoder>(json, "decoders", where, decoder_from_json));
   }
   throw Error("tokenizer", where + ": decoder type '" + type +
                                "' is not supported (supported: ByteLevel, Metaspace, Replace, ByteFallback, Fuse, "

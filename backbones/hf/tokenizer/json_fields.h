@@ -2,8 +2,10 @@
 // Typed reads of tokenizer.json's fields, each failing with one line that names the field and what was expected.
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "peft/error.h"
 
@@ -48,6 +50,19 @@ inline const nlohmann::json& array_field(const nlohmann::json& json, const std::
   const nlohmann::json& value = field(json, key, where);
   if (!value.is_array()) bad_field(where, key, "a list", value);
   return value;
+}
+
+/// A Sequence's steps: each element of the list `json[key]` read by `read` (a `*_from_json`), null steps dropped;
+/// each named `where.key[i]` in errors.
+template <class Part, class Reader>
+std::vector<std::unique_ptr<Part>> parts_from_json(const nlohmann::json& json, const std::string& key,
+                                                   const std::string& where, Reader read) {
+  std::vector<std::unique_ptr<Part>> parts;
+  const nlohmann::json& list = array_field(json, key, where);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (auto part = read(list[i], where + "." + key + "[" + std::to_string(i) + "]")) parts.push_back(std::move(part));
+  }
+  return parts;
 }
 
 /// The component's "type", e.g. "BPE" or "Sequence".

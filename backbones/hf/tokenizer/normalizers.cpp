@@ -35,12 +35,8 @@ class Strip final : public Normalizer {
   std::string normalize(std::string text) const override {
     std::size_t start = 0, end = text.size(), length = 0;
     while (left_ && start < end && is_whitespace(code_point_at(text, start, length))) start += length;
-    while (right_ && end > start) {
-      std::size_t back = end - 1;
-      while (back > start && (static_cast<unsigned char>(text[back]) & 0xC0) == 0x80) --back;
-      if (!is_whitespace(code_point_at(text, back, length))) break;
-      end = back;
-    }
+    std::size_t back = 0;
+    while (right_ && end > start && is_whitespace(code_point_before(text, end, back))) end = back;
     return text.substr(start, end - start);
   }
 
@@ -134,14 +130,7 @@ std::unique_ptr<Normalizer> normalizer_from_json(const nlohmann::json& json, con
   if (type == "Prepend") return std::make_unique<Prepend>(string_field(json, "prepend", where));
   if (type == "BertNormalizer") return std::make_unique<BertNormalizer>(json, where);
   if (type == "Sequence") {
-    std::vector<std::unique_ptr<Normalizer>> steps;
-    const nlohmann::json& list = array_field(json, "normalizers", where);
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      if (auto step = normalizer_from_json(list[i], where + ".normalizers[" + std::to_string(i) + "]")) {
-        steps.push_back(std::move(step));
-      }
-    }
-    return std::make_unique<Sequence>(std::move(steps));
+    return std::make_unique<Sequence>(parts_from_json<Normalizer>(json, "normalizers", where, normalizer_from_json));
   }
   throw Error("tokenizer", where + ": normalizer type '" + type +
                                "' is not supported (supported: NFC, NFD, NFKC, NFKD, Lowercase, Strip, "

@@ -85,14 +85,8 @@ std::unique_ptr<PostProcessor> post_processor_from_json(const nlohmann::json& js
                                   std::vector<std::int64_t>{pair_id(json, "sep", where)});
   }
   if (type == "Sequence") {
-    std::vector<std::unique_ptr<PostProcessor>> steps;
-    const nlohmann::json& list = array_field(json, "processors", where);
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      if (auto step = post_processor_from_json(list[i], where + ".processors[" + std::to_string(i) + "]")) {
-        steps.push_back(std::move(step));
-      }
-    }
-    return std::make_unique<Sequence>(std::move(steps));
+    return std::make_unique<Sequence>(
+        parts_from_json<PostProcessor>(json, "processors", where, post_processor_from_json));
   }
   throw Error("tokenizer", where + ": post_processor type '" + type +
                                "' is not supported (supported: TemplateProcessing, BertProcessing, "

@@ -140,17 +140,6 @@ class Sequence final : public PreTokenizer {
   std::vector<std::unique_ptr<PreTokenizer>> steps_;
 };
 
-std::unique_ptr<PreTokenizer> sequence_from_json(const nlohmann::json& json, const std::string& where) {
-  std::vector<std::unique_ptr<PreTokenizer>> steps;
-  const nlohmann::json& list = array_field(json, "pretokenizers", where);
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    if (auto step = pre_tokenizer_from_json(list[i], where + ".pretokenizers[" + std::to_string(i) + "]")) {
-      steps.push_back(std::move(step));
-    }
-  }
-  return std::make_unique<Sequence>(std::move(steps));
-}
-
 std::unique_ptr<PreTokenizer> bert_pre_tokenizer() {
   std::vector<std::unique_ptr<PreTokenizer>> steps;
   steps.push_back(std::make_unique<CodePointSplit>(is_whitespace, SplitBehavior::removed));
@@ -182,7 +171,10 @@ std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const nlohmann::json& json
   if (type == "Whitespace") return std::make_unique<Whitespace>(where);
   if (type == "WhitespaceSplit") return std::make_unique<CodePointSplit>(is_whitespace, SplitBehavior::removed);
   if (type == "BertPreTokenizer") return bert_pre_tokenizer();
-  if (type == "Sequence") return sequence_from_json(json, where);
+  if (type == "Sequence") {
+    return std::make_unique<Sequence>(
+        parts_from_json<PreTokenizer>(json, "pretokenizers", where, pre_tokenizer_from_json));
+  }
   if (type == "Digits") {
     if (bool_or(json, "individual_digits", false, where)) {
       return std::make_unique<CodePointSplit>(is_numeric, SplitBehavior::isolated);

@@ -77,6 +77,13 @@ char32_t code_point_at(std::string_view text, std::size_t pos, std::size_t& leng
   return c;
 }
 
+char32_t code_point_before(std::string_view text, std::size_t end, std::size_t& start) {
+  start = end - 1;
+  while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+  std::size_t length = 0;
+  return code_point_at(text, start, length);
+}
+
 void append_utf8(std::string& out, char32_t c) {
   if (c < 0x80) {
     out += static_cast<char>(c);

@@ -10,6 +10,8 @@ namespace peft::hf {
 
 /// The code point starting at `text[pos]` and its length in bytes; the text must be valid UTF-8.
 char32_t code_point_at(std::string_view text, std::size_t pos, std::size_t& length);
+/// The code point ending at `end` (> 0) and where it starts; the text must be valid UTF-8.
+char32_t code_point_before(std::string_view text, std::size_t end, std::size_t& start);
 /// Appends `code_point` to `out` as UTF-8.
 void append_utf8(std::string& out, char32_t code_point);
 /// The byte offset of the first invalid UTF-8 sequence in `text`, or npos when all of it is valid.

@@ -44,11 +44,8 @@ fs::path write_tokenizer(const fs::path& folder, const nlohmann::json& json) {
   return file;
 }
 
-// The smallest byte-level BPE: the 256 byte characters and no merges.
-nlohmann::json byte_level_json() {
-  nlohmann::json json = read_json(kFixtures / "made" / "byte_level_added_flags" / "tokenizer.json");
-  return json;
-}
+// A made byte-level BPE with added tokens, to break one part of at a time.
+nlohmann::json byte_level_json() { return read_json(kFixtures / "made" / "byte_level_added_flags" / "tokenizer.json"); }
 
 }  // namespace
 
